@@ -1,0 +1,88 @@
+import { InvalidMsgLengthError, MaxLenExceededError } from "./anet-errors.js";
+import { LengthPrefixedSplitter } from "./length-prefixed-splitter.js";
+
+/** Bytes of the anet task id that follows the length prefix. */
+export const TASK_ID_SIZE = 4;
+
+/** Width of the anet length prefix: u16 (the original) or u32. */
+export type AnetLengthSize = 2 | 4;
+
+/** Largest body with the 2-byte prefix: 65 535 − 4 task-id bytes. */
+export const MAX_ANET_BODY_U16 = 0xffff - TASK_ID_SIZE;
+
+/** Default largest body with the 4-byte prefix (an option): 16 MiB keeps a hostile length bounded. */
+export const DEFAULT_MAX_ANET_BODY_U32 = 16 * 1024 * 1024;
+
+/** Options shared by the anet encoder and decoder. */
+export interface AnetCodecOptions {
+  /** Length prefix width in bytes. Default 2. */
+  lengthSize?: AnetLengthSize;
+  /** Largest body accepted, in bytes. Default and ceiling 65 531 with lengthSize 2; 16 MiB with 4. */
+  maxBodyBytes?: number;
+}
+
+/** One anet message: the task id the server echoes, and the body. */
+export interface AnetFrame {
+  taskId: number;
+  body: Buffer;
+}
+
+/** The largest body the options allow. */
+export function maxAnetBody(options: AnetCodecOptions = {}): number {
+  const lengthSize = options.lengthSize ?? 2;
+  const ceiling = lengthSize === 2 ? MAX_ANET_BODY_U16 : 0xffff_ffff - TASK_ID_SIZE;
+  return Math.min(options.maxBodyBytes ?? (lengthSize === 2 ? MAX_ANET_BODY_U16 : DEFAULT_MAX_ANET_BODY_U32), ceiling);
+}
+
+/**
+ * Encodes an anet frame as the buffers to write: `length` (2 or 4 bytes, counting task id + body),
+ * `taskId u32`, body. The body is not copied. A body over the limit throws MaxLenExceededError
+ * before anything is written.
+ */
+export function encodeAnetFrame(taskId: number, body: Uint8Array, options: AnetCodecOptions = {}): Buffer[] {
+  const lengthSize = options.lengthSize ?? 2;
+  const max = maxAnetBody(options);
+  if (body.length > max) {
+    throw new MaxLenExceededError(`anet body of ${body.length} bytes exceeds the maximum of ${max} bytes for a ${lengthSize}-byte length prefix`);
+  }
+  const head = Buffer.allocUnsafe(lengthSize + TASK_ID_SIZE);
+  const length = TASK_ID_SIZE + body.length;
+  if (lengthSize === 2) head.writeUInt16BE(length, 0);
+  else head.writeUInt32BE(length, 0);
+  head.writeUInt32BE(taskId >>> 0, lengthSize);
+  return [head, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length)];
+}
+
+/**
+ * Streaming anet decoder. A length below 4 throws InvalidMsgLengthError, a length over the
+ * maximum throws MaxLenExceededError, both as soon as the prefix is read; the decoder then stays
+ * failed. Bodies are zero-copy views where a frame arrived in one piece.
+ */
+export class AnetDecoder {
+  readonly #splitter: LengthPrefixedSplitter<AnetFrame>;
+
+  constructor(options: AnetCodecOptions = {}) {
+    const lengthSize = options.lengthSize ?? 2;
+    const maxLength = maxAnetBody(options) + TASK_ID_SIZE;
+    this.#splitter = new LengthPrefixedSplitter(
+      lengthSize,
+      (source, offset) => {
+        const length = lengthSize === 2 ? source.readUInt16BE(offset) : source.readUInt32BE(offset);
+        if (length < TASK_ID_SIZE) throw new InvalidMsgLengthError(`anet length ${length} is below ${TASK_ID_SIZE}: no room for the task id`);
+        if (length > maxLength) throw new MaxLenExceededError(`anet length ${length} exceeds the maximum of ${maxLength}`);
+        return length;
+      },
+      (_header, payload) => ({ taskId: payload.readUInt32BE(0), body: payload.subarray(TASK_ID_SIZE) }),
+    );
+  }
+
+  /** Bytes held back waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.#splitter.bufferedBytes;
+  }
+
+  /** Feeds the next piece of the stream; returns the frames it completed, in order. */
+  push(chunk: Buffer): AnetFrame[] {
+    return this.#splitter.push(chunk);
+  }
+}

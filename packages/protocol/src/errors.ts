@@ -1,0 +1,96 @@
+/**
+ * The error table of PROTOCOL.md §1 "Error body": one source of truth for names and wire codes.
+ * Renaming or renumbering an entry is a breaking change of the wire and of the API.
+ */
+export const WIRE_ERROR_CODES = {
+  PROTOCOL_ERROR: 1,
+  NO_PROVIDER: 2,
+  TIMEOUT: 3,
+  PROVIDER_GONE: 4,
+  OVERLOADED: 5,
+  UNAUTHORIZED: 6,
+  HANDLER_ERROR: 7,
+  PAYLOAD_TOO_LARGE: 8,
+  CANCELLED: 9,
+  NOT_REGISTERED: 10,
+  DUPLICATE_CLIENT: 11,
+  SHUTTING_DOWN: 12,
+  BAD_ROUTE: 13,
+  BAD_REGISTRATION: 14,
+} as const;
+
+/** A name from the wire error table, e.g. `"NO_PROVIDER"`. */
+export type WireErrorCode = keyof typeof WIRE_ERROR_CODES;
+
+/** Code given to an error body whose numeric code this version does not know. */
+export const UNKNOWN_WIRE_ERROR = "UNKNOWN_ERROR";
+
+/** Codes a BrokerError can carry. */
+export type BrokerErrorCode = WireErrorCode | typeof UNKNOWN_WIRE_ERROR;
+
+const NAME_BY_WIRE_CODE = new Map<number, WireErrorCode>(
+  Object.entries(WIRE_ERROR_CODES).map(([name, code]) => [code, name as WireErrorCode]),
+);
+
+/** The table's name for a numeric wire code, or undefined when the code is unknown. */
+export function wireErrorName(wireCode: number): WireErrorCode | undefined {
+  return NAME_BY_WIRE_CODE.get(wireCode);
+}
+
+/**
+ * Base of every Switchyard error. Callers branch on `code`, a stable string; never on `message`.
+ */
+export class SwitchyardError extends Error {
+  override name = "SwitchyardError";
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * An error that travels as a broker ERROR frame: `code` is the table's name, `wireCode` its number.
+ * A peer's error body with an unknown number decodes to code `UNKNOWN_ERROR`.
+ */
+export class BrokerError extends SwitchyardError {
+  override name = "BrokerError";
+  declare readonly code: BrokerErrorCode;
+  readonly wireCode: number;
+
+  constructor(code: BrokerErrorCode, message: string, options?: { cause?: unknown; wireCode?: number }) {
+    super(code, message, options);
+    this.wireCode = options?.wireCode ?? (code === UNKNOWN_WIRE_ERROR ? 0 : WIRE_ERROR_CODES[code]);
+  }
+
+  /** The error a peer sent as `(wireCode, message)`. */
+  static fromWire(wireCode: number, message: string): BrokerError {
+    const name = wireErrorName(wireCode);
+    if (name !== undefined) return new BrokerError(name, message);
+    return new BrokerError(UNKNOWN_WIRE_ERROR, message || `peer sent unknown error code ${wireCode}`, { wireCode });
+  }
+}
+
+/**
+ * Bytes that break PROTOCOL.md: a bad version, an unknown type, an oversized length, a payload too
+ * short for its structure. The broker answers it with ERROR(PROTOCOL_ERROR) and closes that connection.
+ */
+export class ProtocolError extends BrokerError {
+  override name = "ProtocolError";
+  declare readonly code: "PROTOCOL_ERROR";
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("PROTOCOL_ERROR", message, options);
+  }
+}
+
+/** A value handed to an API that it cannot use (not a UUID, a negative size, …). Fix the call. */
+export class InvalidArgumentError extends SwitchyardError {
+  override name = "InvalidArgumentError";
+  declare readonly code: "INVALID_ARGUMENT";
+
+  constructor(message: string) {
+    super("INVALID_ARGUMENT", message);
+  }
+}

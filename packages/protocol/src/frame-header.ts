@@ -1,0 +1,57 @@
+import { ID_SIZE, MAX_FRAME_TYPE, MAX_PAYLOAD, PROTOCOL_VERSION, type FrameType } from "./constants.js";
+import { ProtocolError } from "./errors.js";
+
+/** A decoded broker frame. `requestId` and `payload` may be views into the bytes received. */
+export interface Frame {
+  type: FrameType;
+  flags: number;
+  /** 16 bytes; all zeros for frames about the connection itself. */
+  requestId: Buffer;
+  payload: Buffer;
+}
+
+/**
+ * Writes a 24-byte header at `offset` of `target`.
+ *
+ *   0        1      2        4                  20        24
+ *   +--------+------+--------+------------------+---------+
+ *   | ver u8 | type | flags  | requestId (16)   | len u32 |
+ *   +--------+------+--------+------------------+---------+
+ */
+export function writeFrameHeader(
+  target: Buffer,
+  offset: number,
+  type: FrameType,
+  flags: number,
+  requestId: Uint8Array,
+  length: number,
+): void {
+  if (requestId.length !== ID_SIZE) throw new ProtocolError(`requestId must be ${ID_SIZE} bytes, got ${requestId.length}`);
+  if (!(length >= 0 && length <= MAX_PAYLOAD)) {
+    throw new ProtocolError(`frame payload of ${length} bytes exceeds MAX_PAYLOAD (${MAX_PAYLOAD}): split it into CHUNK frames`);
+  }
+  target[offset] = PROTOCOL_VERSION;
+  target[offset + 1] = type;
+  target.writeUInt16BE(flags, offset + 2);
+  target.set(requestId, offset + 4);
+  target.writeUInt32BE(length, offset + 20);
+}
+
+/**
+ * Validates the header at `offset` (the caller guarantees 24 bytes are there) and returns its
+ * payload length. A bad version, an unknown type or a length over `maxPayload` throws
+ * ProtocolError, so a decoder refuses the frame before buffering any of its payload.
+ */
+export function readFrameLength(source: Buffer, offset: number, maxPayload: number = MAX_PAYLOAD): number {
+  const version = source[offset]!;
+  if (version !== PROTOCOL_VERSION) {
+    throw new ProtocolError(`unsupported protocol version ${version} (this peer speaks ${PROTOCOL_VERSION})`);
+  }
+  const type = source[offset + 1]!;
+  if (type < 1 || type > MAX_FRAME_TYPE) throw new ProtocolError(`unknown frame type ${type}`);
+  const length = source.readUInt32BE(offset + 20);
+  if (length > maxPayload) {
+    throw new ProtocolError(`frame length ${length} exceeds the maximum payload of ${maxPayload} bytes`);
+  }
+  return length;
+}

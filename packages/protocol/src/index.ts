@@ -1,0 +1,54 @@
+export { FrameDecoder } from "./frame-decoder.js";
+export type { FrameDecoderOptions } from "./frame-decoder.js";
+export { encodeFrame, COPY_THRESHOLD } from "./frame-encoder.js";
+export { writeFrameHeader, readFrameLength } from "./frame-header.js";
+export type { Frame } from "./frame-header.js";
+export {
+  PROTOCOL_VERSION,
+  HEADER_SIZE,
+  MAX_PAYLOAD,
+  ID_SIZE,
+  ROUTING_HEADER_SIZE,
+  REQUEST_HEAD_SIZE,
+  CONNECTION_ID,
+  FrameType,
+  FrameFlags,
+  MAX_FRAME_TYPE,
+  Role,
+} from "./constants.js";
+export {
+  SwitchyardError,
+  BrokerError,
+  ProtocolError,
+  InvalidArgumentError,
+  WIRE_ERROR_CODES,
+  UNKNOWN_WIRE_ERROR,
+  wireErrorName,
+} from "./errors.js";
+export type { WireErrorCode, BrokerErrorCode } from "./errors.js";
+export { encodeRoutingHeader, decodeRoutingHeader } from "./routing-header.js";
+export type { RoutingHeader } from "./routing-header.js";
+export { encodeRequestHead, decodeRequestHead, clampTimeout, MAX_TIMEOUT_MS } from "./request-head.js";
+export { encodeErrorBody, decodeErrorBody } from "./error-body.js";
+export {
+  encodeRegistration,
+  decodeRegistration,
+  encodeRegistrationAck,
+  decodeRegistrationAck,
+  RegistrationTag,
+} from "./registration.js";
+export type { Registration, RegistrationAck } from "./registration.js";
+export { newId, newIdString, idToBytes, idToString } from "./ids.js";
+export {
+  AnetDecoder,
+  encodeAnetFrame,
+  maxAnetBody,
+  TASK_ID_SIZE,
+  MAX_ANET_BODY_U16,
+  DEFAULT_MAX_ANET_BODY_U32,
+} from "./anet-codec.js";
+export type { AnetCodecOptions, AnetFrame, AnetLengthSize } from "./anet-codec.js";
+export { AnetError, InvalidMsgLengthError, MaxLenExceededError } from "./anet-errors.js";
+export type { AnetErrorCode } from "./anet-errors.js";
+export { LengthPrefixedSplitter } from "./length-prefixed-splitter.js";
+export type { PayloadLengthReader, FrameBuilder } from "./length-prefixed-splitter.js";

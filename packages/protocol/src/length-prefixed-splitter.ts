@@ -1,0 +1,123 @@
+/**
+ * Reads a header's declared payload length, validating the header; throws to refuse it.
+ * Called before a single payload byte is buffered.
+ */
+export type PayloadLengthReader = (source: Buffer, offset: number) => number;
+
+/** Builds the frame object from one whole frame's header and payload (views where contiguous). */
+export type FrameBuilder<T> = (header: Buffer, payload: Buffer) => T;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Splits a byte stream into frames of `headerSize` bytes followed by a payload whose length the
+ * header declares. The one streaming state machine under both the broker frame decoder and the
+ * anet decoder.
+ *
+ * Frames wholly inside one pushed chunk are handed out as zero-copy views. Only a frame that spans
+ * chunks is copied, once, into a buffer allocated at its declared (already validated) size, so at
+ * most one header plus one payload is ever buffered:
+ *
+ *   chunk n                 chunk n+1
+ *   [ hdr|payload ][ hdr|pa ][ yload ][ hdr|payload ][ h ]
+ *    ^ view         ^ copied into #body  ^ view        ^ copied into #head
+ *
+ * After the length reader throws, the splitter is poisoned: every later push throws the same error.
+ */
+export class LengthPrefixedSplitter<T> {
+  readonly #headerSize: number;
+  readonly #readLength: PayloadLengthReader;
+  readonly #build: FrameBuilder<T>;
+  #out: T[] = [];
+  #head: Buffer | null = null;
+  #headFill = 0;
+  #bodyHeader: Buffer | null = null;
+  #body: Buffer | null = null;
+  #bodyFill = 0;
+  #failure: unknown = null;
+
+  constructor(headerSize: number, readLength: PayloadLengthReader, build: FrameBuilder<T>) {
+    this.#headerSize = headerSize;
+    this.#readLength = readLength;
+    this.#build = build;
+  }
+
+  /** Bytes held back waiting for the rest of a frame (allocated, not just filled). */
+  get bufferedBytes(): number {
+    return (this.#head === null ? 0 : this.#headerSize) + (this.#body === null ? 0 : this.#headerSize + this.#body.length);
+  }
+
+  /** Feeds the next piece of the stream; returns the frames it completed, in order. */
+  push(chunk: Buffer): T[] {
+    if (this.#failure !== null) throw this.#failure;
+    const out: T[] = [];
+    this.#out = out;
+    try {
+      this.#consume(chunk);
+      return out;
+    } catch (err) {
+      this.#failure = err;
+      this.#head = this.#body = this.#bodyHeader = null;
+      throw err;
+    }
+  }
+
+  #consume(chunk: Buffer): void {
+    let offset = 0;
+    if (this.#body !== null) {
+      offset = this.#fillBody(chunk);
+      if (this.#body !== null) return;
+    } else if (this.#head !== null) {
+      offset = this.#fillHead(chunk);
+      if (this.#headFill < this.#headerSize) return;
+      const header = this.#head;
+      this.#head = null;
+      offset = this.#startPayload(header, this.#readLength(header, 0), chunk, offset);
+    }
+    const headerSize = this.#headerSize;
+    while (chunk.length - offset >= headerSize) {
+      const length = this.#readLength(chunk, offset);
+      const header = chunk.subarray(offset, offset + headerSize);
+      offset = this.#startPayload(header, length, chunk, offset + headerSize);
+      if (this.#body !== null) return;
+    }
+    if (offset < chunk.length) {
+      this.#head = Buffer.allocUnsafe(headerSize);
+      this.#headFill = chunk.copy(this.#head, 0, offset);
+    }
+  }
+
+  /** Emits the frame if its payload is all in `chunk`, else starts buffering it. Returns the new offset. */
+  #startPayload(header: Buffer, length: number, chunk: Buffer, offset: number): number {
+    if (length === 0) {
+      this.#out.push(this.#build(header, EMPTY));
+      return offset;
+    }
+    if (chunk.length - offset >= length) {
+      this.#out.push(this.#build(header, chunk.subarray(offset, offset + length)));
+      return offset + length;
+    }
+    this.#bodyHeader = Buffer.from(header);
+    this.#body = Buffer.allocUnsafe(length);
+    this.#bodyFill = chunk.copy(this.#body, 0, offset);
+    return chunk.length;
+  }
+
+  #fillHead(chunk: Buffer): number {
+    const copied = chunk.copy(this.#head!, this.#headFill, 0, this.#headerSize - this.#headFill);
+    this.#headFill += copied;
+    return copied;
+  }
+
+  #fillBody(chunk: Buffer): number {
+    const body = this.#body!;
+    const copied = chunk.copy(body, this.#bodyFill, 0, body.length - this.#bodyFill);
+    this.#bodyFill += copied;
+    if (this.#bodyFill === body.length) {
+      const header = this.#bodyHeader!;
+      this.#body = this.#bodyHeader = null;
+      this.#out.push(this.#build(header, body));
+    }
+    return copied;
+  }
+}

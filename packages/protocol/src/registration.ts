@@ -1,0 +1,131 @@
+import { ID_SIZE, PROTOCOL_VERSION, Role } from "./constants.js";
+import { BrokerError } from "./errors.js";
+import { clampTimeout } from "./request-head.js";
+
+/** Registration extension tags (PROTOCOL.md §1 "Registration"); unknown tags are skipped. */
+export const RegistrationTag = {
+  AUTH_TOKEN: 1,
+  CLIENT_NAME: 2,
+  CAPACITY: 3,
+} as const;
+
+/** The first frame's payload on every connection. */
+export interface Registration {
+  role: Role;
+  /** Default request timeout of this connection, in ms. */
+  timeoutMs: number;
+  /** 16 bytes, chosen by the client, unique per instance. */
+  clientId: Buffer;
+  /** 16 bytes. */
+  channelId: Buffer;
+  authToken?: string;
+  clientName?: string;
+  /** Providers: most requests handled at once. */
+  capacity?: number;
+}
+
+/** The broker's answer to a registration. */
+export interface RegistrationAck {
+  protocolVersion: number;
+  maxPayload: number;
+  serverId: Buffer;
+}
+
+const FIXED_SIZE = 1 + 4 + ID_SIZE + ID_SIZE;
+const TLV_HEAD = 3;
+const MAX_TLV_VALUE = 0xffff;
+
+/** Encodes a registration payload with its extensions. */
+export function encodeRegistration(registration: Registration): Buffer {
+  const extensions: Buffer[] = [];
+  if (registration.authToken !== undefined) extensions.push(tlv(RegistrationTag.AUTH_TOKEN, Buffer.from(registration.authToken, "utf8")));
+  if (registration.clientName !== undefined) extensions.push(tlv(RegistrationTag.CLIENT_NAME, Buffer.from(registration.clientName, "utf8")));
+  if (registration.capacity !== undefined) {
+    const value = Buffer.allocUnsafe(4);
+    value.writeUInt32BE(registration.capacity, 0);
+    extensions.push(tlv(RegistrationTag.CAPACITY, value));
+  }
+  const fixed = Buffer.allocUnsafe(FIXED_SIZE);
+  fixed[0] = registration.role;
+  fixed.writeUInt32BE(clampTimeout(registration.timeoutMs), 1);
+  fixed.set(checkId(registration.clientId, "clientId"), 5);
+  fixed.set(checkId(registration.channelId, "channelId"), 5 + ID_SIZE);
+  return Buffer.concat([fixed, ...extensions]);
+}
+
+/** Decodes a registration payload; anything unreadable throws BrokerError(BAD_REGISTRATION). */
+export function decodeRegistration(payload: Buffer): Registration {
+  if (payload.length < FIXED_SIZE) bad(`payload of ${payload.length} bytes is shorter than the ${FIXED_SIZE} fixed bytes`);
+  const role = payload[0]!;
+  if (role !== Role.CONSUMER && role !== Role.PROVIDER) bad(`unknown role ${role} (1 = consumer, 2 = provider)`);
+  const registration: Registration = {
+    role: role as Role,
+    timeoutMs: payload.readUInt32BE(1),
+    clientId: Buffer.from(payload.subarray(5, 5 + ID_SIZE)),
+    channelId: Buffer.from(payload.subarray(5 + ID_SIZE, FIXED_SIZE)),
+  };
+  let offset = FIXED_SIZE;
+  while (offset < payload.length) {
+    if (payload.length - offset < TLV_HEAD) bad(`truncated extension header at byte ${offset}`);
+    const tag = payload[offset]!;
+    const length = payload.readUInt16BE(offset + 1);
+    const start = offset + TLV_HEAD;
+    if (payload.length - start < length) bad(`extension ${tag} declares ${length} bytes but ${payload.length - start} remain`);
+    readExtension(registration, tag, payload.subarray(start, start + length));
+    offset = start + length;
+  }
+  return registration;
+}
+
+function readExtension(registration: Registration, tag: number, value: Buffer): void {
+  switch (tag) {
+    case RegistrationTag.AUTH_TOKEN:
+      registration.authToken = value.toString("utf8");
+      return;
+    case RegistrationTag.CLIENT_NAME:
+      registration.clientName = value.toString("utf8");
+      return;
+    case RegistrationTag.CAPACITY:
+      if (value.length !== 4) bad(`capacity extension must be 4 bytes, got ${value.length}`);
+      registration.capacity = value.readUInt32BE(0);
+      return;
+    default:
+      return; // unknown tags are skipped, as PROTOCOL.md requires
+  }
+}
+
+/** Encodes the broker's registration ack: protocolVersion u8, maxPayload u32, serverId 16. */
+export function encodeRegistrationAck(ack: RegistrationAck): Buffer {
+  const out = Buffer.allocUnsafe(1 + 4 + ID_SIZE);
+  out[0] = ack.protocolVersion;
+  out.writeUInt32BE(ack.maxPayload, 1);
+  out.set(checkId(ack.serverId, "serverId"), 5);
+  return out;
+}
+
+/** Decodes a registration ack; a short one throws BrokerError(BAD_REGISTRATION). */
+export function decodeRegistrationAck(payload: Buffer): RegistrationAck {
+  if (payload.length < 1 + 4 + ID_SIZE) bad(`ack of ${payload.length} bytes is shorter than ${1 + 4 + ID_SIZE}`);
+  return {
+    protocolVersion: payload[0] ?? PROTOCOL_VERSION,
+    maxPayload: payload.readUInt32BE(1),
+    serverId: Buffer.from(payload.subarray(5, 5 + ID_SIZE)),
+  };
+}
+
+function tlv(tag: number, value: Buffer): Buffer {
+  if (value.length > MAX_TLV_VALUE) bad(`extension ${tag} of ${value.length} bytes exceeds ${MAX_TLV_VALUE}`);
+  const head = Buffer.allocUnsafe(TLV_HEAD);
+  head[0] = tag;
+  head.writeUInt16BE(value.length, 1);
+  return Buffer.concat([head, value]);
+}
+
+function checkId(id: Uint8Array, what: string): Uint8Array {
+  if (id.length !== ID_SIZE) bad(`${what} must be ${ID_SIZE} bytes, got ${id.length}`);
+  return id;
+}
+
+function bad(why: string): never {
+  throw new BrokerError("BAD_REGISTRATION", `registration refused: ${why}`);
+}
