@@ -1,1 +1,11 @@
-export {};
+export { ConnectionContext, DEFAULT_READ_TIMEOUT } from "./connection-context.js";
+export type { ConnectionHandlers, ConnectionOptions, ConnectionState, WireError } from "./connection-context.js";
+export {
+  SocketWriter,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_QUEUED_ERROR_FRAMES,
+  DEFAULT_MAX_QUEUED_FRAMES,
+  DEFAULT_WRITE_TIMEOUT,
+} from "./socket-writer.js";
+export type { SocketWriterOptions } from "./socket-writer.js";
+export { DisconnectedError, ConnectError, SlowPeerError, IdleTimeoutError, disconnectedBy } from "./errors.js";

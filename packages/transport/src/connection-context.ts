@@ -1,0 +1,188 @@
+import type { Socket } from "node:net";
+import {
+  CONNECTION_ID,
+  encodeErrorBody,
+  encodeFrame,
+  FrameDecoder,
+  FrameType,
+  type Frame,
+  ProtocolError,
+} from "@switchyard/protocol";
+import { disconnectedBy, IdleTimeoutError } from "./errors.js";
+import { SocketWriter, type SocketWriterOptions } from "./socket-writer.js";
+
+/** Default ms without any byte received before a connection is closed as idle: 2 min. */
+export const DEFAULT_READ_TIMEOUT = 120_000;
+
+/** Options of a ConnectionContext: the writer's limits plus the reader's. */
+export interface ConnectionOptions extends SocketWriterOptions {
+  /** Milliseconds with nothing received before the connection is closed; 0 disables. Default 2 min. */
+  readTimeout?: number;
+  /** Largest frame payload accepted, in bytes. Default MAX_PAYLOAD. */
+  maxPayload?: number;
+}
+
+/** What a ConnectionContext tells its owner. */
+export interface ConnectionHandlers {
+  /** Called for every frame received, in order. A throw here closes the connection with that error. */
+  onFrame(frame: Frame): void;
+  /**
+   * Called once when the connection is closed: `error` says why (ProtocolError, SlowPeerError,
+   * IdleTimeoutError, DisconnectedError with Node's error as cause), undefined for a clean close.
+   */
+  onClose(error: Error | undefined): void;
+}
+
+/** Lifecycle: open → closing (flushing before end) → closed. */
+export type ConnectionState = "open" | "closing" | "closed";
+
+/** An error as the wire carries it: the table's number and a message. */
+export interface WireError {
+  wireCode: number;
+  message: string;
+}
+
+let nextConnectionId = 1;
+
+/**
+ * One socket speaking broker frames: reads through FrameDecoder, writes through a batching,
+ * bounded SocketWriter, closes idle and slow peers, and answers a protocol violation with
+ * ERROR(PROTOCOL_ERROR) on requestId zero before closing. Used by the broker and by both clients.
+ */
+export class ConnectionContext {
+  /** Process-unique number, for logs and maps. */
+  readonly id = nextConnectionId++;
+  readonly #socket: Socket;
+  readonly #handlers: ConnectionHandlers;
+  readonly #decoder: FrameDecoder;
+  readonly #writer: SocketWriter;
+  #state: ConnectionState = "open";
+  #closeError: Error | undefined;
+  #closed: Promise<void>;
+
+  constructor(socket: Socket, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
+    this.#socket = socket;
+    this.#handlers = handlers;
+    this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload });
+    this.#writer = new SocketWriter(socket, options, (error) => this.destroy(error));
+    socket.setNoDelay(true);
+    const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
+    if (readTimeout > 0) {
+      socket.setTimeout(readTimeout, () =>
+        this.destroy(new IdleTimeoutError(`nothing received for ${readTimeout} ms; connection closed as idle`)),
+      );
+    }
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("error", (error) => {
+      this.#closeError ??= disconnectedBy(error, "connection failed");
+    });
+    this.#closed = new Promise((resolve) => {
+      socket.once("close", () => {
+        this.#state = "closed";
+        this.#writer.close();
+        this.#handlers.onClose(this.#closeError);
+        resolve();
+      });
+    });
+  }
+
+  /** Where it is: open, closing (flushing, then end) or closed. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** `host:port` of the peer, for logs. */
+  get remoteAddress(): string {
+    return `${this.#socket.remoteAddress}:${this.#socket.remotePort}`;
+  }
+
+  /** Frames waiting in the regular write queue. */
+  get queuedFrames(): number {
+    return this.#writer.queuedFrames;
+  }
+
+  /** Frames waiting in the error write queue. */
+  get queuedErrorFrames(): number {
+    return this.#writer.queuedErrorFrames;
+  }
+
+  /** Bytes waiting to be written, including the socket's own buffer. */
+  get queuedBytes(): number {
+    return this.#writer.queuedBytes;
+  }
+
+  /** True while the peer's socket is full: producers of large bodies should await `drained()`. */
+  get blocked(): boolean {
+    return this.#writer.blocked;
+  }
+
+  /** Resolves when everything queued has been handed to the kernel (or the connection closed). */
+  drained(): Promise<void> {
+    return this.#writer.drained();
+  }
+
+  /** Queues a frame. False when it cannot be queued (queue full or not open): the caller refuses the work. */
+  sendFrame(type: FrameType, flags: number, requestId: Uint8Array, ...payload: Uint8Array[]): boolean {
+    if (this.#state !== "open") return false;
+    return this.#writer.write(encodeFrame(type, flags, requestId, ...payload));
+  }
+
+  /**
+   * Queues an ERROR frame in the priority queue. `prefix` goes before the error body (a routing
+   * header, for errors a provider sends). False when it cannot be queued.
+   */
+  sendError(requestId: Uint8Array, error: WireError, prefix?: Uint8Array): boolean {
+    if (this.#state === "closed") return false;
+    const body = encodeErrorBody(error);
+    const frame = prefix === undefined ? encodeFrame(FrameType.ERROR, 0, requestId, body) : encodeFrame(FrameType.ERROR, 0, requestId, prefix, body);
+    return this.#writer.writeError(frame);
+  }
+
+  /** Flushes what is queued, ends the socket, and resolves once it is closed. Idempotent. */
+  async close(error?: Error): Promise<void> {
+    if (this.#state === "open") {
+      this.#state = "closing";
+      this.#closeError ??= error;
+      this.#writer.flush();
+      await this.#writer.drained();
+      this.#socket.end();
+    }
+    return this.#closed;
+  }
+
+  /** Closes now, dropping what is queued; `error` is what onClose reports. Idempotent. */
+  destroy(error?: Error): void {
+    if (this.#state === "closed") return;
+    this.#closeError ??= error;
+    this.#state = "closing";
+    this.#writer.close();
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#state !== "open") return;
+    let frames: Frame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (error) {
+      this.#protocolViolation(error);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.#state !== "open") return;
+      try {
+        this.#handlers.onFrame(frame);
+      } catch (error) {
+        this.destroy(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+    }
+  }
+
+  /** PROTOCOL.md: answer ERROR(PROTOCOL_ERROR) on requestId zero, flush, close this connection only. */
+  #protocolViolation(error: unknown): void {
+    const violation = error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error });
+    this.sendError(CONNECTION_ID, violation);
+    void this.close(violation);
+  }
+}
