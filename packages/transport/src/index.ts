@@ -9,3 +9,5 @@ export {
 } from "./socket-writer.js";
 export type { SocketWriterOptions } from "./socket-writer.js";
 export { DisconnectedError, ConnectError, SlowPeerError, IdleTimeoutError, disconnectedBy } from "./errors.js";
+export { DeadlineQueue } from "./deadline-queue.js";
+export type { DeadlineEntry } from "./deadline-queue.js";
