@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { BrokerError, decodeRegistration, decodeRegistrationAck, encodeRegistration, type Registration, Role } from "./index.js";
+
+const clientId = Buffer.from("a1a2a3a4b1b2c1c2d1d2d3d4d5d6d7d8", "hex");
+const channelId = Buffer.from("0f0e0d0c0b0a09080706050403020100", "hex");
+
+/** The 37 fixed bytes of a consumer registration (role 1, timeout 1000 ms), then `extensions` (hex). */
+function payload(extensions = "", role = "01"): Buffer {
+  return Buffer.from(`${role}000003e8${clientId.toString("hex")}${channelId.toString("hex")}${extensions}`.replace(/\s+/g, ""), "hex");
+}
+
+const badRegistration = expect.objectContaining({ code: "BAD_REGISTRATION", wireCode: 14 });
+
+describe("decodeRegistration", () => {
+  it("reads the fixed fields of a registration without extensions", () => {
+    expect(decodeRegistration(payload())).toEqual({ role: Role.CONSUMER, timeoutMs: 1000, clientId, channelId });
+  });
+
+  it("returns ids that do not alias the received bytes", () => {
+    const bytes = payload();
+    const registration = decodeRegistration(bytes);
+    bytes.fill(0);
+    expect([registration.clientId, registration.channelId]).toEqual([clientId, channelId]);
+  });
+
+  it.each([
+    ["is empty", Buffer.alloc(0)],
+    ["is one byte short of the fixed part", payload().subarray(0, 36)],
+    ["has role 0", payload("", "00")],
+    ["has role 3", payload("", "03")],
+    ["ends inside an extension header", payload("0100")],
+    ["has an extension whose length runs past the end", payload("010005 616263")],
+    ["has a 2-byte capacity", payload("030002 0001")],
+    ["has a 5-byte capacity", payload("030005 0000000001")],
+  ])("refuses a payload that %s with BrokerError(BAD_REGISTRATION)", (_what, bytes) => {
+    expect(() => decodeRegistration(bytes)).toThrow(BrokerError);
+    expect(() => decodeRegistration(bytes)).toThrow(badRegistration);
+  });
+
+  it("skips extensions with unknown tags, whatever their length", () => {
+    const registration = decodeRegistration(payload("000000 090003ffffff 020003737663 ff0001aa"));
+    expect(registration).toEqual({ role: Role.CONSUMER, timeoutMs: 1000, clientId, channelId, clientName: "svc" });
+  });
+
+  it("reads empty auth token and client name extensions as empty strings", () => {
+    const registration = decodeRegistration(payload("010000 020000"));
+    expect([registration.authToken, registration.clientName]).toEqual(["", ""]);
+  });
+});
+
+describe("encodeRegistration", () => {
+  it("round-trips UTF-8 extensions and the largest capacity", () => {
+    const registration: Registration = {
+      role: Role.PROVIDER,
+      timeoutMs: 0xffff_ffff,
+      clientId,
+      channelId,
+      authToken: "jeton-é✓",
+      clientName: "name with spaces",
+      capacity: 0xffff_ffff,
+    };
+    expect(decodeRegistration(encodeRegistration(registration))).toEqual(registration);
+  });
+
+  it("writes the timeout as whole milliseconds on the wire", () => {
+    const bytes = encodeRegistration({ role: Role.CONSUMER, timeoutMs: 1.2, clientId, channelId });
+    expect(bytes.readUInt32BE(1)).toBe(2);
+  });
+
+  it("refuses ids that are not 16 bytes", () => {
+    expect(() => encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId: clientId.subarray(1), channelId })).toThrow(BrokerError);
+    expect(() => encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId, channelId: Buffer.alloc(17) })).toThrow(BrokerError);
+  });
+
+  it("refuses an extension value longer than its u16 length field can say", () => {
+    const registration = { role: Role.CONSUMER, timeoutMs: 0, clientId, channelId, authToken: "x".repeat(0x10000) };
+    expect(() => encodeRegistration(registration)).toThrow(badRegistration);
+  });
+});
+
+describe("decodeRegistrationAck", () => {
+  it("refuses an ack shorter than its 21 bytes with BrokerError(BAD_REGISTRATION)", () => {
+    const ack = Buffer.from("01 00100000 fedcba9876543210fedcba98765432".replace(/ /g, ""), "hex");
+    expect(ack).toHaveLength(20);
+    expect(() => decodeRegistrationAck(ack)).toThrow(badRegistration);
+  });
+});
