@@ -1,3 +1,6 @@
+/** Largest delay Node's setTimeout honours, ms (about 24.8 days). */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
 /** A handle to an entry of a DeadlineQueue, to cancel it. */
 export interface DeadlineEntry<T> {
   readonly item: T;
@@ -83,7 +86,8 @@ export class DeadlineQueue<T> {
   #arm(at: number): void {
     this.#disarm();
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, at - performance.now()));
+    // Node fires a delay above 2³¹−1 ms after 1 ms instead: wait at most that long, then re-arm.
+    this.#timer = setTimeout(() => this.#expire(), Math.min(MAX_TIMER_DELAY, Math.max(0, at - performance.now())));
     this.#timer.unref();
   }
 

@@ -14,3 +14,28 @@ export type { DeadlineEntry } from "./deadline-queue.js";
 export { Pool, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_POOL_ACQUIRE_TIMEOUT, DEFAULT_POOL_DIAL_TIMEOUT } from "./pool.js";
 export type { PoolItem, PoolFactory, PoolOptions, PoolGetOptions } from "./pool.js";
 export { PoolClosedError, PoolTimeoutError, AbortedError } from "./pool-errors.js";
+export {
+  BaseClient,
+  resolveClientOptions,
+  DEFAULT_REQUEST_TIMEOUT,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_PING_INTERVAL,
+  DEFAULT_RECONNECT_DELAY,
+  DEFAULT_MAX_RECONNECT_DELAY,
+  DEFAULT_MAX_RECONNECT_ATTEMPTS,
+  DEFAULT_CLOSE_TIMEOUT,
+} from "./base-client.js";
+export type { ClientState, ClientOptions, ResolvedClientOptions, ClientRegistration, ClientHooks } from "./base-client.js";
+export { ClientClosedError, RequestTimeoutError } from "./client-errors.js";
+export { sendBody, refusal, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "./body-sender.js";
+export type { Body, BodyFrames, BodyTarget, BodyStream } from "./body-sender.js";
+export { RequestTable, requestKey } from "./request-table.js";
+export { AsyncQueue } from "./async-queue.js";
+export { errorFromPayload } from "./error-frame.js";
+export { backoffDelay } from "./backoff.js";
+export { parseAddress } from "./address.js";
+export type { HostPort } from "./address.js";
+export { numberOption, stringOption } from "./option-checks.js";
+export type { NumberBounds } from "./option-checks.js";
+export { silentLogger } from "./logger.js";
+export type { Logger, LogMethod } from "./logger.js";

@@ -1,0 +1,28 @@
+import { type ClientOptions, numberOption } from "@switchyard/transport";
+
+/** Default largest response a consumer assembles or streams, bytes: 64 MiB, then PAYLOAD_TOO_LARGE. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Options of `Consumer.connect`; every field optional. Besides these, the shared client options:
+ * `timeout` (default request deadline, 5000 ms), `connectTimeout`, `pingInterval`, reconnect
+ * backoff, `closeTimeout`, `clientId`, `clientName`, `authToken`, `signal`, `logger`,
+ * `onStateChange`, and the connection's queue limits.
+ */
+export interface ConsumerOptions extends ClientOptions {
+  /** Largest response body, bytes, for send() and stream() alike; beyond it PAYLOAD_TOO_LARGE and CANCEL. Default 64 MiB. */
+  maxResponseBytes?: number;
+}
+
+/** Per-request options of send() and stream(). */
+export interface SendOptions {
+  /** This request's deadline, ms (≥ 1); the consumer's `timeout` when omitted. */
+  timeout?: number;
+  /** Aborting it rejects the request with ABORTED and sends CANCEL. */
+  signal?: AbortSignal;
+}
+
+/** Checks the consumer's own options; throws InvalidArgumentError naming a bad one. */
+export function resolveMaxResponseBytes(options: ConsumerOptions): number {
+  return numberOption("maxResponseBytes", options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, { min: 0 });
+}

@@ -1,0 +1,284 @@
+import {
+  BrokerError,
+  encodeRequestHead,
+  type Frame,
+  FrameFlags,
+  FrameType,
+  MAX_TIMEOUT_MS,
+  newId,
+  Role,
+} from "@switchyard/protocol";
+import {
+  AbortedError,
+  AsyncQueue,
+  BaseClient,
+  type Body,
+  type BodyStream,
+  ClientClosedError,
+  type ClientState,
+  type ConnectionContext,
+  DisconnectedError,
+  errorFromPayload,
+  numberOption,
+  REQUEST_BODY_FRAMES,
+  RequestTable,
+  RequestTimeoutError,
+  refusal,
+  requestKey,
+  sendBody,
+} from "@switchyard/transport";
+import { type ConsumerOptions, resolveMaxResponseBytes, type SendOptions } from "./consumer-options.js";
+import { ResponseBuffer, type ResponseSink } from "./response-buffer.js";
+
+/** One call's resolved options. */
+interface RequestCall {
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  timeoutError: RequestTimeoutError;
+}
+
+/** A request in flight: from send() until its one outcome. */
+interface PendingRequest {
+  readonly requestId: Buffer;
+  readonly key: string;
+  /** The connection it was sent on: a CANCEL goes there, never to a newer one. */
+  readonly connection: ConnectionContext;
+  readonly sink: ResponseSink;
+  /** Made inside send(), so its stack shows the caller. */
+  readonly timeoutError: RequestTimeoutError;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | null;
+  /** Set while the body is still streaming out. */
+  body: BodyStream | null;
+  /** Response bytes received so far. */
+  received: number;
+}
+
+/**
+ * Sends requests to the providers of one channel through a Switchyard broker and awaits their
+ * responses. Many requests share one connection; each ends in exactly one outcome — its response,
+ * the broker's or provider's error, TIMEOUT, ABORTED, DISCONNECTED or CLOSED.
+ *
+ * While the broker is away the consumer reconnects in the background; requests in flight on the
+ * lost connection fail at once with DISCONNECTED, and sends made before it is back fail fast with
+ * DISCONNECTED too (they do not wait): a caller that wants to ride out a restart retries.
+ */
+export class Consumer {
+  readonly #client: BaseClient;
+  readonly #maxResponseBytes: number;
+  readonly #table = new RequestTable<PendingRequest>((request) => this.#settle(request, request.timeoutError, true));
+
+  private constructor(address: string, channelId: string, options: ConsumerOptions) {
+    this.#maxResponseBytes = resolveMaxResponseBytes(options);
+    this.#client = new BaseClient(
+      address,
+      { role: Role.CONSUMER, channelId },
+      {
+        onFrame: (frame) => this.#onFrame(frame),
+        onDisconnect: (error) => this.#failAll(error, false),
+        whenIdle: () => this.#table.whenEmpty(),
+        onClose: (error) => this.#failAll(error, true),
+      },
+      options,
+    );
+  }
+
+  /**
+   * Connects to the broker at `address` ("host:port") and registers as a consumer of `channelId`
+   * (a UUID string). Rejects with InvalidArgumentError (bad address, id or option), ConnectError
+   * (CONNECT_FAILED), BrokerError (UNAUTHORIZED, DUPLICATE_CLIENT, BAD_REGISTRATION) or
+   * AbortedError (options.signal).
+   */
+  static async connect(address: string, channelId: string, options: ConsumerOptions = {}): Promise<Consumer> {
+    const consumer = new Consumer(address, channelId, options);
+    await consumer.#client.open();
+    return consumer;
+  }
+
+  /** "connecting" | "open" | "reconnecting" | "closing" | "closed". */
+  get state(): ClientState {
+    return this.#client.state;
+  }
+
+  /** This consumer's id (UUID string) as the broker knows it. */
+  get clientId(): string {
+    return this.#client.clientId;
+  }
+
+  /** Requests sent and not yet settled. */
+  get inflight(): number {
+    return this.#table.size;
+  }
+
+  /**
+   * Sends a request and resolves with the whole response body. `body` is text (UTF-8), bytes, a
+   * Readable or any AsyncIterable of chunks; what fits one frame goes as one frame, the rest
+   * streams in 1 MiB chunks without being read into memory first. `options` is the timeout in ms,
+   * or `{ timeout, signal }`.
+   *
+   * Rejects with BrokerError (NO_PROVIDER, TIMEOUT from the broker, PROVIDER_GONE, OVERLOADED,
+   * HANDLER_ERROR with the handler's message, PAYLOAD_TOO_LARGE, SHUTTING_DOWN, …),
+   * RequestTimeoutError (TIMEOUT here; CANCEL sent), AbortedError (ABORTED, `cause` = the signal's
+   * reason; CANCEL sent), DisconnectedError, ClientClosedError, InvalidArgumentError, or the body
+   * stream's own error.
+   */
+  send(body: Body, options?: number | SendOptions): Promise<Buffer> {
+    let call: RequestCall;
+    try {
+      call = this.#call(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#start(body, call, new ResponseBuffer(resolve, reject));
+    });
+  }
+
+  /**
+   * Sends a request like send() and yields the response as it arrives, chunk by chunk, for large
+   * responses. The protocol has no flow control, so chunks the reader has not taken yet are
+   * buffered; the total is bounded by maxResponseBytes like send()'s (beyond it the iterator
+   * throws PAYLOAD_TOO_LARGE and CANCEL is sent). The timeout covers the whole response. Leaving
+   * the loop early (break, throw) cancels the request. Errors are thrown by the iterator.
+   */
+  stream(body: Body, options?: number | SendOptions): AsyncIterableIterator<Buffer> {
+    let request: PendingRequest | null = null;
+    const chunks = new AsyncQueue<Buffer>(() => {
+      if (request !== null) this.#settle(request, new AbortedError("the reader stopped reading the response"), true);
+    });
+    try {
+      request = this.#start(body, this.#call(options), chunks);
+    } catch (error) {
+      chunks.fail(error);
+    }
+    return chunks;
+  }
+
+  /**
+   * Stops taking requests (sends now fail with CLOSED), waits up to `closeTimeout` for those in
+   * flight, fails what is left with CLOSED (sending CANCEL), and closes the connection.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Registers and sends a request; every failure goes to `sink`. Returns the entry, or null. */
+  #start(body: Body, call: RequestCall, sink: ResponseSink): PendingRequest | null {
+    const { timeoutMs, signal, timeoutError } = call;
+    const connection = this.#client.connection;
+    if (this.#client.state !== "open" || connection === null) {
+      sink.fail(this.#notOpen());
+      return null;
+    }
+    if (signal?.aborted) {
+      sink.fail(abortedBy(signal));
+      return null;
+    }
+    const requestId = newId();
+    const request: PendingRequest = {
+      requestId,
+      key: requestKey(requestId),
+      connection,
+      sink,
+      timeoutError,
+      signal,
+      onAbort: null,
+      body: null,
+      received: 0,
+    };
+    this.#table.add(request.key, request, timeoutMs);
+    if (signal !== undefined) {
+      request.onAbort = () => this.#settle(request, abortedBy(signal), true);
+      signal.addEventListener("abort", request.onAbort, { once: true });
+    }
+    const target = { connection, requestId, prefix: encodeRequestHead(timeoutMs), frames: REQUEST_BODY_FRAMES, maxPayload: this.#client.maxPayload };
+    const sent = sendBody(target, body);
+    if (sent === false) this.#settle(request, refusal(connection), false);
+    else if (sent !== true) {
+      request.body = sent;
+      sent.done.catch((error: Error) => this.#settle(request, error, true));
+    }
+    return request;
+  }
+
+  /**
+   * Resolves a call's options — and creates its timeout error here, in the caller's stack, so a
+   * TIMEOUT points at the send() that timed out. Throws InvalidArgumentError for a bad timeout.
+   */
+  #call(options: number | SendOptions | undefined): RequestCall {
+    const given = typeof options === "object" ? options : { timeout: options };
+    const bounds = { min: 1, max: MAX_TIMEOUT_MS, integer: false };
+    const timeoutMs = Math.ceil(numberOption("timeout", given.timeout, this.#client.options.timeout, bounds));
+    const timeoutError = new RequestTimeoutError(`request timed out after ${timeoutMs} ms`);
+    return { timeoutMs, signal: given.signal, timeoutError };
+  }
+
+  #notOpen(): Error {
+    const state = this.#client.state;
+    if (state === "closing" || state === "closed") return new ClientClosedError(`the consumer is ${state}`);
+    return new DisconnectedError(`not connected to the broker (${state}); the request was not sent`);
+  }
+
+  #onFrame(frame: Frame): void {
+    const request = this.#table.get(requestKey(frame.requestId));
+    if (request === undefined) return; // a late frame for a settled request
+    switch (frame.type) {
+      case FrameType.RESPONSE:
+        if (this.#accept(request, frame.payload)) this.#settle(request, null, false);
+        return;
+      case FrameType.RESPONSE_START:
+      case FrameType.RESPONSE_CHUNK:
+        this.#accept(request, frame.payload);
+        return;
+      case FrameType.RESPONSE_END:
+        this.#settle(request, null, false);
+        return;
+      case FrameType.ERROR:
+        this.#settle(request, errorFromPayload(frame.payload), false);
+        return;
+      default:
+        return; // nothing else is addressed to a consumer
+    }
+  }
+
+  /** Takes response bytes within maxResponseBytes; past it the request fails and is cancelled. */
+  #accept(request: PendingRequest, bytes: Buffer): boolean {
+    request.received += bytes.length;
+    if (request.received > this.#maxResponseBytes) {
+      const error = new BrokerError("PAYLOAD_TOO_LARGE", `the response exceeds maxResponseBytes (${this.#maxResponseBytes} bytes)`);
+      this.#settle(request, error, true);
+      return false;
+    }
+    if (bytes.length > 0) request.sink.push(bytes);
+    return true;
+  }
+
+  /**
+   * The one place a request ends: out of the table and the deadline queue (once — later callers
+   * find it gone), listener detached, body stopped, CANCEL sent when this side gave up, outcome
+   * delivered.
+   */
+  #settle(request: PendingRequest, error: Error | null, cancel: boolean): void {
+    if (!this.#table.delete(request.key, request)) return;
+    if (request.onAbort !== null) request.signal!.removeEventListener("abort", request.onAbort);
+    request.body?.stop();
+    if (cancel && request.connection.state === "open") {
+      request.connection.sendFrame(FrameType.CANCEL, FrameFlags.NONE, request.requestId);
+    }
+    if (error === null) request.sink.end();
+    else request.sink.fail(error);
+  }
+
+  #failAll(error: Error, cancel: boolean): void {
+    for (const request of this.#table.values()) this.#settle(request, error, cancel);
+  }
+}
+
+function abortedBy(signal: AbortSignal): AbortedError {
+  return new AbortedError("the request was aborted", { cause: signal.reason });
+}

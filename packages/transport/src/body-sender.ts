@@ -1,0 +1,180 @@
+import { BrokerError, FrameFlags, FrameType, InvalidArgumentError } from "@switchyard/protocol";
+import type { ConnectionContext } from "./connection-context.js";
+import { DisconnectedError } from "./errors.js";
+
+/**
+ * A request or response body as the clients accept it: text (sent as UTF-8), bytes, or a stream
+ * of chunks — a Node Readable is an AsyncIterable, so it fits, as do async generators.
+ */
+export type Body = string | Uint8Array | AsyncIterable<Uint8Array | string>;
+
+/** The frames that carry a body in one direction. */
+export interface BodyFrames {
+  /** Type and flags of a body that fits one frame. */
+  readonly wholeType: FrameType;
+  readonly wholeFlags: number;
+  /** First frame of a streamed body (prefix + first bytes), then chunks, then the empty end. */
+  readonly start: FrameType;
+  readonly chunk: FrameType;
+  readonly end: FrameType;
+}
+
+/** Consumer → broker: START|FINAL, or START, CHUNK…, END. */
+export const REQUEST_BODY_FRAMES: BodyFrames = {
+  wholeType: FrameType.START,
+  wholeFlags: FrameFlags.FINAL,
+  start: FrameType.START,
+  chunk: FrameType.CHUNK,
+  end: FrameType.END,
+};
+
+/** Provider → broker: RESPONSE, or RESPONSE_START, RESPONSE_CHUNK…, RESPONSE_END. */
+export const RESPONSE_BODY_FRAMES: BodyFrames = {
+  wholeType: FrameType.RESPONSE,
+  wholeFlags: FrameFlags.NONE,
+  start: FrameType.RESPONSE_START,
+  chunk: FrameType.RESPONSE_CHUNK,
+  end: FrameType.RESPONSE_END,
+};
+
+/** Where and how a body goes. */
+export interface BodyTarget {
+  connection: ConnectionContext;
+  requestId: Uint8Array;
+  /** Bytes leading the first frame's payload: a request head, or a routing header. */
+  prefix: Uint8Array;
+  frames: BodyFrames;
+  /** Largest payload of one frame, in bytes (the broker's announced maxPayload). */
+  maxPayload: number;
+}
+
+/** A body being streamed. */
+export interface BodyStream {
+  /**
+   * Resolves once the last frame is queued, or once stop() was called; rejects with
+   * `refusal(connection)` when a frame cannot be queued, or with the source's own error.
+   */
+  readonly done: Promise<void>;
+  /** The exchange ended elsewhere (timeout, cancel, an early answer): send no more, release the source. */
+  stop(): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+const ABORTED: unique symbol = Symbol("aborted");
+
+/**
+ * Sends `body` as frames. Text or bytes that fit one frame beside the prefix go as one frame, and
+ * the answer is synchronous: true if queued, false if refused (see `refusal`). Anything else
+ * streams — prefix + first bytes, chunks of ≤ maxPayload, an empty end — without reading the body
+ * into memory first, awaiting the connection's `drained()` whenever it is `blocked`; the returned
+ * BodyStream says when it is done and lets the caller stop it (a stopped Readable is destroyed).
+ */
+export function sendBody(target: BodyTarget, body: Body): boolean | BodyStream {
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body instanceof Uint8Array ? body : null;
+  if (bytes !== null && bytes.length <= target.maxPayload - target.prefix.length) {
+    return target.connection.sendFrame(target.frames.wholeType, target.frames.wholeFlags, target.requestId, target.prefix, bytes);
+  }
+  const stopped = new AbortController();
+  const source = bytes !== null ? [bytes] : (body as AsyncIterable<Uint8Array | string>);
+  return { done: streamBody(target, source, stopped.signal), stop: () => stopped.abort() };
+}
+
+/**
+ * Why a connection refused a frame: DisconnectedError when it is no longer open, otherwise
+ * BrokerError(OVERLOADED) — its bounded write queue is full.
+ */
+export function refusal(connection: ConnectionContext): Error {
+  if (connection.state !== "open") return new DisconnectedError("the connection closed before the frame could be queued");
+  return new BrokerError("OVERLOADED", "the connection's write queue is full; the request was refused");
+}
+
+async function streamBody(
+  target: BodyTarget,
+  source: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>,
+  signal: AbortSignal,
+): Promise<void> {
+  const { connection, requestId, prefix, frames, maxPayload } = target;
+  const queue = (type: FrameType, flags: number, ...payload: Uint8Array[]) => {
+    if (!connection.sendFrame(type, flags, requestId, ...payload)) throw refusal(connection);
+  };
+  const pieces = slices(source, maxPayload - prefix.length, maxPayload);
+  let finished = false;
+  try {
+    // Look one piece ahead: a source that ends after its first piece still goes as one frame.
+    const first = await untilAborted(pieces.next(), signal);
+    if (first === ABORTED) return;
+    const second = first.done ? first : await untilAborted(pieces.next(), signal);
+    if (second === ABORTED) return;
+    if (second.done) {
+      queue(frames.wholeType, frames.wholeFlags, prefix, first.done ? EMPTY : first.value);
+      finished = true;
+      return;
+    }
+    queue(frames.start, FrameFlags.NONE, prefix, first.value as Buffer);
+    let next: IteratorResult<Buffer> | typeof ABORTED = second;
+    while (!next.done) {
+      if (connection.blocked) await connection.drained();
+      if (signal.aborted) return;
+      queue(frames.chunk, FrameFlags.NONE, next.value);
+      next = await untilAborted(pieces.next(), signal);
+      if (next === ABORTED) return;
+    }
+    queue(frames.end, FrameFlags.NONE);
+    finished = true;
+  } finally {
+    if (!finished) release(pieces, source);
+  }
+}
+
+/** Stops a source we will read no more of: its iterator returns, and a Readable is destroyed. */
+function release(pieces: AsyncGenerator<Buffer>, source: object): void {
+  pieces.return(undefined).catch(() => {});
+  const destroy = (source as { destroy?: unknown }).destroy;
+  if (typeof destroy === "function") destroy.call(source);
+}
+
+/** Re-cuts the source's chunks into frame-sized views: the first ≤ firstMax bytes, the rest ≤ max. */
+async function* slices(source: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>, firstMax: number, max: number): AsyncGenerator<Buffer> {
+  let limit = firstMax;
+  for await (const chunk of source) {
+    let bytes = toBuffer(chunk);
+    while (bytes.length > limit) {
+      yield bytes.subarray(0, limit);
+      bytes = bytes.subarray(limit);
+      limit = max;
+    }
+    if (bytes.length > 0) {
+      yield bytes;
+      limit = max;
+    }
+  }
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (typeof chunk === "string") return Buffer.from(chunk, "utf8");
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new InvalidArgumentError(`a body stream must yield strings or Uint8Arrays, got ${typeof chunk}`);
+}
+
+/** `promise`, or ABORTED as soon as `signal` aborts (a later rejection of `promise` is then ignored). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.resolve(ABORTED);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
