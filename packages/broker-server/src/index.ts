@@ -1,1 +1,28 @@
-export {};
+export { BrokerServer } from "./broker-server.js";
+export type { BrokerServerState, StartOptions, StopOptions } from "./broker-server.js";
+export {
+  resolveBrokerServerOptions,
+  NUMERIC_OPTIONS,
+  DEFAULT_PORT,
+  DEFAULT_HOST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_QUEUED_REQUESTS,
+  DEFAULT_MAX_QUEUED_REQUEST_BYTES,
+  DEFAULT_MAX_WRITE_QUEUE_FRAMES,
+  DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES,
+  DEFAULT_MAX_WRITE_QUEUE_BYTES,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_READ_TIMEOUT_MS,
+  DEFAULT_WRITE_TIMEOUT_MS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_PROVIDER_CAPACITY,
+} from "./options.js";
+export type { BrokerServerOptions, ResolvedBrokerServerOptions } from "./options.js";
+export type { BrokerStats, WriteQueueStats } from "./stats.js";
+export type { BrokerLogger, LogMethod } from "./logger.js";
+export { silentLogger } from "./logger.js";
+export { ListenError, NotListeningError, ServerClosedError } from "./errors.js";
+export { BrokerError, InvalidArgumentError } from "@switchyard/protocol";
+export type { BrokerErrorCode, WireErrorCode } from "@switchyard/protocol";

@@ -1,0 +1,300 @@
+import { createServer, type Server, type Socket } from "node:net";
+import {
+  encodeRegistrationAck,
+  type Frame,
+  FrameFlags,
+  FrameType,
+  idToString,
+  PROTOCOL_VERSION,
+  Role,
+} from "@switchyard/protocol";
+import type { ConnectionOptions } from "@switchyard/transport";
+import { type AdmissionPolicy, admit } from "./admission.js";
+import { ListenError, NotListeningError, ServerClosedError, WIRE } from "./errors.js";
+import { type BrokerServerOptions, type ResolvedBrokerServerOptions, resolveBrokerServerOptions } from "./options.js";
+import { Peer, type PeerOwner } from "./peer.js";
+import { ProviderRequestIds } from "./provider-request-ids.js";
+import { Registry } from "./registry.js";
+import { Router } from "./router.js";
+import type { BrokerStats } from "./stats.js";
+
+/** Lifecycle: new → starting → listening → stopping → stopped. */
+export type BrokerServerState = "new" | "starting" | "listening" | "stopping" | "stopped";
+
+/** Options of `start()`. */
+export interface StartOptions {
+  /** Aborting gives up listening: start() rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Options of `stop()`. */
+export interface StopOptions {
+  /** Ms to wait for in-flight requests before failing them with SHUTTING_DOWN. Default: the drainTimeoutMs option. */
+  timeout?: number;
+  /** Aborting ends the drain at once, as if the timeout had passed. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The Switchyard broker: accepts consumer and provider connections, registers them by clientId
+ * and channel, and routes each request to the least-loaded provider of its channel and the
+ * response back (PROTOCOL.md §1).
+ *
+ * ```ts
+ * const server = new BrokerServer({ port: 9090, host: "127.0.0.1" });
+ * await server.start();
+ * console.log(server.address()); // { host: "127.0.0.1", port: 9090 }
+ * await server.stop();           // drains: new requests get SHUTTING_DOWN, in-flight ones finish
+ * ```
+ */
+export class BrokerServer implements PeerOwner {
+  readonly #options: ResolvedBrokerServerOptions;
+  readonly #connectionOptions: ConnectionOptions;
+  readonly #server: Server;
+  readonly #registry = new Registry();
+  readonly #router: Router;
+  readonly #peers = new Set<Peer>();
+  readonly #ack: Buffer;
+  readonly #admission: AdmissionPolicy;
+  #state: BrokerServerState = "new";
+  #starting: Promise<void> | null = null;
+  #stopping: Promise<void> | null = null;
+  #refusedConnections = 0;
+
+  /** Checks every option (InvalidArgumentError naming a bad one); nothing listens until start(). */
+  constructor(options: BrokerServerOptions = {}) {
+    const resolved = resolveBrokerServerOptions(options);
+    this.#options = resolved;
+    this.#connectionOptions = {
+      maxQueuedFrames: resolved.maxWriteQueueFrames,
+      maxQueuedErrorFrames: resolved.maxWriteQueueErrorFrames,
+      maxQueuedBytes: resolved.maxWriteQueueBytes,
+      writeTimeout: resolved.writeTimeoutMs,
+      readTimeout: resolved.readTimeoutMs,
+      maxPayload: resolved.maxPayloadBytes,
+    };
+    this.#router = new Router(resolved, new ProviderRequestIds(resolved.serverId));
+    this.#ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: resolved.maxPayloadBytes, serverId: resolved.serverId });
+    const registry = this.#registry;
+    const server = this;
+    this.#admission = {
+      authTokens: resolved.authTokens.map((token) => Buffer.from(token, "utf8")),
+      defaultProviderCapacity: resolved.defaultProviderCapacity,
+      get draining() {
+        return server.#state !== "listening";
+      },
+      isRegistered: (clientId) => registry.hasClient(clientId),
+    };
+    this.#server = createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+    this.#server.maxConnections = resolved.maxConnections;
+    this.#server.on("drop", () => this.#refusedConnections++);
+    this.#server.on("error", (error) => resolved.logger.error({ err: error }, "broker server error"));
+  }
+
+  /** Where it is in its life. */
+  get state(): BrokerServerState {
+    return this.#state;
+  }
+
+  /** The id this broker sends in registration acks (UUID string). */
+  get serverId(): string {
+    return idToString(this.#options.serverId);
+  }
+
+  /**
+   * Starts listening; resolves once connections are accepted. Idempotent while starting or
+   * listening. Rejects with ListenError (cause: Node's error, e.g. EADDRINUSE), or
+   * ServerClosedError after stop().
+   */
+  start(options: StartOptions = {}): Promise<void> {
+    if (this.#state === "stopping" || this.#state === "stopped") {
+      return Promise.reject(new ServerClosedError("this BrokerServer was stopped; create a new one"));
+    }
+    this.#starting ??= this.#listen(options.signal).catch((error: unknown) => {
+      this.#starting = null;
+      if (this.#state === "starting") this.#state = "new";
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  /** The address it listens on (the real port when started with port 0). Throws NotListeningError before start(). */
+  address(): { host: string; port: number } {
+    const address = this.#state === "listening" || this.#state === "stopping" ? this.#server.address() : null;
+    if (address === null || typeof address === "string") throw new NotListeningError("the broker is not listening; await start() first");
+    return { host: address.address, port: address.port };
+  }
+
+  /**
+   * Drains and closes: stops accepting connections and registrations, answers new requests with
+   * SHUTTING_DOWN, lets in-flight and waiting requests finish for up to `timeout` ms, then fails
+   * what is left with SHUTTING_DOWN and closes every connection (flushing first, bounded by the
+   * write timeout). Idempotent: every call returns the same promise.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopping ??= this.#drainAndClose(options.timeout ?? this.#options.drainTimeoutMs, options.signal);
+    return this.#stopping;
+  }
+
+  /** A snapshot of connections, requests, queues and counters (see BrokerStats). */
+  stats(): BrokerStats {
+    let maxFrames = 0;
+    let maxErrorFrames = 0;
+    let maxBytes = 0;
+    for (const peer of this.#peers) {
+      const ctx = peer.ctx;
+      maxFrames = Math.max(maxFrames, ctx.queuedFrames);
+      maxErrorFrames = Math.max(maxErrorFrames, ctx.queuedErrorFrames);
+      maxBytes = Math.max(maxBytes, ctx.queuedBytes);
+    }
+    const router = this.#router;
+    const counters = router.counters;
+    return {
+      connections: this.#peers.size,
+      consumers: this.#registry.consumers,
+      providers: this.#registry.providers,
+      channels: this.#registry.channels,
+      inFlight: router.inFlight,
+      queued: router.queued,
+      queuedRequestBytes: router.queuedBytes,
+      writeQueue: { maxFrames, maxErrorFrames, maxBytes },
+      requests: counters.requests,
+      completed: counters.completed,
+      overloaded: counters.errorsSent.OVERLOADED,
+      refusedConnections: this.#refusedConnections,
+      droppedFrames: counters.droppedFrames,
+      errorsSent: { ...counters.errorsSent },
+    };
+  }
+
+  /** @internal PeerOwner: every frame of every connection, in order. */
+  onFrame(peer: Peer, frame: Frame): void {
+    const role = peer.role;
+    if (role === 0) {
+      if (!peer.refused) this.#register(peer, frame);
+      return;
+    }
+    const type = frame.type;
+    if (type === FrameType.PING) {
+      if (!peer.ctx.sendFrame(FrameType.PONG, FrameFlags.NONE, frame.requestId, frame.payload)) this.#router.counters.droppedFrames++;
+    } else if (type === FrameType.PONG) {
+      // an answer to a PING this broker never sends: nothing to do
+    } else if (role === Role.CONSUMER) this.#router.onConsumerFrame(peer, frame);
+    else this.#router.onProviderFrame(peer, frame);
+  }
+
+  /** @internal PeerOwner: a connection closed, for whatever reason. */
+  onClose(peer: Peer, error: Error | undefined): void {
+    this.#peers.delete(peer);
+    const log = this.#options.logger;
+    const reason = error === undefined ? {} : { code: (error as { code?: string }).code ?? error.name, reason: error.message };
+    if (peer.role === 0) {
+      log.debug({ ...peer.describe(), ...reason }, "connection closed before registering");
+      return;
+    }
+    this.#registry.remove(peer);
+    this.#router.peerLeft(peer);
+    this.#registry.prune(peer.channel!);
+    log.debug({ ...peer.describe(), ...reason }, "client disconnected");
+  }
+
+  #listen(signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted();
+    this.#state = "starting";
+    const { port, host, logger } = this.#options;
+    return new Promise<void>((resolve, reject) => {
+      const server = this.#server;
+      const onError = (error: Error) => {
+        cleanup();
+        reject(new ListenError(`cannot listen on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error }));
+      };
+      const onAbort = () => {
+        cleanup();
+        server.close();
+        reject(signal!.reason);
+      };
+      const cleanup = () => {
+        server.off("error", onError);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      server.once("error", onError);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      server.listen({ port, host }, () => {
+        cleanup();
+        this.#state = "listening";
+        logger.info({ ...this.address(), serverId: this.serverId }, "broker listening");
+        resolve();
+      });
+    });
+  }
+
+  #onConnection(socket: Socket): void {
+    if (this.#state !== "listening") {
+      this.#refusedConnections++;
+      socket.destroy();
+      return;
+    }
+    const peer = new Peer(socket, this, this.#connectionOptions);
+    this.#peers.add(peer);
+    this.#options.logger.debug(peer.describe(), "connection accepted");
+  }
+
+  #register(peer: Peer, frame: Frame): void {
+    const verdict = admit(frame, this.#admission);
+    if (!("registration" in verdict)) {
+      this.#router.counters.errorsSent[verdict.code as keyof BrokerStats["errorsSent"]]++;
+      this.#options.logger.debug({ ...peer.describe(), code: verdict.code, reason: verdict.message }, "registration refused");
+      peer.refuse(frame.requestId, verdict);
+      return;
+    }
+    this.#registry.add(peer, verdict.registration, verdict.capacity);
+    peer.ctx.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, frame.requestId, this.#ack);
+    this.#options.logger.debug({ ...peer.describe(), ...(peer.role === Role.PROVIDER ? { capacity: peer.capacity } : {}) }, "client registered");
+    if (peer.role === Role.PROVIDER) this.#router.providerJoined(peer);
+  }
+
+  async #drainAndClose(timeout: number, signal: AbortSignal | undefined): Promise<void> {
+    const { logger, writeTimeoutMs } = this.#options;
+    await this.#starting?.catch(() => {});
+    const wasListening = this.#state === "listening";
+    this.#state = "stopping";
+    const serverClosed = wasListening ? new Promise<void>((resolve) => this.#server.close(() => resolve())) : Promise.resolve();
+    this.#router.beginDrain();
+    logger.info({ inFlight: this.#router.inFlight, queued: this.#router.queued, timeoutMs: timeout }, "broker draining");
+    await waitAtMost(this.#router.whenIdle(), timeout, signal);
+    if (this.#router.live > 0) {
+      logger.warn({ live: this.#router.live }, "drain timeout: failing the requests left with SHUTTING_DOWN");
+      this.#router.failAll(this.#peers, WIRE.SHUTTING_DOWN);
+    }
+    const peers = [...this.#peers];
+    await waitAtMost(Promise.all(peers.map((peer) => peer.ctx.close())), writeTimeoutMs, undefined);
+    for (const peer of peers) peer.ctx.destroy();
+    await serverClosed;
+    this.#router.close();
+    this.#state = "stopped";
+    logger.info({}, "broker stopped");
+  }
+}
+
+/** Waits for `promise`, but no longer than `ms` or until `signal` aborts. Never rejects. */
+async function waitAtMost(promise: Promise<unknown>, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([
+      promise.then(
+        () => {},
+        () => {},
+      ),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+        onAbort = resolve;
+        if (signal?.aborted) resolve();
+        signal?.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+  }
+}

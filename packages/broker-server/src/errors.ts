@@ -1,0 +1,52 @@
+import { BrokerError, SwitchyardError, type WireErrorCode } from "@switchyard/protocol";
+
+/** The server could not listen (port in use, permission denied, …); `cause` holds Node's error. */
+export class ListenError extends SwitchyardError {
+  override name = "ListenError";
+  declare readonly code: "LISTEN_FAILED";
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("LISTEN_FAILED", message, options);
+  }
+}
+
+/** `start()` after `stop()`: a stopped BrokerServer cannot be started again; create a new one. */
+export class ServerClosedError extends SwitchyardError {
+  override name = "ServerClosedError";
+  declare readonly code: "SERVER_CLOSED";
+
+  constructor(message: string) {
+    super("SERVER_CLOSED", message);
+  }
+}
+
+/** `address()` before `start()` resolved or after `stop()`. */
+export class NotListeningError extends SwitchyardError {
+  override name = "NotListeningError";
+  declare readonly code: "NOT_LISTENING";
+
+  constructor(message: string) {
+    super("NOT_LISTENING", message);
+  }
+}
+
+/**
+ * The errors the broker itself sends, built once: they only travel as (wireCode, message), so
+ * reusing one object per outcome keeps failure paths free of per-request allocations.
+ */
+export const WIRE: Readonly<Record<WireErrorCode, BrokerError>> = {
+  PROTOCOL_ERROR: new BrokerError("PROTOCOL_ERROR", "malformed frame"),
+  NO_PROVIDER: new BrokerError("NO_PROVIDER", "no provider is registered on this channel"),
+  TIMEOUT: new BrokerError("TIMEOUT", "the request's deadline passed before a response"),
+  PROVIDER_GONE: new BrokerError("PROVIDER_GONE", "the provider disconnected while holding the request"),
+  OVERLOADED: new BrokerError("OVERLOADED", "a broker queue is full; the request was refused"),
+  UNAUTHORIZED: new BrokerError("UNAUTHORIZED", "registration refused: missing or unknown auth token"),
+  HANDLER_ERROR: new BrokerError("HANDLER_ERROR", "the provider sent an unreadable error body"),
+  PAYLOAD_TOO_LARGE: new BrokerError("PAYLOAD_TOO_LARGE", "the assembled body is over the broker's limit"),
+  CANCELLED: new BrokerError("CANCELLED", "the consumer cancelled"),
+  NOT_REGISTERED: new BrokerError("NOT_REGISTERED", "the first frame of a connection must be START|REGISTRATION"),
+  DUPLICATE_CLIENT: new BrokerError("DUPLICATE_CLIENT", "a connection with this clientId is already registered"),
+  SHUTTING_DOWN: new BrokerError("SHUTTING_DOWN", "the broker is draining and takes no new work"),
+  BAD_ROUTE: new BrokerError("BAD_ROUTE", "response refused: this provider does not hold that request (or its routing header differs)"),
+  BAD_REGISTRATION: new BrokerError("BAD_REGISTRATION", "registration payload cannot be read"),
+};

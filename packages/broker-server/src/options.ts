@@ -1,0 +1,133 @@
+import { idToBytes, InvalidArgumentError, MAX_PAYLOAD, newId } from "@switchyard/protocol";
+import { DEFAULT_READ_TIMEOUT } from "@switchyard/transport";
+import { type BrokerLogger, silentLogger } from "./logger.js";
+
+/** Default TCP port: 9090. */
+export const DEFAULT_PORT = 9090;
+/** Default interface: loopback only; pass `"0.0.0.0"` (or `"::"`) to serve the network. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** Default most open sockets; connections beyond it are closed at once and counted. */
+export const DEFAULT_MAX_CONNECTIONS = 16_384;
+/** Default most requests waiting for provider capacity, over all channels: 8192, then OVERLOADED. */
+export const DEFAULT_MAX_QUEUED_REQUESTS = 8192;
+/** Default most body bytes held for requests waiting for capacity, over all channels: 64 MiB. */
+export const DEFAULT_MAX_QUEUED_REQUEST_BYTES = 64 * 1024 * 1024;
+/** Default most frames in one connection's write queue: 8192. */
+export const DEFAULT_MAX_WRITE_QUEUE_FRAMES = 8192;
+/** Default most frames in one connection's error write queue (flushed first): 2048. */
+export const DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES = 2048;
+/** Default most bytes queued for one connection, socket buffer included: 64 MiB. */
+export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 64 * 1024 * 1024;
+/** Default largest assembled request body: 64 MiB, then PAYLOAD_TOO_LARGE. */
+export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+/** Default largest assembled response body: 64 MiB, then PAYLOAD_TOO_LARGE. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Default request deadline when neither the request nor its connection gives one: 5 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+/** Default ms a connection may send nothing before it is closed as idle: 2 min. */
+export const DEFAULT_READ_TIMEOUT_MS = DEFAULT_READ_TIMEOUT;
+/** Default ms a peer may leave its socket undrained before it is closed as a slow peer: 5 s. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 5000;
+/** Default ms stop() waits for in-flight requests before failing them with SHUTTING_DOWN: 10 s. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+/** Default capacity of a provider whose registration declares none: 64 requests at once. */
+export const DEFAULT_PROVIDER_CAPACITY = 64;
+
+/** Settings of a BrokerServer; every field optional, defaults in the DEFAULT_* constants. */
+export interface BrokerServerOptions {
+  /** TCP port; 0 picks a free one (read it back with `address()`). Default 9090. */
+  port?: number;
+  /** Interface to listen on. Default "127.0.0.1". */
+  host?: string;
+  /** Most open sockets; beyond it a new socket is closed at once and counted. Default 16384. */
+  maxConnections?: number;
+  /** Most requests waiting for provider capacity (all channels); beyond it OVERLOADED. Default 8192. */
+  maxQueuedRequests?: number;
+  /** Most body bytes held for waiting requests (all channels); beyond it OVERLOADED. Default 64 MiB. */
+  maxQueuedRequestBytes?: number;
+  /** Most frames in one connection's write queue. Default 8192. */
+  maxWriteQueueFrames?: number;
+  /** Most frames in one connection's error queue, flushed before the regular one. Default 2048. */
+  maxWriteQueueErrorFrames?: number;
+  /** Most bytes queued for one connection, its socket buffer included. Default 64 MiB. */
+  maxWriteQueueBytes?: number;
+  /** Largest payload of one frame, announced to clients in the registration ack. 256 ..= 1 MiB; default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** Largest assembled request body; beyond it PAYLOAD_TOO_LARGE. Default 64 MiB. */
+  maxRequestBytes?: number;
+  /** Largest assembled response body; beyond it PAYLOAD_TOO_LARGE. Default 64 MiB. */
+  maxResponseBytes?: number;
+  /** Deadline of a request that gives none and whose connection gives none, in ms. Default 5000. */
+  requestTimeoutMs?: number;
+  /** Ms with nothing received before a connection is closed as idle; 0 disables. Default 120000. */
+  readTimeoutMs?: number;
+  /** Ms a peer may leave its socket undrained before it is closed as a slow peer. Default 5000. */
+  writeTimeoutMs?: number;
+  /** Ms stop() waits for in-flight requests before failing them with SHUTTING_DOWN. Default 10000. */
+  drainTimeoutMs?: number;
+  /** Capacity of a provider whose registration has no capacity extension. Default 64. */
+  defaultProviderCapacity?: number;
+  /** When set and non-empty, a registration must carry one of these tokens, else UNAUTHORIZED. */
+  authTokens?: readonly string[];
+  /** This broker's id (UUID string) sent in registration acks. Default: a random one. */
+  serverId?: string;
+  /** Where the broker logs; a pino logger fits. Default: silent. */
+  logger?: BrokerLogger;
+}
+
+/** BrokerServerOptions with every default applied and every value checked. */
+export interface ResolvedBrokerServerOptions
+  extends Required<Omit<BrokerServerOptions, "authTokens" | "serverId" | "logger">> {
+  authTokens: readonly string[];
+  serverId: Buffer;
+  logger: BrokerLogger;
+}
+
+type NumericOption = Exclude<keyof ResolvedBrokerServerOptions, "host" | "authTokens" | "serverId" | "logger">;
+
+/** Default and allowed range of every numeric option: one table for the server, the CLI and its help. */
+export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, { default: number; min: number; max: number }>> = {
+  port: { default: DEFAULT_PORT, min: 0, max: 65_535 },
+  maxConnections: { default: DEFAULT_MAX_CONNECTIONS, min: 1, max: Number.MAX_SAFE_INTEGER },
+  maxQueuedRequests: { default: DEFAULT_MAX_QUEUED_REQUESTS, min: 0, max: Number.MAX_SAFE_INTEGER },
+  maxQueuedRequestBytes: { default: DEFAULT_MAX_QUEUED_REQUEST_BYTES, min: 0, max: Number.MAX_SAFE_INTEGER },
+  maxWriteQueueFrames: { default: DEFAULT_MAX_WRITE_QUEUE_FRAMES, min: 1, max: Number.MAX_SAFE_INTEGER },
+  maxWriteQueueErrorFrames: { default: DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES, min: 1, max: Number.MAX_SAFE_INTEGER },
+  maxWriteQueueBytes: { default: DEFAULT_MAX_WRITE_QUEUE_BYTES, min: MAX_PAYLOAD, max: Number.MAX_SAFE_INTEGER },
+  maxPayloadBytes: { default: MAX_PAYLOAD, min: 256, max: MAX_PAYLOAD },
+  maxRequestBytes: { default: DEFAULT_MAX_REQUEST_BYTES, min: 0, max: Number.MAX_SAFE_INTEGER },
+  maxResponseBytes: { default: DEFAULT_MAX_RESPONSE_BYTES, min: 0, max: Number.MAX_SAFE_INTEGER },
+  requestTimeoutMs: { default: DEFAULT_REQUEST_TIMEOUT_MS, min: 1, max: 2_147_483_647 },
+  readTimeoutMs: { default: DEFAULT_READ_TIMEOUT_MS, min: 0, max: 2_147_483_647 },
+  writeTimeoutMs: { default: DEFAULT_WRITE_TIMEOUT_MS, min: 1, max: 2_147_483_647 },
+  drainTimeoutMs: { default: DEFAULT_DRAIN_TIMEOUT_MS, min: 0, max: 2_147_483_647 },
+  defaultProviderCapacity: { default: DEFAULT_PROVIDER_CAPACITY, min: 1, max: 0xffff_ffff },
+};
+
+/** Applies defaults and checks every option; a bad value throws InvalidArgumentError naming it. */
+export function resolveBrokerServerOptions(options: BrokerServerOptions = {}): ResolvedBrokerServerOptions {
+  const numbers = {} as Record<NumericOption, number>;
+  for (const [name, spec] of Object.entries(NUMERIC_OPTIONS) as [NumericOption, (typeof NUMERIC_OPTIONS)[NumericOption]][]) {
+    numbers[name] = checkInteger(name, options[name] ?? spec.default, spec.min, spec.max);
+  }
+  const host = options.host ?? DEFAULT_HOST;
+  if (typeof host !== "string" || host.length === 0) throw new InvalidArgumentError(`host must be a non-empty string, got ${JSON.stringify(host)}`);
+  const authTokens = options.authTokens ?? [];
+  if (!Array.isArray(authTokens) || authTokens.some((token) => typeof token !== "string" || token.length === 0)) {
+    throw new InvalidArgumentError("authTokens must be an array of non-empty strings");
+  }
+  return {
+    ...numbers,
+    host,
+    authTokens: [...authTokens],
+    serverId: options.serverId === undefined ? newId() : idToBytes(options.serverId, "serverId"),
+    logger: options.logger ?? silentLogger,
+  };
+}
+
+function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${name} must be an integer in ${min} ..= ${max}, got ${String(value)}`);
+  }
+  return value;
+}

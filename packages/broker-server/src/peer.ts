@@ -1,0 +1,91 @@
+import type { Socket } from "node:net";
+import {
+  CONNECTION_ID,
+  encodeRoutingHeader,
+  type Frame,
+  idToString,
+  ProtocolError,
+  type Registration,
+  type Role,
+} from "@switchyard/protocol";
+import { ConnectionContext, type ConnectionOptions, type WireError } from "@switchyard/transport";
+import type { BrokerRequest } from "./broker-request.js";
+import type { Channel } from "./channel.js";
+
+/** Who receives a Peer's frames and its close. */
+export interface PeerOwner {
+  onFrame(peer: Peer, frame: Frame): void;
+  onClose(peer: Peer, error: Error | undefined): void;
+}
+
+/**
+ * One client connection as the broker sees it: the ConnectionContext that owns the socket, and,
+ * once registered, who it is (role, clientId, channel) and the requests it takes part in.
+ */
+export class Peer {
+  readonly ctx: ConnectionContext;
+  /** 0 until the registration is accepted. */
+  role: Role | 0 = 0;
+  /** The connection was refused (or failed registration) and is closing: its frames are ignored. */
+  refused = false;
+  clientId: Buffer = CONNECTION_ID;
+  /** clientId as latin1: its key in the registry. */
+  clientKey = "";
+  clientName = "";
+  channel: Channel | null = null;
+  /** Consumers: the deadline given by the registration, ms; 0 = the broker's default. */
+  defaultTimeoutMs = 0;
+  /** Providers: most requests held at once. */
+  capacity = 0;
+  /** Consumers: clientId + channelId, the 32 bytes put in front of their requests for providers. */
+  routingHeader: Buffer = CONNECTION_ID;
+  /** Consumers: their live requests by their own requestId (latin1). */
+  readonly requests = new Map<string, BrokerRequest>();
+  /** Providers: the requests they hold, by broker-issued sequence number. */
+  readonly inFlight = new Map<number, BrokerRequest>();
+
+  constructor(socket: Socket, owner: PeerOwner, options: ConnectionOptions) {
+    this.ctx = new ConnectionContext(
+      socket,
+      { onFrame: (frame) => owner.onFrame(this, frame), onClose: (error) => owner.onClose(this, error) },
+      options,
+    );
+  }
+
+  /** Takes the identity a registration gives; the registry has checked it. */
+  register(registration: Registration, channel: Channel, capacity: number): void {
+    this.role = registration.role;
+    this.clientId = registration.clientId;
+    this.clientKey = registration.clientId.toString("latin1");
+    this.clientName = registration.clientName ?? "";
+    this.channel = channel;
+    this.defaultTimeoutMs = registration.timeoutMs;
+    this.capacity = capacity;
+    this.routingHeader = encodeRoutingHeader(registration.clientId, registration.channelId);
+  }
+
+  /** Fields that identify this connection in logs. */
+  describe(): Record<string, unknown> {
+    return {
+      conn: this.ctx.id,
+      remote: this.ctx.remoteAddress,
+      ...(this.role === 0 ? {} : { role: this.role === 1 ? "consumer" : "provider", clientId: idToString(this.clientId) }),
+      ...(this.clientName === "" ? {} : { clientName: this.clientName }),
+    };
+  }
+
+  /** Answers `error` on `requestId`, flushes, and closes this connection (a refused registration). */
+  refuse(requestId: Uint8Array, error: WireError): void {
+    this.refused = true;
+    this.ctx.sendError(requestId, error);
+    void this.ctx.close();
+  }
+
+  /** PROTOCOL.md's answer to bad input: ERROR(PROTOCOL_ERROR) on requestId zero, flush, close. */
+  protocolViolation(message: string): void {
+    const violation = new ProtocolError(message);
+    this.refused = true;
+    this.ctx.sendError(CONNECTION_ID, violation);
+    void this.ctx.close(violation);
+  }
+}

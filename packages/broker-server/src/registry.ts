@@ -1,0 +1,67 @@
+import { type Registration, Role } from "@switchyard/protocol";
+import { Channel } from "./channel.js";
+import type { Peer } from "./peer.js";
+
+/** The registered connections: by clientId (one connection each) and by channel. */
+export class Registry {
+  readonly #clients = new Map<string, Peer>();
+  readonly #channels = new Map<string, Channel>();
+  #consumers = 0;
+  #providers = 0;
+
+  get consumers(): number {
+    return this.#consumers;
+  }
+
+  get providers(): number {
+    return this.#providers;
+  }
+
+  get channels(): number {
+    return this.#channels.size;
+  }
+
+  /** True when a connection with this clientId is registered (DUPLICATE_CLIENT). */
+  hasClient(clientId: Buffer): boolean {
+    return this.#clients.has(clientId.toString("latin1"));
+  }
+
+  /** Registers `peer` under `registration`, joining (or opening) its channel. */
+  add(peer: Peer, registration: Registration, capacity: number): Channel {
+    const key = registration.channelId.toString("latin1");
+    let channel = this.#channels.get(key);
+    if (channel === undefined) {
+      channel = new Channel(registration.channelId, key);
+      this.#channels.set(key, channel);
+    }
+    peer.register(registration, channel, capacity);
+    this.#clients.set(peer.clientKey, peer);
+    if (peer.role === Role.PROVIDER) {
+      channel.addProvider(peer);
+      this.#providers++;
+    } else {
+      channel.consumers++;
+      this.#consumers++;
+    }
+    return channel;
+  }
+
+  /** Takes a registered peer out of its channel; call `prune` once its requests are settled. */
+  remove(peer: Peer): void {
+    if (this.#clients.get(peer.clientKey) !== peer) return;
+    this.#clients.delete(peer.clientKey);
+    const channel = peer.channel!;
+    if (peer.role === Role.PROVIDER) {
+      channel.removeProvider(peer);
+      this.#providers--;
+    } else {
+      channel.consumers--;
+      this.#consumers--;
+    }
+  }
+
+  /** Forgets `channel` if nothing is left in it, so idle channels cost no memory. */
+  prune(channel: Channel): void {
+    if (channel.empty && this.#channels.get(channel.key) === channel) this.#channels.delete(channel.key);
+  }
+}

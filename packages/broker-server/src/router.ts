@@ -1,0 +1,528 @@
+import {
+  type BrokerError,
+  CONNECTION_ID,
+  type Frame,
+  FrameFlags,
+  FrameType,
+  idToString,
+  REQUEST_HEAD_SIZE,
+  ROUTING_HEADER_SIZE,
+  Role,
+  WIRE_ERROR_CODES,
+  type WireErrorCode,
+} from "@switchyard/protocol";
+import { DeadlineQueue, SlowPeerError } from "@switchyard/transport";
+import { BrokerRequest, RequestState } from "./broker-request.js";
+import type { Channel } from "./channel.js";
+import { WIRE } from "./errors.js";
+import type { Peer } from "./peer.js";
+import type { ProviderRequestIds } from "./provider-request-ids.js";
+
+/** The limits the router enforces (a subset of the resolved server options). */
+export interface RouterLimits {
+  maxQueuedRequests: number;
+  maxQueuedRequestBytes: number;
+  maxRequestBytes: number;
+  maxResponseBytes: number;
+  requestTimeoutMs: number;
+}
+
+/** Running totals the router keeps for `BrokerServer.stats()`. */
+export interface RouterCounters {
+  /** Requests accepted (a START that created a request). */
+  requests: number;
+  /** Requests completed by their provider: RESPONSE, RESPONSE_END or a provider ERROR delivered. */
+  completed: number;
+  /** Frames that could not be queued and were not a request's outcome (CANCEL, BAD_ROUTE, PONG). */
+  droppedFrames: number;
+  /** ERRORs the broker itself sent to consumers or providers, by code. */
+  errorsSent: Record<WireErrorCode, number>;
+}
+
+/** setTimeout's longest delay: longer request deadlines are cut to it (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+const EMPTY = Buffer.alloc(0);
+const ERROR_CODE_SIZE = 2;
+
+/**
+ * The request state machine: routes consumer requests to providers and responses back, enforces
+ * capacity, the wait queue, deadlines and size limits. Every request ends in `#settle`, the one
+ * place that removes it from every table and sends the consumer its error, so each request has
+ * exactly one outcome (see BrokerRequest for the states).
+ *
+ * Tables, all O(1):
+ *   consumer.requests   Map<consumer requestId (latin1), request>   CHUNK/END/CANCEL lookup
+ *   provider.inFlight   Map<broker seq, request>                    response lookup, capacity
+ *   channel.waiting     RequestQueue                                 requests waiting for capacity
+ *   #deadlines          DeadlineQueue (one timer)                    TIMEOUT
+ */
+export class Router {
+  readonly counters: RouterCounters = {
+    requests: 0,
+    completed: 0,
+    droppedFrames: 0,
+    errorsSent: Object.fromEntries(Object.keys(WIRE_ERROR_CODES).map((code) => [code, 0])) as Record<WireErrorCode, number>,
+  };
+  readonly #limits: RouterLimits;
+  readonly #ids: ProviderRequestIds;
+  readonly #deadlines = new DeadlineQueue<BrokerRequest>((request) => this.#settle(request, WIRE.TIMEOUT, true));
+  #live = 0;
+  #inFlight = 0;
+  #queued = 0;
+  #queuedBytes = 0;
+  #pumping = false;
+  #draining = false;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(limits: RouterLimits, ids: ProviderRequestIds) {
+    this.#limits = limits;
+    this.#ids = ids;
+  }
+
+  /** Requests not yet settled. */
+  get live(): number {
+    return this.#live;
+  }
+
+  /** Requests held by providers. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Requests waiting for provider capacity. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Body bytes held for waiting requests. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** A frame from a registered consumer (PING/PONG are answered before this). */
+  onConsumerFrame(consumer: Peer, frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.START:
+        this.#start(consumer, frame);
+        return;
+      case FrameType.CHUNK:
+        this.#chunk(consumer, frame);
+        return;
+      case FrameType.END:
+        this.#end(consumer, frame);
+        return;
+      case FrameType.CANCEL: {
+        const request = consumer.requests.get(frame.requestId.toString("latin1"));
+        if (request !== undefined) this.#settle(request, null, true);
+        return;
+      }
+      case FrameType.ERROR:
+        return; // nothing for a consumer to report to the broker; CANCEL is how it gives up
+      default:
+        consumer.protocolViolation(`a consumer may not send frame type ${frame.type}`);
+    }
+  }
+
+  /** A frame from a registered provider (PING/PONG are answered before this). */
+  onProviderFrame(provider: Peer, frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.RESPONSE:
+        this.#response(provider, frame);
+        return;
+      case FrameType.RESPONSE_START:
+        this.#responseStart(provider, frame);
+        return;
+      case FrameType.RESPONSE_CHUNK:
+        this.#responseChunk(provider, frame);
+        return;
+      case FrameType.RESPONSE_END:
+        this.#responseEnd(provider, frame);
+        return;
+      case FrameType.ERROR:
+        this.#providerError(provider, frame);
+        return;
+      default:
+        provider.protocolViolation(`a provider may not send frame type ${frame.type}`);
+    }
+  }
+
+  /** A provider registered: requests waiting on its channel can go to it. */
+  providerJoined(provider: Peer): void {
+    this.#pump(provider.channel!);
+  }
+
+  /**
+   * A registered peer's connection closed (the registry has already taken it out of its channel).
+   * A consumer's requests are cancelled at their providers; a provider's fail with PROVIDER_GONE,
+   * and if it was its channel's last provider, the channel's waiting requests fail with NO_PROVIDER.
+   */
+  peerLeft(peer: Peer): void {
+    if (peer.role === Role.CONSUMER) {
+      for (const request of peer.requests.values()) this.#settle(request, null, true);
+      return;
+    }
+    for (const request of peer.inFlight.values()) this.#settle(request, WIRE.PROVIDER_GONE, false);
+    const channel = peer.channel!;
+    if (channel.providers.length === 0) {
+      for (const request of channel.waiting.toArray()) this.#settle(request, WIRE.NO_PROVIDER, false);
+    }
+  }
+
+  /** From now on new requests get SHUTTING_DOWN; those already accepted go on. */
+  beginDrain(): void {
+    this.#draining = true;
+  }
+
+  /** Resolves once no request is live. */
+  whenIdle(): Promise<void> {
+    if (this.#live === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Settles every live request of these consumers with `error` (cancelling it at its provider). */
+  failAll(consumers: Iterable<Peer>, error: BrokerError): void {
+    for (const consumer of consumers) {
+      for (const request of consumer.requests.values()) this.#settle(request, error, true);
+    }
+  }
+
+  /** Stops the deadline timer (the server is closed). */
+  close(): void {
+    this.#deadlines.clear();
+  }
+
+  // ── consumer → provider ──────────────────────────────────────────────────────────────────────
+
+  #start(consumer: Peer, frame: Frame): void {
+    const { flags, requestId, payload } = frame;
+    const key = requestId.toString("latin1");
+    const violation = startViolation(consumer, frame, key);
+    if (violation !== null) {
+      consumer.protocolViolation(violation);
+      return;
+    }
+    const channel = consumer.channel!;
+    const refusal = this.#startRefusal(channel, payload.length - REQUEST_HEAD_SIZE);
+    const provider = refusal === null ? channel.pickProvider() : null;
+    if (refusal !== null || (provider === null && !this.#canHold(payload.length))) {
+      this.#sendError(consumer, requestId, refusal ?? WIRE.OVERLOADED);
+      return;
+    }
+    const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
+    const timeoutMs = Math.min(payload.readUInt32BE(0) || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_TIMER_MS);
+    const single = (flags & FrameFlags.FINAL) !== 0;
+    const request = new BrokerRequest(consumer, key, Buffer.from(requestId), performance.now() + timeoutMs, single, bodyBytes);
+    consumer.requests.set(key, request);
+    request.deadlineEntry = this.#deadlines.add(request, laneTimeout(timeoutMs));
+    this.#live++;
+    this.counters.requests++;
+    if (provider !== null) this.#dispatch(request, provider, payload);
+    else this.#enqueue(request, channel, payload);
+  }
+
+  /** The error that refuses a well-formed START at once, or null to accept it. */
+  #startRefusal(channel: Channel, bodyBytes: number): BrokerError | null {
+    if (this.#draining) return WIRE.SHUTTING_DOWN;
+    if (channel.providers.length === 0) return WIRE.NO_PROVIDER;
+    if (bodyBytes > this.#limits.maxRequestBytes) return WIRE.PAYLOAD_TOO_LARGE;
+    return null;
+  }
+
+  #chunk(consumer: Peer, frame: Frame): void {
+    const request = consumer.requests.get(frame.requestId.toString("latin1"));
+    if (request === undefined) return; // already settled (refused, timed out…): the rest of its body is dropped
+    if (!request.bodyOpen) {
+      consumer.protocolViolation("CHUNK for a request whose body has ended");
+      return;
+    }
+    const payload = frame.payload;
+    request.requestBytes += payload.length;
+    if (request.requestBytes > this.#limits.maxRequestBytes) {
+      this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
+      return;
+    }
+    if (request.state === RequestState.IN_FLIGHT) {
+      this.#toProvider(request, FrameType.CHUNK, payload);
+      return;
+    }
+    if (!this.#canHold(payload.length)) {
+      this.#settle(request, WIRE.OVERLOADED, true);
+      return;
+    }
+    this.#hold(request, payload);
+  }
+
+  #end(consumer: Peer, frame: Frame): void {
+    const request = consumer.requests.get(frame.requestId.toString("latin1"));
+    if (request === undefined) return;
+    if (!request.bodyOpen) {
+      consumer.protocolViolation("END for a request whose body has ended");
+      return;
+    }
+    request.bodyOpen = false;
+    // While QUEUED the END is remembered as bodyOpen === false and sent on dispatch.
+    if (request.state === RequestState.IN_FLIGHT) this.#toProvider(request, FrameType.END, EMPTY);
+  }
+
+  /**
+   * Sends the START to `provider` with the routing header in front and timeoutMs rewritten to the
+   * time left. `start` is the consumer's START payload (head + body): a view of bytes this broker
+   * received and owns, so the head is rewritten in place rather than copied.
+   */
+  #dispatch(request: BrokerRequest, provider: Peer, start: Buffer): boolean {
+    const seq = this.#ids.next();
+    start.writeUInt32BE(Math.max(1, Math.ceil(request.deadline - performance.now())), 0);
+    const flags = request.single ? FrameFlags.FINAL : FrameFlags.NONE;
+    if (!provider.ctx.sendFrame(FrameType.START, flags, this.#ids.bytes(seq), request.consumer.routingHeader, start)) {
+      this.#settle(request, WIRE.OVERLOADED, false);
+      return false;
+    }
+    request.state = RequestState.IN_FLIGHT;
+    request.provider = provider;
+    request.seq = seq;
+    provider.inFlight.set(seq, request);
+    this.#inFlight++;
+    return true;
+  }
+
+  /** Forwards CHUNK or END of an in-flight request; a full provider queue aborts the request. */
+  #toProvider(request: BrokerRequest, type: FrameType, payload: Buffer): boolean {
+    if (request.provider!.ctx.sendFrame(type, FrameFlags.NONE, this.#ids.bytes(request.seq), payload)) return true;
+    this.#settle(request, WIRE.OVERLOADED, true);
+    return false;
+  }
+
+  // ── the wait queue ───────────────────────────────────────────────────────────────────────────
+
+  #canHold(bytes: number): boolean {
+    return this.#queued < this.#limits.maxQueuedRequests && this.#queuedBytes + bytes <= this.#limits.maxQueuedRequestBytes;
+  }
+
+  #enqueue(request: BrokerRequest, channel: Channel, start: Buffer): void {
+    request.state = RequestState.QUEUED;
+    request.held = [];
+    this.#queued++;
+    channel.waiting.push(request);
+    this.#hold(request, start);
+  }
+
+  /**
+   * Keeps a copy of a waiting request's bytes: a view would pin the whole socket read buffer it
+   * points into for as long as the request waits.
+   */
+  #hold(request: BrokerRequest, payload: Buffer): void {
+    request.held!.push(Buffer.from(payload));
+    request.heldBytes += payload.length;
+    this.#queuedBytes += payload.length;
+  }
+
+  /** Gives back what a request that leaves the wait queue held; returns its held bytes. */
+  #release(request: BrokerRequest): Buffer[] {
+    const held = request.held!;
+    this.#queued--;
+    this.#queuedBytes -= request.heldBytes;
+    request.held = null;
+    request.heldBytes = 0;
+    return held;
+  }
+
+  /**
+   * Dispatches waiting requests while a provider of `channel` has capacity: the START, the CHUNKs
+   * that arrived while waiting, and END if it came, in order. Not re-entered: capacity freed by a
+   * request settled during the loop is picked up by the loop itself.
+   */
+  #pump(channel: Channel): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (channel.waiting.size > 0) {
+        const provider = channel.pickProvider();
+        if (provider === null) return;
+        const request = channel.waiting.shift()!;
+        const held = this.#release(request);
+        request.state = RequestState.PENDING;
+        if (!this.#dispatch(request, provider, held[0]!)) continue;
+        let ok = true;
+        for (let i = 1; ok && i < held.length; i++) ok = this.#toProvider(request, FrameType.CHUNK, held[i]!);
+        if (ok && !request.single && !request.bodyOpen) this.#toProvider(request, FrameType.END, EMPTY);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  // ── provider → consumer ──────────────────────────────────────────────────────────────────────
+
+  /** The request a provider's frame names, if that provider holds it; else BAD_ROUTE. */
+  #held(provider: Peer, frame: Frame): BrokerRequest | null {
+    const seq = this.#ids.parse(frame.requestId);
+    const request = seq === 0 ? undefined : provider.inFlight.get(seq);
+    if (request !== undefined) return request;
+    this.#badRoute(provider, frame);
+    return null;
+  }
+
+  /** Like #held, for frames that carry the routing header: it must be the request's, unchanged. */
+  #routed(provider: Peer, frame: Frame): BrokerRequest | null {
+    const request = this.#held(provider, frame);
+    if (request === null) return null;
+    const payload = frame.payload;
+    if (payload.length >= ROUTING_HEADER_SIZE && request.consumer.routingHeader.compare(payload, 0, ROUTING_HEADER_SIZE) === 0) {
+      return request;
+    }
+    this.#badRoute(provider, frame);
+    return null;
+  }
+
+  #badRoute(provider: Peer, frame: Frame): void {
+    this.counters.errorsSent.BAD_ROUTE++;
+    if (!provider.ctx.sendError(frame.requestId, WIRE.BAD_ROUTE)) this.counters.droppedFrames++;
+  }
+
+  #response(provider: Peer, frame: Frame): void {
+    const request = this.#routed(provider, frame);
+    if (request === null) return;
+    if (request.responseOpen) {
+      this.#badRoute(provider, frame);
+      return;
+    }
+    const body = frame.payload.subarray(ROUTING_HEADER_SIZE);
+    if (body.length > this.#limits.maxResponseBytes) {
+      this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, false);
+      return;
+    }
+    this.#finish(request, FrameType.RESPONSE, body);
+  }
+
+  #responseStart(provider: Peer, frame: Frame): void {
+    const request = this.#routed(provider, frame);
+    if (request === null) return;
+    if (request.responseOpen) {
+      this.#badRoute(provider, frame);
+      return;
+    }
+    request.responseOpen = true;
+    this.#toConsumer(request, FrameType.RESPONSE_START, frame.payload.subarray(ROUTING_HEADER_SIZE));
+  }
+
+  #responseChunk(provider: Peer, frame: Frame): void {
+    const request = this.#held(provider, frame);
+    if (request === null) return;
+    if (!request.responseOpen) {
+      this.#badRoute(provider, frame);
+      return;
+    }
+    this.#toConsumer(request, FrameType.RESPONSE_CHUNK, frame.payload);
+  }
+
+  #responseEnd(provider: Peer, frame: Frame): void {
+    const request = this.#held(provider, frame);
+    if (request === null) return;
+    if (!request.responseOpen) {
+      this.#badRoute(provider, frame);
+      return;
+    }
+    this.#finish(request, FrameType.RESPONSE_END, EMPTY);
+  }
+
+  #providerError(provider: Peer, frame: Frame): void {
+    const request = this.#routed(provider, frame);
+    if (request === null) return;
+    const body = frame.payload.subarray(ROUTING_HEADER_SIZE);
+    if (body.length < ERROR_CODE_SIZE) {
+      this.#settle(request, WIRE.HANDLER_ERROR, false);
+      return;
+    }
+    this.#finish(request, FrameType.ERROR, body);
+  }
+
+  /** Forwards part of a streamed response, counting it against maxResponseBytes. */
+  #toConsumer(request: BrokerRequest, type: FrameType, body: Buffer): void {
+    request.responseBytes += body.length;
+    if (request.responseBytes > this.#limits.maxResponseBytes) {
+      this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
+      return;
+    }
+    if (!request.consumer.ctx.sendFrame(type, FrameFlags.NONE, request.requestId, body)) this.#settle(request, WIRE.OVERLOADED, true);
+  }
+
+  /** Forwards the frame that completes a request (RESPONSE, RESPONSE_END, ERROR) and settles it. */
+  #finish(request: BrokerRequest, type: FrameType, body: Buffer): void {
+    // Forwarded in the regular queue, not the error queue, so a provider's ERROR stays behind the
+    // RESPONSE_CHUNKs it follows.
+    const delivered = request.consumer.ctx.sendFrame(type, FrameFlags.NONE, request.requestId, body);
+    if (delivered) this.counters.completed++;
+    this.#settle(request, delivered ? null : WIRE.OVERLOADED, false);
+  }
+
+  // ── the one way out ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Ends a request: takes it out of its consumer's table, the deadline queue, the wait queue and
+   * its provider's table; sends the consumer `error` (null when the consumer already has its
+   * outcome or is gone); sends CANCEL to the provider holding it when `cancelProvider`; then lets
+   * the freed capacity serve the channel's waiting requests. Idempotent.
+   */
+  #settle(request: BrokerRequest, error: BrokerError | null, cancelProvider: boolean): void {
+    const state = request.state;
+    if (state === RequestState.SETTLED) return;
+    request.state = RequestState.SETTLED;
+    const consumer = request.consumer;
+    consumer.requests.delete(request.key);
+    this.#deadlines.delete(request.deadlineEntry!);
+    this.#live--;
+    if (state === RequestState.QUEUED) {
+      consumer.channel!.waiting.remove(request);
+      this.#release(request);
+    }
+    const provider = request.provider;
+    if (provider !== null) {
+      provider.inFlight.delete(request.seq);
+      this.#inFlight--;
+      if (cancelProvider && !provider.ctx.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request.seq))) {
+        this.counters.droppedFrames++;
+      }
+    }
+    if (error !== null) this.#sendError(consumer, request.requestId, error);
+    if (provider !== null && provider.channel!.waiting.size > 0) this.#pump(provider.channel!);
+    if (this.#live === 0 && this.#idleWaiters.length > 0) this.#wakeIdle();
+  }
+
+  /**
+   * Sends a consumer an error the broker decided. The error queue is separate and flushed first;
+   * if even it is full the consumer is not reading at all, and closing it is the only outcome left
+   * that still reaches it (its client fails everything in flight at once).
+   */
+  #sendError(consumer: Peer, requestId: Uint8Array, error: BrokerError): void {
+    this.counters.errorsSent[error.code as WireErrorCode]++;
+    if (consumer.ctx.sendError(requestId, error) || consumer.ctx.state !== "open") return;
+    consumer.ctx.destroy(new SlowPeerError("consumer's error queue is full; connection closed"));
+  }
+
+  #wakeIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** Why a consumer's START breaks the protocol (the connection is closed for it), or null. */
+function startViolation(consumer: Peer, frame: Frame, key: string): string | null {
+  const { requestId, payload } = frame;
+  if ((frame.flags & FrameFlags.REGISTRATION) !== 0) return "this connection is already registered";
+  if (payload.length < REQUEST_HEAD_SIZE) return `request START payload of ${payload.length} bytes is shorter than its 4-byte head`;
+  if (requestId[0] === 0 && requestId.equals(CONNECTION_ID)) return "requestId zero names the connection, not a request";
+  if (consumer.requests.has(key)) return `requestId ${idToString(requestId)} is already in use by a live request of this connection`;
+  return null;
+}
+
+/**
+ * The timeout a request's deadline is filed under. DeadlineQueue keeps one lane per distinct
+ * timeout value, and a consumer may send any u32; rounding up to 1/256 of the value's power of two
+ * (≤ 0.4 % later, e.g. 5000 → 5008 ms) bounds the lanes to a few thousand whatever it sends.
+ */
+export function laneTimeout(timeoutMs: number): number {
+  if (timeoutMs <= 256) return timeoutMs;
+  const step = 2 ** (Math.floor(Math.log2(timeoutMs)) - 8);
+  return Math.ceil(timeoutMs / step) * step;
+}

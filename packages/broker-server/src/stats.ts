@@ -1,0 +1,47 @@
+import type { WireErrorCode } from "@switchyard/protocol";
+
+/** The largest write queue over all open connections, right now. */
+export interface WriteQueueStats {
+  /** Most frames waiting in one connection's regular queue. */
+  maxFrames: number;
+  /** Most frames waiting in one connection's error queue. */
+  maxErrorFrames: number;
+  /** Most bytes waiting for one connection (its socket buffer included). */
+  maxBytes: number;
+}
+
+/**
+ * A snapshot of the broker, from `BrokerServer.stats()`: gauges (now) and counters (since start).
+ * Memory bounds are asserted on these: `queued`, `queuedRequestBytes` and `writeQueue` never pass
+ * their configured limits whatever the peers do.
+ */
+export interface BrokerStats {
+  /** Open sockets, registered or not. */
+  connections: number;
+  /** Registered consumers. */
+  consumers: number;
+  /** Registered providers. */
+  providers: number;
+  /** Channels with at least one member or waiting request. */
+  channels: number;
+  /** Requests held by providers now. */
+  inFlight: number;
+  /** Requests waiting for provider capacity now. */
+  queued: number;
+  /** Body bytes held for waiting requests now. */
+  queuedRequestBytes: number;
+  /** Largest write queue over the open connections now. */
+  writeQueue: WriteQueueStats;
+  /** Requests accepted since start. */
+  requests: number;
+  /** Requests completed by their provider (response or provider ERROR delivered) since start. */
+  completed: number;
+  /** Requests refused or aborted with OVERLOADED since start (same as errorsSent.OVERLOADED). */
+  overloaded: number;
+  /** Sockets closed at once because maxConnections was reached or the broker was stopping. */
+  refusedConnections: number;
+  /** Frames that could not be queued and were not a request's outcome (CANCEL, PONG, BAD_ROUTE). */
+  droppedFrames: number;
+  /** ERRORs the broker itself sent (not forwarded from providers), by code, since start. */
+  errorsSent: Record<WireErrorCode, number>;
+}

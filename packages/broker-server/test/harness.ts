@@ -1,0 +1,59 @@
+import { FrameType, newId } from "@switchyard/protocol";
+import { afterEach, expect } from "vitest";
+import { BrokerServer, type BrokerServerOptions } from "../src/index.js";
+import { RawClient, type RegisterOptions } from "./raw-client.js";
+
+/** Brokers and raw clients for one test file; everything opened is closed after each test. */
+export interface BrokerHarness {
+  /** Starts a broker on 127.0.0.1, port 0. */
+  start(options?: BrokerServerOptions): Promise<BrokerServer>;
+  /** A connected, unregistered client. */
+  client(server: BrokerServer): Promise<RawClient>;
+  consumer(server: BrokerServer, channelId: Buffer, options?: Partial<RegisterOptions>): Promise<RawClient>;
+  provider(server: BrokerServer, channelId: Buffer, options?: Partial<RegisterOptions>): Promise<RawClient>;
+  /** Proves the broker still serves others: a round trip on a fresh channel with fresh clients. */
+  expectHealthy(server: BrokerServer): Promise<void>;
+}
+
+export function useBrokerHarness(): BrokerHarness {
+  const servers: BrokerServer[] = [];
+  const clients: RawClient[] = [];
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.destroy();
+    await Promise.all(servers.splice(0).map((server) => server.stop({ timeout: 0 })));
+  });
+
+  const harness: BrokerHarness = {
+    async start(options = {}) {
+      const server = new BrokerServer({ host: "127.0.0.1", port: 0, ...options });
+      servers.push(server);
+      await server.start();
+      return server;
+    },
+    async client(server) {
+      const client = await RawClient.connect(server.address().port);
+      clients.push(client);
+      return client;
+    },
+    async consumer(server, channelId, options = {}) {
+      return (await harness.client(server)).register({ role: "consumer", channelId, ...options });
+    },
+    async provider(server, channelId, options = {}) {
+      return (await harness.client(server)).register({ role: "provider", channelId, ...options });
+    },
+    async expectHealthy(server) {
+      const channelId = newId();
+      const provider = await harness.provider(server, channelId);
+      const consumer = await harness.consumer(server, channelId);
+      const id = consumer.request("still alive?");
+      const start = await provider.nextOf(FrameType.START);
+      provider.respond(start, "yes");
+      const response = await consumer.nextOf(FrameType.RESPONSE, id);
+      expect(response.payload.toString()).toBe("yes");
+      consumer.destroy();
+      provider.destroy();
+    },
+  };
+  return harness;
+}

@@ -1,0 +1,183 @@
+import {
+  decodeErrorBody,
+  decodeRegistrationAck,
+  encodeRequestHead,
+  FrameFlags,
+  FrameType,
+  HEADER_SIZE,
+  idToString,
+  MAX_PAYLOAD,
+  newId,
+  newIdString,
+} from "@switchyard/protocol";
+import { describe, expect, it } from "vitest";
+import { useBrokerHarness } from "./harness.js";
+
+const h = useBrokerHarness();
+
+describe("registration", () => {
+  it("acks a registration with the same requestId, the protocol version, maxPayload and the server id", async () => {
+    const serverId = newIdString();
+    const server = await h.start({ serverId, maxPayloadBytes: 512 * 1024 });
+    const client = await h.client(server);
+    const requestId = newId();
+    const ack = await client.registerRaw({ role: "consumer", channelId: newId() }, requestId);
+    expect(ack.type).toBe(FrameType.RESPONSE);
+    expect(ack.flags & FrameFlags.REGISTRATION).toBe(FrameFlags.REGISTRATION);
+    expect(ack.requestId.equals(requestId)).toBe(true);
+    const decoded = decodeRegistrationAck(ack.payload);
+    expect(decoded).toMatchObject({ protocolVersion: 1, maxPayload: 512 * 1024 });
+    expect(idToString(decoded.serverId)).toBe(serverId);
+    expect(server.stats()).toMatchObject({ connections: 1, consumers: 1, providers: 0, channels: 1 });
+  });
+
+  it("answers a frame before registration with NOT_REGISTERED on that frame's id and closes the connection", async () => {
+    const server = await h.start();
+    const client = await h.client(server);
+    const requestId = newId();
+    client.send(FrameType.START, FrameFlags.FINAL, requestId, encodeRequestHead(0), Buffer.from("hi"));
+    expect((await client.nextError(requestId)).code).toBe("NOT_REGISTERED");
+    await client.waitClosed();
+    expect(server.stats().errorsSent.NOT_REGISTERED).toBe(1);
+    await h.expectHealthy(server);
+  });
+
+  it("answers a PING before registration with NOT_REGISTERED too", async () => {
+    const server = await h.start();
+    const client = await h.client(server);
+    const requestId = newId();
+    client.send(FrameType.PING, 0, requestId, Buffer.from("x"));
+    expect((await client.nextError(requestId)).code).toBe("NOT_REGISTERED");
+    await client.waitClosed();
+  });
+
+  it("refuses a second connection with a clientId already registered with DUPLICATE_CLIENT, leaving the first one working", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const clientId = newId();
+    const first = await h.provider(server, channelId, { clientId });
+    const second = await h.client(server);
+    const answer = await second.registerRaw({ role: "consumer", channelId, clientId });
+    expect(answer.type).toBe(FrameType.ERROR);
+    expect(decodeErrorBody(answer.payload).code).toBe("DUPLICATE_CLIENT");
+    await second.waitClosed();
+    // the first registration still serves
+    const consumer = await h.consumer(server, channelId);
+    const id = consumer.request("ping");
+    first.respond(await first.nextOf(FrameType.START), "pong");
+    expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("pong");
+  });
+
+  it("refuses an unreadable registration with BAD_REGISTRATION", async () => {
+    const server = await h.start();
+    const client = await h.client(server);
+    const requestId = newId();
+    client.send(FrameType.START, FrameFlags.REGISTRATION, requestId, Buffer.from([9, 0, 0]));
+    expect((await client.nextError(requestId)).code).toBe("BAD_REGISTRATION");
+    await client.waitClosed();
+    await h.expectHealthy(server);
+  });
+
+  it("refuses a provider declaring capacity 0 with BAD_REGISTRATION", async () => {
+    const server = await h.start();
+    const client = await h.client(server);
+    const answer = await client.registerRaw({ role: "provider", channelId: newId(), capacity: 0 });
+    expect(decodeErrorBody(answer.payload).code).toBe("BAD_REGISTRATION");
+  });
+
+  it("with authTokens, refuses a registration without a known token with UNAUTHORIZED and accepts one with it", async () => {
+    const server = await h.start({ authTokens: ["s3cret", "other"] });
+    const channelId = newId();
+    const missing = await h.client(server);
+    expect(decodeErrorBody((await missing.registerRaw({ role: "provider", channelId })).payload).code).toBe("UNAUTHORIZED");
+    await missing.waitClosed();
+    const wrong = await h.client(server);
+    expect(decodeErrorBody((await wrong.registerRaw({ role: "provider", channelId, authToken: "s3cre" })).payload).code).toBe("UNAUTHORIZED");
+    await wrong.waitClosed();
+    const provider = await h.provider(server, channelId, { authToken: "s3cret" });
+    const consumer = await h.consumer(server, channelId, { authToken: "other" });
+    const id = consumer.request("authorised");
+    provider.respond(await provider.nextOf(FrameType.START), "ok");
+    expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("ok");
+    expect(server.stats().errorsSent.UNAUTHORIZED).toBe(2);
+  });
+
+  it("closes connections beyond maxConnections at once, counts them, and keeps serving the others", async () => {
+    const server = await h.start({ maxConnections: 4 });
+    const channelId = newId();
+    const provider = await h.provider(server, channelId);
+    const consumer = await h.consumer(server, channelId);
+    const third = await h.consumer(server, newId());
+    const fourth = await h.client(server);
+    const refused = await h.client(server);
+    await refused.waitClosed();
+    expect(fourth.isClosed).toBe(false);
+    expect(server.stats().refusedConnections).toBe(1);
+    expect(server.stats().connections).toBe(4);
+    const id = consumer.request("still");
+    provider.respond(await provider.nextOf(FrameType.START), "here");
+    expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("here");
+    // once two leave, new connections are accepted again
+    third.destroy();
+    fourth.destroy();
+    await expect.poll(() => server.stats().connections).toBe(2);
+    await h.expectHealthy(server);
+  });
+});
+
+describe("bad input", () => {
+  it("answers garbage bytes with PROTOCOL_ERROR on requestId zero and closes only that connection", async () => {
+    const server = await h.start();
+    const client = await h.client(server);
+    client.sendRaw(Buffer.from("GET / HTTP/1.1\r\nHost: example\r\n\r\n"));
+    const error = await client.next((frame) => frame.type === FrameType.ERROR);
+    expect(error.requestId.equals(Buffer.alloc(16))).toBe(true);
+    expect(decodeErrorBody(error.payload).code).toBe("PROTOCOL_ERROR");
+    await client.waitClosed();
+    await h.expectHealthy(server);
+  });
+
+  it("answers a frame with a bad version, after registration, with PROTOCOL_ERROR and fails nothing else", async () => {
+    const server = await h.start();
+    const consumer = await h.consumer(server, newId());
+    const frame = Buffer.alloc(HEADER_SIZE);
+    frame[0] = 2;
+    frame[1] = FrameType.PING;
+    consumer.sendRaw(frame);
+    expect((await consumer.nextError()).code).toBe("PROTOCOL_ERROR");
+    await consumer.waitClosed();
+    await h.expectHealthy(server);
+  });
+
+  it("answers an oversized length with PROTOCOL_ERROR before reading the payload", async () => {
+    const server = await h.start();
+    const provider = await h.provider(server, newId());
+    const frame = Buffer.alloc(HEADER_SIZE);
+    frame[0] = 1;
+    frame[1] = FrameType.RESPONSE;
+    frame.writeUInt32BE(MAX_PAYLOAD + 1, 20);
+    provider.sendRaw(frame);
+    expect((await provider.nextError()).code).toBe("PROTOCOL_ERROR");
+    await provider.waitClosed();
+    await h.expectHealthy(server);
+  });
+
+  it("answers a consumer sending a second registration with PROTOCOL_ERROR", async () => {
+    const server = await h.start();
+    const consumer = await h.consumer(server, newId());
+    consumer.registerRaw({ role: "consumer", channelId: newId() }).catch(() => {});
+    expect((await consumer.nextError()).code).toBe("PROTOCOL_ERROR");
+    await consumer.waitClosed();
+  });
+
+  it("answers PING with PONG carrying the same requestId and payload, for either role", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    for (const client of [await h.consumer(server, channelId), await h.provider(server, channelId)]) {
+      const requestId = newId();
+      client.send(FrameType.PING, 0, requestId, Buffer.from("opaque-bytes"));
+      const pong = await client.nextOf(FrameType.PONG, requestId);
+      expect(pong.payload.toString()).toBe("opaque-bytes");
+    }
+  });
+});
