@@ -1,1 +1,152 @@
-console.log("Switchyard bench: coming soon");
+/**
+ * `pnpm bench`: Switchyard against NATS, ZeroMQ and the raw-socket limit, on this machine, in one
+ * run. See options.ts for the command line and README "Benchmarks" for what is measured.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describeEnvironment } from "./environment.js";
+import { type BenchOptions, HELP, parseOptions } from "./options.js";
+import { findBrokerCli, findRepoRoot, peerScript } from "./proc/locate.js";
+import { writeChart } from "./report/chart.js";
+import { topSelfTime } from "./report/cpu-profile-summary.js";
+import { Progress } from "./report/progress.js";
+import { scenarioTable } from "./report/table.js";
+import { judgeTargets } from "./report/targets.js";
+import { runIdle } from "./run-idle.js";
+import { runLoad } from "./run-load.js";
+import { emptyResult, type RunResult } from "./run-result.js";
+import { applyOverrides, SCENARIOS, type Scenario } from "./scenarios.js";
+import { SYSTEMS } from "./systems/registry.js";
+import type { BenchSystem, SystemContext, SystemName } from "./systems/system.js";
+
+interface PlannedRun {
+  scenario: Scenario;
+  system: BenchSystem;
+}
+
+async function main(): Promise<number> {
+  const repoRoot = findRepoRoot();
+  let options: BenchOptions | undefined;
+  try {
+    options = parseOptions(process.argv.slice(2), repoRoot);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\nRun with --help for the options.\n`);
+    return 2;
+  }
+  if (options === undefined) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+  await mkdir(options.outDir, { recursive: true });
+  const cpuProfileDir = options.cpuProf ? path.join(options.outDir, "profiles") : undefined;
+  if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
+  const baseContext: SystemContext = {
+    peerScript: peerScript(),
+    brokerCli: options.brokerCli ?? findBrokerCli(repoRoot),
+    cpuProfileDir,
+    runName: stamp,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
+
+  const scenarios = SCENARIOS.filter((s) => options.scenarios.includes(s.name)).map((s) => applyOverrides(s, options.overrides));
+  const plan: PlannedRun[] = scenarios.flatMap((scenario) =>
+    [scenario.ours, ...scenario.peers].filter((name) => options.systems.includes(name)).map((name) => ({ scenario, system: SYSTEMS[name] })),
+  );
+  const environment = await describeEnvironment();
+  const skipped = await unavailableSystems(plan, baseContext);
+  printHeader(options, environment, skipped);
+
+  const results: RunResult[] = [];
+  const progress = new Progress(plan.length, options.progress);
+  for (const run of plan) {
+    const context = { ...baseContext, runName: `${stamp}-${run.scenario.name}` };
+    results.push(await runOne(run, context, options, skipped.get(run.system.name), progress));
+  }
+  progress.stop();
+
+  const oursOf = (name: string) => scenarios.find((s) => s.name === name)?.ours;
+  const targets = judgeTargets(results, oursOf);
+  for (const scenario of scenarios) {
+    const own = results.filter((r) => r.scenario === scenario.name);
+    process.stdout.write(`\n${scenarioTable(scenario, own, targets.filter((t) => t.scenario === scenario.name))}\n`);
+  }
+  const profiles = await summarizeProfiles(results);
+
+  const base = path.join(options.outDir, stamp);
+  const report = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), environment, options, skipped: Object.fromEntries(skipped), results, targets, profiles };
+  await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\nResults: ${path.relative(process.cwd(), `${base}.json`) || `${base}.json`}\n`);
+  if (options.chart) {
+    try {
+      await writeChart(`${base}.svg`, results, `Switchyard bench ${startedAt.toISOString().slice(0, 16)}Z — ${environment.cpus} CPUs, Node ${environment.node}`);
+      process.stdout.write(`Chart:   ${path.relative(process.cwd(), `${base}.svg`)}\n`);
+    } catch (err) {
+      process.stderr.write(`chart not written: ${(err as Error).message}\n`);
+    }
+  }
+  const failed = results.filter((r) => r.status === "failed");
+  if (failed.length > 0) process.stdout.write(`\n${failed.length} run(s) failed: ${failed.map((r) => `${r.scenario}/${r.system}`).join(", ")}\n`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** Asks each planned system once whether it can run here. */
+async function unavailableSystems(plan: PlannedRun[], context: SystemContext): Promise<Map<SystemName, string>> {
+  const skipped = new Map<SystemName, string>();
+  for (const system of new Set(plan.map((run) => run.system))) {
+    const reason = await system.unavailable(context);
+    if (reason !== undefined) skipped.set(system.name, reason);
+  }
+  return skipped;
+}
+
+async function runOne(run: PlannedRun, context: SystemContext, options: BenchOptions, skip: string | undefined, progress: Progress): Promise<RunResult> {
+  const base = { scenario: run.scenario.name, system: run.system.name, label: run.system.label, shape: run.scenario.shape };
+  if (skip !== undefined) return emptyResult({ ...base, status: "skipped", reason: skip });
+  progress.begin(`${run.scenario.name} · ${run.system.label}`);
+  const timing = { warmupMs: options.warmupMs, durationMs: options.durationMs };
+  const execute = run.scenario.kind === "idle" ? runIdle : runLoad;
+  try {
+    const result = await execute(run.scenario, run.system, context, timing, (f) => progress.update(f));
+    if (result.status === "failed") progress.note(`${run.scenario.name} · ${run.system.label}: ${result.reason}`);
+    return result;
+  } catch (err) {
+    const reason = (err as Error).message;
+    progress.note(`${run.scenario.name} · ${run.system.label} failed: ${reason}`);
+    return emptyResult({ ...base, status: "failed", reason });
+  } finally {
+    progress.end();
+  }
+}
+
+function printHeader(options: BenchOptions, environment: Awaited<ReturnType<typeof describeEnvironment>>, skipped: Map<SystemName, string>): void {
+  const lines = [
+    `Switchyard bench — ${environment.cpus} × ${environment.cpuModel}, ${environment.memoryGB} GB, Node ${environment.node}, ${environment.kernel}`,
+    `warm-up ${options.warmupMs / 1000} s, measured ${options.durationMs / 1000} s per run${options.quick ? " (--quick: a smoke test, not a measurement)" : ""}`,
+    ...[...skipped].map(([name, reason]) => `skipping ${SYSTEMS[name].label}: ${reason}`),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** With --cpu-prof: the broker's top self-time functions per profiled scenario. */
+async function summarizeProfiles(results: RunResult[]): Promise<Record<string, Awaited<ReturnType<typeof topSelfTime>>>> {
+  const summaries: Record<string, Awaited<ReturnType<typeof topSelfTime>>> = {};
+  for (const result of results.filter((r) => r.profile !== undefined)) {
+    const top = await topSelfTime(result.profile!);
+    summaries[result.scenario] = top;
+    process.stdout.write(`\nBroker profile, ${result.scenario} (${path.relative(process.cwd(), result.profile!)}), top self time:\n`);
+    for (const entry of top) process.stdout.write(`  ${entry.percent.toFixed(1).padStart(5)}%  ${entry.selfMs.toFixed(0).padStart(6)} ms  ${entry.frame}\n`);
+  }
+  return summaries;
+}
+
+process.on("SIGINT", () => process.exit(130));
+process.on("SIGTERM", () => process.exit(143));
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,47 @@
+import { performance } from "node:perf_hooks";
+import { type BenchConsumer, loadConsumerModule } from "../systems/switchyard-api.js";
+import { announceReady, exitWithParent } from "./announce.js";
+
+/** Connections opened at once while building up the idle set, so the broker's accept backlog holds. */
+const CONNECT_CONCURRENCY = 200;
+
+/** Requests sent after connecting, spread over the set, to show the idle consumers really work. */
+const PROBES = 10;
+
+/**
+ * Connects `count` consumers and leaves them idle: the idle10k scenario's load. Reports how many
+ * connected, how long it took, and whether a few sampled consumers still get answers.
+ */
+export async function runIdleConsumers(args: { address: string; channel: string; count: number; timeout: number }): Promise<void> {
+  const { Consumer } = await loadConsumerModule();
+  const consumers: BenchConsumer[] = [];
+  const started = performance.now();
+  let failed = 0;
+  let firstError: string | undefined;
+  let next = 0;
+  const opener = async () => {
+    while (next < args.count) {
+      next++;
+      try {
+        consumers.push(await Consumer.connect(args.address, args.channel, { timeout: args.timeout }));
+      } catch (err) {
+        failed++;
+        firstError ??= String(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, args.count) }, opener));
+  const connectMs = performance.now() - started;
+  const probesOk = await probe(consumers, args.timeout);
+  exitWithParent(async () => {
+    await Promise.allSettled(consumers.map((consumer) => consumer.close()));
+  });
+  announceReady({ connected: consumers.length, failed, firstError, connectMs, probes: Math.min(PROBES, consumers.length), probesOk });
+}
+
+async function probe(consumers: BenchConsumer[], timeout: number): Promise<number> {
+  const step = Math.max(1, Math.floor(consumers.length / PROBES));
+  const sample = consumers.filter((_, i) => i % step === 0).slice(0, PROBES);
+  const results = await Promise.allSettled(sample.map((consumer) => consumer.send(Buffer.from("idle probe"), timeout)));
+  return results.filter((result) => result.status === "fulfilled").length;
+}

@@ -1,0 +1,14 @@
+import { loadProviderModule } from "../systems/switchyard-api.js";
+import { announceReady, exitWithParent } from "./announce.js";
+
+/** One echo Provider per channel, all in this process, each allowed `concurrency` requests at once. */
+export async function runSwitchyardProviders(args: { address: string; channels: string[]; concurrency: number }): Promise<void> {
+  const { Provider } = await loadProviderModule();
+  const providers = await Promise.all(
+    args.channels.map((channel) => Provider.connect(args.address, channel, async (payload) => payload, { concurrency: args.concurrency })),
+  );
+  exitWithParent(async () => {
+    await Promise.allSettled(providers.map((provider) => provider.close()));
+  });
+  announceReady({ providers: providers.length });
+}

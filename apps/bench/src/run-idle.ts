@@ -1,0 +1,106 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Cleanup } from "./proc/cleanup.js";
+import { ProcessMeter } from "./proc/process-meter.js";
+import { openFileLimits } from "./proc/proc-stats.js";
+import type { Timing } from "./run-load.js";
+import { emptyResult, type IdleReport, type RunResult } from "./run-result.js";
+import type { Scenario } from "./scenarios.js";
+import { type Peer, startPeer } from "./systems/start-peer.js";
+import { CONNECT_TIMEOUT_MS } from "./systems/switchyard.js";
+import { startBroker } from "./systems/switchyard-broker.js";
+import type { BenchSystem, SystemContext } from "./systems/system.js";
+
+/** Idle consumers per child process: each child's open files stay well under common limits. */
+export const IDLE_CONSUMERS_PER_CHILD = 5_000;
+
+/** Open files to allow an idle child beyond its consumers. */
+const SPARE_FILES = 256;
+
+interface IdleInfo {
+  connected: number;
+  failed: number;
+  firstError?: string;
+  connectMs: number;
+  probes: number;
+  probesOk: number;
+}
+
+/**
+ * The idle scenario: a broker with one echo provider, and `shape.connections` consumers connected
+ * from child processes (so the bench's own file limit does not cap them) and then left alone for
+ * the duration. Reports the broker's memory with all of them connected, and its CPU while idle.
+ */
+export async function runIdle(scenario: Scenario, system: BenchSystem, context: SystemContext, timing: Timing, onProgress: (f: number) => void): Promise<RunResult> {
+  const count = scenario.shape.connections;
+  const base = { scenario: scenario.name, system: system.name, label: system.label, shape: scenario.shape };
+  const cleanup = new Cleanup();
+  try {
+    const broker = cleanup.add(await startBroker(context, count + 1), (b) => b.child.stop());
+    const channel = randomUUID();
+    const providers = cleanup.add(await startPeer(context, "switchyard-providers", { address: broker.address, channels: [channel], concurrency: 64 }), (p) => p.child.stop());
+    const limit = openFileLimits().hard;
+    onProgress(0.05);
+    const idle = await Promise.all(
+      splitCount(count, IDLE_CONSUMERS_PER_CHILD).map(async (n) =>
+        cleanup.add(
+          await startPeer<IdleInfo>(
+            context,
+            "idle-consumers",
+            { address: broker.address, channel, count: n, timeout: CONNECT_TIMEOUT_MS },
+            { maxOpenFiles: n + SPARE_FILES, readyTimeoutMs: Math.max(60_000, n * 20) },
+          ),
+          (p) => p.child.stop(),
+        ),
+      ),
+    );
+    const processes = [
+      { role: "switchyard-broker", pid: broker.child.pid },
+      { role: "providers", pid: providers.child.pid },
+      ...idle.map((p, i) => ({ role: `idle consumers ${i + 1}`, pid: p.child.pid })),
+    ];
+    const meter = new ProcessMeter(processes);
+    meter.start();
+    await holdIdle(timing.warmupMs + timing.durationMs, onProgress);
+    meter.stop();
+    const report = idleReport(count, idle, limit);
+    const failure = report.connected < count || report.probesOk < report.probes ? `${report.connected}/${count} connected, ${report.probesOk}/${report.probes} probes answered${report.firstError ? `; first error: ${report.firstError}` : ""}` : undefined;
+    return {
+      ...emptyResult({ ...base, status: failure ? "failed" : "ok", reason: failure }),
+      elapsedMs: timing.warmupMs + timing.durationMs,
+      server: meter.report(broker.child.pid, 0),
+      others: processes.slice(1).flatMap((p) => meter.report(p.pid, 0) ?? []),
+      idle: report,
+    };
+  } finally {
+    await cleanup.run();
+  }
+}
+
+async function holdIdle(ms: number, onProgress: (f: number) => void): Promise<void> {
+  const steps = 10;
+  for (let i = 1; i <= steps; i++) {
+    await sleep(ms / steps);
+    onProgress(0.05 + (0.95 * i) / steps);
+  }
+}
+
+function idleReport(requested: number, peers: Peer<IdleInfo>[], openFileLimit: number): IdleReport {
+  const infos = peers.map((p) => p.info);
+  const sum = (pick: (i: IdleInfo) => number) => infos.reduce((total, info) => total + pick(info), 0);
+  return {
+    requested,
+    connected: sum((i) => i.connected),
+    failed: sum((i) => i.failed),
+    firstError: infos.find((i) => i.firstError !== undefined)?.firstError,
+    connectMs: Math.max(0, ...infos.map((i) => i.connectMs)),
+    probes: sum((i) => i.probes),
+    probesOk: sum((i) => i.probesOk),
+    openFileLimit,
+  };
+}
+
+/** Splits `total` into parts of at most `size`. */
+function splitCount(total: number, size: number): number[] {
+  return Array.from({ length: Math.ceil(total / size) }, (_, i) => Math.min(size, total - i * size));
+}

@@ -1,0 +1,87 @@
+import type { SystemName } from "./systems/system.js";
+
+/** Body size of every scenario that names none: 64 bytes. */
+export const DEFAULT_PAYLOAD_BYTES = 64;
+
+/** One mebibyte, the large1MiB body each way. */
+export const MIB = 1024 * 1024;
+
+/** Consumers the idle scenario connects: 10 000. */
+export const DEFAULT_IDLE_CONNECTIONS = 10_000;
+
+/** The load one scenario puts on a system. */
+export interface Shape {
+  /** Client connections (consumers; for anet, pooled connections). */
+  connections: number;
+  /** Requests kept in flight on each connection: 1 means one at a time. */
+  inflight: number;
+  /** Body bytes, the same each way. */
+  payloadBytes: number;
+  /** Channels (NATS subjects, ZeroMQ proxies), spread round-robin over the connections. */
+  channels: number;
+}
+
+/** A named benchmark: a shape, the system it measures, and the peers it is compared with. */
+export interface Scenario {
+  name: string;
+  description: string;
+  /** "load" runs requests for the duration; "idle" connects `connections` consumers and only holds them. */
+  kind: "load" | "idle";
+  shape: Shape;
+  ours: SystemName;
+  peers: SystemName[];
+}
+
+const BROKER_PEERS: SystemName[] = ["nats", "zeromq", "raw-relay", "raw-echo"];
+
+const shape = (connections: number, inflight: number, payloadBytes = DEFAULT_PAYLOAD_BYTES, channels = 1): Shape => ({
+  connections,
+  inflight,
+  payloadBytes,
+  channels,
+});
+
+/** Every scenario, in the order they run (issue 5's table plus idle10k). */
+export const SCENARIOS: readonly Scenario[] = [
+  { name: "single", description: "one consumer, one request at a time", kind: "load", shape: shape(1, 1), ours: "switchyard", peers: BROKER_PEERS },
+  { name: "concurrent10", description: "10 consumer connections, each one request at a time", kind: "load", shape: shape(10, 1), ours: "switchyard", peers: BROKER_PEERS },
+  { name: "throughput100", description: "100 consumer connections, each one request at a time", kind: "load", shape: shape(100, 1), ours: "switchyard", peers: BROKER_PEERS },
+  { name: "pipelined256", description: "one consumer connection, 256 requests always in flight", kind: "load", shape: shape(1, 256), ours: "switchyard", peers: BROKER_PEERS },
+  { name: "channels10", description: "10 channels, each with its own provider and consumer", kind: "load", shape: shape(10, 1, DEFAULT_PAYLOAD_BYTES, 10), ours: "switchyard", peers: BROKER_PEERS },
+  { name: "large1MiB", description: "one consumer, 1 MiB bodies each way, one at a time", kind: "load", shape: shape(1, 1, MIB), ours: "switchyard", peers: BROKER_PEERS },
+  { name: "anet-pipelined", description: "anet Broker, one connection, 256 in flight, against createAnetServer echo", kind: "load", shape: shape(1, 256), ours: "anet", peers: ["raw-echo"] },
+  { name: "anet-pool5", description: "anet Broker, pool of 5, 1 000 in flight", kind: "load", shape: shape(5, 200), ours: "anet", peers: ["raw-echo"] },
+  { name: "idle10k", description: "10 000 idle connected consumers: broker memory", kind: "idle", shape: shape(DEFAULT_IDLE_CONNECTIONS, 0), ours: "switchyard", peers: [] },
+];
+
+/** Command-line overrides of the scenarios' shapes. */
+export interface ShapeOverrides {
+  payloadBytes?: number;
+  connections?: number;
+  inflight?: number;
+  idleConnections?: number;
+}
+
+/** A scenario with the command line's overrides applied (the idle count only to idle scenarios). */
+export function applyOverrides(scenario: Scenario, overrides: ShapeOverrides): Scenario {
+  if (scenario.kind === "idle") {
+    return { ...scenario, shape: { ...scenario.shape, connections: overrides.idleConnections ?? scenario.shape.connections } };
+  }
+  return {
+    ...scenario,
+    shape: {
+      ...scenario.shape,
+      payloadBytes: overrides.payloadBytes ?? scenario.shape.payloadBytes,
+      connections: overrides.connections ?? scenario.shape.connections,
+      inflight: overrides.inflight ?? scenario.shape.inflight,
+    },
+  };
+}
+
+/** "100 connections × 1 in flight, 64 B" */
+export function describeShape(scenario: Scenario): string {
+  const { connections, inflight, payloadBytes, channels } = scenario.shape;
+  if (scenario.kind === "idle") return `${connections} idle consumers`;
+  const size = payloadBytes >= MIB && payloadBytes % MIB === 0 ? `${payloadBytes / MIB} MiB` : `${payloadBytes} B`;
+  return `${connections} connection${connections === 1 ? "" : "s"} × ${inflight} in flight, ${size}${channels > 1 ? `, ${channels} channels` : ""}`;
+}

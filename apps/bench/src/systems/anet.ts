@@ -1,0 +1,43 @@
+import { startPeer } from "./start-peer.js";
+import { type BenchSystem, prepareWith } from "./system.js";
+import { loadAnetModule } from "./switchyard-api.js";
+
+/** anet's per-connection in-flight cap (DESIGN.md default), kept unless a shape asks for more. */
+const DEFAULT_MAX_INFLIGHT_PER_CONN = 256;
+
+/** anet's queue size (DESIGN.md default), raised to the lane count so the bench never sees QUEUE_FULL. */
+const DEFAULT_QUEUE_SIZE = 1000;
+
+/**
+ * anet: a Broker over a PoolList of `shape.connections` TCP connections here, against a
+ * `createAnetServer` echo in a child process. There is no broker process: the echo server is the
+ * process reported.
+ */
+export const anet: BenchSystem = {
+  name: "anet",
+  label: "anet",
+  async unavailable() {
+    try {
+      await loadAnetModule();
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  },
+  prepare: (shape, context) =>
+    prepareWith(async (cleanup) => {
+      const { Broker, createPoolList, tcpFactory } = await loadAnetModule();
+      const server = cleanup.add(await startPeer<{ port: number }>(context, "anet-echo", {}), (p) => p.child.stop());
+      const pools = createPoolList(shape.connections, tcpFactory(), [`127.0.0.1:${server.info.port}`]);
+      const laneCount = shape.connections * shape.inflight;
+      const broker = new Broker(pools, {
+        maxInflightPerConn: Math.max(DEFAULT_MAX_INFLIGHT_PER_CONN, shape.inflight),
+        queueSize: Math.max(DEFAULT_QUEUE_SIZE, laneCount),
+      });
+      broker.start();
+      cleanup.add(broker, (b) => b.close());
+      const timeout = context.requestTimeoutMs;
+      const lanes = Array.from({ length: laneCount }, () => (body: Buffer) => broker.send(body, { timeout }));
+      return { lanes, server: { role: "anet echo server (no broker)", pid: server.child.pid }, others: [] };
+    }),
+};

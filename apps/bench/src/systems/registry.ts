@@ -1,0 +1,20 @@
+import { anet } from "./anet.js";
+import { nats } from "./nats.js";
+import { rawEcho } from "./raw-echo.js";
+import { rawRelay } from "./raw-relay.js";
+import type { BenchSystem, SystemName } from "./system.js";
+import { switchyard } from "./switchyard.js";
+import { zeromq } from "./zeromq.js";
+
+/** Every system, by name. */
+export const SYSTEMS: Readonly<Record<SystemName, BenchSystem>> = {
+  switchyard,
+  anet,
+  nats,
+  zeromq,
+  "raw-relay": rawRelay,
+  "raw-echo": rawEcho,
+};
+
+/** Every system name, ours first. */
+export const SYSTEM_NAMES = Object.keys(SYSTEMS) as SystemName[];

@@ -1,0 +1,42 @@
+import { randomUUID } from "node:crypto";
+import { startPeer } from "./start-peer.js";
+import { type BenchSystem, lanesOver, prepareWith } from "./system.js";
+import { startBroker } from "./switchyard-broker.js";
+import { loadConsumerModule, loadProviderModule } from "./switchyard-api.js";
+
+/** Connection timeout for consumers and providers (ms): generous, connection storms on 2 cores are slow. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+/**
+ * Switchyard: `switchyard-broker` started through its CLI, one echo Provider per channel in a child
+ * process, Consumers here.
+ */
+export const switchyard: BenchSystem = {
+  name: "switchyard",
+  label: "Switchyard",
+  async unavailable(context) {
+    if (context.brokerCli === undefined) return "switchyard-broker CLI not found: run through `pnpm bench` after `pnpm install`";
+    try {
+      await Promise.all([loadConsumerModule(), loadProviderModule()]);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  },
+  prepare: (shape, context) =>
+    prepareWith(async (cleanup) => {
+      const broker = cleanup.add(await startBroker(context, shape.connections + shape.channels), (b) => b.child.stop());
+      const channels = Array.from({ length: shape.channels }, () => randomUUID());
+      const providerArgs = { address: broker.address, channels, concurrency: Math.max(1, shape.connections * shape.inflight) };
+      const providers = cleanup.add(await startPeer(context, "switchyard-providers", providerArgs), (p) => p.child.stop());
+      const { Consumer } = await loadConsumerModule();
+      const consumers = await Promise.all(
+        Array.from({ length: shape.connections }, async (_, i) =>
+          cleanup.add(await Consumer.connect(broker.address, channels[i % channels.length]!, { timeout: CONNECT_TIMEOUT_MS }), (c) => c.close()),
+        ),
+      );
+      const lanes = lanesOver(consumers, shape.inflight, (consumer, body) => consumer.send(body, context.requestTimeoutMs));
+      return { lanes, server: { role: "switchyard-broker", pid: broker.child.pid }, others: [{ role: "providers", pid: providers.child.pid }] };
+    }),
+};
+
