@@ -76,6 +76,7 @@ export class Consumer {
       {
         onFrame: (frame) => this.#onFrame(frame),
         onDisconnect: (error) => this.#failAll(error, false),
+        onClosing: () => {}, // send() checks the state: nothing else to stop
         whenIdle: () => this.#table.whenEmpty(),
         onClose: (error) => this.#failAll(error, true),
       },

@@ -1,3 +1,5 @@
+import { BodyAssembler } from "@switchyard/transport";
+
 /** Where a pending request's response goes, frame by frame. */
 export interface ResponseSink {
   /** Response bytes, in order (never empty). */
@@ -8,16 +10,13 @@ export interface ResponseSink {
   fail(error: Error): void;
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /**
  * Assembles a whole response for `send()`: RESPONSE gives one part (returned as it came, no copy),
  * RESPONSE_START/CHUNK…/END several (concatenated once, at the end). The byte limit is enforced
- * before push(), by the consumer.
+ * before push(), by the consumer, for send() and stream() alike.
  */
 export class ResponseBuffer implements ResponseSink {
-  #parts: Buffer[] = [];
-  #bytes = 0;
+  readonly #body = new BodyAssembler();
   readonly #resolve: (body: Buffer) => void;
   readonly #reject: (error: Error) => void;
 
@@ -27,18 +26,15 @@ export class ResponseBuffer implements ResponseSink {
   }
 
   push(bytes: Buffer): void {
-    this.#parts.push(bytes);
-    this.#bytes += bytes.length;
+    this.#body.push(bytes);
   }
 
   end(): void {
-    const parts = this.#parts;
-    this.#parts = [];
-    this.#resolve(parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#bytes));
+    this.#resolve(this.#body.take());
   }
 
   fail(error: Error): void {
-    this.#parts = [];
+    this.#body.take();
     this.#reject(error);
   }
 }

@@ -1,1 +1,23 @@
-export {};
+export { Provider } from "./provider.js";
+export { ProviderRequest } from "./provider-request.js";
+export { CancelledError } from "./errors.js";
+export { DEFAULT_CONCURRENCY, DEFAULT_MAX_REQUEST_BYTES } from "./provider-options.js";
+export type { Handler, ProviderOptions, RequestContext, ResponseBody } from "./provider-options.js";
+// What callers branch on (err.code), so an app imports from this package only.
+export { BrokerError, ProtocolError, InvalidArgumentError, SwitchyardError } from "@switchyard/protocol";
+export type { BrokerErrorCode } from "@switchyard/protocol";
+export {
+  AbortedError,
+  ClientClosedError,
+  ConnectError,
+  DisconnectedError,
+  RequestTimeoutError,
+  DEFAULT_REQUEST_TIMEOUT,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_PING_INTERVAL,
+  DEFAULT_RECONNECT_DELAY,
+  DEFAULT_MAX_RECONNECT_DELAY,
+  DEFAULT_MAX_RECONNECT_ATTEMPTS,
+  DEFAULT_CLOSE_TIMEOUT,
+} from "@switchyard/transport";
+export type { Body, ClientState, Logger, LogMethod } from "@switchyard/transport";

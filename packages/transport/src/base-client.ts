@@ -154,6 +154,8 @@ export interface ClientHooks {
   onFrame(frame: Frame, connection: ConnectionContext): void;
   /** The open connection was lost: fail at once what was in flight on it. */
   onDisconnect(error: DisconnectedError): void;
+  /** close() begins (state `closing`): stop taking new work. */
+  onClosing(): void;
   /** Resolves once nothing is in flight; close() waits for it, up to closeTimeout. */
   whenIdle(): Promise<void>;
   /** close() stops waiting: fail what is still in flight with `error`. */
@@ -259,6 +261,7 @@ export class BaseClient {
     if (this.#state === "closed") return;
     this.#setState("closing", undefined);
     this.#lifetime.abort();
+    this.#hooks.onClosing();
     if (this.#session !== null) await settleWithin(this.#hooks.whenIdle(), this.options.closeTimeout);
     this.#hooks.onClose(new ClientClosedError("the client was closed before this finished"));
     const session = this.#session;

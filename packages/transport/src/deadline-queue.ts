@@ -15,6 +15,7 @@ interface Node<T> extends DeadlineEntry<T> {
 }
 
 interface Lane<T> {
+  readonly timeout: number;
   head: Node<T> | null;
   tail: Node<T> | null;
 }
@@ -51,7 +52,7 @@ export class DeadlineQueue<T> {
   add(item: T, timeoutMs: number): DeadlineEntry<T> {
     let lane = this.#lanes.get(timeoutMs);
     if (lane === undefined) {
-      lane = { head: null, tail: null };
+      lane = { timeout: timeoutMs, head: null, tail: null };
       this.#lanes.set(timeoutMs, lane);
     }
     const node: Node<T> = { item, deadline: performance.now() + timeoutMs, prev: lane.tail, next: null, lane };
@@ -74,6 +75,9 @@ export class DeadlineQueue<T> {
     else node.next.prev = node.prev;
     node.prev = node.next = node.lane = null;
     this.#size--;
+    // An empty lane goes at once: with many distinct timeouts (a provider's "time left") lanes
+    // would otherwise pile up until the next expiry, and every expiry walks them all.
+    if (lane.head === null) this.#lanes.delete(lane.timeout);
   }
 
   /** Drops every entry without expiring it, and stops the timer. */
@@ -102,14 +106,14 @@ export class DeadlineQueue<T> {
     this.#timerAt = Number.POSITIVE_INFINITY;
     const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
-    for (const [timeout, lane] of this.#lanes) {
+    // delete() drops a lane as it empties; a lane re-created by onExpire is visited later in this loop.
+    for (const lane of this.#lanes.values()) {
       while (lane.head !== null && lane.head.deadline <= now) {
         const node = lane.head;
         this.delete(node);
         this.#onExpire(node.item);
       }
-      if (lane.head === null) this.#lanes.delete(timeout);
-      else next = Math.min(next, lane.head.deadline);
+      if (lane.head !== null) next = Math.min(next, lane.head.deadline);
     }
     if (next !== Number.POSITIVE_INFINITY && next < this.#timerAt) this.#arm(next);
   }

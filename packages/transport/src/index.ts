@@ -31,6 +31,7 @@ export { sendBody, refusal, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "./
 export type { Body, BodyFrames, BodyTarget, BodyStream } from "./body-sender.js";
 export { RequestTable, requestKey } from "./request-table.js";
 export { AsyncQueue } from "./async-queue.js";
+export { BodyAssembler } from "./body-assembler.js";
 export { errorFromPayload } from "./error-frame.js";
 export { backoffDelay } from "./backoff.js";
 export { parseAddress } from "./address.js";

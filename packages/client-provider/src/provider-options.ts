@@ -1,0 +1,47 @@
+import type { Body, ClientOptions } from "@switchyard/transport";
+
+/** Default most requests a provider handles at once, declared to the broker: 64. */
+export const DEFAULT_CONCURRENCY = 64;
+/** Default largest assembled request body, bytes: 64 MiB, then PAYLOAD_TOO_LARGE. */
+export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Options of `Provider.connect`; every field optional. Besides these, the shared client options:
+ * `timeout`, `connectTimeout`, `pingInterval`, reconnect backoff, `closeTimeout` (how long close()
+ * lets in-flight handlers finish), `clientId`, `clientName`, `authToken`, `signal`, `logger`,
+ * `onStateChange`, and the connection's queue limits.
+ */
+export interface ProviderOptions extends ClientOptions {
+  /** Most requests handled at once (1 ..= 2³²−1), declared in the registration. Default 64. */
+  concurrency?: number;
+  /** Largest request body assembled, bytes; beyond it the request gets PAYLOAD_TOO_LARGE. Default 64 MiB. */
+  maxRequestBytes?: number;
+}
+
+/** What a handler is told about the request besides its body. */
+export interface RequestContext {
+  /**
+   * Aborted when the request ends before the handler's answer: the consumer cancelled
+   * (reason CancelledError, code CANCELLED), its deadline passed (RequestTimeoutError, TIMEOUT),
+   * the broker connection was lost (DisconnectedError) or close() gave up waiting (CLOSED).
+   * Nothing is sent for the request after that.
+   */
+  readonly signal: AbortSignal;
+  /** The request's id (UUID string). */
+  readonly requestId: string;
+  /** Id of the consumer that sent it (UUID string), from the routing header. */
+  readonly clientId: string;
+  /** The channel (UUID string). */
+  readonly channelId: string;
+  /** Ms left before the request's deadline, as of now; 0 when the broker gave none. */
+  readonly timeoutMs: number;
+}
+
+/** What a handler may answer: text (UTF-8), bytes, or a stream of chunks (a Readable fits). */
+export type ResponseBody = Body;
+
+/**
+ * Serves one request: resolves with the response body, or throws/rejects to answer
+ * HANDLER_ERROR with the error's message (a thrown BrokerError keeps its own code).
+ */
+export type Handler = (payload: Buffer, ctx: RequestContext) => ResponseBody | Promise<ResponseBody>;

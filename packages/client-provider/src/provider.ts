@@ -1,0 +1,261 @@
+import {
+  BrokerError,
+  decodeRequestHead,
+  decodeRoutingHeader,
+  type Frame,
+  FrameFlags,
+  FrameType,
+  InvalidArgumentError,
+  MAX_TIMEOUT_MS,
+  ROUTING_HEADER_SIZE,
+  Role,
+} from "@switchyard/protocol";
+import {
+  AsyncQueue,
+  BaseClient,
+  type ClientState,
+  type ConnectionContext,
+  errorFromPayload,
+  numberOption,
+  RequestTable,
+  RequestTimeoutError,
+  requestKey,
+} from "@switchyard/transport";
+import { CancelledError } from "./errors.js";
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_REQUEST_BYTES,
+  type Handler,
+  type ProviderOptions,
+} from "./provider-options.js";
+import { ProviderRequest, type RequestOwner } from "./provider-request.js";
+
+/**
+ * Serves the requests of one channel that a Switchyard broker routes to it: either through a
+ * handler, or through `requests()` when connected without one. It declares its `concurrency` to
+ * the broker, which never routes more at once; the table of requests in flight is bounded by it.
+ *
+ * After the broker goes away the provider reconnects and registers again; handlers still running
+ * for the lost connection see `ctx.signal` abort with DISCONNECTED (their answers could not be
+ * delivered: the broker has answered those consumers PROVIDER_GONE).
+ */
+export class Provider {
+  readonly #client: BaseClient;
+  readonly #handler: Handler | null;
+  readonly #concurrency: number;
+  readonly #maxRequestBytes: number;
+  readonly #table = new RequestTable<ProviderRequest>((request) =>
+    request.cancel(new RequestTimeoutError("the request's deadline passed before it was answered")),
+  );
+  /** Handlerless mode: requests waiting to be taken through requests(). Bounded by concurrency. */
+  readonly #queue: AsyncQueue<ProviderRequest> | null;
+  readonly #owner: RequestOwner;
+
+  private constructor(address: string, channelId: string, handler: Handler | null, options: ProviderOptions) {
+    this.#handler = handler;
+    this.#concurrency = numberOption("concurrency", options.concurrency, DEFAULT_CONCURRENCY, { min: 1, max: MAX_TIMEOUT_MS });
+    this.#maxRequestBytes = numberOption("maxRequestBytes", options.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES, { min: 0 });
+    this.#queue = handler === null ? new AsyncQueue<ProviderRequest>(() => this.#refuseUntaken()) : null;
+    this.#client = new BaseClient(
+      address,
+      { role: Role.PROVIDER, channelId, capacity: this.#concurrency },
+      {
+        onFrame: (frame, connection) => this.#onFrame(frame, connection),
+        onDisconnect: (error) => this.#cancelAll(error),
+        onClosing: () => this.#queue?.end(),
+        whenIdle: () => this.#table.whenEmpty(),
+        onClose: (error) => {
+          this.#queue?.end();
+          this.#cancelAll(error);
+        },
+      },
+      options,
+    );
+    this.#owner = {
+      logger: this.#client.options.logger,
+      finished: (request) => {
+        this.#table.delete(request.key, request);
+      },
+    };
+  }
+
+  /**
+   * Connects to the broker at `address` ("host:port") and registers as a provider of `channelId`
+   * (a UUID string) with capacity `concurrency`. With a `handler`, every request is handed to it;
+   * without one, take requests from `requests()`. Rejects like `Consumer.connect`: InvalidArgumentError,
+   * ConnectError (CONNECT_FAILED), BrokerError (UNAUTHORIZED, DUPLICATE_CLIENT, BAD_REGISTRATION),
+   * AbortedError.
+   */
+  static connect(address: string, channelId: string, handler: Handler, options?: ProviderOptions): Promise<Provider>;
+  static connect(address: string, channelId: string, options?: ProviderOptions): Promise<Provider>;
+  static async connect(
+    address: string,
+    channelId: string,
+    handlerOrOptions?: Handler | ProviderOptions,
+    options?: ProviderOptions,
+  ): Promise<Provider> {
+    const handler = typeof handlerOrOptions === "function" ? handlerOrOptions : null;
+    const resolved = (typeof handlerOrOptions === "function" ? options : handlerOrOptions) ?? {};
+    const provider = new Provider(address, channelId, handler, resolved);
+    await provider.#client.open();
+    return provider;
+  }
+
+  /** "connecting" | "open" | "reconnecting" | "closing" | "closed". */
+  get state(): ClientState {
+    return this.#client.state;
+  }
+
+  /** This provider's id (UUID string) as the broker knows it. */
+  get clientId(): string {
+    return this.#client.clientId;
+  }
+
+  /** Requests received and not yet answered (being received, handled or answered). */
+  get inflight(): number {
+    return this.#table.size;
+  }
+
+  /**
+   * The requests, for a provider connected without a handler: answer each with `req.respond(body)`
+   * or `req.fail(error)`. Requests cancelled before they are taken are skipped. Ends when close()
+   * begins (after yielding what was already received). Leaving the loop stops serving: requests
+   * not yet taken, and later ones, are answered SHUTTING_DOWN. One reader only.
+   */
+  requests(): AsyncIterableIterator<ProviderRequest> {
+    if (this.#queue === null) throw new InvalidArgumentError("requests() is for a provider connected without a handler");
+    return takeLive(this.#queue);
+  }
+
+  /**
+   * Stops taking requests (new ones are answered SHUTTING_DOWN, requests() ends), lets those in
+   * flight finish for up to `closeTimeout`, cancels what is left (its ctx.signal aborts with
+   * CLOSED), then leaves. Idempotent.
+   */
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #onFrame(frame: Frame, connection: ConnectionContext): void {
+    switch (frame.type) {
+      case FrameType.START:
+        this.#onStart(frame, connection);
+        return;
+      case FrameType.CHUNK:
+        this.#table.get(requestKey(frame.requestId))?.receive(frame.payload);
+        return;
+      case FrameType.END: {
+        const request = this.#table.get(requestKey(frame.requestId));
+        if (request?.complete()) this.#dispatch(request);
+        return;
+      }
+      case FrameType.CANCEL:
+        this.#table.get(requestKey(frame.requestId))?.cancel(new CancelledError("the consumer cancelled the request"));
+        return;
+      case FrameType.ERROR:
+        this.#onError(frame);
+        return;
+      default:
+        return; // nothing else is addressed to a provider
+    }
+  }
+
+  #onStart(frame: Frame, connection: ConnectionContext): void {
+    let timeoutMs: number;
+    let body: Buffer;
+    try {
+      ({ timeoutMs, body } = decodeRequestHead(decodeRoutingHeader(frame.payload).rest));
+    } catch (error) {
+      this.#malformedStart(frame, connection, error as BrokerError);
+      return;
+    }
+    // A copy: it outlives this frame's buffer, going back in front of the answer.
+    const routing = Buffer.from(frame.payload.subarray(0, ROUTING_HEADER_SIZE));
+    const refusal = this.#refusal();
+    if (refusal !== null) {
+      connection.sendError(frame.requestId, refusal, routing);
+      return;
+    }
+    const requestId = Buffer.from(frame.requestId);
+    const origin = { requestId, routing, connection, maxPayload: this.#client.maxPayload, timeoutMs, maxRequestBytes: this.#maxRequestBytes };
+    const request = new ProviderRequest(origin, this.#owner);
+    if (!this.#table.add(request.key, request, timeoutMs)) {
+      this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
+      return;
+    }
+    request.receive(body);
+    if ((frame.flags & FrameFlags.FINAL) !== 0 && request.complete()) this.#dispatch(request);
+  }
+
+  /** Why a new request cannot be taken now, or null. */
+  #refusal(): BrokerError | null {
+    if (this.#client.state !== "open" || this.#queue?.ended === true) {
+      return new BrokerError("SHUTTING_DOWN", "the provider is closing and takes no new requests");
+    }
+    if (this.#table.size >= this.#concurrency) {
+      return new BrokerError("OVERLOADED", `the provider is at its declared concurrency (${this.#concurrency})`);
+    }
+    return null;
+  }
+
+  #malformedStart(frame: Frame, connection: ConnectionContext, error: BrokerError): void {
+    this.#client.options.logger.warn({ error: error.message }, "received a malformed request START");
+    if (frame.payload.length >= ROUTING_HEADER_SIZE) {
+      connection.sendError(frame.requestId, error, frame.payload.subarray(0, ROUTING_HEADER_SIZE));
+    }
+  }
+
+  #dispatch(request: ProviderRequest): void {
+    if (this.#handler !== null) {
+      void this.#run(this.#handler, request);
+      return;
+    }
+    if (!this.#queue!.push(request)) void request.fail(new BrokerError("SHUTTING_DOWN", "the provider stopped taking requests"));
+  }
+
+  async #run(handler: Handler, request: ProviderRequest): Promise<void> {
+    try {
+      await request.respond(await handler(request.payload, request));
+    } catch (error) {
+      await request.fail(error);
+    }
+  }
+
+  /**
+   * An ERROR from the broker about one of our requests. BAD_ROUTE: an answer of ours arrived after
+   * the request had ended there — logged, nothing to do. Anything else ends the request here too.
+   */
+  #onError(frame: Frame): void {
+    const error = errorFromPayload(frame.payload);
+    const request = this.#table.get(requestKey(frame.requestId));
+    if (error.code === "BAD_ROUTE" || request === undefined) {
+      this.#client.options.logger.warn({ code: error.code, message: error.message }, "the broker refused an answer of this provider");
+      return;
+    }
+    request.cancel(error.code === "CANCELLED" ? new CancelledError(error.message || "the consumer cancelled the request") : error);
+  }
+
+  /** The reader left requests(): what it did not take is answered SHUTTING_DOWN. */
+  #refuseUntaken(): void {
+    for (const request of this.#table.values()) {
+      if (!request.taken) void request.fail(new BrokerError("SHUTTING_DOWN", "the provider stopped taking requests"));
+    }
+  }
+
+  #cancelAll(reason: Error): void {
+    for (const request of this.#table.values()) request.cancel(reason);
+  }
+}
+
+/** Yields the queue's requests that are still live, marking each as taken. */
+async function* takeLive(queue: AsyncQueue<ProviderRequest>): AsyncGenerator<ProviderRequest> {
+  for await (const request of queue) {
+    if (request.signal.aborted) continue;
+    request.taken = true;
+    yield request;
+  }
+}

@@ -1,0 +1,41 @@
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Collects a body that arrives in parts (START's bytes, then CHUNKs) up to a byte limit, and
+ * hands it over whole: the one part as it came (no copy), or all parts concatenated once.
+ *
+ *   push(a) push(b) push(c) ──► take() = a‖b‖c     push() past maxBytes → false, nothing added
+ */
+export class BodyAssembler {
+  readonly #maxBytes: number;
+  #parts: Buffer[] = [];
+  #size = 0;
+
+  /** `maxBytes`: the largest body accepted, bytes. Default: no limit. */
+  constructor(maxBytes = Number.POSITIVE_INFINITY) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes collected so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds the next part; false (and nothing added) when it would take the body past maxBytes. */
+  push(bytes: Buffer): boolean {
+    if (this.#size + bytes.length > this.#maxBytes) return false;
+    if (bytes.length > 0) this.#parts.push(bytes);
+    this.#size += bytes.length;
+    return true;
+  }
+
+  /** The whole body; the assembler is empty afterwards. */
+  take(): Buffer {
+    const parts = this.#parts;
+    const size = this.#size;
+    this.#parts = [];
+    this.#size = 0;
+    if (parts.length === 0) return EMPTY;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+  }
+}
