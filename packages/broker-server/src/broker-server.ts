@@ -255,7 +255,7 @@ export class BrokerServer implements PeerOwner {
 
   async #drainAndClose(timeout: number, signal: AbortSignal | undefined): Promise<void> {
     const { logger, writeTimeoutMs } = this.#options;
-    await this.#starting?.catch(() => {});
+    if (this.#state === "starting") await this.#starting?.catch(() => {}); // otherwise stay synchronous: draining starts now
     const wasListening = this.#state === "listening";
     this.#state = "stopping";
     const serverClosed = wasListening ? new Promise<void>((resolve) => this.#server.close(() => resolve())) : Promise.resolve();

@@ -158,6 +158,8 @@ export class Router {
    */
   peerLeft(peer: Peer): void {
     if (peer.role === Role.CONSUMER) {
+      // Waiting ones first: settling an in-flight one frees capacity the queue would hand them.
+      for (const request of peer.requests.values()) if (request.state === RequestState.QUEUED) this.#settle(request, null, false);
       for (const request of peer.requests.values()) this.#settle(request, null, true);
       return;
     }

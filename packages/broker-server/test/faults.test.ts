@@ -1,0 +1,264 @@
+import { encodeRequestHead, FrameType, newId, REQUEST_HEAD_SIZE, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
+import { describe, expect, it } from "vitest";
+import { useBrokerHarness } from "./harness.js";
+import { RawClient } from "./raw-client.js";
+
+const h = useBrokerHarness();
+
+describe("deadlines and cancellation", () => {
+  it("answers TIMEOUT at the deadline and then sends CANCEL to the provider", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const provider = await h.provider(server, channelId);
+    const consumer = await h.consumer(server, channelId);
+    const startedAt = performance.now();
+    const id = consumer.request("slow one", 200);
+    const start = await provider.nextOf(FrameType.START);
+    expect((await consumer.nextError(id)).code).toBe("TIMEOUT");
+    const elapsed = performance.now() - startedAt;
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(2000);
+    await provider.nextOf(FrameType.CANCEL, start.requestId);
+    expect(server.stats()).toMatchObject({ inFlight: 0, errorsSent: expect.objectContaining({ TIMEOUT: 1 }) });
+    // a late answer is refused and reaches nobody
+    provider.respond(start, "too late");
+    expect((await provider.nextError(start.requestId)).code).toBe("BAD_ROUTE");
+    await consumer.expectNothing();
+    await h.expectHealthy(server);
+  });
+
+  it("times out a request still waiting in the queue, without bothering any provider", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const provider = await h.provider(server, channelId, { capacity: 1 });
+    const consumer = await h.consumer(server, channelId);
+    consumer.request("holds the only slot", 5000);
+    const waiting = consumer.request("waits", 150);
+    await provider.nextOf(FrameType.START);
+    expect((await consumer.nextError(waiting)).code).toBe("TIMEOUT");
+    expect(server.stats()).toMatchObject({ queued: 0, queuedRequestBytes: 0, inFlight: 1 });
+    await provider.expectNothing();
+  });
+
+  it("forwards a consumer's CANCEL to the provider holding the request and forgets the request", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const provider = await h.provider(server, channelId);
+    const consumer = await h.consumer(server, channelId);
+    const id = consumer.request("never mind");
+    const start = await provider.nextOf(FrameType.START);
+    consumer.send(FrameType.CANCEL, 0, id);
+    await provider.nextOf(FrameType.CANCEL, start.requestId);
+    expect(server.stats().inFlight).toBe(0);
+    await consumer.expectNothing();
+    await h.expectHealthy(server);
+  });
+
+  it("drops a cancelled request from the queue before any provider sees it", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const provider = await h.provider(server, channelId, { capacity: 1 });
+    const consumer = await h.consumer(server, channelId);
+    consumer.request("first");
+    const queued = consumer.request("second");
+    const first = await provider.nextOf(FrameType.START);
+    await expect.poll(() => server.stats().queued).toBe(1);
+    consumer.send(FrameType.CANCEL, 0, queued);
+    await expect.poll(() => server.stats().queued).toBe(0);
+    provider.respond(first, "one");
+    await consumer.nextOf(FrameType.RESPONSE);
+    await provider.expectNothing();
+  });
+
+  it("cancels a consumer's requests at their providers when the consumer disconnects, and empties its queue", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const provider = await h.provider(server, channelId, { capacity: 1 });
+    const consumer = await h.consumer(server, channelId);
+    consumer.request("in flight");
+    consumer.request("queued");
+    const start = await provider.nextOf(FrameType.START);
+    consumer.destroy();
+    await provider.nextOf(FrameType.CANCEL, start.requestId);
+    await expect.poll(() => server.stats()).toMatchObject({ inFlight: 0, queued: 0, consumers: 0 });
+    await provider.expectNothing((frame) => frame.type === FrameType.START);
+    await h.expectHealthy(server);
+  });
+});
+
+describe("faults", () => {
+  it("fails the requests of a provider whose socket is destroyed with PROVIDER_GONE at once", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const doomed = await h.provider(server, channelId);
+    const consumer = await h.consumer(server, channelId);
+    const ids = [consumer.request("a", 30_000), consumer.request("b", 30_000)];
+    await doomed.nextOf(FrameType.START);
+    await doomed.nextOf(FrameType.START);
+    const startedAt = performance.now();
+    doomed.destroy();
+    for (const id of ids) expect((await consumer.nextError(id)).code).toBe("PROVIDER_GONE");
+    expect(performance.now() - startedAt).toBeLessThan(2000);
+    expect(server.stats()).toMatchObject({ inFlight: 0, providers: 0 });
+    // the consumer's connection is untouched: a new provider serves it
+    const replacement = await h.provider(server, channelId);
+    const id = consumer.request("again");
+    replacement.respond(await replacement.nextOf(FrameType.START), "fine");
+    expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("fine");
+  });
+
+  it("fails requests waiting for capacity with NO_PROVIDER when the channel's last provider leaves", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const provider = await h.provider(server, channelId, { capacity: 1 });
+    const consumer = await h.consumer(server, channelId);
+    const held = consumer.request("held");
+    const waiting = consumer.request("waiting");
+    await provider.nextOf(FrameType.START);
+    provider.destroy();
+    expect((await consumer.nextError(held)).code).toBe("PROVIDER_GONE");
+    expect((await consumer.nextError(waiting)).code).toBe("NO_PROVIDER");
+    expect(server.stats()).toMatchObject({ queued: 0, inFlight: 0, channels: 1 });
+  });
+
+  it("moves waiting requests to another provider of the channel when capacity frees there", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const consumer = await h.consumer(server, channelId);
+    const first = await h.provider(server, channelId, { capacity: 1 });
+    consumer.request("one");
+    const queued = consumer.request("two");
+    await first.nextOf(FrameType.START);
+    await expect.poll(() => server.stats().queued).toBe(1);
+    const second = await h.provider(server, channelId, { capacity: 1 });
+    const start = await second.nextOf(FrameType.START);
+    second.respond(start, "served by the newcomer");
+    expect((await consumer.nextOf(FrameType.RESPONSE, queued)).payload.toString()).toBe("served by the newcomer");
+  });
+
+  it("refuses with OVERLOADED when the request queue is full, and counts it", async () => {
+    const server = await h.start({ maxQueuedRequests: 2 });
+    const channelId = newId();
+    const provider = await h.provider(server, channelId, { capacity: 1 });
+    const consumer = await h.consumer(server, channelId);
+    const ids = Array.from({ length: 5 }, (_, i) => consumer.request(`r${i}`));
+    // 1 in flight, 2 queued, 2 refused
+    expect((await consumer.nextError(ids[3])).code).toBe("OVERLOADED");
+    expect((await consumer.nextError(ids[4])).code).toBe("OVERLOADED");
+    expect(server.stats()).toMatchObject({ inFlight: 1, queued: 2, overloaded: 2 });
+    for (let i = 0; i < 3; i++) provider.respond(await provider.nextOf(FrameType.START), `ok${i}`);
+    for (let i = 0; i < 3; i++) expect((await consumer.nextOf(FrameType.RESPONSE, ids[i])).payload.toString()).toBe(`ok${i}`);
+    await h.expectHealthy(server);
+  });
+
+  it("refuses with OVERLOADED when the bytes held for waiting requests would pass their limit", async () => {
+    const server = await h.start({ maxQueuedRequestBytes: 1000 });
+    const channelId = newId();
+    const provider = await h.provider(server, channelId, { capacity: 1 });
+    const consumer = await h.consumer(server, channelId);
+    consumer.request("x");
+    const small = consumer.request(Buffer.alloc(500));
+    const big = consumer.request(Buffer.alloc(600));
+    await provider.nextOf(FrameType.START);
+    expect((await consumer.nextError(big)).code).toBe("OVERLOADED");
+    expect(server.stats()).toMatchObject({ queued: 1, queuedRequestBytes: 500 + REQUEST_HEAD_SIZE });
+    await consumer.expectNothing((frame) => frame.requestId.equals(small), 50);
+  });
+
+  it("buffers the CHUNKs of a waiting streamed request and forwards START, CHUNKs and END in order once dispatched", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const provider = await h.provider(server, channelId, { capacity: 1 });
+    const consumer = await h.consumer(server, channelId);
+    consumer.request("occupier");
+    const occupier = await provider.nextOf(FrameType.START);
+    const id = newId();
+    consumer.send(FrameType.START, 0, id, encodeRequestHead(5000), Buffer.from("s|"));
+    for (let i = 0; i < 5; i++) consumer.send(FrameType.CHUNK, 0, id, Buffer.from(`c${i}|`));
+    consumer.send(FrameType.END, 0, id);
+    await expect.poll(() => server.stats().queuedRequestBytes).toBe(REQUEST_HEAD_SIZE + 2 + 5 * 3);
+    provider.respond(occupier, "free now");
+    const start = await provider.nextOf(FrameType.START);
+    let body = start.payload.subarray(ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE).toString();
+    for (let i = 0; i < 5; i++) {
+      const chunk = await provider.next();
+      expect(chunk.type).toBe(FrameType.CHUNK);
+      body += chunk.payload.toString();
+    }
+    expect((await provider.next()).type).toBe(FrameType.END);
+    expect(body).toBe("s|c0|c1|c2|c3|c4|");
+    expect(server.stats()).toMatchObject({ queued: 0, queuedRequestBytes: 0 });
+  });
+
+  it("answers PAYLOAD_TOO_LARGE for a request over maxRequestBytes, in one frame or streamed, and cancels it at the provider", async () => {
+    const server = await h.start({ maxRequestBytes: 1000 });
+    const channelId = newId();
+    const provider = await h.provider(server, channelId);
+    const consumer = await h.consumer(server, channelId);
+    const whole = consumer.request(Buffer.alloc(1001));
+    expect((await consumer.nextError(whole)).code).toBe("PAYLOAD_TOO_LARGE");
+    const streamed = newId();
+    consumer.send(FrameType.START, 0, streamed, encodeRequestHead(0), Buffer.alloc(600));
+    consumer.send(FrameType.CHUNK, 0, streamed, Buffer.alloc(600));
+    consumer.send(FrameType.CHUNK, 0, streamed, Buffer.alloc(600)); // dropped: already settled
+    consumer.send(FrameType.END, 0, streamed);
+    expect((await consumer.nextError(streamed)).code).toBe("PAYLOAD_TOO_LARGE");
+    const start = await provider.nextOf(FrameType.START);
+    await provider.nextOf(FrameType.CANCEL, start.requestId);
+    await provider.expectNothing((frame) => frame.type === FrameType.CHUNK || frame.type === FrameType.END);
+    expect(server.stats().inFlight).toBe(0);
+    await h.expectHealthy(server);
+  });
+
+  it("answers PAYLOAD_TOO_LARGE for a streamed response over maxResponseBytes and cancels it at the provider", async () => {
+    const server = await h.start({ maxResponseBytes: 1000 });
+    const channelId = newId();
+    const provider = await h.provider(server, channelId);
+    const consumer = await h.consumer(server, channelId);
+    const id = consumer.request("big answer please");
+    const start = await provider.nextOf(FrameType.START);
+    provider.send(FrameType.RESPONSE_START, 0, start.requestId, RawClient.routingOf(start), Buffer.alloc(600));
+    provider.send(FrameType.RESPONSE_CHUNK, 0, start.requestId, Buffer.alloc(600));
+    expect((await consumer.nextOf(FrameType.RESPONSE_START, id)).payload.length).toBe(600);
+    expect((await consumer.nextError(id)).code).toBe("PAYLOAD_TOO_LARGE");
+    await provider.nextOf(FrameType.CANCEL, start.requestId);
+    await consumer.expectNothing((frame) => frame.type === FrameType.RESPONSE_CHUNK);
+  });
+
+  it("closes a consumer that stops reading after the write timeout, its write queue bounded meanwhile, others unaffected", async () => {
+    const maxWriteQueueFrames = 64;
+    const server = await h.start({ writeTimeoutMs: 300, maxWriteQueueFrames, maxWriteQueueBytes: 2 * 1024 * 1024 });
+    const channelId = newId();
+    const provider = await h.provider(server, channelId, { capacity: 10_000 });
+    const sleeper = await h.consumer(server, channelId);
+    sleeper.socket.pause(); // reads nothing from now on
+    const body = Buffer.alloc(60 * 1024, 1);
+    let answered = 0;
+    let maxFrames = 0;
+    let maxBytes = 0;
+    // answer every request with 60 KiB until the sleeper's socket and queue are full and it is closed
+    const pump = async () => {
+      while (!sleeper.isClosed && answered < 2000) {
+        for (let i = 0; i < 20; i++) sleeper.request("x", 10_000);
+        for (let i = 0; i < 20; i++) {
+          const start = await provider.nextOf(FrameType.START, undefined, 1000).catch(() => null);
+          if (start === null) break; // the sleeper was closed before this request reached the broker
+          provider.respond(start, body);
+          answered++;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const { writeQueue } = server.stats();
+        maxFrames = Math.max(maxFrames, writeQueue.maxFrames);
+        maxBytes = Math.max(maxBytes, writeQueue.maxBytes);
+      }
+    };
+    await pump();
+    await sleeper.waitClosed(5000);
+    expect(answered).toBeLessThan(2000);
+    expect(maxFrames).toBeLessThanOrEqual(maxWriteQueueFrames);
+    expect(maxBytes).toBeLessThanOrEqual(2 * 1024 * 1024 + 60 * 1024 + 64);
+    await expect.poll(() => server.stats()).toMatchObject({ consumers: 0, inFlight: 0 });
+    expect(server.stats().overloaded).toBeGreaterThan(0);
+    await h.expectHealthy(server);
+  });
+});
