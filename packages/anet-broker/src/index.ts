@@ -1,1 +1,45 @@
-export {};
+export { Broker } from "./broker.js";
+export type { BrokerState, BrokerStats, SendOptions } from "./broker.js";
+export {
+  DEFAULT_BACKOFF_INITIAL,
+  DEFAULT_BACKOFF_MAX,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_LENGTH_SIZE,
+  DEFAULT_MAX_INFLIGHT_PER_CONN,
+  DEFAULT_QUEUE_SIZE,
+  DEFAULT_READ_TIMEOUT,
+  DEFAULT_SEND_TIMEOUT,
+  DEFAULT_WORKERS,
+  DEFAULT_WRITE_TIMEOUT,
+} from "./broker-options.js";
+export type { BrokerOptions } from "./broker-options.js";
+export { createPoolList } from "./pool-list.js";
+export type { PoolListOptions } from "./pool-list.js";
+export { tcpFactory, parseAddress, isSocketUsable, DEFAULT_KEEPALIVE_INITIAL_DELAY } from "./tcp-factory.js";
+export type { AddressFactory, HostPort, TcpFactoryOptions } from "./tcp-factory.js";
+export { createAnetServer, DEFAULT_SERVER_CONCURRENCY } from "./anet-server.js";
+export type { AnetHandler, AnetRequestInfo, AnetServer, AnetServerOptions } from "./anet-server.js";
+export {
+  ClosingBrokerError,
+  ConnectionLostError,
+  NoPoolsAvailableError,
+  QueueFullError,
+  QuitError,
+  RequestTimeoutError,
+} from "./errors.js";
+export { SILENT_LOGGER } from "./logger.js";
+export type { AnetLogger } from "./logger.js";
+// Re-exported so that users of anet need this package only.
+export { AnetError, InvalidMsgLengthError, MaxLenExceededError, MAX_ANET_BODY_U16 } from "@switchyard/protocol";
+export type { AnetErrorCode, AnetLengthSize } from "@switchyard/protocol";
+export {
+  Pool,
+  AbortedError,
+  ConnectError,
+  PoolClosedError,
+  PoolTimeoutError,
+  DEFAULT_POOL_ACQUIRE_TIMEOUT,
+  DEFAULT_POOL_DIAL_TIMEOUT,
+  DEFAULT_POOL_IDLE_TIMEOUT,
+} from "@switchyard/transport";
+export type { PoolGetOptions, PoolItem, PoolOptions } from "@switchyard/transport";

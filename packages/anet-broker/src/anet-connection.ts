@@ -1,0 +1,125 @@
+import type { Socket } from "node:net";
+import { AnetDecoder, type AnetFrame, type AnetLengthSize } from "@switchyard/protocol";
+import { SocketWriter } from "@switchyard/transport";
+import type { PendingRequest } from "./pending-request.js";
+import type { PoolSlot } from "./pool-slot.js";
+
+/** What a connection tells the broker that owns it. */
+export interface ConnectionOwner {
+  /** Frames decoded from one chunk, in order. */
+  onFrames(connection: AnetConnection, frames: AnetFrame[]): void;
+  /** The server broke the protocol (bad length, garbage, unknown task id): the owner counts it and destroys the connection. */
+  onViolation(connection: AnetConnection, reason: string, cause?: unknown): void;
+  /** Called once, when the connection is gone: `reason` for messages, `cause` the underlying error. */
+  onClosed(connection: AnetConnection, reason: string, cause: unknown): void;
+}
+
+/** Settings a connection takes from the broker's resolved options. */
+export interface AnetConnectionSettings {
+  lengthSize: AnetLengthSize;
+  maxBodyBytes: number | undefined;
+  maxInflightPerConn: number;
+  readTimeout: number;
+  writeTimeout: number;
+}
+
+let nextConnectionId = 1;
+
+/**
+ * One pooled socket as the broker uses it: anet frames decoded as they arrive, requests written
+ * through a batching SocketWriter, and the table of task ids in flight on it.
+ *
+ * It closes itself (and tells its owner once) when the socket errors or closes, when the server
+ * breaks the framing, when the server stops reading for `writeTimeout`, or when nothing arrives for
+ * `readTimeout` while requests are in flight on it.
+ */
+export class AnetConnection {
+  /** Process-unique number, for messages. */
+  readonly id = nextConnectionId++;
+  readonly socket: Socket;
+  /** The pool it was borrowed from. */
+  readonly slot: PoolSlot;
+  /** Requests written and not yet answered (abandoned ones included), by task id. */
+  readonly inflight = new Map<number, PendingRequest>();
+  readonly #owner: ConnectionOwner;
+  readonly #writer: SocketWriter;
+  readonly #decoder: AnetDecoder;
+  readonly #readTimeout: number;
+  #open = true;
+  #socketError: Error | undefined;
+
+  constructor(socket: Socket, slot: PoolSlot, owner: ConnectionOwner, settings: AnetConnectionSettings) {
+    this.socket = socket;
+    this.slot = slot;
+    this.#owner = owner;
+    this.#readTimeout = settings.readTimeout;
+    this.#decoder = new AnetDecoder({ lengthSize: settings.lengthSize, maxBodyBytes: settings.maxBodyBytes });
+    // In-flight requests bound the frames that can wait, so this queue never refuses for count.
+    this.#writer = new SocketWriter(socket, { maxQueuedFrames: settings.maxInflightPerConn, writeTimeout: settings.writeTimeout }, (error) =>
+      this.destroy("the server stopped reading its socket", error),
+    );
+    socket.on("data", this.#onData);
+    socket.on("error", this.#onError);
+    socket.on("close", this.#onClose);
+    if (settings.readTimeout > 0) {
+      socket.setTimeout(settings.readTimeout);
+      socket.on("timeout", this.#onTimeout);
+    }
+  }
+
+  /** The pool's address, for messages. */
+  get address(): string {
+    return this.slot.address;
+  }
+
+  /** False once closed. */
+  get open(): boolean {
+    return this.#open;
+  }
+
+  /** Task ids taken on this connection (requests in flight, abandoned ones included). */
+  get load(): number {
+    return this.inflight.size;
+  }
+
+  /** Queues a frame for this tick's write; false when the writer refuses it (closed, or over its byte limit). */
+  write(parts: Buffer[]): boolean {
+    return this.#open && this.#writer.write(parts);
+  }
+
+  /** Closes the socket now and tells the owner. Idempotent. */
+  destroy(reason: string, cause?: unknown): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#writer.close();
+    this.socket.setTimeout(0);
+    this.socket.destroy();
+    this.#owner.onClosed(this, reason, cause);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (!this.#open) return;
+    let frames: AnetFrame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (error) {
+      this.#owner.onViolation(this, `it sent bytes that break the anet framing: ${(error as Error).message}`, error);
+      return;
+    }
+    if (frames.length > 0) this.#owner.onFrames(this, frames);
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#socketError ??= error;
+  };
+
+  readonly #onClose = (): void => {
+    const error = this.#socketError as NodeJS.ErrnoException | undefined;
+    this.destroy(error === undefined ? "the server closed the connection" : `socket error ${error.code ?? error.message}`, error);
+  };
+
+  readonly #onTimeout = (): void => {
+    if (this.inflight.size === 0) return;
+    this.destroy(`nothing received for ${this.#readTimeout} ms with ${this.inflight.size} requests in flight`);
+  };
+}

@@ -1,0 +1,216 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { AnetDecoder, type AnetFrame, type AnetLengthSize, encodeAnetFrame, InvalidArgumentError } from "@switchyard/protocol";
+import { SocketWriter } from "@switchyard/transport";
+import { DEFAULT_LENGTH_SIZE, DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT } from "./broker-options.js";
+import { type AnetLogger, SILENT_LOGGER } from "./logger.js";
+import type { HostPort } from "./tcp-factory.js";
+
+/** Default handler calls running at once per connection: as many as a Broker pipelines. */
+export const DEFAULT_SERVER_CONCURRENCY = DEFAULT_MAX_INFLIGHT_PER_CONN;
+
+/** What the server knows about one request besides its body. */
+export interface AnetRequestInfo {
+  /** The task id the client chose; the response carries it back. */
+  taskId: number;
+  /** "host:port" of the client. */
+  remoteAddress: string;
+}
+
+/** Answers one request. A string answers as UTF-8. */
+export type AnetHandler = (body: Buffer, info: AnetRequestInfo) => Uint8Array | string | Promise<Uint8Array | string>;
+
+/** Options of `createAnetServer`; every field optional. */
+export interface AnetServerOptions {
+  /** Length prefix width: 2 (u16) or 4 (u32). Default 2. */
+  lengthSize?: AnetLengthSize;
+  /** Largest request and response body, in bytes. Default: 65 531 with lengthSize 2, 16 MiB with 4. */
+  maxBodyBytes?: number;
+  /** Handler calls running at once per connection; further requests wait and the socket is paused. Default 256. */
+  concurrency?: number;
+  /** Ms a client may leave its socket unread before its connection is closed. Default 5000. */
+  writeTimeout?: number;
+  /** Where failed connections are reported (handler errors, bad frames); `console` or pino. Default: silent. */
+  logger?: AnetLogger;
+}
+
+/** A listening anet service. */
+export interface AnetServer {
+  /** Listens on `port` (0 picks a free one) and `host`; resolves with the address bound. */
+  listen(port?: number, host?: string): Promise<HostPort>;
+  /** The address bound, or null before `listen()`. */
+  address(): HostPort | null;
+  /** Connections open now. */
+  readonly connections: number;
+  /** Stops accepting, closes every connection, and resolves once the server is closed. */
+  close(): Promise<void>;
+}
+
+interface ServerSettings {
+  handler: AnetHandler;
+  codec: { lengthSize: AnetLengthSize; maxBodyBytes: number | undefined };
+  concurrency: number;
+  writeTimeout: number;
+  logger: AnetLogger;
+}
+
+/**
+ * The server side of anet, for services written in Node, tests and demos. Each request is answered
+ * as soon as its handler resolves, so answers leave out of order when handlers take different
+ * times; the client matches them by task id. A handler that throws, a response too large for the
+ * length prefix, or bytes that break the framing close that connection (the client's requests on
+ * it fail with CONNECTION_LOST at once, rather than timing out): anet has no error frame, so
+ * answer application errors in the body.
+ */
+export function createAnetServer(handler: AnetHandler, options: AnetServerOptions = {}): AnetServer {
+  const concurrency = options.concurrency ?? DEFAULT_SERVER_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError(`createAnetServer option "concurrency" must be an integer ≥ 1, got ${concurrency}`);
+  return new AnetServerImpl({
+    handler,
+    codec: { lengthSize: options.lengthSize ?? DEFAULT_LENGTH_SIZE, maxBodyBytes: options.maxBodyBytes },
+    concurrency,
+    writeTimeout: options.writeTimeout ?? DEFAULT_WRITE_TIMEOUT,
+    logger: options.logger ?? SILENT_LOGGER,
+  });
+}
+
+class AnetServerImpl implements AnetServer {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(settings: ServerSettings) {
+    this.#server = createServer({ noDelay: true }, (socket) => {
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
+      new ServerConnection(socket, settings);
+    });
+  }
+
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  listen(port = 0, host = "127.0.0.1"): Promise<HostPort> {
+    return new Promise((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off("error", reject);
+        resolve(this.address()!);
+      });
+    });
+  }
+
+  address(): HostPort | null {
+    const address = this.#server.address();
+    return address === null || typeof address === "string" ? null : { host: address.address, port: address.port };
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.#server.listening) {
+        for (const socket of this.#sockets) socket.destroy();
+        resolve();
+        return;
+      }
+      this.#server.close(() => resolve());
+      for (const socket of this.#sockets) socket.destroy();
+    });
+  }
+}
+
+/**
+ * One client connection: decodes requests, runs up to `concurrency` handlers at once, queues the
+ * rest (pausing the socket while they wait), and writes each answer through a batching SocketWriter.
+ */
+class ServerConnection {
+  readonly #socket: Socket;
+  readonly #settings: ServerSettings;
+  readonly #decoder: AnetDecoder;
+  readonly #writer: SocketWriter;
+  readonly #remoteAddress: string;
+  readonly #backlog: AnetFrame[] = [];
+  #backlogHead = 0;
+  #running = 0;
+  #closed = false;
+
+  constructor(socket: Socket, settings: ServerSettings) {
+    this.#socket = socket;
+    this.#settings = settings;
+    this.#remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.#decoder = new AnetDecoder(settings.codec);
+    // Answers in the writer are bounded by the handlers running, hence by concurrency.
+    this.#writer = new SocketWriter(socket, { maxQueuedFrames: settings.concurrency, writeTimeout: settings.writeTimeout }, (error) => this.#fail(error));
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("error", () => {});
+    socket.once("close", () => {
+      this.#closed = true;
+      this.#writer.close();
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    let frames: AnetFrame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.#running < this.#settings.concurrency) this.#run(frame);
+      else this.#backlog.push(frame);
+    }
+    if (this.#backlog.length - this.#backlogHead >= this.#settings.concurrency) this.#socket.pause();
+  }
+
+  #run(frame: AnetFrame): void {
+    this.#running++;
+    const taskId = frame.taskId;
+    let answer: ReturnType<AnetHandler>;
+    try {
+      answer = this.#settings.handler(frame.body, { taskId, remoteAddress: this.#remoteAddress });
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    if (typeof answer === "string" || answer instanceof Uint8Array) this.#respond(taskId, answer);
+    else
+      answer.then(
+        (body) => this.#respond(taskId, body),
+        (error: unknown) => this.#fail(error),
+      );
+  }
+
+  #respond(taskId: number, body: Uint8Array | string): void {
+    this.#running--;
+    if (this.#closed) return;
+    try {
+      const parts = encodeAnetFrame(taskId, typeof body === "string" ? Buffer.from(body) : body, this.#settings.codec);
+      if (!this.#writer.write(parts)) throw new Error("the answer could not be queued: the client is not reading");
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    this.#next();
+  }
+
+  /** Starts the oldest waiting request, and resumes reading once the backlog has room. */
+  #next(): void {
+    if (this.#backlogHead < this.#backlog.length) {
+      const frame = this.#backlog[this.#backlogHead]!;
+      this.#backlog[this.#backlogHead++] = undefined as unknown as AnetFrame;
+      if (this.#backlogHead === this.#backlog.length) this.#backlog.length = this.#backlogHead = 0;
+      this.#run(frame);
+    }
+    if (this.#socket.isPaused() && this.#backlog.length - this.#backlogHead < this.#settings.concurrency) this.#socket.resume();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const message = error instanceof Error ? error.message : String(error);
+    this.#settings.logger.warn(`anet server: closing the connection from ${this.#remoteAddress}: ${message}`);
+    this.#writer.close();
+    this.#socket.destroy();
+  }
+}

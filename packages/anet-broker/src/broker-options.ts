@@ -1,0 +1,99 @@
+import { type AnetLengthSize, InvalidArgumentError } from "@switchyard/protocol";
+import { DEFAULT_WRITE_TIMEOUT } from "@switchyard/transport";
+import { type AnetLogger, SILENT_LOGGER } from "./logger.js";
+
+/** Default `workers`: no limit of its own, so each pool's `cap` decides. */
+export const DEFAULT_WORKERS = Number.POSITIVE_INFINITY;
+/** Default requests that may wait for a connection slot before QUEUE_FULL. */
+export const DEFAULT_QUEUE_SIZE = 1000;
+/** Default requests in flight on one connection at once. */
+export const DEFAULT_MAX_INFLIGHT_PER_CONN = 256;
+/** Default ms a `send()` waits for its response. */
+export const DEFAULT_SEND_TIMEOUT = 5000;
+/** Default ms a connection with requests in flight may stay silent; also the grace for abandoned ones. */
+export const DEFAULT_READ_TIMEOUT = 5000;
+/** Default ms `close()` waits for requests in flight. */
+export const DEFAULT_CLOSE_TIMEOUT = 5000;
+/** Default ms an address is skipped after its first failed dial; doubles per failure. */
+export const DEFAULT_BACKOFF_INITIAL = 100;
+/** Default longest ms an address is skipped between dials. */
+export const DEFAULT_BACKOFF_MAX = 5000;
+/** Default width of the length prefix: 2 bytes (u16), as the original. */
+export const DEFAULT_LENGTH_SIZE: AnetLengthSize = 2;
+
+export { DEFAULT_WRITE_TIMEOUT };
+
+/** Options of a Broker; every field optional. Times in ms; 0 disables a timeout. */
+export interface BrokerOptions {
+  /**
+   * Most connections the broker holds from each pool at once (its "workers" per address), never
+   * more than that pool's `cap`. Node runs every connection on one event loop, so this bounds
+   * parallel connections, not threads. Default: each pool's `cap`.
+   */
+  workers?: number;
+  /** Where recovered failures are reported; `console` or a pino logger. Default: silent. */
+  logger?: AnetLogger;
+  /** Requests that may wait for a free connection slot; beyond, `send()` fails with QUEUE_FULL at once. Default 1000. */
+  queueSize?: number;
+  /** Default per-request timeout of `send()`; 0 waits for the response (or the signal) forever. Default 5000. */
+  timeout?: number;
+  /**
+   * A connection with requests in flight that receives nothing for this long is closed; a request
+   * given up (timeout, abort) keeps its task id this long for a late response, then its connection
+   * is considered stuck and replaced. Default 5000.
+   */
+  readTimeout?: number;
+  /** A server that does not read its socket for this long has its connection closed. Default 5000. */
+  writeTimeout?: number;
+  /** Requests in flight on one connection; 1 = strictly one at a time, for servers that cannot pipeline. Default 256. */
+  maxInflightPerConn?: number;
+  /** Length prefix width: 2 (u16, the original) or 4 (u32). Default 2. */
+  lengthSize?: AnetLengthSize;
+  /** Largest body, in bytes. Default: 65 531 with lengthSize 2, 16 MiB with 4. */
+  maxBodyBytes?: number;
+  /** How long `close()` waits for requests in flight before failing them with QUIT. Default 5000. */
+  closeTimeout?: number;
+  /** First backoff after a failed dial. Default 100. */
+  backoffInitial?: number;
+  /** Longest backoff between dials of an address that keeps failing. Default 5000. */
+  backoffMax?: number;
+}
+
+/** BrokerOptions with every default applied and checked. */
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "maxBodyBytes">> & Pick<BrokerOptions, "maxBodyBytes">;
+
+/** Applies the defaults; a bad value throws INVALID_ARGUMENT naming the option. */
+export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOptions {
+  const resolved: ResolvedBrokerOptions = {
+    workers: options.workers ?? DEFAULT_WORKERS,
+    logger: options.logger ?? SILENT_LOGGER,
+    queueSize: options.queueSize ?? DEFAULT_QUEUE_SIZE,
+    timeout: options.timeout ?? DEFAULT_SEND_TIMEOUT,
+    readTimeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
+    writeTimeout: options.writeTimeout ?? DEFAULT_WRITE_TIMEOUT,
+    maxInflightPerConn: options.maxInflightPerConn ?? DEFAULT_MAX_INFLIGHT_PER_CONN,
+    lengthSize: options.lengthSize ?? DEFAULT_LENGTH_SIZE,
+    maxBodyBytes: options.maxBodyBytes,
+    closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+    backoffInitial: options.backoffInitial ?? DEFAULT_BACKOFF_INITIAL,
+    backoffMax: options.backoffMax ?? DEFAULT_BACKOFF_MAX,
+  };
+  if (!(resolved.workers >= 1)) fail("workers", "a number ≥ 1", resolved.workers);
+  if (!Number.isInteger(resolved.queueSize) || resolved.queueSize < 0) fail("queueSize", "an integer ≥ 0", resolved.queueSize);
+  if (!Number.isInteger(resolved.maxInflightPerConn) || resolved.maxInflightPerConn < 1) fail("maxInflightPerConn", "an integer ≥ 1", resolved.maxInflightPerConn);
+  if (resolved.lengthSize !== 2 && resolved.lengthSize !== 4) fail("lengthSize", "2 or 4", resolved.lengthSize);
+  for (const name of ["timeout", "readTimeout", "writeTimeout", "closeTimeout", "backoffInitial", "backoffMax"] as const) {
+    checkMs(name, resolved[name]);
+  }
+  if (typeof resolved.logger?.warn !== "function" || typeof resolved.logger.error !== "function") fail("logger", "an object with warn() and error()", resolved.logger);
+  return resolved;
+}
+
+/** Throws unless `value` is a finite number of ms ≥ 0. */
+export function checkMs(name: string, value: number, owner = "Broker"): void {
+  if (!Number.isFinite(value) || value < 0) fail(name, "a number of ms ≥ 0", value, owner);
+}
+
+function fail(name: string, expected: string, value: unknown, owner = "Broker"): never {
+  throw new InvalidArgumentError(`${owner} option "${name}" must be ${expected}, got ${String(value)}`);
+}

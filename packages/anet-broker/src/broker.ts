@@ -1,0 +1,497 @@
+import type { Socket } from "node:net";
+import { setMaxListeners } from "node:events";
+import { type AnetCodecOptions, type AnetFrame, encodeAnetFrame, InvalidArgumentError } from "@switchyard/protocol";
+import { AbortedError, DeadlineQueue, type Pool } from "@switchyard/transport";
+import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
+import { type BrokerOptions, checkMs, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
+import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError, RequestTimeoutError } from "./errors.js";
+import { PendingRequest, type RequestOwner, RequestState } from "./pending-request.js";
+import { PoolSlot } from "./pool-slot.js";
+import { isSocketUsable } from "./tcp-factory.js";
+import { RequestQueue } from "./request-queue.js";
+
+/** Options of one `send()`. */
+export interface SendOptions {
+  /** Aborts the request with ABORTED. */
+  signal?: AbortSignal;
+  /** Ms to wait for the response, instead of the broker's `timeout`; 0 waits forever. */
+  timeout?: number;
+}
+
+/** Lifecycle: idle (before `start()`, sends queue) → running → closing → closed. */
+export type BrokerState = "idle" | "running" | "closing" | "closed";
+
+/** A snapshot of what the broker holds and what it has counted since it was made. */
+export interface BrokerStats {
+  state: BrokerState;
+  /** Requests waiting for a connection slot. */
+  queued: number;
+  /** Requests written whose callers still wait. */
+  inFlight: number;
+  /** Connections open. */
+  connections: number;
+  /** Requests written to a connection. */
+  sent: number;
+  /** Responses delivered to their callers. */
+  answered: number;
+  timedOut: number;
+  aborted: number;
+  /** Sends refused with QUEUE_FULL. */
+  queueFull: number;
+  /** Responses that arrived after their request timed out or aborted, discarded. */
+  lateResponses: number;
+  /** Server replies that broke the protocol (bad length, unknown task id); each replaced a connection. */
+  protocolErrors: number;
+  /** Connections that failed or were replaced while the broker was running. */
+  connectionsLost: number;
+  /** Dials that failed (refused, timed out); each put the address in backoff. */
+  dialFailures: number;
+}
+
+type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections">;
+
+/**
+ * A pipelined client of anet services: `send(body)` resolves with the body the server answers
+ * under the same task id.
+ *
+ * Connections are borrowed from the pools (one per address) as load needs them and kept while the
+ * broker runs: up to `workers` per pool (never above the pool's cap). Each carries up to
+ * `maxInflightPerConn` requests at once, matched to responses by task id in any order. A request
+ * goes to the least-loaded connection with room; when none has room it waits in a queue of
+ * `queueSize`, and beyond that it is refused at once with QUEUE_FULL. A new connection is dialled
+ * whenever the open ones already carry work, from the pools in turn, skipping an address whose
+ * dial failed until its backoff passes; when no connection is open and every address is in
+ * backoff, requests fail with NO_POOLS_AVAILABLE.
+ *
+ *   send() ─► least-loaded connection with room ─► SocketWriter (one write per tick)
+ *        └──► queue (≤ queueSize) ─► a slot frees / a connection opens ─┘
+ *   deadlines: one DeadlineQueue (one timer) for every request, queued or in flight
+ *
+ * A timeout or abort answers the caller at once; the request's task id stays taken on its
+ * connection until the late response is discarded (or `readTimeout` passes and the connection is
+ * replaced), so a reused id can never deliver a stale answer.
+ */
+export class Broker {
+  readonly #options: ResolvedBrokerOptions;
+  readonly #codec: AnetCodecOptions;
+  readonly #settings: AnetConnectionSettings;
+  readonly #slots: PoolSlot[];
+  readonly #connectionLimit: number;
+  readonly #connections: AnetConnection[] = [];
+  readonly #queue = new RequestQueue();
+  readonly #deadlines = new DeadlineQueue<PendingRequest>((request) => this.#onDeadline(request));
+  readonly #stopDials = new AbortController();
+  readonly #requestOwner: RequestOwner = { onAbort: (request) => this.#onAbort(request) };
+  readonly #connectionOwner: ConnectionOwner = {
+    onFrames: (connection, frames) => this.#onFrames(connection, frames),
+    onViolation: (connection, reason, cause) => this.#onViolation(connection, reason, cause),
+    onClosed: (connection, reason, cause) => this.#onClosed(connection, reason, cause),
+  };
+  readonly #counters: Counters = {
+    sent: 0,
+    answered: 0,
+    timedOut: 0,
+    aborted: 0,
+    queueFull: 0,
+    lateResponses: 0,
+    protocolErrors: 0,
+    connectionsLost: 0,
+    dialFailures: 0,
+  };
+  #state: BrokerState = "idle";
+  #taskId = 0;
+  #nextConnection = 0;
+  #nextSlot = 0;
+  #dialing = 0;
+  /** Requests queued or in flight whose callers still wait. */
+  #live = 0;
+  #onAllSettled: (() => void) | null = null;
+  #closing: Promise<void> | null = null;
+
+  /** `pools` from `createPoolList`; the broker closes them when it closes. */
+  constructor(pools: readonly Pool<Socket>[], options: BrokerOptions = {}) {
+    if (pools.length === 0) throw new InvalidArgumentError("Broker needs at least one pool");
+    const resolved = resolveBrokerOptions(options);
+    this.#options = resolved;
+    this.#codec = { lengthSize: resolved.lengthSize, maxBodyBytes: resolved.maxBodyBytes };
+    this.#settings = {
+      lengthSize: resolved.lengthSize,
+      maxBodyBytes: resolved.maxBodyBytes,
+      maxInflightPerConn: resolved.maxInflightPerConn,
+      readTimeout: resolved.readTimeout,
+      writeTimeout: resolved.writeTimeout,
+    };
+    this.#slots = pools.map((pool) => new PoolSlot(pool, resolved.workers, resolved.backoffInitial, resolved.backoffMax));
+    this.#connectionLimit = this.#slots.reduce((sum, slot) => sum + slot.limit, 0);
+    // Every dial listens on this one signal; many pools must not trip the listener-leak warning.
+    setMaxListeners(0, this.#stopDials.signal);
+  }
+
+  /** Where the broker is in its lifecycle. */
+  get state(): BrokerState {
+    return this.#state;
+  }
+
+  /** Counts and gauges, as a new object each time. */
+  get stats(): BrokerStats {
+    return {
+      state: this.#state,
+      queued: this.#queue.size,
+      inFlight: this.#live - this.#queue.size,
+      connections: this.#connections.length,
+      ...this.#counters,
+    };
+  }
+
+  /** Starts dispatching (requests sent before wait in the queue). Connections are dialled as load needs them. */
+  start(): void {
+    if (this.#state !== "idle") return;
+    this.#state = "running";
+    if (this.#queue.size > 0) {
+      this.#grow();
+      this.#failIfStranded();
+    }
+  }
+
+  /**
+   * Sends `body` (a string is sent as UTF-8) and resolves with the response body. Fails with
+   * TIMEOUT (its stack points here), ABORTED, QUEUE_FULL, NO_POOLS_AVAILABLE, MAX_LEN_EXCEEDED
+   * (before anything is written), CONNECTION_LOST, CLOSING_BROKER or QUIT.
+   */
+  send(body: Uint8Array | string, options: SendOptions = {}): Promise<Buffer> {
+    if (this.#state === "closing" || this.#state === "closed") return Promise.reject(new ClosingBrokerError("the broker is closing; request not sent"));
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError("anet request aborted before it was sent", { cause: signal.reason }));
+    const timeout = options.timeout ?? this.#options.timeout;
+    let parts: Buffer[];
+    try {
+      checkMs("timeout", timeout, "send");
+      // Task id 0 for now: the real one is written into the header when a connection is chosen.
+      parts = encodeAnetFrame(0, typeof body === "string" ? Buffer.from(body) : body, this.#codec);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const timeoutError = timeout > 0 ? new RequestTimeoutError(`anet request got no response within ${timeout} ms`) : null;
+    return new Promise<Buffer>((resolve, reject) => {
+      const request = new PendingRequest(this.#requestOwner, parts, resolve, reject, signal ?? null, timeoutError);
+      const refusal = this.#admit(request);
+      if (refusal !== null) {
+        request.state = RequestState.Done;
+        reject(refusal);
+        return;
+      }
+      this.#live++;
+      if (timeout > 0) request.deadline = this.#deadlines.add(request, timeout);
+      signal?.addEventListener("abort", request);
+    });
+  }
+
+  /**
+   * Fails queued requests with CLOSING_BROKER, waits up to `closeTimeout` for those in flight, fails
+   * what is left with QUIT, closes every connection and the pools. Never hangs; idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#state = "closing";
+    this.#stopDials.abort(new ClosingBrokerError("the broker is closing"));
+    for (let request = this.#queue.shift(); request !== null; request = this.#queue.shift()) {
+      this.#fail(request, new ClosingBrokerError("the broker closed before the request was sent"));
+    }
+    if (this.#live > 0) await this.#allSettled(this.#options.closeTimeout);
+    for (const connection of [...this.#connections]) {
+      for (const request of connection.inflight.values()) {
+        if (request.state === RequestState.InFlight) {
+          this.#fail(request, new QuitError(`the broker quit after waiting ${this.#options.closeTimeout} ms for the response`));
+        }
+      }
+      connection.destroy("the broker closed");
+    }
+    this.#deadlines.clear();
+    await Promise.all(this.#slots.map((slot) => slot.pool.close()));
+    this.#state = "closed";
+  }
+
+  #allSettled(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#onAllSettled = null;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#onAllSettled = done;
+    });
+  }
+
+  /** Writes the request or queues it; returns why it is refused, or null. */
+  #admit(request: PendingRequest): Error | null {
+    if (this.#state === "running" && this.#queue.size === 0) {
+      const connection = this.#pickConnection();
+      if (connection !== null && this.#write(connection, request)) {
+        if (connection.load > 1) this.#grow();
+        return null;
+      }
+    }
+    if (this.#state === "running") {
+      this.#grow();
+      if (this.#connections.length === 0 && this.#dialing === 0) return this.#noPools();
+    }
+    if (this.#queue.size >= this.#options.queueSize) {
+      this.#counters.queueFull++;
+      return new QueueFullError(`every connection slot and all ${this.#options.queueSize} places in the queue are taken`);
+    }
+    this.#queue.push(request);
+    return null;
+  }
+
+  /** The least-loaded connection with a free slot, starting the scan at a rotating offset. */
+  #pickConnection(): AnetConnection | null {
+    const connections = this.#connections;
+    const count = connections.length;
+    if (count === 0) return null;
+    let best: AnetConnection | null = null;
+    let bestLoad = this.#options.maxInflightPerConn;
+    const start = this.#nextConnection++ % count;
+    for (let i = 0; i < count; i++) {
+      const connection = connections[(start + i) % count]!;
+      const load = connection.load;
+      if (load < bestLoad) {
+        best = connection;
+        bestLoad = load;
+        if (load === 0) break;
+      }
+    }
+    return best;
+  }
+
+  #write(connection: AnetConnection, request: PendingRequest): boolean {
+    const parts = request.parts!;
+    const taskId = this.#nextTaskId(connection);
+    parts[0]!.writeUInt32BE(taskId, this.#options.lengthSize);
+    if (!connection.write(parts)) return false;
+    request.parts = null;
+    request.state = RequestState.InFlight;
+    request.taskId = taskId;
+    request.connection = connection;
+    connection.inflight.set(taskId, request);
+    this.#counters.sent++;
+    return true;
+  }
+
+  /** The broker's u32 counter, skipping ids still taken on this connection (after wrap-around). */
+  #nextTaskId(connection: AnetConnection): number {
+    let id = this.#taskId;
+    do id = (id + 1) >>> 0;
+    while (connection.inflight.has(id));
+    this.#taskId = id;
+    return id;
+  }
+
+  /** Moves queued requests onto a connection that has room. */
+  #drainQueue(connection: AnetConnection): void {
+    const max = this.#options.maxInflightPerConn;
+    let busy = false;
+    while (this.#queue.size > 0 && connection.open && connection.load < max) {
+      const request = this.#queue.shift()!;
+      busy ||= connection.load > 0;
+      if (!this.#write(connection, request)) {
+        this.#queue.unshift(request);
+        break;
+      }
+    }
+    if (busy || this.#queue.size > 0) this.#grow();
+  }
+
+  /** Dials one more connection when under the limit, from the next pool whose address is not in backoff. */
+  #grow(): void {
+    if (this.#state !== "running" || this.#connections.length + this.#dialing >= this.#connectionLimit) return;
+    const slots = this.#slots;
+    const now = performance.now();
+    for (let i = 0; i < slots.length; i++) {
+      const index = (this.#nextSlot + i) % slots.length;
+      const slot = slots[index]!;
+      if (slot.canDial(now)) {
+        this.#nextSlot = index + 1;
+        this.#dial(slot);
+        return;
+      }
+    }
+  }
+
+  #dial(slot: PoolSlot): void {
+    slot.dialing = true;
+    this.#dialing++;
+    const dialled = () => {
+      slot.dialing = false;
+      this.#dialing--;
+    };
+    slot.pool.get(this.#stopDials.signal).then(
+      (socket) => {
+        dialled();
+        this.#connected(slot, socket);
+      },
+      (error: unknown) => {
+        dialled();
+        this.#dialFailed(slot, error);
+      },
+    );
+  }
+
+  #connected(slot: PoolSlot, socket: Socket): void {
+    if (this.#state !== "running") {
+      slot.pool.put(socket);
+      return;
+    }
+    if (!isSocketUsable(socket)) {
+      slot.pool.release(socket);
+      this.#grow();
+      this.#failIfStranded();
+      return;
+    }
+    slot.dialSucceeded();
+    slot.connections++;
+    const connection = new AnetConnection(socket, slot, this.#connectionOwner, this.#settings);
+    this.#connections.push(connection);
+    this.#drainQueue(connection);
+  }
+
+  #dialFailed(slot: PoolSlot, error: unknown): void {
+    if (this.#state !== "running") return;
+    this.#counters.dialFailures++;
+    const wait = slot.dialFailed(error, performance.now());
+    this.#options.logger.warn(`anet: cannot connect to ${slot.address} (${describe(error)}); skipping it for ${wait} ms`);
+    this.#grow();
+    this.#failIfStranded();
+  }
+
+  /** Queued requests cannot be served when no connection is open and no dial is under way. */
+  #failIfStranded(): void {
+    if (this.#queue.size === 0 || this.#connections.length > 0 || this.#dialing > 0) return;
+    for (let request = this.#queue.shift(); request !== null; request = this.#queue.shift()) this.#fail(request, this.#noPools());
+  }
+
+  #noPools(): NoPoolsAvailableError {
+    const addresses = this.#slots.map((slot) => slot.address).join(", ");
+    const cause = this.#slots.find((slot) => slot.lastError !== undefined)?.lastError;
+    return new NoPoolsAvailableError(`no anet pool is available: every address (${addresses}) failed to connect and is in backoff`, { cause });
+  }
+
+  #onFrames(connection: AnetConnection, frames: AnetFrame[]): void {
+    for (const frame of frames) {
+      const request = connection.inflight.get(frame.taskId);
+      if (request === undefined) {
+        this.#onViolation(connection, `it answered task id ${frame.taskId}, which is not in flight on it`);
+        return;
+      }
+      connection.inflight.delete(frame.taskId);
+      if (request.state === RequestState.InFlight) {
+        this.#counters.answered++;
+        const resolve = request.resolve!;
+        this.#settle(request);
+        resolve(frame.body);
+      } else {
+        this.#counters.lateResponses++;
+        this.#forget(request);
+      }
+    }
+    this.#drainQueue(connection);
+  }
+
+  #onViolation(connection: AnetConnection, reason: string, cause?: unknown): void {
+    this.#counters.protocolErrors++;
+    connection.destroy(reason, cause);
+  }
+
+  #onClosed(connection: AnetConnection, reason: string, cause: unknown): void {
+    this.#connections.splice(this.#connections.indexOf(connection), 1);
+    connection.slot.connections--;
+    connection.slot.pool.release(connection.socket);
+    let failed = 0;
+    for (const request of connection.inflight.values()) {
+      if (request.state !== RequestState.InFlight) {
+        this.#forget(request);
+        continue;
+      }
+      failed++;
+      this.#fail(request, new ConnectionLostError(`anet connection to ${connection.address} lost with the request in flight: ${reason}`, { cause }));
+    }
+    connection.inflight.clear();
+    if (this.#state !== "running") return;
+    this.#counters.connectionsLost++;
+    this.#options.logger.warn(`anet: connection ${connection.id} to ${connection.address} closed: ${reason}; ${failed} requests in flight failed`);
+    if (this.#queue.size > 0) {
+      this.#grow();
+      this.#failIfStranded();
+    }
+  }
+
+  #onDeadline(request: PendingRequest): void {
+    request.deadline = null;
+    switch (request.state) {
+      case RequestState.Queued:
+        this.#counters.timedOut++;
+        this.#queue.remove(request);
+        this.#fail(request, request.timeoutError!);
+        break;
+      case RequestState.InFlight:
+        this.#counters.timedOut++;
+        this.#abandon(request, request.timeoutError!);
+        break;
+      case RequestState.Abandoned:
+        // The server kept a request we gave up on for readTimeout more: the connection is stuck.
+        request.connection!.destroy(`no response to abandoned task id ${request.taskId} within ${this.#options.readTimeout} ms`);
+        break;
+    }
+  }
+
+  #onAbort(request: PendingRequest): void {
+    if (request.state !== RequestState.Queued && request.state !== RequestState.InFlight) return;
+    this.#counters.aborted++;
+    const error = new AbortedError("anet request aborted", { cause: request.signal?.reason });
+    if (request.state === RequestState.Queued) {
+      this.#queue.remove(request);
+      this.#fail(request, error);
+    } else {
+      this.#abandon(request, error);
+    }
+  }
+
+  #fail(request: PendingRequest, error: unknown): void {
+    const reject = request.reject!;
+    this.#settle(request);
+    reject(error);
+  }
+
+  /** Answers the caller now but keeps the task id taken until the response comes or readTimeout passes. */
+  #abandon(request: PendingRequest, error: unknown): void {
+    const reject = request.reject!;
+    this.#settle(request);
+    request.state = RequestState.Abandoned;
+    if (this.#options.readTimeout > 0) request.deadline = this.#deadlines.add(request, this.#options.readTimeout);
+    reject(error);
+  }
+
+  /** The caller is answered: drop its deadline, listener and callbacks. */
+  #settle(request: PendingRequest): void {
+    this.#forget(request);
+    request.resolve = request.reject = null;
+    request.timeoutError = null;
+    if (--this.#live === 0) this.#onAllSettled?.();
+  }
+
+  #forget(request: PendingRequest): void {
+    request.state = RequestState.Done;
+    if (request.deadline !== null) this.#deadlines.delete(request.deadline);
+    request.deadline = null;
+    if (request.signal !== null) request.signal.removeEventListener("abort", request);
+    request.signal = null;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

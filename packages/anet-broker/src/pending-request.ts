@@ -1,0 +1,58 @@
+import type { DeadlineEntry } from "@switchyard/transport";
+import type { AnetConnection } from "./anet-connection.js";
+
+/**
+ * Where a request is. Abandoned: its caller was answered (timeout, abort) while the server may
+ * still be working on it, so its task id and its connection slot stay taken until the late
+ * response arrives and is discarded.
+ */
+export const RequestState = { Queued: 0, InFlight: 1, Abandoned: 2, Done: 3 } as const;
+export type RequestState = (typeof RequestState)[keyof typeof RequestState];
+
+/** The broker's side of a request: told when the caller's signal aborts. */
+export interface RequestOwner {
+  onAbort(request: PendingRequest): void;
+}
+
+/**
+ * One `send()`: a table row, not a bundle of closures and timers. It is its own abort listener
+ * (`handleEvent`), its deadline is an entry of the broker's one DeadlineQueue, and `prev`/`next`
+ * link it into the broker's queue while it waits for a connection.
+ */
+export class PendingRequest {
+  state: RequestState = RequestState.Queued;
+  /** The encoded frame (length, task id, body); the task id is filled in when it is written. */
+  parts: Buffer[] | null;
+  resolve: ((body: Buffer) => void) | null;
+  reject: ((error: unknown) => void) | null;
+  /** Made in `send()`, so that its stack points at the caller. */
+  timeoutError: Error | null;
+  signal: AbortSignal | null;
+  deadline: DeadlineEntry<PendingRequest> | null = null;
+  taskId = 0;
+  connection: AnetConnection | null = null;
+  prev: PendingRequest | null = null;
+  next: PendingRequest | null = null;
+  readonly #owner: RequestOwner;
+
+  constructor(
+    owner: RequestOwner,
+    parts: Buffer[],
+    resolve: (body: Buffer) => void,
+    reject: (error: unknown) => void,
+    signal: AbortSignal | null,
+    timeoutError: Error | null,
+  ) {
+    this.#owner = owner;
+    this.parts = parts;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.signal = signal;
+    this.timeoutError = timeoutError;
+  }
+
+  /** The 'abort' listener of the caller's signal (EventTarget calls listener objects this way). */
+  handleEvent(): void {
+    this.#owner.onAbort(this);
+  }
+}

@@ -1,0 +1,54 @@
+import type { Socket } from "node:net";
+import type { Pool } from "@switchyard/transport";
+
+/**
+ * The broker's view of one pool (one address): how many of its connections the broker holds,
+ * whether a dial is under way, and until when the address is skipped after a failed dial.
+ * Backoff doubles from `initial` up to `max` while dials keep failing, and resets on success.
+ */
+export class PoolSlot {
+  readonly pool: Pool<Socket>;
+  /** Most connections the broker holds from this pool: min(workers, pool cap). */
+  readonly limit: number;
+  /** Connections borrowed from the pool and open. */
+  connections = 0;
+  dialing = false;
+  /** The error of the last failed dial, for NO_POOLS_AVAILABLE's cause. */
+  lastError: unknown = undefined;
+  readonly #initial: number;
+  readonly #max: number;
+  #backoff: number;
+  #retryAt = 0;
+
+  constructor(pool: Pool<Socket>, workers: number, backoffInitial: number, backoffMax: number) {
+    this.pool = pool;
+    this.limit = Math.min(workers, pool.cap);
+    this.#initial = this.#backoff = backoffInitial;
+    this.#max = backoffMax;
+  }
+
+  /** The address the pool dials, for messages. */
+  get address(): string {
+    return this.pool.name;
+  }
+
+  /** True when another connection may be dialled now (`now` from performance.now()). */
+  canDial(now: number): boolean {
+    return !this.dialing && this.connections < this.limit && now >= this.#retryAt;
+  }
+
+  /** Records a failed dial; returns how many ms the address is now skipped. */
+  dialFailed(error: unknown, now: number): number {
+    const wait = this.#backoff;
+    this.lastError = error;
+    this.#retryAt = now + wait;
+    this.#backoff = Math.min(wait * 2, this.#max);
+    return wait;
+  }
+
+  /** Records a successful dial: the address is healthy again. */
+  dialSucceeded(): void {
+    this.#backoff = this.#initial;
+    this.#retryAt = 0;
+  }
+}
