@@ -6,6 +6,7 @@ import {
   FrameType,
   MAX_TIMEOUT_MS,
   newId,
+  ROUTING_HEADER_SIZE,
   Role,
 } from "@switchyard/protocol";
 import {
@@ -197,7 +198,14 @@ export class Consumer {
       request.onAbort = () => this.#settle(request, abortedBy(signal), true);
       signal.addEventListener("abort", request.onAbort, { once: true });
     }
-    const target = { connection, requestId, prefix: encodeRequestHead(timeoutMs), frames: REQUEST_BODY_FRAMES, maxPayload: this.#client.maxPayload };
+    const target = {
+      connection,
+      requestId,
+      prefix: encodeRequestHead(timeoutMs),
+      frames: REQUEST_BODY_FRAMES,
+      maxPayload: this.#client.maxPayload,
+      reserve: ROUTING_HEADER_SIZE,
+    };
     const sent = sendBody(target, body);
     if (sent === false) this.#settle(request, refusal(connection), false);
     else if (sent !== true) {

@@ -46,6 +46,12 @@ export interface BodyTarget {
   frames: BodyFrames;
   /** Largest payload of one frame, in bytes (the broker's announced maxPayload). */
   maxPayload: number;
+  /**
+   * Bytes a forwarder will put in front of the first frame's payload, kept free in it. A consumer
+   * reserves ROUTING_HEADER_SIZE: the broker forwards its START with the routing header prepended,
+   * and that frame must still fit maxPayload. Default 0.
+   */
+  reserve?: number;
 }
 
 /** A body being streamed. */
@@ -71,7 +77,7 @@ const ABORTED: unique symbol = Symbol("aborted");
  */
 export function sendBody(target: BodyTarget, body: Body): boolean | BodyStream {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body instanceof Uint8Array ? body : null;
-  if (bytes !== null && bytes.length <= target.maxPayload - target.prefix.length) {
+  if (bytes !== null && bytes.length <= firstRoom(target)) {
     return target.connection.sendFrame(target.frames.wholeType, target.frames.wholeFlags, target.requestId, target.prefix, bytes);
   }
   const stopped = new AbortController();
@@ -97,7 +103,7 @@ async function streamBody(
   const queue = (type: FrameType, flags: number, ...payload: Uint8Array[]) => {
     if (!connection.sendFrame(type, flags, requestId, ...payload)) throw refusal(connection);
   };
-  const pieces = slices(source, maxPayload - prefix.length, maxPayload);
+  const pieces = slices(source, firstRoom(target), maxPayload);
   let finished = false;
   try {
     // Look one piece ahead: a source that ends after its first piece still goes as one frame.
@@ -124,6 +130,11 @@ async function streamBody(
   } finally {
     if (!finished) release(pieces, source);
   }
+}
+
+/** Body bytes the first frame can carry. */
+function firstRoom(target: BodyTarget): number {
+  return target.maxPayload - (target.reserve ?? 0) - target.prefix.length;
 }
 
 /** Stops a source we will read no more of: its iterator returns, and a Readable is destroyed. */
