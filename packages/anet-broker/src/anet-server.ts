@@ -137,8 +137,8 @@ class ServerConnection {
     this.#settings = settings;
     this.#remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     this.#decoder = new AnetDecoder(settings.codec);
-    // Answers in the writer are bounded by the handlers running, hence by concurrency.
-    this.#writer = new SocketWriter(socket, { maxQueuedFrames: settings.concurrency, writeTimeout: settings.writeTimeout }, (error) => this.#fail(error));
+    // The writer's own limits bound answers a client leaves unread; its writeTimeout closes such a client.
+    this.#writer = new SocketWriter(socket, { writeTimeout: settings.writeTimeout }, (error) => this.#fail(error));
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", () => {});
     socket.once("close", () => {

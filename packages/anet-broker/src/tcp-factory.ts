@@ -29,10 +29,11 @@ export interface HostPort {
 /** Parses "host:port" or "[v6]:port"; throws INVALID_ARGUMENT naming the address otherwise. */
 export function parseAddress(address: string): HostPort {
   const colon = address.lastIndexOf(":");
-  const port = Number(address.slice(colon + 1));
+  const digits = address.slice(colon + 1);
+  const port = Number(digits);
   let host = address.slice(0, colon);
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (colon <= 0 || host === "" || !Number.isInteger(port) || port < 0 || port > 65_535) {
+  if (colon <= 0 || host === "" || !/^\d{1,5}$/.test(digits) || port > 65_535) {
     throw new InvalidArgumentError(`address "${address}" is not "host:port"`);
   }
   return { host, port };
