@@ -134,13 +134,24 @@ describe("FrameDecoder memory", () => {
     expect(frame!.payload.equals(patterned(100))).toBe(true);
   });
 
+  it("hands out a view when the header ends a piece and the whole payload comes in the next", () => {
+    const one = wire(FrameType.CHUNK, 0, idA, patterned(100));
+    const decoder = new FrameDecoder();
+    expect(decoder.push(own(one.subarray(0, HEADER_SIZE)))).toEqual([]);
+    expect(decoder.bufferedBytes).toBe(HEADER_SIZE);
+    const rest = own(one.subarray(HEADER_SIZE));
+    const [frame] = decoder.push(rest);
+    expect(frame!.payload.buffer).toBe(rest.buffer);
+    expect(frame!.payload.equals(patterned(100))).toBe(true);
+  });
+
   it("assembles a frame whose payload spans chunks into one buffer of its own", () => {
     const body = patterned(3000);
     const one = wire(FrameType.RESPONSE_CHUNK, 0, idB, body);
     const pieces = [own(one.subarray(0, 100)), own(one.subarray(100, 2000)), own(one.subarray(2000))];
     const decoder = new FrameDecoder();
     expect(decoder.push(pieces[0]!)).toEqual([]);
-    expect(decoder.bufferedBytes).toBe(HEADER_SIZE + body.length);
+    expect(decoder.bufferedBytes).toBe(100); // what arrived, not the declared length
     expect(decoder.push(pieces[1]!)).toEqual([]);
     const [frame] = decoder.push(pieces[2]!);
     expect(frame!.payload.equals(body)).toBe(true);
@@ -230,7 +241,7 @@ describe("FrameDecoder payload limits", () => {
 
     const decoder = new FrameDecoder();
     expect(decoder.push(one.subarray(0, 1000))).toEqual([]);
-    expect(decoder.bufferedBytes).toBe(HEADER_SIZE + MAX_PAYLOAD);
+    expect(decoder.bufferedBytes).toBe(1000); // what arrived, not HEADER_SIZE + MAX_PAYLOAD
     const [split] = decoder.push(one.subarray(1000));
     expect(split!.payload.equals(body)).toBe(true);
   });

@@ -25,6 +25,7 @@ export function idToBytes(id: string, what = "id"): Buffer {
  * 16 bytes: no version or variant check.
  */
 export function idToString(bytes: Uint8Array): string {
+  if (bytes.length !== ID_SIZE) throw new InvalidArgumentError(`an id is ${ID_SIZE} bytes, got ${bytes.length}`);
   const hex = Buffer.from(bytes.buffer, bytes.byteOffset, ID_SIZE).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -14,13 +14,15 @@ const EMPTY = Buffer.alloc(0);
  * header declares. The one streaming state machine under both the broker frame decoder and the
  * anet decoder.
  *
- * Frames wholly inside one pushed chunk are handed out as zero-copy views. Only a frame that spans
- * chunks is copied, once, into a buffer allocated at its declared (already validated) size, so at
- * most one header plus one payload is ever buffered:
+ * Frames wholly inside one pushed chunk are handed out as zero-copy views. A payload that spans
+ * chunks is kept as the views of its pieces and gathered, once, when its last byte arrives (a
+ * payload that arrives whole in the chunk after its header stays a view). Memory follows the bytes
+ * actually received, never the length a header merely declares, and is at most one header plus
+ * one (already validated) payload:
  *
  *   chunk n                 chunk n+1
  *   [ hdr|payload ][ hdr|pa ][ yload ][ hdr|payload ][ h ]
- *    ^ view         ^ copied into #body  ^ view        ^ copied into #head
+ *    ^ view         ^ pieces gathered   ^ view        ^ copied into #head
  *
  * After the length reader throws, the splitter is poisoned: every later push throws the same error.
  */
@@ -32,7 +34,8 @@ export class LengthPrefixedSplitter<T> {
   #head: Buffer | null = null;
   #headFill = 0;
   #bodyHeader: Buffer | null = null;
-  #body: Buffer | null = null;
+  #bodyParts: Buffer[] = [];
+  #bodyLength = 0;
   #bodyFill = 0;
   #failure: unknown = null;
 
@@ -42,9 +45,9 @@ export class LengthPrefixedSplitter<T> {
     this.#build = build;
   }
 
-  /** Bytes held back waiting for the rest of a frame (allocated, not just filled). */
+  /** Bytes held back waiting for the rest of a frame. */
   get bufferedBytes(): number {
-    return (this.#head === null ? 0 : this.#headerSize) + (this.#body === null ? 0 : this.#headerSize + this.#body.length);
+    return (this.#head === null ? 0 : this.#headerSize) + (this.#bodyHeader === null ? 0 : this.#headerSize + this.#bodyFill);
   }
 
   /** Feeds the next piece of the stream; returns the frames it completed, in order. */
@@ -57,16 +60,17 @@ export class LengthPrefixedSplitter<T> {
       return out;
     } catch (err) {
       this.#failure = err;
-      this.#head = this.#body = this.#bodyHeader = null;
+      this.#head = this.#bodyHeader = null;
+      this.#bodyParts = [];
       throw err;
     }
   }
 
   #consume(chunk: Buffer): void {
     let offset = 0;
-    if (this.#body !== null) {
+    if (this.#bodyHeader !== null) {
       offset = this.#fillBody(chunk);
-      if (this.#body !== null) return;
+      if (this.#bodyHeader !== null) return;
     } else if (this.#head !== null) {
       offset = this.#fillHead(chunk);
       if (this.#headFill < this.#headerSize) return;
@@ -79,7 +83,7 @@ export class LengthPrefixedSplitter<T> {
       const length = this.#readLength(chunk, offset);
       const header = chunk.subarray(offset, offset + headerSize);
       offset = this.#startPayload(header, length, chunk, offset + headerSize);
-      if (this.#body !== null) return;
+      if (this.#bodyHeader !== null) return;
     }
     if (offset < chunk.length) {
       this.#head = Buffer.allocUnsafe(headerSize);
@@ -98,8 +102,9 @@ export class LengthPrefixedSplitter<T> {
       return offset + length;
     }
     this.#bodyHeader = Buffer.from(header);
-    this.#body = Buffer.allocUnsafe(length);
-    this.#bodyFill = chunk.copy(this.#body, 0, offset);
+    this.#bodyLength = length;
+    this.#bodyFill = chunk.length - offset;
+    this.#bodyParts = this.#bodyFill > 0 ? [chunk.subarray(offset)] : [];
     return chunk.length;
   }
 
@@ -110,14 +115,16 @@ export class LengthPrefixedSplitter<T> {
   }
 
   #fillBody(chunk: Buffer): number {
-    const body = this.#body!;
-    const copied = chunk.copy(body, this.#bodyFill, 0, body.length - this.#bodyFill);
-    this.#bodyFill += copied;
-    if (this.#bodyFill === body.length) {
+    const taken = Math.min(this.#bodyLength - this.#bodyFill, chunk.length);
+    this.#bodyParts.push(taken === chunk.length ? chunk : chunk.subarray(0, taken));
+    this.#bodyFill += taken;
+    if (this.#bodyFill === this.#bodyLength) {
       const header = this.#bodyHeader!;
-      this.#body = this.#bodyHeader = null;
-      this.#out.push(this.#build(header, body));
+      const parts = this.#bodyParts;
+      this.#bodyHeader = null;
+      this.#bodyParts = [];
+      this.#out.push(this.#build(header, parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#bodyLength)));
     }
-    return copied;
+    return taken;
   }
 }

@@ -149,13 +149,13 @@ const trickleArb = fc.array(fc.integer({ min: 0, max: 512 }), { minLength: 1, ma
  */
 function expectHeldWhileTrickling(decoder: StreamDecoder<unknown>, head: Buffer, rest: number, trickle: number[]): void {
   expect(decoder.push(head)).toEqual([]);
-  const held = head.length + rest;
   let sent = 0;
   for (const size of trickle) {
     const piece = Buffer.alloc(Math.min(size, rest - 1 - sent));
     sent += piece.length;
     expect(decoder.push(piece)).toEqual([]);
-    expect(decoder.bufferedBytes).toBe(held);
+    // what arrived, never what the header merely declares
+    expect(decoder.bufferedBytes).toBe(head.length + sent);
   }
   expect(decoder.push(Buffer.alloc(rest - sent))).toHaveLength(1);
   expect(decoder.bufferedBytes).toBe(0);
@@ -206,7 +206,7 @@ describe("broker frames, properties", () => {
     );
   });
 
-  it("a valid header declaring a large length, then trickled bytes, holds exactly one frame's worth", () => {
+  it("a valid header declaring a large length, then trickled bytes, holds only the bytes that arrived", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: MAX_PAYLOAD }), trickleArb, (length, trickle) => {
         const [header] = encodeFrame(2, 0, Buffer.alloc(16), Buffer.alloc(length));
@@ -274,7 +274,7 @@ describe.each(anetVariants)("anet frames with %o, properties", (options) => {
     );
   });
 
-  it("a valid prefix declaring the largest length, then trickled bytes, holds exactly one frame's worth", () => {
+  it("a valid prefix declaring the largest length, then trickled bytes, holds only the bytes that arrived", () => {
     fc.assert(
       fc.property(trickleArb, (trickle) => {
         const [head] = encodeAnetFrame(1, Buffer.alloc(maxBody), options);
