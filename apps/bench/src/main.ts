@@ -66,9 +66,10 @@ async function main(): Promise<number> {
   }
   progress.stop();
 
-  const oursOf = (name: string) => scenarios.find((s) => s.name === name)?.ours;
+  // Targets only where our system ran (or was meant to): with --system nats they would say nothing.
+  const oursOf = (name: string) => plan.find((run) => run.scenario.name === name && run.system.name === run.scenario.ours)?.system.name;
   const targets = judgeTargets(results, oursOf);
-  for (const scenario of scenarios) {
+  for (const scenario of scenarios.filter((s) => plan.some((run) => run.scenario === s))) {
     const own = results.filter((r) => r.scenario === scenario.name);
     process.stdout.write(`\n${scenarioTable(scenario, own, targets.filter((t) => t.scenario === scenario.name))}\n`);
   }

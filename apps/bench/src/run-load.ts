@@ -58,6 +58,7 @@ export async function runLoad(
     server: meter.report(prepared.server.pid, load.requests),
     others: prepared.others.flatMap((p) => meter.report(p.pid, load.requests) ?? []),
     bench: meter.report(process.pid, load.requests),
+    serverLog: failure ? prepared.server.output?.() : undefined,
     profile: profile !== undefined && existsSync(profile) ? profile : undefined,
   };
 }

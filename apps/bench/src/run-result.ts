@@ -53,6 +53,8 @@ export interface RunResult {
   /** The bench process itself, where every client runs. */
   bench?: ProcessReport;
   idle?: IdleReport;
+  /** The last lines the measured process printed, when the run failed. */
+  serverLog?: string;
   /** The broker's CPU profile, with --cpu-prof. */
   profile?: string;
 }

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { type BenchConsumer, loadConsumerModule } from "../systems/switchyard-api.js";
+import type { Consumer } from "@switchyard/client-consumer";
+import { loadConsumerModule } from "../systems/switchyard-api.js";
 import { announceReady, exitWithParent } from "./announce.js";
 
 /** Connections opened at once while building up the idle set, so the broker's accept backlog holds. */
@@ -13,8 +14,8 @@ const PROBES = 10;
  * connected, how long it took, and whether a few sampled consumers still get answers.
  */
 export async function runIdleConsumers(args: { address: string; channel: string; count: number; timeout: number }): Promise<void> {
-  const { Consumer } = await loadConsumerModule();
-  const consumers: BenchConsumer[] = [];
+  const { Consumer: ConsumerClass } = await loadConsumerModule();
+  const consumers: Consumer[] = [];
   const started = performance.now();
   let failed = 0;
   let firstError: string | undefined;
@@ -23,7 +24,7 @@ export async function runIdleConsumers(args: { address: string; channel: string;
     while (next < args.count) {
       next++;
       try {
-        consumers.push(await Consumer.connect(args.address, args.channel, { timeout: args.timeout }));
+        consumers.push(await ConsumerClass.connect(args.address, args.channel, { connectTimeout: args.timeout, timeout: args.timeout }));
       } catch (err) {
         failed++;
         firstError ??= String(err);
@@ -39,7 +40,7 @@ export async function runIdleConsumers(args: { address: string; channel: string;
   announceReady({ connected: consumers.length, failed, firstError, connectMs, probes: Math.min(PROBES, consumers.length), probesOk });
 }
 
-async function probe(consumers: BenchConsumer[], timeout: number): Promise<number> {
+async function probe(consumers: Consumer[], timeout: number): Promise<number> {
   const step = Math.max(1, Math.floor(consumers.length / PROBES));
   const sample = consumers.filter((_, i) => i % step === 0).slice(0, PROBES);
   const results = await Promise.allSettled(sample.map((consumer) => consumer.send(Buffer.from("idle probe"), timeout)));

@@ -1,12 +1,6 @@
 import { startPeer } from "./start-peer.js";
-import { type BenchSystem, prepareWith } from "./system.js";
+import { type BenchSystem, measured, prepareWith } from "./system.js";
 import { loadAnetModule } from "./switchyard-api.js";
-
-/** anet's per-connection in-flight cap (DESIGN.md default), kept unless a shape asks for more. */
-const DEFAULT_MAX_INFLIGHT_PER_CONN = 256;
-
-/** anet's queue size (DESIGN.md default), raised to the lane count so the bench never sees QUEUE_FULL. */
-const DEFAULT_QUEUE_SIZE = 1000;
 
 /**
  * anet: a Broker over a PoolList of `shape.connections` TCP connections here, against a
@@ -26,10 +20,11 @@ export const anet: BenchSystem = {
   },
   prepare: (shape, context) =>
     prepareWith(async (cleanup) => {
-      const { Broker, createPoolList, tcpFactory } = await loadAnetModule();
+      const { Broker, createPoolList, tcpFactory, DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_QUEUE_SIZE } = await loadAnetModule();
       const server = cleanup.add(await startPeer<{ port: number }>(context, "anet-echo", {}), (p) => p.child.stop());
       const pools = createPoolList(shape.connections, tcpFactory(), [`127.0.0.1:${server.info.port}`]);
       const laneCount = shape.connections * shape.inflight;
+      // anet's defaults, raised only where a shape asks for more, so the bench never sees QUEUE_FULL.
       const broker = new Broker(pools, {
         maxInflightPerConn: Math.max(DEFAULT_MAX_INFLIGHT_PER_CONN, shape.inflight),
         queueSize: Math.max(DEFAULT_QUEUE_SIZE, laneCount),
@@ -38,6 +33,6 @@ export const anet: BenchSystem = {
       cleanup.add(broker, (b) => b.close());
       const timeout = context.requestTimeoutMs;
       const lanes = Array.from({ length: laneCount }, () => (body: Buffer) => broker.send(body, { timeout }));
-      return { lanes, server: { role: "anet echo server (no broker)", pid: server.child.pid }, others: [] };
+      return { lanes, server: measured("anet echo server (no broker)", server.child), others: [] };
     }),
 };

@@ -6,7 +6,7 @@ import { startChild } from "../proc/child-process.js";
 import { findExecutable } from "../proc/locate.js";
 import { MIB } from "../scenarios.js";
 import { startPeer } from "./start-peer.js";
-import { type BenchSystem, lanesOver, prepareWith } from "./system.js";
+import { type BenchSystem, lanesOver, measured, prepareWith } from "./system.js";
 
 /** nats-server's largest message, raised from its 1 MB default so 1 MiB bodies (plus headers) fit. */
 export const NATS_MAX_PAYLOAD_BYTES = 2 * MIB;
@@ -48,6 +48,6 @@ export const nats: BenchSystem = {
         const reply = await nc.request(subject, body, { timeout: context.requestTimeoutMs });
         return reply.data;
       });
-      return { lanes, server: { role: "nats-server", pid: server.pid }, others: [{ role: "responders", pid: responder.child.pid }] };
+      return { lanes, server: measured("nats-server", server), others: [measured("responders", responder.child)] };
     }),
 };

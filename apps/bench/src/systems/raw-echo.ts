@@ -2,7 +2,7 @@ import type { Cleanup } from "../proc/cleanup.js";
 import { RawClient } from "../raw/raw-client.js";
 import type { Shape } from "../scenarios.js";
 import { startPeer } from "./start-peer.js";
-import { type BenchSystem, lanesOver, type Prepared, prepareWith } from "./system.js";
+import { type BenchSystem, lanesOver, measured, type Prepared, prepareWith } from "./system.js";
 
 /** Connects `shape.connections` raw clients to `port` and spreads the lanes over them. */
 export async function rawClientLanes(cleanup: Cleanup, port: number, shape: Shape): Promise<Prepared["lanes"]> {
@@ -21,6 +21,6 @@ export const rawEcho: BenchSystem = {
     prepareWith(async (cleanup) => {
       const echo = cleanup.add(await startPeer<{ port: number }>(context, "raw-echo", {}), (p) => p.child.stop());
       const lanes = await rawClientLanes(cleanup, echo.info.port, shape);
-      return { lanes, server: { role: "echo server (no broker)", pid: echo.child.pid }, others: [] };
+      return { lanes, server: measured("echo server (no broker)", echo.child), others: [] };
     }),
 };

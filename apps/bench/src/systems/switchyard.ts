@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { startPeer } from "./start-peer.js";
-import { type BenchSystem, lanesOver, prepareWith } from "./system.js";
+import { type BenchSystem, lanesOver, measured, prepareWith } from "./system.js";
 import { startBroker } from "./switchyard-broker.js";
 import { loadConsumerModule, loadProviderModule } from "./switchyard-api.js";
 
@@ -32,11 +32,11 @@ export const switchyard: BenchSystem = {
       const { Consumer } = await loadConsumerModule();
       const consumers = await Promise.all(
         Array.from({ length: shape.connections }, async (_, i) =>
-          cleanup.add(await Consumer.connect(broker.address, channels[i % channels.length]!, { timeout: CONNECT_TIMEOUT_MS }), (c) => c.close()),
+          cleanup.add(await Consumer.connect(broker.address, channels[i % channels.length]!, { connectTimeout: CONNECT_TIMEOUT_MS, timeout: context.requestTimeoutMs }), (c) => c.close()),
         ),
       );
       const lanes = lanesOver(consumers, shape.inflight, (consumer, body) => consumer.send(body, context.requestTimeoutMs));
-      return { lanes, server: { role: "switchyard-broker", pid: broker.child.pid }, others: [{ role: "providers", pid: providers.child.pid }] };
+      return { lanes, server: measured("switchyard-broker", broker.child), others: [measured("providers", providers.child)] };
     }),
 };
 

@@ -1,3 +1,4 @@
+import type { Child } from "../proc/child-process.js";
 import { Cleanup } from "../proc/cleanup.js";
 import type { Shape } from "../scenarios.js";
 
@@ -12,6 +13,13 @@ export interface MeasuredProcess {
   /** What it is, e.g. "switchyard-broker", "nats-server", "relay". */
   role: string;
   pid: number;
+  /** The last lines it printed, kept to explain a failed run. */
+  output?(): string;
+}
+
+/** Describes a started child for reports. */
+export function measured(role: string, child: Child): MeasuredProcess {
+  return { role, pid: child.pid, output: () => child.output };
 }
 
 /** A system set up for one scenario, ready for load. */

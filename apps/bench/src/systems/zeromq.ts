@@ -1,6 +1,6 @@
 import { ZmqClient } from "../zmq/zmq-client.js";
 import { startPeer } from "./start-peer.js";
-import { type BenchSystem, lanesOver, prepareWith } from "./system.js";
+import { type BenchSystem, lanesOver, measured, prepareWith } from "./system.js";
 
 /** libuv pool threads beyond the proxies' own (each native proxy holds one for its lifetime). */
 const SPARE_POOL_THREADS = 4;
@@ -36,6 +36,6 @@ export const zeromq: BenchSystem = {
         Array.from({ length: shape.connections }, async (_, i) => cleanup.add(await ZmqClient.connect(frontends[i % frontends.length]!), (c) => c.close())),
       );
       const lanes = lanesOver(clients, shape.inflight, (client, body) => client.send(body));
-      return { lanes, server: { role: "zmq proxy", pid: proxy.child.pid }, others: [{ role: "workers", pid: workers.child.pid }] };
+      return { lanes, server: measured("zmq proxy", proxy.child), others: [measured("workers", workers.child)] };
     }),
 };
