@@ -22,7 +22,8 @@ export interface ProviderOptions extends ClientOptions {
 export interface RequestContext {
   /**
    * Aborted when the request ends before the handler's answer: the consumer cancelled
-   * (reason CancelledError, code CANCELLED), its deadline passed (RequestTimeoutError, TIMEOUT),
+   * or the broker gave up on it (reason CancelledError, code CANCELLED), the provider's own safety
+   * net 1 s past the deadline fired (RequestTimeoutError, TIMEOUT),
    * the broker connection was lost (DisconnectedError) or close() gave up waiting (CLOSED).
    * Nothing is sent for the request after that.
    */

@@ -31,6 +31,14 @@ import {
 import { ProviderRequest, type RequestOwner } from "./provider-request.js";
 
 /**
+ * Ms after a request's deadline at which the provider gives up on it by itself (ctx.signal aborts
+ * with TIMEOUT). The broker cancels a request whose deadline passed with a CANCEL, which normally
+ * comes first and says why; this only catches a CANCEL that never came (the broker's queue to us
+ * was full, say), so slots are never held forever.
+ */
+const DEADLINE_GRACE_MS = 1000;
+
+/**
  * Serves the requests of one channel that a Switchyard broker routes to it: either through a
  * handler, or through `requests()` when connected without one. It declares its `concurrency` to
  * the broker, which never routes more at once; the table of requests in flight is bounded by it.
@@ -183,7 +191,8 @@ export class Provider {
     const requestId = Buffer.from(frame.requestId);
     const origin = { requestId, routing, connection, maxPayload: this.#client.maxPayload, timeoutMs, maxRequestBytes: this.#maxRequestBytes };
     const request = new ProviderRequest(origin, this.#owner);
-    if (!this.#table.add(request.key, request, timeoutMs)) {
+    const safetyNet = timeoutMs > 0 ? timeoutMs + DEADLINE_GRACE_MS : 0;
+    if (!this.#table.add(request.key, request, safetyNet)) {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
     }

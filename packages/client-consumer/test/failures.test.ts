@@ -1,0 +1,178 @@
+import { FrameType } from "@switchyard/protocol";
+import { BrokerError, ConnectError, Consumer, InvalidArgumentError } from "@switchyard/client-consumer";
+import { CancelledError } from "@switchyard/client-provider";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { randomBody, Rig } from "./fixtures/clients.js";
+
+/** Resolves when `signal` aborts, with its reason. */
+function aborted(signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(signal.reason), { once: true }));
+}
+
+describe("how a request fails", () => {
+  let rig: Rig;
+  beforeEach(async () => {
+    rig = await new Rig().start();
+  });
+  afterEach(async () => {
+    await rig.close();
+  });
+
+  it("a request past its timeout rejects with TIMEOUT whose stack points at the send() call, and CANCEL reaches the provider", async () => {
+    const reasons: unknown[] = [];
+    await rig.provider(async (_payload, ctx) => {
+      reasons.push(await aborted(ctx.signal));
+      return "too late";
+    });
+    const consumer = await rig.consumer();
+    const error = await consumer.send("slow", 150).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "RequestTimeoutError", code: "TIMEOUT" });
+    expect((error as Error).stack).toContain("failures.test.ts");
+    await vi.waitFor(() => expect(reasons).toHaveLength(1));
+    expect(reasons[0]).toBeInstanceOf(CancelledError);
+    expect(reasons[0]).toMatchObject({ code: "CANCELLED" });
+    await vi.waitFor(() => expect(rig.broker.frames("consumer", FrameType.CANCEL)).toHaveLength(1));
+    // After cancel the provider sends nothing more for that request, though its handler answered.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(rig.broker.frames("provider", FrameType.RESPONSE)).toHaveLength(0);
+    expect(consumer.inflight).toBe(0);
+  });
+
+  it("aborting a request rejects it with ABORTED carrying the signal's reason, and sends CANCEL", async () => {
+    let started!: () => void;
+    const handlerStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    await rig.provider(async (_payload, ctx) => {
+      started();
+      await aborted(ctx.signal);
+      return "";
+    });
+    const consumer = await rig.consumer();
+    const controller = new AbortController();
+    const pending = consumer.send("x", { timeout: 10_000, signal: controller.signal });
+    await handlerStarted;
+    controller.abort(new Error("user gave up"));
+    await expect(pending).rejects.toMatchObject({ code: "ABORTED", cause: { message: "user gave up" } });
+    await vi.waitFor(() => expect(rig.broker.frames("consumer", FrameType.CANCEL)).toHaveLength(1));
+  });
+
+  it("a request whose signal is already aborted is refused without sending anything", async () => {
+    const consumer = await rig.consumer();
+    await expect(consumer.send("x", { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "ABORTED" });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(rig.broker.frames("consumer", FrameType.START)).toHaveLength(0);
+  });
+
+  it("a handler that throws answers HANDLER_ERROR with its message", async () => {
+    await rig.provider(async () => {
+      throw new Error("database is down");
+    });
+    const consumer = await rig.consumer();
+    const error = await consumer.send("x").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokerError);
+    expect(error).toMatchObject({ code: "HANDLER_ERROR", message: "database is down" });
+  });
+
+  it("a handler that throws a BrokerError answers with that error's code", async () => {
+    await rig.provider(() => {
+      throw new BrokerError("OVERLOADED", "busy, try later");
+    });
+    const consumer = await rig.consumer();
+    await expect(consumer.send("x")).rejects.toMatchObject({ code: "OVERLOADED", message: "busy, try later" });
+  });
+
+  it("a stream answer that fails midway ends the request with HANDLER_ERROR", async () => {
+    await rig.provider(async function* () {
+      yield randomBody(2 * 1024 * 1024);
+      throw new Error("disk read failed");
+    });
+    const consumer = await rig.consumer();
+    await expect(consumer.send("x")).rejects.toMatchObject({ code: "HANDLER_ERROR", message: "disk read failed" });
+  });
+
+  it("a channel without providers answers NO_PROVIDER", async () => {
+    const consumer = await rig.consumer();
+    await expect(consumer.send("x")).rejects.toMatchObject({ code: "NO_PROVIDER" });
+  });
+
+  it("an answer over maxResponseBytes rejects with PAYLOAD_TOO_LARGE and sends CANCEL", async () => {
+    await rig.provider(async () => randomBody(3 * 1024 * 1024));
+    const consumer = await rig.consumer({ maxResponseBytes: 1024 * 1024 });
+    await expect(consumer.send("x")).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    await vi.waitFor(() => expect(rig.broker.frames("consumer", FrameType.CANCEL)).toHaveLength(1));
+    const chunks: Buffer[] = [];
+    const streamed = (async () => {
+      for await (const chunk of consumer.stream("x")) chunks.push(chunk);
+    })();
+    await expect(streamed).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+  });
+
+  it("a request over the provider's maxRequestBytes is answered PAYLOAD_TOO_LARGE without reaching the handler", async () => {
+    const handler = vi.fn(() => "never");
+    await rig.provider(handler, { maxRequestBytes: 1000 });
+    const consumer = await rig.consumer();
+    await expect(consumer.send(randomBody(1001))).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    await expect(consumer.send(randomBody(3 * 1024 * 1024))).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    expect(await consumer.send(randomBody(1000)).then(String)).toBe("never");
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
+  it("a body stream that throws rejects the request with that error and cancels it", async () => {
+    await rig.provider(async (payload) => payload);
+    const consumer = await rig.consumer();
+    async function* failing() {
+      yield randomBody(1024 * 1024);
+      yield randomBody(10);
+      throw new Error("source broke");
+    }
+    await expect(consumer.send(failing())).rejects.toThrow("source broke");
+    await vi.waitFor(() => expect(rig.broker.frames("consumer", FrameType.CANCEL)).toHaveLength(1));
+  });
+
+  it("leaving a stream() loop early cancels the request", async () => {
+    await rig.provider(async () => randomBody(5 * 1024 * 1024));
+    const consumer = await rig.consumer();
+    for await (const _chunk of consumer.stream("x")) break;
+    expect(consumer.inflight).toBe(0);
+    await vi.waitFor(() => expect(rig.broker.frames("consumer", FrameType.CANCEL)).toHaveLength(1));
+  });
+
+  it("bad send options are refused with INVALID_ARGUMENT naming the option", async () => {
+    const consumer = await rig.consumer();
+    await expect(consumer.send("x", -5)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(consumer.send("x", { timeout: 0 })).rejects.toThrow(/timeout/);
+  });
+});
+
+describe("connecting", () => {
+  let rig: Rig;
+  beforeEach(async () => {
+    rig = await new Rig().start();
+  });
+  afterEach(async () => {
+    await rig.close();
+  });
+
+  it("a refused registration rejects connect() with the broker's error", async () => {
+    rig.broker.refuse("UNAUTHORIZED");
+    const error = await Consumer.connect(rig.broker.address, rig.channelId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokerError);
+    expect(error).toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("an address nobody listens on rejects with CONNECT_FAILED, Node's error kept as cause", async () => {
+    const address = rig.broker.address;
+    await rig.broker.stop();
+    const error = await Consumer.connect(address, rig.channelId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect(error).toMatchObject({ code: "CONNECT_FAILED", cause: { code: "ECONNREFUSED" } });
+  });
+
+  it("bad arguments are refused with INVALID_ARGUMENT naming what is wrong", async () => {
+    await expect(Consumer.connect("no-port", rig.channelId)).rejects.toThrow(/address/);
+    await expect(Consumer.connect(rig.broker.address, "not-a-uuid")).rejects.toThrow(/channelId/);
+    await expect(Consumer.connect(rig.broker.address, rig.channelId, { maxResponseBytes: -1 })).rejects.toThrow(/maxResponseBytes/);
+    await expect(Consumer.connect(rig.broker.address, rig.channelId, { connectTimeout: 0 })).rejects.toThrow(/connectTimeout/);
+  });
+});
