@@ -83,32 +83,44 @@ export interface ResolvedBrokerServerOptions
   logger: BrokerLogger;
 }
 
-type NumericOption = Exclude<keyof ResolvedBrokerServerOptions, "host" | "authTokens" | "serverId" | "logger">;
+/** The options that are whole numbers (sizes, counts, milliseconds). */
+export type NumericOption = Exclude<keyof ResolvedBrokerServerOptions, "host" | "authTokens" | "serverId" | "logger">;
 
-/** Default and allowed range of every numeric option: one table for the server, the CLI and its help. */
-export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, { default: number; min: number; max: number }>> = {
-  port: { default: DEFAULT_PORT, min: 0, max: 65_535 },
-  maxConnections: { default: DEFAULT_MAX_CONNECTIONS, min: 1, max: Number.MAX_SAFE_INTEGER },
-  maxQueuedRequests: { default: DEFAULT_MAX_QUEUED_REQUESTS, min: 0, max: Number.MAX_SAFE_INTEGER },
-  maxQueuedRequestBytes: { default: DEFAULT_MAX_QUEUED_REQUEST_BYTES, min: 0, max: Number.MAX_SAFE_INTEGER },
-  maxWriteQueueFrames: { default: DEFAULT_MAX_WRITE_QUEUE_FRAMES, min: 1, max: Number.MAX_SAFE_INTEGER },
-  maxWriteQueueErrorFrames: { default: DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES, min: 1, max: Number.MAX_SAFE_INTEGER },
-  maxWriteQueueBytes: { default: DEFAULT_MAX_WRITE_QUEUE_BYTES, min: MAX_PAYLOAD, max: Number.MAX_SAFE_INTEGER },
-  maxPayloadBytes: { default: MAX_PAYLOAD, min: 256, max: MAX_PAYLOAD },
-  maxRequestBytes: { default: DEFAULT_MAX_REQUEST_BYTES, min: 0, max: Number.MAX_SAFE_INTEGER },
-  maxResponseBytes: { default: DEFAULT_MAX_RESPONSE_BYTES, min: 0, max: Number.MAX_SAFE_INTEGER },
-  requestTimeoutMs: { default: DEFAULT_REQUEST_TIMEOUT_MS, min: 1, max: 2_147_483_647 },
-  readTimeoutMs: { default: DEFAULT_READ_TIMEOUT_MS, min: 0, max: 2_147_483_647 },
-  writeTimeoutMs: { default: DEFAULT_WRITE_TIMEOUT_MS, min: 1, max: 2_147_483_647 },
-  drainTimeoutMs: { default: DEFAULT_DRAIN_TIMEOUT_MS, min: 0, max: 2_147_483_647 },
-  defaultProviderCapacity: { default: DEFAULT_PROVIDER_CAPACITY, min: 1, max: 0xffff_ffff },
+/** Default, allowed range and one-line help of a numeric option. */
+export interface NumericOptionSpec {
+  default: number;
+  min: number;
+  max: number;
+  help: string;
+}
+
+const MAX_INT = Number.MAX_SAFE_INTEGER;
+const MAX_MS = 2_147_483_647;
+
+/** Every numeric option: one table for the server's checks, the CLI's flags and its --help. */
+export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>> = {
+  port: { default: DEFAULT_PORT, min: 0, max: 65_535, help: "TCP port; 0 picks a free one" },
+  maxConnections: { default: DEFAULT_MAX_CONNECTIONS, min: 1, max: MAX_INT, help: "most open sockets; more are closed at once" },
+  maxQueuedRequests: { default: DEFAULT_MAX_QUEUED_REQUESTS, min: 0, max: MAX_INT, help: "requests waiting for provider capacity, then OVERLOADED" },
+  maxQueuedRequestBytes: { default: DEFAULT_MAX_QUEUED_REQUEST_BYTES, min: 0, max: MAX_INT, help: "body bytes held for waiting requests, then OVERLOADED" },
+  maxWriteQueueFrames: { default: DEFAULT_MAX_WRITE_QUEUE_FRAMES, min: 1, max: MAX_INT, help: "frames queued per connection" },
+  maxWriteQueueErrorFrames: { default: DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES, min: 1, max: MAX_INT, help: "error frames queued per connection (sent first)" },
+  maxWriteQueueBytes: { default: DEFAULT_MAX_WRITE_QUEUE_BYTES, min: MAX_PAYLOAD, max: MAX_INT, help: "bytes queued per connection, socket buffer included" },
+  maxPayloadBytes: { default: MAX_PAYLOAD, min: 256, max: MAX_PAYLOAD, help: "largest frame payload" },
+  maxRequestBytes: { default: DEFAULT_MAX_REQUEST_BYTES, min: 0, max: MAX_INT, help: "largest assembled request body, then PAYLOAD_TOO_LARGE" },
+  maxResponseBytes: { default: DEFAULT_MAX_RESPONSE_BYTES, min: 0, max: MAX_INT, help: "largest assembled response body, then PAYLOAD_TOO_LARGE" },
+  requestTimeoutMs: { default: DEFAULT_REQUEST_TIMEOUT_MS, min: 1, max: MAX_MS, help: "deadline of requests that give none" },
+  readTimeoutMs: { default: DEFAULT_READ_TIMEOUT_MS, min: 0, max: MAX_MS, help: "close a connection silent this long (0 = never)" },
+  writeTimeoutMs: { default: DEFAULT_WRITE_TIMEOUT_MS, min: 1, max: MAX_MS, help: "close a peer that leaves its socket undrained this long" },
+  drainTimeoutMs: { default: DEFAULT_DRAIN_TIMEOUT_MS, min: 0, max: MAX_MS, help: "on shutdown, wait this long for in-flight requests" },
+  defaultProviderCapacity: { default: DEFAULT_PROVIDER_CAPACITY, min: 1, max: 0xffff_ffff, help: "capacity of providers that declare none" },
 };
 
 /** Applies defaults and checks every option; a bad value throws InvalidArgumentError naming it. */
 export function resolveBrokerServerOptions(options: BrokerServerOptions = {}): ResolvedBrokerServerOptions {
   const numbers = {} as Record<NumericOption, number>;
-  for (const [name, spec] of Object.entries(NUMERIC_OPTIONS) as [NumericOption, (typeof NUMERIC_OPTIONS)[NumericOption]][]) {
-    numbers[name] = checkInteger(name, options[name] ?? spec.default, spec.min, spec.max);
+  for (const name of Object.keys(NUMERIC_OPTIONS) as NumericOption[]) {
+    numbers[name] = checkNumericOption(name, options[name] ?? NUMERIC_OPTIONS[name].default);
   }
   const host = options.host ?? DEFAULT_HOST;
   if (typeof host !== "string" || host.length === 0) throw new InvalidArgumentError(`host must be a non-empty string, got ${JSON.stringify(host)}`);
@@ -125,9 +137,14 @@ export function resolveBrokerServerOptions(options: BrokerServerOptions = {}): R
   };
 }
 
-function checkInteger(name: string, value: unknown, min: number, max: number): number {
+/**
+ * Checks one numeric option against its range in NUMERIC_OPTIONS; throws InvalidArgumentError
+ * naming it as `label` (the CLI passes its flag name).
+ */
+export function checkNumericOption(name: NumericOption, value: unknown, label: string = name): number {
+  const { min, max } = NUMERIC_OPTIONS[name];
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${name} must be an integer in ${min} ..= ${max}, got ${String(value)}`);
+    throw new InvalidArgumentError(`${label} must be an integer in ${min} ..= ${max}, got ${String(value)}`);
   }
   return value;
 }

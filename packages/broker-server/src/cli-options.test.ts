@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { parseCli, usage } from "./cli-options.js";
+import { NUMERIC_OPTIONS } from "./options.js";
+
+describe("parseCli", () => {
+  it("maps every numeric option to a kebab-case flag", () => {
+    const { options } = parseCli(["--port", "1234", "--max-queued-requests", "10", "--request-timeout-ms", "250"], {});
+    expect(options).toEqual({ port: 1234, maxQueuedRequests: 10, requestTimeoutMs: 250 });
+  });
+
+  it("reads SWITCHYARD_* variables, and flags win over them", () => {
+    const env = { SWITCHYARD_PORT: "7000", SWITCHYARD_HOST: "0.0.0.0", SWITCHYARD_MAX_WRITE_QUEUE_FRAMES: "99", SWITCHYARD_LOG_LEVEL: "debug" };
+    const settings = parseCli(["--port", "8000"], env);
+    expect(settings.options).toEqual({ port: 8000, host: "0.0.0.0", maxWriteQueueFrames: 99 });
+    expect(settings.logLevel).toBe("debug");
+  });
+
+  it("takes repeated --auth-token flags, or a comma list from SWITCHYARD_AUTH_TOKENS", () => {
+    expect(parseCli(["--auth-token", "a", "--auth-token", "b"], { SWITCHYARD_AUTH_TOKENS: "x" }).options.authTokens).toEqual(["a", "b"]);
+    expect(parseCli([], { SWITCHYARD_AUTH_TOKENS: "x, y" }).options.authTokens).toEqual(["x", "y"]);
+  });
+
+  it("defaults to log level info and no help", () => {
+    expect(parseCli([], {})).toEqual({ help: false, logLevel: "info", options: {} });
+    expect(parseCli(["-h"], {}).help).toBe(true);
+  });
+
+  it("refuses bad values naming the flag or the variable", () => {
+    expect(() => parseCli(["--port", "70000"], {})).toThrow(/--port/);
+    expect(() => parseCli(["--port", "-1"], {})).toThrow(/--port/);
+    expect(() => parseCli([], { SWITCHYARD_MAX_PAYLOAD_BYTES: "9999999" })).toThrow(/SWITCHYARD_MAX_PAYLOAD_BYTES/);
+    expect(() => parseCli(["--log-level", "loud"], {})).toThrow(/--log-level/);
+    expect(() => parseCli(["--no-such-flag"], {})).toThrow(expect.objectContaining({ code: "USAGE" }));
+  });
+
+  it("documents every numeric option in the usage text", () => {
+    const text = usage();
+    for (const spec of Object.values(NUMERIC_OPTIONS)) expect(text).toContain(spec.help);
+  });
+});

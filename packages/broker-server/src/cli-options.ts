@@ -1,0 +1,124 @@
+import { parseArgs } from "node:util";
+import { SwitchyardError } from "@switchyard/protocol";
+import { type BrokerServerOptions, checkNumericOption, DEFAULT_HOST, NUMERIC_OPTIONS, type NumericOption } from "./options.js";
+
+/** pino's level names, quietest last. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Default log level of the CLI. */
+export const DEFAULT_LOG_LEVEL: LogLevel = "info";
+
+/** The CLI was called with something it cannot use; the message names the flag or variable. */
+export class UsageError extends SwitchyardError {
+  override name = "UsageError";
+  declare readonly code: "USAGE";
+
+  constructor(message: string) {
+    super("USAGE", message);
+  }
+}
+
+/** What the command line and environment ask for. */
+export interface CliSettings {
+  help: boolean;
+  logLevel: LogLevel;
+  options: BrokerServerOptions;
+}
+
+const NUMERIC_NAMES = Object.keys(NUMERIC_OPTIONS) as NumericOption[];
+
+/** `maxQueuedRequests` → `max-queued-requests`. */
+function flagOf(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/** `maxQueuedRequests` → `SWITCHYARD_MAX_QUEUED_REQUESTS`. */
+function envOf(name: string): string {
+  return `SWITCHYARD_${flagOf(name).replaceAll("-", "_").toUpperCase()}`;
+}
+
+const STRING_SETTINGS = {
+  host: "host",
+  serverId: "server-id",
+  logLevel: "log-level",
+} as const;
+
+/**
+ * Reads the CLI's settings: every option from `--kebab-case` flags, else from `SWITCHYARD_*`
+ * environment variables (flags win). `--auth-token` may repeat; SWITCHYARD_AUTH_TOKENS is a comma
+ * list. Throws UsageError naming the flag or variable at fault.
+ */
+export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliSettings {
+  const flags = parseFlags(argv);
+  const read = (name: string): { value: string; label: string } | undefined => {
+    const fromFlag = flags[flagOf(name)];
+    if (typeof fromFlag === "string") return { value: fromFlag, label: `--${flagOf(name)}` };
+    const fromEnv = env[envOf(name)];
+    return fromEnv === undefined || fromEnv === "" ? undefined : { value: fromEnv, label: envOf(name) };
+  };
+  const options: BrokerServerOptions = {};
+  for (const name of NUMERIC_NAMES) {
+    const setting = read(name);
+    if (setting !== undefined) options[name] = parseInteger(name, setting.value, setting.label);
+  }
+  const host = read("host");
+  if (host !== undefined) options.host = host.value;
+  const serverId = read("serverId");
+  if (serverId !== undefined) options.serverId = serverId.value;
+  const tokens = (flags["auth-token"] as string[] | undefined) ?? env.SWITCHYARD_AUTH_TOKENS?.split(",").map((token) => token.trim()).filter(Boolean);
+  if (tokens !== undefined && tokens.length > 0) options.authTokens = tokens;
+  const level = read("logLevel");
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
+    throw new UsageError(`${level.label} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level.value)}`);
+  }
+  return { help: flags.help === true, logLevel: (level?.value as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL, options };
+}
+
+function parseFlags(argv: readonly string[]): Record<string, unknown> {
+  const spec: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+    "auth-token": { type: "string", multiple: true },
+  };
+  for (const name of [...NUMERIC_NAMES, ...Object.keys(STRING_SETTINGS)]) spec[flagOf(name)] = { type: "string" };
+  try {
+    return parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function parseInteger(name: NumericOption, text: string, label: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${label} must be a whole number, got ${JSON.stringify(text)}`);
+  try {
+    return checkNumericOption(name, Number(text), label);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** The text `--help` prints. */
+export function usage(): string {
+  const rows: Array<[string, string]> = [
+    ["--host <address>", `interface to listen on (default ${DEFAULT_HOST}; 0.0.0.0 for all)  [SWITCHYARD_HOST]`],
+    ...NUMERIC_NAMES.map((name): [string, string] => [
+      `--${flagOf(name)} <n>`,
+      `${NUMERIC_OPTIONS[name].help} (default ${NUMERIC_OPTIONS[name].default})  [${envOf(name)}]`,
+    ]),
+    ["--auth-token <token>", "accept only registrations carrying this token; repeatable  [SWITCHYARD_AUTH_TOKENS, comma-separated]"],
+    ["--server-id <uuid>", "id sent in registration acks (default random)  [SWITCHYARD_SERVER_ID]"],
+    ["--log-level <level>", `${LOG_LEVELS.join("|")} (default ${DEFAULT_LOG_LEVEL}); logs go to stderr  [SWITCHYARD_LOG_LEVEL]`],
+    ["-h, --help", "print this help"],
+  ];
+  const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
+  return [
+    "Usage: switchyard-broker [options]",
+    "",
+    "Runs the Switchyard broker: routes requests from consumers to the providers of their channel.",
+    "Prints `switchyard-broker listening on HOST:PORT` once listening; SIGINT/SIGTERM drain, then exit 0.",
+    "Sizes are bytes, times milliseconds. Flags win over environment variables.",
+    "",
+    ...rows.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`),
+    "",
+  ].join("\n");
+}
