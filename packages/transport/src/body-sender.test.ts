@@ -1,0 +1,161 @@
+import { Readable } from "node:stream";
+import { FrameFlags, FrameType } from "@switchyard/protocol";
+import { describe, expect, it } from "vitest";
+import { type BodyStream, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES, sendBody } from "./body-sender.js";
+import type { ConnectionContext } from "./connection-context.js";
+
+interface Sent {
+  type: number;
+  flags: number;
+  payload: Buffer;
+}
+
+/** Stands in for a ConnectionContext: records frames, can refuse, block and close. */
+class StubConnection {
+  readonly sent: Sent[] = [];
+  state: "open" | "closed" = "open";
+  blocked = false;
+  acceptFrames = Number.POSITIVE_INFINITY;
+  #drained: Array<() => void> = [];
+
+  sendFrame(type: number, flags: number, _requestId: Uint8Array, ...parts: Uint8Array[]): boolean {
+    if (this.state !== "open" || this.sent.length >= this.acceptFrames) return false;
+    this.sent.push({ type, flags, payload: Buffer.concat(parts) });
+    return true;
+  }
+
+  drained(): Promise<void> {
+    if (!this.blocked) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  drain(): void {
+    this.blocked = false;
+    for (const wake of this.#drained.splice(0)) wake();
+  }
+}
+
+const ID = Buffer.alloc(16, 7);
+const PREFIX = Buffer.from([0, 0, 0x13, 0x88]);
+
+function target(connection: StubConnection, maxPayload = 100, reserve = 0) {
+  return { connection: connection as unknown as ConnectionContext, requestId: ID, prefix: PREFIX, frames: REQUEST_BODY_FRAMES, maxPayload, reserve };
+}
+
+function bytes(size: number, seed = 1): Buffer {
+  return Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + seed) & 0xff));
+}
+
+function types(connection: StubConnection): number[] {
+  return connection.sent.map((frame) => frame.type);
+}
+
+async function* chunksOf(...parts: Array<Buffer | string>): AsyncGenerator<Buffer | string> {
+  for (const part of parts) yield part;
+}
+
+describe("sendBody", () => {
+  it("sends text that fits as one whole frame, synchronously, prefix first", () => {
+    const connection = new StubConnection();
+    expect(sendBody(target(connection), "héllo")).toBe(true);
+    expect(connection.sent).toEqual([{ type: FrameType.START, flags: FrameFlags.FINAL, payload: Buffer.concat([PREFIX, Buffer.from("héllo")]) }]);
+  });
+
+  it("fills the first frame to maxPayload minus reserve and prefix; one byte more streams", async () => {
+    const whole = new StubConnection();
+    expect(sendBody(target(whole, 100, 32), bytes(64))).toBe(true);
+    const streamed = new StubConnection();
+    const stream = sendBody(target(streamed, 100, 32), bytes(65)) as BodyStream;
+    await stream.done;
+    expect(types(streamed)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.END]);
+    expect(streamed.sent[0]!.flags).toBe(FrameFlags.NONE);
+    expect(streamed.sent[0]!.payload.length).toBe(68);
+    expect(streamed.sent[1]!.payload).toEqual(bytes(65).subarray(64));
+    expect(streamed.sent[2]!.payload.length).toBe(0);
+  });
+
+  it("cuts a large body into chunks of at most maxPayload that join back into it", async () => {
+    const connection = new StubConnection();
+    const body = bytes(1000);
+    await (sendBody(target(connection), body) as BodyStream).done;
+    const [start, ...rest] = connection.sent;
+    const end = rest.pop()!;
+    expect(end.type).toBe(FrameType.END);
+    for (const chunk of rest) {
+      expect(chunk.type).toBe(FrameType.CHUNK);
+      expect(chunk.payload.length).toBeLessThanOrEqual(100);
+    }
+    expect(Buffer.concat([start!.payload.subarray(PREFIX.length), ...rest.map((f) => f.payload)])).toEqual(body);
+  });
+
+  it("sends a stream of one small piece as a single whole frame, and a stream of several piece by piece", async () => {
+    const one = new StubConnection();
+    await (sendBody(target(one), chunksOf("tiny")) as BodyStream).done;
+    expect(one.sent).toEqual([{ type: FrameType.START, flags: FrameFlags.FINAL, payload: Buffer.concat([PREFIX, Buffer.from("tiny")]) }]);
+    const several = new StubConnection();
+    await (sendBody(target(several), chunksOf("ab", "", "cd", bytes(250))) as BodyStream).done;
+    expect(types(several)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.CHUNK, FrameType.CHUNK, FrameType.CHUNK, FrameType.END]);
+    expect(Buffer.concat(several.sent.slice(1).map((f) => f.payload)).length).toBe(252);
+  });
+
+  it("sends an empty stream as one empty whole frame", async () => {
+    const connection = new StubConnection();
+    await (sendBody(target(connection), chunksOf()) as BodyStream).done;
+    expect(connection.sent).toEqual([{ type: FrameType.START, flags: FrameFlags.FINAL, payload: PREFIX }]);
+  });
+
+  it("uses the response frames for answers", async () => {
+    const connection = new StubConnection();
+    await (sendBody({ ...target(connection), frames: RESPONSE_BODY_FRAMES }, bytes(300)) as BodyStream).done;
+    expect(new Set(types(connection))).toEqual(new Set([FrameType.RESPONSE_START, FrameType.RESPONSE_CHUNK, FrameType.RESPONSE_END]));
+    expect(sendBody({ ...target(connection), frames: RESPONSE_BODY_FRAMES }, "ok")).toBe(true);
+    expect(connection.sent.at(-1)).toMatchObject({ type: FrameType.RESPONSE, flags: FrameFlags.NONE });
+  });
+
+  it("waits for drained() while the connection is blocked", async () => {
+    const connection = new StubConnection();
+    connection.blocked = true;
+    const stream = sendBody(target(connection), bytes(500)) as BodyStream;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(types(connection)).toEqual([FrameType.START]);
+    connection.drain();
+    await stream.done;
+    expect(types(connection).at(-1)).toBe(FrameType.END);
+  });
+
+  it("stop() ends the stream at once and destroys a Readable source", async () => {
+    const connection = new StubConnection();
+    const source = new Readable({ read() {} });
+    source.push(bytes(150));
+    const stream = sendBody(target(connection), source) as BodyStream;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    stream.stop();
+    await stream.done;
+    expect(source.destroyed).toBe(true);
+    expect(types(connection)).not.toContain(FrameType.END);
+  });
+
+  it("rejects with OVERLOADED when the write queue refuses a frame, DISCONNECTED when the connection closed", async () => {
+    const full = new StubConnection();
+    full.acceptFrames = 1;
+    await expect((sendBody(target(full), bytes(300)) as BodyStream).done).rejects.toMatchObject({ code: "OVERLOADED" });
+    const closed = new StubConnection();
+    closed.state = "closed";
+    expect(sendBody(target(closed), "x")).toBe(false);
+    await expect((sendBody(target(closed), bytes(300)) as BodyStream).done).rejects.toMatchObject({ code: "DISCONNECTED" });
+  });
+
+  it("rejects with the source's own error, and with INVALID_ARGUMENT for a chunk that is not bytes", async () => {
+    async function* broken() {
+      yield bytes(150);
+      throw new Error("read failed");
+    }
+    await expect((sendBody(target(new StubConnection()), broken()) as BodyStream).done).rejects.toThrow("read failed");
+    const objects = chunksOf() as AsyncGenerator<unknown>;
+    const weird = (async function* () {
+      yield* objects;
+      yield { not: "bytes" };
+    })();
+    await expect((sendBody(target(new StubConnection()), weird as AsyncIterable<Uint8Array>) as BodyStream).done).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+});
