@@ -6,9 +6,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describeEnvironment } from "./environment.js";
 import { type BenchOptions, HELP, parseOptions } from "./options.js";
-import { findBrokerCli, findRepoRoot, peerScript } from "./proc/locate.js";
+import { findBrokerCli, findBrokerScript, findRepoRoot, peerScript } from "./proc/locate.js";
 import { writeChart } from "./report/chart.js";
-import { topSelfTime } from "./report/cpu-profile-summary.js";
+import { type ProfileSummary, summarizeProfile } from "./report/cpu-profile-summary.js";
 import { Progress } from "./report/progress.js";
 import { scenarioTable } from "./report/table.js";
 import { judgeTargets } from "./report/targets.js";
@@ -45,6 +45,7 @@ async function main(): Promise<number> {
   const baseContext: SystemContext = {
     peerScript: peerScript(),
     brokerCli: options.brokerCli ?? findBrokerCli(repoRoot),
+    brokerScript: options.brokerCli ?? findBrokerScript(repoRoot),
     cpuProfileDir,
     runName: stamp,
     requestTimeoutMs: options.requestTimeoutMs,
@@ -131,13 +132,14 @@ function printHeader(options: BenchOptions, environment: Awaited<ReturnType<type
 }
 
 /** With --cpu-prof: the broker's top self-time functions per profiled scenario. */
-async function summarizeProfiles(results: RunResult[]): Promise<Record<string, Awaited<ReturnType<typeof topSelfTime>>>> {
-  const summaries: Record<string, Awaited<ReturnType<typeof topSelfTime>>> = {};
+async function summarizeProfiles(results: RunResult[]): Promise<Record<string, ProfileSummary>> {
+  const summaries: Record<string, ProfileSummary> = {};
   for (const result of results.filter((r) => r.profile !== undefined)) {
-    const top = await topSelfTime(result.profile!);
-    summaries[result.scenario] = top;
-    process.stdout.write(`\nBroker profile, ${result.scenario} (${path.relative(process.cwd(), result.profile!)}), top self time:\n`);
-    for (const entry of top) process.stdout.write(`  ${entry.percent.toFixed(1).padStart(5)}%  ${entry.selfMs.toFixed(0).padStart(6)} ms  ${entry.frame}\n`);
+    const summary = await summarizeProfile(result.profile!);
+    summaries[result.scenario] = summary;
+    const busy = `busy ${summary.busyMs.toFixed(0)} of ${summary.sampledMs.toFixed(0)} ms sampled`;
+    process.stdout.write(`\nBroker profile, ${result.scenario} (${path.relative(process.cwd(), result.profile!)}): ${busy}; top self time:\n`);
+    for (const entry of summary.top) process.stdout.write(`  ${entry.percent.toFixed(1).padStart(5)}%  ${entry.selfMs.toFixed(0).padStart(6)} ms  ${entry.frame}\n`);
   }
   return summaries;
 }

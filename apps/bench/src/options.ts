@@ -62,7 +62,8 @@ Options:
   -o, --out DIR           where results go (default: <repo>/bench-results)
       --no-chart          skip the SVG chart
       --progress          force the progress bar on (--no-progress: off); default: on when stderr is a TTY
-      --broker-bin PATH   the switchyard-broker CLI (default: from PATH, else <repo>/node_modules/.bin)
+      --broker-bin PATH   the switchyard-broker CLI (default: from PATH, else <repo>/node_modules/.bin);
+                          with --cpu-prof it must be a Node script (it is run as node --cpu-prof PATH)
       --timeout MS        per-request timeout in the clients (default ${DEFAULT_REQUEST_TIMEOUT_MS})
   -h, --help              this text
 

@@ -51,7 +51,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "large1MiB", description: "one consumer, 1 MiB bodies each way, one at a time", kind: "load", shape: shape(1, 1, MIB), ours: "switchyard", peers: BROKER_PEERS },
   { name: "anet-pipelined", description: "anet Broker, one connection, 256 in flight, against createAnetServer echo", kind: "load", shape: shape(1, 256), ours: "anet", peers: ["raw-echo"] },
   { name: "anet-pool5", description: "anet Broker, pool of 5, 1 000 in flight", kind: "load", shape: shape(5, 200), ours: "anet", peers: ["raw-echo"] },
-  { name: "idle10k", description: "10 000 idle connected consumers: broker memory", kind: "idle", shape: shape(DEFAULT_IDLE_CONNECTIONS, 0), ours: "switchyard", peers: [] },
+  { name: "idle10k", description: "connected consumers that send nothing: the broker's memory", kind: "idle", shape: shape(DEFAULT_IDLE_CONNECTIONS, 0), ours: "switchyard", peers: [] },
 ];
 
 /** Command-line overrides of the scenarios' shapes. */

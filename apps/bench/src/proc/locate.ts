@@ -1,4 +1,5 @@
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -31,6 +32,21 @@ export function findExecutable(name: string): string | undefined {
 export function findBrokerCli(repoRoot: string): string | undefined {
   const local = path.join(repoRoot, "node_modules", ".bin", "switchyard-broker");
   return findExecutable("switchyard-broker") ?? (existsSync(local) ? local : undefined);
+}
+
+/**
+ * The script behind the CLI (the package's `bin`), resolved from the repo root, for running it
+ * under node flags that NODE_OPTIONS refuses (--cpu-prof).
+ */
+export function findBrokerScript(repoRoot: string): string | undefined {
+  try {
+    const packageFile = createRequire(path.join(repoRoot, "package.json")).resolve("@switchyard/broker-server/package.json");
+    const { bin } = JSON.parse(readFileSync(packageFile, "utf8")) as { bin?: string | Record<string, string> };
+    const relative = typeof bin === "string" ? bin : bin?.["switchyard-broker"];
+    return relative === undefined ? undefined : path.resolve(path.dirname(packageFile), relative);
+  } catch {
+    return undefined;
+  }
 }
 
 /** dist/peer.js, built beside this bundle. */

@@ -16,7 +16,7 @@ const IDLE_RIGHT = [false, true, true, false, true, true, true, true, true];
 export function scenarioTable(scenario: Scenario, results: RunResult[], targets: TargetOutcome[]): string {
   const title = `${scenario.name} — ${scenario.description} (${describeShape(scenario)})`;
   const body = scenario.kind === "idle" ? idleRows(results) : loadRows(scenario, results);
-  const notes = results.filter((r) => r.status !== "ok").map((r) => `  ${r.label}: ${r.status} — ${r.reason}`);
+  const notes = results.filter((r) => r.status !== "ok").map((r) => `  ${r.label}: ${r.status} — ${oneLine(r.reason)}`);
   const verdicts = targets.map((t) => `  ${t.holds === undefined ? "–" : t.holds ? "✓" : "✗"} ${t.target}: ${t.detail}`);
   return [title, body, ...notes, ...verdicts].join("\n");
 }
@@ -60,4 +60,10 @@ function idleRows(results: RunResult[]): string {
       ];
     });
   return rows.length > 0 ? columns([IDLE_HEADER, ...rows], IDLE_RIGHT) : "  (no run)";
+}
+
+/** A reason on one line, shortened: the JSON keeps it whole. */
+function oneLine(reason: string | undefined, max = 240): string {
+  const text = (reason ?? "").split("\n").filter(Boolean).join(" ⏎ ");
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -71,11 +71,11 @@ function judge(spec: TargetSpec, mine: RunResult | undefined, find: (s: SystemNa
       : `${metric.label} ${comparator} ${spec.factor === 1 ? "" : `${spec.factor}× `}${SYSTEMS[spec.versus].label}`;
   const outcome = (holds: boolean | undefined, detail: string) => ({ scenario: spec.scenario, target, holds, detail });
   const ourValue = usable(mine) ? metric.read(mine) : undefined;
-  if (ourValue === undefined) return outcome(undefined, `no figure from us (${mine?.reason ?? "not run"})`);
+  if (ourValue === undefined) return outcome(undefined, `no figure from us (${mine?.status ?? "not run"})`);
   if ("below" in spec) return outcome(ourValue < spec.below, `${format(ourValue)} ${metric.unit}`);
   const peer = find(spec.versus);
   const peerValue = usable(peer) ? metric.read(peer) : undefined;
-  if (peerValue === undefined || peerValue === 0) return outcome(undefined, `no figure from ${SYSTEMS[spec.versus].label} (${peer?.reason ?? "not run"})`);
+  if (peerValue === undefined || peerValue === 0) return outcome(undefined, `no figure from ${SYSTEMS[spec.versus].label} (${peer?.status ?? "not run"})`);
   const bound = peerValue * spec.factor;
   const holds = metric.higherIsBetter ? ourValue >= bound : "strict" in spec && spec.strict ? ourValue < bound : ourValue <= bound;
   return outcome(holds, `${format(ourValue)} vs ${format(peerValue)} ${metric.unit}: ${(ourValue / peerValue).toFixed(2)}×`);

@@ -16,24 +16,30 @@ export interface StartedBroker {
 
 /**
  * Starts the broker through its CLI on an ephemeral loopback port, as a deployment would. With
- * --cpu-prof the child gets `--cpu-prof` through NODE_OPTIONS and writes its profile on exit.
+ * --cpu-prof it writes its profile when it exits (the CLI drains and exits on SIGTERM).
  */
 export async function startBroker(context: SystemContext, connections: number): Promise<StartedBroker> {
-  if (context.brokerCli === undefined) throw new Error("switchyard-broker CLI not found (build @switchyard/broker-server; run through pnpm)");
-  const env: Record<string, string> = {};
-  if (context.cpuProfileDir !== undefined) {
-    const name = `${context.runName}.cpuprofile`;
-    env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir="${context.cpuProfileDir}" --cpu-prof-name="${name}"`.trim();
-  }
   const child = await startChild({
     role: "switchyard-broker",
-    command: context.brokerCli,
-    args: ["--port", "0", "--host", "127.0.0.1"],
+    ...brokerCommand(context, ["--port", "0", "--host", "127.0.0.1"]),
     ready: BROKER_READY,
-    env,
     maxOpenFiles: connections + SPARE_FILES,
   });
   return { child, address: `${child.ready[1]}:${child.ready[2]}` };
+}
+
+/**
+ * The CLI as is, or — with --cpu-prof, which Node refuses in NODE_OPTIONS — its script under
+ * `node --cpu-prof`, which is what the CLI's shim runs anyway.
+ */
+function brokerCommand(context: SystemContext, args: string[]): { command: string; args: string[] } {
+  if (context.cpuProfileDir === undefined) {
+    if (context.brokerCli === undefined) throw new Error("switchyard-broker CLI not found (build @switchyard/broker-server; run through pnpm)");
+    return { command: context.brokerCli, args };
+  }
+  if (context.brokerScript === undefined) throw new Error("--cpu-prof: @switchyard/broker-server's bin script cannot be resolved from the repo root");
+  const profileFlags = ["--cpu-prof", `--cpu-prof-dir=${context.cpuProfileDir}`, `--cpu-prof-name=${context.runName}.cpuprofile`];
+  return { command: process.execPath, args: [...profileFlags, context.brokerScript, ...args] };
 }
 
 /** Where --cpu-prof leaves the profile of the broker of `runName`. */

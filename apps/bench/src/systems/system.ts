@@ -40,6 +40,8 @@ export interface SystemContext {
   peerScript: string;
   /** The `switchyard-broker` CLI, if found. */
   brokerCli: string | undefined;
+  /** The CLI's script, run with `node --cpu-prof` when profiling. */
+  brokerScript: string | undefined;
   /** Where the broker writes CPU profiles, when --cpu-prof is on. */
   cpuProfileDir: string | undefined;
   /** A name for this run, used in profile file names. */
