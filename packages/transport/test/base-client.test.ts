@@ -1,0 +1,245 @@
+import { createServer, type Server } from "node:net";
+import {
+  BrokerError,
+  CONNECTION_ID,
+  decodeRegistration,
+  encodeRegistrationAck,
+  type Frame,
+  FrameFlags,
+  FrameType,
+  idToString,
+  InvalidArgumentError,
+  newId,
+  newIdString,
+  Role,
+} from "@switchyard/protocol";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { BaseClient, type ClientHooks, type ClientOptions } from "../src/base-client.js";
+import { ConnectionContext } from "../src/connection-context.js";
+import { ConnectError, type DisconnectedError } from "../src/errors.js";
+
+type Script = (frame: Frame, connection: ConnectionContext) => void;
+
+/** A scriptable broker: acks every registration unless `script` says otherwise. */
+class ScriptedBroker {
+  readonly frames: Frame[] = [];
+  readonly connections: ConnectionContext[] = [];
+  readonly serverId = newId();
+  maxPayload = 1024 * 1024;
+  script: Script = (frame, connection) => this.ack(frame, connection);
+  #server: Server | null = null;
+  port = 0;
+
+  async start(): Promise<void> {
+    this.#server = createServer((socket) => {
+      const connection = new ConnectionContext(socket, {
+        onFrame: (frame) => {
+          this.frames.push({ ...frame, payload: Buffer.from(frame.payload), requestId: Buffer.from(frame.requestId) });
+          this.script(frame, connection);
+        },
+        onClose: () => {},
+      });
+      this.connections.push(connection);
+    });
+    await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.1", resolve));
+    this.port = (this.#server.address() as { port: number }).port;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  ack(frame: Frame, connection: ConnectionContext): void {
+    if (frame.type !== FrameType.START || (frame.flags & FrameFlags.REGISTRATION) === 0) return;
+    const ack = encodeRegistrationAck({ protocolVersion: 1, maxPayload: this.maxPayload, serverId: this.serverId });
+    connection.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, frame.requestId, ack);
+  }
+
+  typed(type: FrameType): Frame[] {
+    return this.frames.filter((frame) => frame.type === type);
+  }
+
+  async stop(): Promise<void> {
+    for (const connection of this.connections) connection.destroy();
+    await new Promise((resolve) => this.#server?.close(resolve));
+  }
+}
+
+function hooks(overrides: Partial<ClientHooks> = {}): ClientHooks & { disconnects: DisconnectedError[]; frames: Frame[] } {
+  const disconnects: DisconnectedError[] = [];
+  const frames: Frame[] = [];
+  return {
+    disconnects,
+    frames,
+    onFrame: (frame) => frames.push(frame),
+    onDisconnect: (error) => disconnects.push(error),
+    onClosing: () => {},
+    whenIdle: () => Promise.resolve(),
+    onClose: () => {},
+    ...overrides,
+  };
+}
+
+describe("BaseClient", () => {
+  let broker: ScriptedBroker;
+  const clients: BaseClient[] = [];
+  const channelId = newIdString();
+
+  function client(options: ClientOptions = {}, given = hooks(), role: Role = Role.PROVIDER): BaseClient {
+    const created = new BaseClient(broker.address, { role, channelId, capacity: 9 }, given, { reconnectDelay: 10, maxReconnectDelay: 50, ...options });
+    clients.push(created);
+    return created;
+  }
+
+  beforeEach(async () => {
+    broker = new ScriptedBroker();
+    await broker.start();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await broker.stop();
+  });
+
+  it("registers with START|REGISTRATION carrying role, default timeout, ids and extensions, and opens on the ack", async () => {
+    const clientId = newIdString();
+    const c = client({ clientId, timeout: 2500, authToken: "secret", clientName: "unit" });
+    expect(c.state).toBe("connecting");
+    await c.open();
+    expect(c.state).toBe("open");
+    const [registration] = broker.typed(FrameType.START);
+    expect(registration!.flags & FrameFlags.REGISTRATION).toBe(FrameFlags.REGISTRATION);
+    expect(decodeRegistration(registration!.payload)).toMatchObject({ role: Role.PROVIDER, timeoutMs: 2500, authToken: "secret", clientName: "unit", capacity: 9 });
+    expect(idToString(decodeRegistration(registration!.payload).clientId)).toBe(clientId);
+    expect(idToString(decodeRegistration(registration!.payload).channelId)).toBe(channelId);
+    expect(c.serverId).toBe(idToString(broker.serverId));
+  });
+
+  it("frames by the maxPayload the broker announced", async () => {
+    broker.maxPayload = 4096;
+    const c = client();
+    await c.open();
+    expect(c.maxPayload).toBe(4096);
+  });
+
+  it("ignores frames other than its ack while registering", async () => {
+    broker.script = (frame, connection) => {
+      connection.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, newId(), Buffer.alloc(21));
+      connection.sendFrame(FrameType.RESPONSE, 0, frame.requestId, Buffer.from("not an ack"));
+      broker.ack(frame, connection);
+    };
+    const c = client();
+    await c.open();
+    expect(c.state).toBe("open");
+  });
+
+  it("rejects open() with the broker's refusal and ends closed", async () => {
+    broker.script = (frame, connection) => connection.sendError(frame.requestId, new BrokerError("DUPLICATE_CLIENT", "already here"));
+    const c = client();
+    const error = await c.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokerError);
+    expect(error).toMatchObject({ code: "DUPLICATE_CLIENT", message: "already here" });
+    expect(c.state).toBe("closed");
+  });
+
+  it("rejects open() with CONNECT_FAILED when the broker never answers within connectTimeout", async () => {
+    broker.script = () => {};
+    const c = client({ connectTimeout: 100 });
+    await expect(c.open()).rejects.toBeInstanceOf(ConnectError);
+    expect(c.state).toBe("closed");
+  });
+
+  it("rejects open() with ABORTED when its signal aborts", async () => {
+    broker.script = () => {};
+    const controller = new AbortController();
+    const c = client({ signal: controller.signal });
+    const opening = c.open();
+    setTimeout(() => controller.abort(new Error("stop")), 20);
+    await expect(opening).rejects.toMatchObject({ code: "ABORTED", cause: { message: "stop" } });
+  });
+
+  it("answers the broker's PING with a PONG carrying the same id and payload, and keeps it from the role", async () => {
+    const given = hooks();
+    const c = client({}, given);
+    await c.open();
+    const id = newId();
+    broker.connections[0]!.sendFrame(FrameType.PING, 0, id, Buffer.from("opaque"));
+    await vi.waitFor(() => expect(broker.typed(FrameType.PONG)).toHaveLength(1));
+    const [pong] = broker.typed(FrameType.PONG);
+    expect(pong!.requestId.equals(id)).toBe(true);
+    expect(pong!.payload.toString()).toBe("opaque");
+    expect(given.frames).toEqual([]);
+  });
+
+  it("PINGs an idle connection every pingInterval", async () => {
+    const c = client({ pingInterval: 30 });
+    await c.open();
+    await vi.waitFor(() => expect(broker.typed(FrameType.PING).length).toBeGreaterThanOrEqual(2));
+    expect(broker.typed(FrameType.PING)[0]!.requestId.equals(CONNECTION_ID)).toBe(true);
+  });
+
+  it("passes the role's frames on, but not connection-level errors", async () => {
+    const given = hooks();
+    const c = client({}, given);
+    await c.open();
+    broker.connections[0]!.sendFrame(FrameType.START, 0, newId(), Buffer.alloc(36));
+    broker.connections[0]!.sendError(CONNECTION_ID, new BrokerError("SHUTTING_DOWN", "draining"));
+    await vi.waitFor(() => expect(given.frames).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(given.frames.map((f) => f.type)).toEqual([FrameType.START]);
+    expect(c.state).toBe("open");
+  });
+
+  it("on ERROR(PROTOCOL_ERROR) about the connection, reports the loss with that cause and registers again", async () => {
+    const given = hooks();
+    const states: string[] = [];
+    const c = client({ onStateChange: (state) => states.push(state) }, given);
+    await c.open();
+    broker.connections[0]!.sendError(CONNECTION_ID, new BrokerError("PROTOCOL_ERROR", "bad frame"));
+    await vi.waitFor(() => expect(given.disconnects).toHaveLength(1));
+    expect(given.disconnects[0]).toMatchObject({ code: "DISCONNECTED", cause: { code: "PROTOCOL_ERROR" } });
+    await vi.waitFor(() => expect(c.state).toBe("open"));
+    expect(broker.typed(FrameType.START)).toHaveLength(2);
+    expect(states).toEqual(["open", "reconnecting", "open"]);
+  });
+
+  it("close() tells the role in order — closing, wait for idle, fail the rest — ends the connection, and is idempotent", async () => {
+    const calls: string[] = [];
+    const c = client(
+      {},
+      hooks({
+        onClosing: () => calls.push("closing"),
+        whenIdle: async () => {
+          calls.push("whenIdle");
+        },
+        onClose: (error) => calls.push(`onClose:${error.code}`),
+      }),
+    );
+    await c.open();
+    await Promise.all([c.close(), c.close()]);
+    await c.close();
+    expect(calls).toEqual(["closing", "whenIdle", "onClose:CLOSED"]);
+    expect(c.state).toBe("closed");
+    expect(c.connection).toBeNull();
+    await vi.waitFor(() => expect(broker.connections[0]!.state).toBe("closed"));
+  });
+
+  it("close() stops waiting for work in flight after closeTimeout", async () => {
+    const c = client({ closeTimeout: 50 }, hooks({ whenIdle: () => new Promise(() => {}) }));
+    await c.open();
+    const started = performance.now();
+    await c.close();
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(c.state).toBe("closed");
+  });
+
+  it.each<[string, ClientOptions]>([
+    ["pingInterval", { pingInterval: -1 }],
+    ["clientId", { clientId: "not-a-uuid" }],
+    ["timeout", { timeout: 0 }],
+    ["maxReconnectAttempts", { maxReconnectAttempts: 1.5 }],
+    ["writeTimeout", { writeTimeout: Number.NaN }],
+  ])("refuses a bad %s at construction, naming it", (name, options) => {
+    expect(() => client(options)).toThrow(InvalidArgumentError);
+    expect(() => client(options)).toThrow(new RegExp(name));
+  });
+});

@@ -1,0 +1,129 @@
+import { CONNECTION_ID, decodeErrorBody, encodeFrame, type Frame, FrameDecoder, FrameType, ProtocolError } from "@switchyard/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConnectionContext } from "../src/connection-context.js";
+import { DisconnectedError, IdleTimeoutError, SlowPeerError } from "../src/errors.js";
+import { Loopback, received, until } from "./tcp.js";
+
+const MiB = 1024 * 1024;
+const ID = Buffer.alloc(16, 9);
+
+/** A ConnectionContext with its frames and close reason recorded. */
+function observed(socket: import("node:net").Socket, options = {}) {
+  const frames: Frame[] = [];
+  const closes: Array<Error | undefined> = [];
+  const connection = new ConnectionContext(socket, { onFrame: (frame) => frames.push(frame), onClose: (error) => closes.push(error) }, options);
+  return { connection, frames, closes };
+}
+
+function decodeAll(bytes: Buffer): Frame[] {
+  return new FrameDecoder().push(bytes);
+}
+
+describe("ConnectionContext over a real socket", () => {
+  const loopback = new Loopback();
+  afterEach(() => loopback.closeAll());
+
+  it("delivers frames in order however the bytes are cut", async () => {
+    const { client, server } = await loopback.pair();
+    const { frames } = observed(server);
+    const bytes = Buffer.concat([
+      ...encodeFrame(FrameType.START, 0, ID, Buffer.from("first")),
+      ...encodeFrame(FrameType.CHUNK, 0, ID, Buffer.alloc(5000, 1)),
+      ...encodeFrame(FrameType.END, 0, ID),
+    ]);
+    for (let offset = 0; offset < bytes.length; offset += 7) {
+      client.write(bytes.subarray(offset, offset + 7));
+      if (offset % 700 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => frames.length === 3);
+    expect(frames.map((f) => f.type)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.END]);
+    expect(frames[0]!.payload.toString()).toBe("first");
+    expect(frames[1]!.payload.length).toBe(5000);
+  });
+
+  it("answers a protocol violation with ERROR(PROTOCOL_ERROR) on requestId zero, then closes that connection", async () => {
+    const { client, server } = await loopback.pair();
+    const { closes } = observed(server);
+    const inbox = received(client);
+    const ended = new Promise((resolve) => client.once("close", resolve));
+    const bad = encodeFrame(FrameType.START, 0, ID)[0]!;
+    bad[0] = 9; // unknown version
+    client.write(bad);
+    await ended;
+    const [answer] = decodeAll(inbox.bytes());
+    expect(answer!.type).toBe(FrameType.ERROR);
+    expect(answer!.requestId.equals(CONNECTION_ID)).toBe(true);
+    expect(decodeErrorBody(answer!.payload).code).toBe("PROTOCOL_ERROR");
+    await until(() => closes.length === 1);
+    expect(closes[0]).toBeInstanceOf(ProtocolError);
+  });
+
+  it("closes a connection that receives nothing for readTimeout as idle", async () => {
+    const { server } = await loopback.pair();
+    const { closes, connection } = observed(server, { readTimeout: 100 });
+    await until(() => closes.length === 1);
+    expect(closes[0]).toBeInstanceOf(IdleTimeoutError);
+    expect(closes[0]).toMatchObject({ code: "IDLE_TIMEOUT" });
+    expect(connection.state).toBe("closed");
+  });
+
+  it("closes a peer that leaves its socket full past writeTimeout as a slow peer", async () => {
+    const { client, server } = await loopback.pair();
+    client.pause();
+    const { connection, closes } = observed(server, { writeTimeout: 100, maxQueuedBytes: 256 * MiB });
+    for (let i = 0; i < 32; i++) expect(connection.sendFrame(FrameType.CHUNK, 0, ID, Buffer.alloc(MiB))).toBe(true);
+    expect(connection.blocked).toBe(true);
+    await until(() => closes.length === 1);
+    expect(closes[0]).toBeInstanceOf(SlowPeerError);
+  });
+
+  it("close() flushes what is queued before ending, then refuses frames", async () => {
+    const { client, server } = await loopback.pair();
+    const { connection, closes } = observed(server);
+    const inbox = received(client);
+    client.on("end", () => client.end());
+    for (let i = 0; i < 10; i++) connection.sendFrame(FrameType.RESPONSE, 0, ID, Buffer.from(`r${i}`));
+    await Promise.all([connection.close(), connection.close()]);
+    expect(connection.state).toBe("closed");
+    expect(decodeAll(inbox.bytes()).map((f) => f.payload.toString())).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+    expect(connection.sendFrame(FrameType.RESPONSE, 0, ID)).toBe(false);
+    expect(closes).toEqual([undefined]);
+  });
+
+  it("reports a peer that resets the connection as DISCONNECTED, once", async () => {
+    const { client, server } = await loopback.pair();
+    const { closes } = observed(server);
+    client.resetAndDestroy();
+    await until(() => closes.length === 1);
+    expect(closes[0]).toBeInstanceOf(DisconnectedError);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closes).toHaveLength(1);
+  });
+
+  it("a handler that throws closes the connection with that error", async () => {
+    const { client, server } = await loopback.pair();
+    const closes: Array<Error | undefined> = [];
+    new ConnectionContext(server, {
+      onFrame: () => {
+        throw new Error("handler bug");
+      },
+      onClose: (error) => closes.push(error),
+    });
+    client.write(Buffer.concat(encodeFrame(FrameType.PING, 0, ID)));
+    await until(() => closes.length === 1);
+    expect(closes[0]?.message).toBe("handler bug");
+  });
+
+  it("sends errors through the priority queue ahead of frames queued in the same tick", async () => {
+    const { client, server } = await loopback.pair();
+    const { connection } = observed(server);
+    const inbox = received(client);
+    connection.sendFrame(FrameType.RESPONSE, 0, ID, Buffer.from("regular"));
+    connection.sendError(ID, { wireCode: 5, message: "overloaded" }, Buffer.alloc(32, 1));
+    await until(() => decodeAll(inbox.bytes()).length === 2);
+    const [first, second] = decodeAll(inbox.bytes());
+    expect(first!.type).toBe(FrameType.ERROR);
+    expect(decodeErrorBody(first!.payload.subarray(32))).toMatchObject({ code: "OVERLOADED", message: "overloaded" });
+    expect(second!.type).toBe(FrameType.RESPONSE);
+  });
+});

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { SlowPeerError } from "../src/errors.js";
+import { SocketWriter } from "../src/socket-writer.js";
+import { Loopback, received, until } from "./tcp.js";
+
+const MiB = 1024 * 1024;
+
+function frame(text: string): Buffer[] {
+  return [Buffer.from(text)];
+}
+
+describe("SocketWriter over a real socket", () => {
+  const loopback = new Loopback();
+  afterEach(() => loopback.closeAll());
+
+  it("writes everything queued in one tick with one socket write, at the end of the tick", async () => {
+    const { client, server } = await loopback.pair();
+    const inbox = received(server);
+    const write = vi.spyOn(client, "write");
+    const writer = new SocketWriter(client, {}, () => {});
+    for (let i = 0; i < 100; i++) expect(writer.write(frame(`f${i};`))).toBe(true);
+    expect(write).not.toHaveBeenCalled();
+    expect(writer.queuedFrames).toBe(100);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(write).toHaveBeenCalledTimes(1);
+    const expected = Array.from({ length: 100 }, (_, i) => `f${i};`).join("");
+    await until(() => inbox.bytes().length === expected.length);
+    expect(inbox.bytes().toString()).toBe(expected);
+  });
+
+  it("flushes inline once a quarter MiB is queued, large parts uncopied", () => {
+    return loopback.pair().then(({ client }) => {
+      const write = vi.spyOn(client, "write");
+      const writer = new SocketWriter(client, {}, () => {});
+      const big = Buffer.alloc(300 * 1024, 1);
+      writer.write([Buffer.from("head"), big]);
+      expect(write).toHaveBeenCalled();
+      expect(write.mock.calls.some(([chunk]) => chunk === big)).toBe(true);
+    });
+  });
+
+  it("refuses with false, never dropping silently, past maxQueuedFrames or maxQueuedBytes", async () => {
+    const { client } = await loopback.pair();
+    const byFrames = new SocketWriter(client, { maxQueuedFrames: 3 }, () => {});
+    expect([1, 2, 3, 4].map((i) => byFrames.write(frame(`${i}`)))).toEqual([true, true, true, false]);
+    expect(byFrames.queuedFrames).toBe(3);
+    const { client: other } = await loopback.pair();
+    const byBytes = new SocketWriter(other, { maxQueuedBytes: 10 }, () => {});
+    expect(byBytes.write(frame("123456"))).toBe(true);
+    expect(byBytes.write(frame("12345"))).toBe(false);
+    expect(byBytes.write(frame("1234"))).toBe(true);
+  });
+
+  it("has its own error queue with its own limit, flushed before regular frames", async () => {
+    const { client, server } = await loopback.pair();
+    const inbox = received(server);
+    const writer = new SocketWriter(client, { maxQueuedFrames: 1, maxQueuedErrorFrames: 2 }, () => {});
+    expect(writer.write(frame("regular;"))).toBe(true);
+    expect(writer.write(frame("refused;"))).toBe(false);
+    expect(writer.writeError(frame("error1;"))).toBe(true);
+    expect(writer.writeError(frame("error2;"))).toBe(true);
+    expect(writer.writeError(frame("error3;"))).toBe(false);
+    await until(() => inbox.bytes().length === 22);
+    expect(inbox.bytes().toString()).toBe("error1;error2;regular;");
+  });
+
+  it("reports a peer that does not drain its socket within writeTimeout as a slow peer", async () => {
+    const { client, server } = await loopback.pair();
+    server.pause();
+    const failures: Error[] = [];
+    const writer = new SocketWriter(client, { writeTimeout: 100, maxQueuedBytes: 256 * MiB }, (error) => failures.push(error));
+    // Far more than loopback's kernel buffers hold, so the socket stays full.
+    for (let i = 0; i < 32; i++) expect(writer.write([Buffer.alloc(MiB)])).toBe(true);
+    expect(writer.blocked).toBe(true);
+    await until(() => failures.length > 0);
+    expect(failures[0]).toBeInstanceOf(SlowPeerError);
+    expect(failures[0]).toMatchObject({ code: "SLOW_PEER" });
+  });
+
+  it("drained() waits while blocked and resolves once the peer reads, without a slow-peer failure", async () => {
+    const { client, server } = await loopback.pair();
+    server.pause();
+    const failures: Error[] = [];
+    const writer = new SocketWriter(client, { writeTimeout: 10_000, maxQueuedBytes: 256 * MiB }, (error) => failures.push(error));
+    for (let i = 0; i < 32; i++) expect(writer.write([Buffer.alloc(MiB)])).toBe(true);
+    let drained = false;
+    const waiting = writer.drained().then(() => {
+      drained = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(drained).toBe(false);
+    server.resume();
+    await waiting;
+    expect(writer.blocked).toBe(false);
+    expect(failures).toEqual([]);
+  });
+
+  it("after close() drops what is queued, refuses writes and resolves drained()", async () => {
+    const { client } = await loopback.pair();
+    const writer = new SocketWriter(client, {}, () => {});
+    writer.write(frame("queued"));
+    writer.close();
+    expect(writer.queuedFrames).toBe(0);
+    expect(writer.write(frame("later"))).toBe(false);
+    expect(writer.writeError(frame("later"))).toBe(false);
+    await writer.drained();
+  });
+});
