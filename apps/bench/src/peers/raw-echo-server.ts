@@ -1,21 +1,13 @@
 import net from "node:net";
-import { LengthPrefixedDecoder, writeLengthPrefixed } from "../raw/length-prefixed.js";
+import { forwardMessages } from "../raw/forward-messages.js";
 import { announceReady, exitWithParent } from "./announce.js";
 
 /**
  * The raw limit's far end: answers every length-prefixed message with the same bytes. It parses
- * each message and writes each back (corked per read), which is the least any responder does.
+ * each message and writes each back, which is the least any responder does.
  */
 export async function runRawEchoServer(): Promise<void> {
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    const decoder = new LengthPrefixedDecoder();
-    socket.on("data", (chunk: Buffer) => {
-      socket.cork();
-      decoder.push(chunk, (body) => writeLengthPrefixed(socket, body));
-      socket.uncork();
-    });
-    socket.on("error", () => socket.destroy());
-  });
+  const server = net.createServer({ noDelay: true }, (socket) => forwardMessages(socket, socket));
   await listen(server);
   exitWithParent(() => new Promise<void>((resolve) => server.close(() => resolve())));
   announceReady({ port: (server.address() as net.AddressInfo).port });
