@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   printHeader(options, environment, skipped);
 
   const results: RunResult[] = [];
-  const progress = new Progress(plan.length, options.progress);
+  const progress = new Progress(plan.filter((run) => !skipped.has(run.system.name)).length, options.progress);
   for (const run of plan) {
     const context = { ...baseContext, runName: `${stamp}-${run.scenario.name}` };
     results.push(await runOne(run, context, options, skipped.get(run.system.name), progress));

@@ -64,7 +64,7 @@ export async function runIdle(scenario: Scenario, system: BenchSystem, context: 
     await holdIdle(timing.warmupMs + timing.durationMs, onProgress);
     meter.stop();
     const report = idleReport(count, idle, limit);
-    const failure = report.connected < count || report.probesOk < report.probes ? `${report.connected}/${count} connected, ${report.probesOk}/${report.probes} probes answered${report.firstError ? `; first error: ${report.firstError}` : ""}` : undefined;
+    const failure = idleFailure(report);
     return {
       ...emptyResult({ ...base, status: failure ? "failed" : "ok", reason: failure }),
       elapsedMs: timing.warmupMs + timing.durationMs,
@@ -75,6 +75,17 @@ export async function runIdle(scenario: Scenario, system: BenchSystem, context: 
   } finally {
     await cleanup.run();
   }
+}
+
+/** Why an idle run failed (not all connected, probes unanswered), naming a too-low file limit. */
+function idleFailure(report: IdleReport): string | undefined {
+  if (report.connected === report.requested && report.probesOk === report.probes) return undefined;
+  const limit =
+    report.openFileLimit < report.requested + SPARE_FILES
+      ? `; the open-file hard limit (${report.openFileLimit}) is below what the broker needs: raise it (ulimit -Hn, as root)`
+      : "";
+  const first = report.firstError ? `; first error: ${report.firstError}` : "";
+  return `${report.connected}/${report.requested} connected, ${report.probesOk}/${report.probes} probes answered${first}${limit}`;
 }
 
 async function holdIdle(ms: number, onProgress: (f: number) => void): Promise<void> {
