@@ -1,0 +1,93 @@
+import { BrokerError, CONNECTION_ID, FrameFlags, FrameType } from "@switchyard/protocol";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Rig } from "./fixtures/clients.js";
+
+describe("consumer edge cases", () => {
+  let rig: Rig;
+  beforeEach(async () => {
+    rig = await new Rig().start();
+  });
+  afterEach(async () => {
+    rig.broker.interceptConsumer = null;
+    await rig.close();
+  });
+
+  it("late and duplicate frames for a settled request are ignored, and the next request still works", async () => {
+    rig.broker.interceptConsumer = (frame, connection) => {
+      if (frame.type !== FrameType.START) return true;
+      // One outcome, then everything a confused broker might add.
+      const id = Buffer.from(frame.requestId);
+      connection.sendFrame(FrameType.RESPONSE, 0, id, Buffer.from(`first:${frame.payload.subarray(4)}`));
+      // Errors jump the write queue, so the stragglers go a tick later to stay behind the answer.
+      setImmediate(() => {
+        connection.sendFrame(FrameType.RESPONSE, 0, id, Buffer.from("second"));
+        connection.sendFrame(FrameType.RESPONSE_CHUNK, 0, id, Buffer.from("chunk"));
+        connection.sendFrame(FrameType.RESPONSE_END, 0, id);
+        connection.sendError(id, new BrokerError("TIMEOUT", "late"));
+      });
+      return true;
+    };
+    const consumer = await rig.consumer();
+    expect(String(await consumer.send("a"))).toBe("first:a");
+    expect(String(await consumer.send("b"))).toBe("first:b");
+    expect(consumer.inflight).toBe(0);
+  });
+
+  it("a response that starts, streams and ends is assembled in order", async () => {
+    rig.broker.interceptConsumer = (frame, connection) => {
+      if (frame.type !== FrameType.START) return true;
+      connection.sendFrame(FrameType.RESPONSE_START, 0, frame.requestId);
+      for (const part of ["a", "b", "c"]) connection.sendFrame(FrameType.RESPONSE_CHUNK, 0, frame.requestId, Buffer.from(part));
+      connection.sendFrame(FrameType.RESPONSE_END, 0, frame.requestId);
+      return true;
+    };
+    const consumer = await rig.consumer();
+    expect(String(await consumer.send("x"))).toBe("abc");
+  });
+
+  it("the broker's TIMEOUT, SHUTTING_DOWN or OVERLOADED error rejects the request with that code", async () => {
+    const codes = ["TIMEOUT", "SHUTTING_DOWN", "OVERLOADED"] as const;
+    let next = 0;
+    rig.broker.interceptConsumer = (frame, connection) => {
+      if (frame.type === FrameType.START) connection.sendError(frame.requestId, new BrokerError(codes[next++]!, "from broker"));
+      return true;
+    };
+    const consumer = await rig.consumer();
+    for (const code of codes) {
+      await expect(consumer.send("x")).rejects.toMatchObject({ name: "BrokerError", code, message: "from broker" });
+    }
+  });
+
+  it("ERROR(PROTOCOL_ERROR) on requestId zero fails requests in flight at once with DISCONNECTED, caused by it", async () => {
+    rig.broker.interceptConsumer = (frame, connection) => {
+      if (frame.type === FrameType.START && (frame.flags & FrameFlags.FINAL) !== 0) {
+        connection.sendError(CONNECTION_ID, new BrokerError("PROTOCOL_ERROR", "you sent garbage"));
+      }
+      return true;
+    };
+    const consumer = await rig.consumer();
+    const error = await consumer.send("x", 20_000).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "DISCONNECTED", cause: { code: "PROTOCOL_ERROR", message: "you sent garbage" } });
+    await vi.waitFor(() => expect(consumer.state).toBe("open"));
+  });
+
+  it("a streamed body stops being read once the request has already failed", async () => {
+    rig.broker.interceptConsumer = (frame, connection) => {
+      if (frame.type === FrameType.START) connection.sendError(frame.requestId, new BrokerError("NO_PROVIDER", "nobody"));
+      return true;
+    };
+    const consumer = await rig.consumer();
+    let pulled = 0;
+    async function* endless() {
+      while (true) {
+        pulled++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        yield Buffer.alloc(64 * 1024);
+      }
+    }
+    await expect(consumer.send(endless())).rejects.toMatchObject({ code: "NO_PROVIDER" });
+    const after = pulled;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(pulled).toBeLessThanOrEqual(after + 1);
+  });
+});

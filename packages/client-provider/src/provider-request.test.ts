@@ -1,0 +1,154 @@
+import { BrokerError, decodeErrorBody, FrameType, newId, newIdString, idToBytes, idToString, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
+import type { ConnectionContext } from "@switchyard/transport";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ProviderRequest, type RequestOrigin } from "./provider-request.js";
+import { CancelledError } from "./errors.js";
+
+interface Sent {
+  type: number;
+  payload: Buffer;
+}
+
+/** Stands in for the provider's connection: records frames and errors. */
+class StubConnection {
+  readonly sent: Sent[] = [];
+  state = "open";
+  blocked = false;
+  sendFrame(type: number, _flags: number, _id: Uint8Array, ...parts: Uint8Array[]): boolean {
+    this.sent.push({ type, payload: Buffer.concat(parts) });
+    return true;
+  }
+  sendError(_id: Uint8Array, error: { wireCode: number; message: string }, prefix: Uint8Array): boolean {
+    const body = Buffer.alloc(2);
+    body.writeUInt16BE(error.wireCode);
+    this.sent.push({ type: FrameType.ERROR, payload: Buffer.concat([prefix, body, Buffer.from(error.message)]) });
+    return true;
+  }
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const clientId = newIdString();
+const channelId = newIdString();
+const routing = Buffer.concat([idToBytes(clientId), idToBytes(channelId)]);
+
+function request(overrides: Partial<RequestOrigin> = {}) {
+  const connection = new StubConnection();
+  const finished = vi.fn();
+  const origin: RequestOrigin = {
+    requestId: newId(),
+    routing,
+    connection: connection as unknown as ConnectionContext,
+    maxPayload: 1024,
+    timeoutMs: 0,
+    maxRequestBytes: 100,
+    ...overrides,
+  };
+  const req = new ProviderRequest(origin, { logger: { warn: () => {}, debug: () => {} }, finished });
+  return { req, connection, finished, origin };
+}
+
+function errorOf(sent: Sent): BrokerError {
+  expect(sent.type).toBe(FrameType.ERROR);
+  expect(sent.payload.subarray(0, ROUTING_HEADER_SIZE)).toEqual(routing);
+  return decodeErrorBody(sent.payload.subarray(ROUTING_HEADER_SIZE));
+}
+
+describe("ProviderRequest", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["performance"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("assembles START and CHUNK bytes into one payload when the body completes", () => {
+    const { req } = request();
+    req.receive(Buffer.from("ab"));
+    req.receive(Buffer.from("cd"));
+    expect(req.complete()).toBe(true);
+    expect(req.payload.toString()).toBe("abcd");
+    expect(req.complete()).toBe(false);
+  });
+
+  it("answers PAYLOAD_TOO_LARGE, with the routing header, once the body passes maxRequestBytes, and is then over", () => {
+    const { req, connection, finished } = request({ maxRequestBytes: 5 });
+    req.receive(Buffer.from("abc"));
+    req.receive(Buffer.from("def"));
+    expect(errorOf(connection.sent[0]!).code).toBe("PAYLOAD_TOO_LARGE");
+    expect(finished).toHaveBeenCalledTimes(1);
+    req.receive(Buffer.from("g"));
+    expect(req.complete()).toBe(false);
+    expect(connection.sent).toHaveLength(1);
+  });
+
+  it("answers once: a RESPONSE with the routing header in front; later respond() and fail() do nothing", async () => {
+    const { req, connection, finished } = request();
+    req.complete();
+    await req.respond("ok");
+    await req.respond("again");
+    await req.fail(new Error("too late"));
+    expect(connection.sent).toEqual([{ type: FrameType.RESPONSE, payload: Buffer.concat([routing, Buffer.from("ok")]) }]);
+    expect(finished).toHaveBeenCalledTimes(1);
+  });
+
+  it("fails with HANDLER_ERROR and the error's message, or a BrokerError's own code", async () => {
+    const plain = request();
+    plain.req.complete();
+    await plain.req.fail(new Error("broken"));
+    expect(errorOf(plain.connection.sent[0]!)).toMatchObject({ code: "HANDLER_ERROR", message: "broken" });
+    const typed = request();
+    typed.req.complete();
+    await typed.req.fail(new BrokerError("NO_PROVIDER", "downstream missing"));
+    expect(errorOf(typed.connection.sent[0]!)).toMatchObject({ code: "NO_PROVIDER", message: "downstream missing" });
+    const thrownString = request();
+    thrownString.req.complete();
+    await thrownString.req.fail("just a string");
+    expect(errorOf(thrownString.connection.sent[0]!)).toMatchObject({ code: "HANDLER_ERROR", message: "just a string" });
+  });
+
+  it("clips a huge error message so the ERROR frame stays far below MAX_PAYLOAD", async () => {
+    const { req, connection } = request();
+    req.complete();
+    await req.fail(new Error("x".repeat(2_000_000)));
+    expect(connection.sent[0]!.payload.length).toBeLessThan(64 * 1024);
+  });
+
+  it("cancel aborts the signal with its reason and nothing is sent afterwards", async () => {
+    const { req, connection, finished } = request();
+    req.complete();
+    req.cancel(new CancelledError("consumer left"));
+    expect(req.signal.aborted).toBe(true);
+    expect(req.signal.reason).toMatchObject({ code: "CANCELLED" });
+    await req.respond("late");
+    await req.fail(new Error("late"));
+    expect(connection.sent).toEqual([]);
+    expect(finished).toHaveBeenCalledTimes(1);
+  });
+
+  it("streams a large answer as RESPONSE_START, chunks and RESPONSE_END", async () => {
+    const { req, connection } = request({ maxPayload: 100 });
+    req.complete();
+    await req.respond(Buffer.alloc(250, 1));
+    expect(connection.sent.map((s) => s.type)).toEqual([FrameType.RESPONSE_START, FrameType.RESPONSE_CHUNK, FrameType.RESPONSE_CHUNK, FrameType.RESPONSE_END]);
+    expect(connection.sent[0]!.payload.subarray(0, ROUTING_HEADER_SIZE)).toEqual(routing);
+  });
+
+  it("tells the time left before its deadline, and 0 when the broker gave none", () => {
+    const { req } = request({ timeoutMs: 1000 });
+    expect(req.timeoutMs).toBe(1000);
+    vi.advanceTimersByTime(400);
+    expect(req.timeoutMs).toBe(600);
+    vi.advanceTimersByTime(5000);
+    expect(req.timeoutMs).toBe(0);
+    expect(request().req.timeoutMs).toBe(0);
+  });
+
+  it("names the request, its consumer and its channel as UUID strings", () => {
+    const { req, origin } = request();
+    expect(req.requestId).toBe(idToString(origin.requestId));
+    expect(req.clientId).toBe(clientId);
+    expect(req.channelId).toBe(channelId);
+  });
+});
