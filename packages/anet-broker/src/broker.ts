@@ -48,6 +48,9 @@ export interface BrokerStats {
   dialFailures: number;
 }
 
+/** What a request that timed out is rejected with inside the broker; `send()` turns it into its TIMEOUT error. */
+const TIMED_OUT: unique symbol = Symbol("anet request timed out");
+
 type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections">;
 
 /**
@@ -155,25 +158,37 @@ export class Broker {
 
   /**
    * Sends `body` (a string is sent as UTF-8) and resolves with the response body. Fails with
-   * TIMEOUT (its stack points here), ABORTED, QUEUE_FULL, NO_POOLS_AVAILABLE, MAX_LEN_EXCEEDED
-   * (before anything is written), CONNECTION_LOST, CLOSING_BROKER or QUIT.
+   * TIMEOUT, ABORTED, QUEUE_FULL, NO_POOLS_AVAILABLE, MAX_LEN_EXCEEDED (before anything is
+   * written), CONNECTION_LOST, CLOSING_BROKER or QUIT.
+   *
+   * A TIMEOUT error is made here, in this call, so that its stack shows `send()` and each caller
+   * awaiting it (V8's async stack traces), and costs nothing for requests that succeed: capturing
+   * a stack for every request in advance, as nats.js does, would cost more than the rest of the
+   * request's work together.
    */
-  send(body: Uint8Array | string, options: SendOptions = {}): Promise<Buffer> {
-    if (this.#state === "closing" || this.#state === "closed") return Promise.reject(new ClosingBrokerError("the broker is closing; request not sent"));
-    const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(new AbortedError("anet request aborted before it was sent", { cause: signal.reason }));
+  async send(body: Uint8Array | string, options: SendOptions = {}): Promise<Buffer> {
     const timeout = options.timeout ?? this.#options.timeout;
+    try {
+      return await this.#request(body, options.signal, timeout);
+    } catch (error) {
+      if (error === TIMED_OUT) throw new RequestTimeoutError(`anet request got no response within ${timeout} ms`);
+      throw error;
+    }
+  }
+
+  #request(body: Uint8Array | string, signal: AbortSignal | undefined, timeout: number): Promise<Buffer> {
+    if (this.#state === "closing" || this.#state === "closed") return Promise.reject(new ClosingBrokerError("the broker is closing; request not sent"));
+    if (signal?.aborted) return Promise.reject(new AbortedError("anet request aborted before it was sent", { cause: signal.reason }));
     let parts: Buffer[];
     try {
-      checkMs("timeout", timeout, "send");
+      if (timeout !== this.#options.timeout) checkMs("timeout", timeout, "send");
       // Task id 0 for now: the real one is written into the header when a connection is chosen.
       parts = encodeAnetFrame(0, typeof body === "string" ? Buffer.from(body) : body, this.#codec);
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutError = timeout > 0 ? new RequestTimeoutError(`anet request got no response within ${timeout} ms`) : null;
     return new Promise<Buffer>((resolve, reject) => {
-      const request = new PendingRequest(this.#requestOwner, parts, resolve, reject, signal ?? null, timeoutError);
+      const request = new PendingRequest(this.#requestOwner, parts, resolve, reject, signal ?? null);
       const refusal = this.#admit(request);
       if (refusal !== null) {
         request.state = RequestState.Done;
@@ -435,11 +450,11 @@ export class Broker {
       case RequestState.Queued:
         this.#counters.timedOut++;
         this.#queue.remove(request);
-        this.#fail(request, request.timeoutError!);
+        this.#fail(request, TIMED_OUT);
         break;
       case RequestState.InFlight:
         this.#counters.timedOut++;
-        this.#abandon(request, request.timeoutError!);
+        this.#abandon(request, TIMED_OUT);
         break;
       case RequestState.Abandoned:
         // The server kept a request we gave up on for readTimeout more: the connection is stuck.
@@ -479,7 +494,6 @@ export class Broker {
   #settle(request: PendingRequest): void {
     this.#forget(request);
     request.resolve = request.reject = null;
-    request.timeoutError = null;
     if (--this.#live === 0) this.#onAllSettled?.();
   }
 

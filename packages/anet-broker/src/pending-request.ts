@@ -16,8 +16,8 @@ export interface RequestOwner {
 
 /**
  * One `send()`: a table row, not a bundle of closures and timers. It is its own abort listener
- * (`handleEvent`), its deadline is an entry of the broker's one DeadlineQueue, and `prev`/`next`
- * link it into the broker's queue while it waits for a connection.
+ * (`handleEvent`), its deadline is an entry of the broker's one DeadlineQueue, and
+ * `queuePrev`/`queueNext` link it into the broker's queue while it waits for a connection.
  */
 export class PendingRequest {
   state: RequestState = RequestState.Queued;
@@ -25,14 +25,12 @@ export class PendingRequest {
   parts: Buffer[] | null;
   resolve: ((body: Buffer) => void) | null;
   reject: ((error: unknown) => void) | null;
-  /** Made in `send()`, so that its stack points at the caller. */
-  timeoutError: Error | null;
   signal: AbortSignal | null;
   deadline: DeadlineEntry<PendingRequest> | null = null;
   taskId = 0;
   connection: AnetConnection | null = null;
-  prev: PendingRequest | null = null;
-  next: PendingRequest | null = null;
+  queuePrev: PendingRequest | null = null;
+  queueNext: PendingRequest | null = null;
   readonly #owner: RequestOwner;
 
   constructor(
@@ -41,14 +39,12 @@ export class PendingRequest {
     resolve: (body: Buffer) => void,
     reject: (error: unknown) => void,
     signal: AbortSignal | null,
-    timeoutError: Error | null,
   ) {
     this.#owner = owner;
     this.parts = parts;
     this.resolve = resolve;
     this.reject = reject;
     this.signal = signal;
-    this.timeoutError = timeoutError;
   }
 
   /** The 'abort' listener of the caller's signal (EventTarget calls listener objects this way). */

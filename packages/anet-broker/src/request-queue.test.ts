@@ -3,7 +3,7 @@ import { PendingRequest } from "./pending-request.js";
 import { RequestQueue } from "./request-queue.js";
 
 const owner = { onAbort() {} };
-const request = (n: number) => new PendingRequest(owner, [Buffer.from([n])], () => {}, () => {}, null, null);
+const request = (n: number) => new PendingRequest(owner, [Buffer.from([n])], () => {}, () => {}, null);
 const drain = (queue: RequestQueue) => {
   const out: number[] = [];
   for (let r = queue.shift(); r !== null; r = queue.shift()) out.push(r.parts![0]![0]!);

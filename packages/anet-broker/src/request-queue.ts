@@ -18,20 +18,20 @@ export class RequestQueue {
 
   /** Adds at the tail. */
   push(request: PendingRequest): void {
-    request.prev = this.#tail;
-    request.next = null;
+    request.queuePrev = this.#tail;
+    request.queueNext = null;
     if (this.#tail === null) this.#head = request;
-    else this.#tail.next = request;
+    else this.#tail.queueNext = request;
     this.#tail = request;
     this.#size++;
   }
 
   /** Puts a request back at the head (its write was refused; it keeps its turn). */
   unshift(request: PendingRequest): void {
-    request.prev = null;
-    request.next = this.#head;
+    request.queuePrev = null;
+    request.queueNext = this.#head;
     if (this.#head === null) this.#tail = request;
-    else this.#head.prev = request;
+    else this.#head.queuePrev = request;
     this.#head = request;
     this.#size++;
   }
@@ -45,11 +45,11 @@ export class RequestQueue {
 
   /** Removes a request that is in this queue. */
   remove(request: PendingRequest): void {
-    if (request.prev === null) this.#head = request.next;
-    else request.prev.next = request.next;
-    if (request.next === null) this.#tail = request.prev;
-    else request.next.prev = request.prev;
-    request.prev = request.next = null;
+    if (request.queuePrev === null) this.#head = request.queueNext;
+    else request.queuePrev.queueNext = request.queueNext;
+    if (request.queueNext === null) this.#tail = request.queuePrev;
+    else request.queueNext.queuePrev = request.queuePrev;
+    request.queuePrev = request.queueNext = null;
     this.#size--;
   }
 }
