@@ -1,0 +1,67 @@
+import { BrokerServer } from "@switchyard/broker-server";
+import { Consumer } from "@switchyard/client-consumer";
+import { Provider } from "@switchyard/client-provider";
+import { newIdString } from "@switchyard/protocol";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { randomBody, sha256 } from "./fixtures/clients.js";
+
+describe("the clients against the real BrokerServer", () => {
+  const closers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+
+  async function setup(opts = {}) {
+    const server = new BrokerServer({ port: 0, host: "127.0.0.1", ...opts });
+    await server.start();
+    closers.push(() => server.stop());
+    const { port } = server.address();
+    const address = `127.0.0.1:${port}`;
+    const channel = newIdString();
+    return { server, address, channel, port };
+  }
+
+  it("carry a round trip, a 20 MiB body both ways, 1 000 concurrent requests past the provider's capacity, a handler error and a timeout", async () => {
+    const { address, channel } = await setup();
+    const provider = await Provider.connect(address, channel, async (payload, ctx) => {
+      const text = payload.length < 100 ? String(payload) : "";
+      if (text === "throw") throw new Error("boom");
+      if (text === "hang") {
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+        return "late";
+      }
+      if (payload.length >= 100) return Buffer.from(payload).reverse();
+      return `processed: ${payload}`;
+    }, { closeTimeout: 500 });
+    closers.push(() => provider.close());
+    const consumer = await Consumer.connect(address, channel, { closeTimeout: 500 });
+    closers.push(() => consumer.close());
+    expect(String(await consumer.send("hello"))).toBe("processed: hello");
+    const big = randomBody(20 * 1024 * 1024);
+    const back = await consumer.send(big, 30_000);
+    expect(sha256(back)).toBe(sha256(Buffer.from(big).reverse()));
+    const all = await Promise.all(Array.from({ length: 1000 }, (_, i) => consumer.send(`n${i}`, 30_000)));
+    expect(all.map(String)).toEqual(Array.from({ length: 1000 }, (_, i) => `processed: n${i}`));
+    await expect(consumer.send("throw")).rejects.toMatchObject({ code: "HANDLER_ERROR", message: "boom" });
+    const timedOut = await consumer.send("hang", 200).catch((e: unknown) => e);
+    expect(timedOut).toMatchObject({ code: "TIMEOUT" });
+    await vi.waitFor(() => expect(provider.inflight).toBe(0));
+  });
+
+  it("reconnect and register again after the broker restarts on the same port", async () => {
+    const first = await setup();
+    const provider = await Provider.connect(first.address, first.channel, (p) => `p:${p}`, { reconnectDelay: 20, maxReconnectDelay: 100 });
+    closers.push(() => provider.close());
+    const consumer = await Consumer.connect(first.address, first.channel, { reconnectDelay: 20, maxReconnectDelay: 100 });
+    closers.push(() => consumer.close());
+    expect(String(await consumer.send("a"))).toBe("p:a");
+    await first.server.stop();
+    await vi.waitFor(() => expect(consumer.state).toBe("reconnecting"));
+    const second = new BrokerServer({ port: first.port, host: "127.0.0.1" });
+    await second.start();
+    closers.push(() => second.stop());
+    await vi.waitFor(() => expect(consumer.state).toBe("open"), { timeout: 10_000 });
+    await vi.waitFor(() => expect(provider.state).toBe("open"), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(String(await consumer.send("b"))).toBe("p:b"), { timeout: 5000 });
+  });
+});
