@@ -26,9 +26,8 @@ export class BrokerRequest {
   readonly key: string;
   /** The consumer's requestId (a copy), put back on everything sent to the consumer. */
   readonly requestId: Buffer;
-  /** performance.now() ms by which the consumer must have its outcome. */
-  readonly deadline: number;
   state: RequestState = RequestState.PENDING;
+  /** Its entry in the router's DeadlineQueue; `deadlineEntry.deadline` is when it times out. */
   deadlineEntry: DeadlineEntry<BrokerRequest> | null = null;
   /** The provider holding the request, once dispatched. */
   provider: Peer | null = null;
@@ -52,11 +51,10 @@ export class BrokerRequest {
   queuePrev: BrokerRequest | null = null;
   queueNext: BrokerRequest | null = null;
 
-  constructor(consumer: Peer, key: string, requestId: Buffer, deadline: number, single: boolean, bodyBytes: number) {
+  constructor(consumer: Peer, key: string, requestId: Buffer, single: boolean, bodyBytes: number) {
     this.consumer = consumer;
     this.key = key;
     this.requestId = requestId;
-    this.deadline = deadline;
     this.single = single;
     this.bodyOpen = !single;
     this.requestBytes = bodyBytes;

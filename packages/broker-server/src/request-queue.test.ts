@@ -3,7 +3,7 @@ import { BrokerRequest } from "./broker-request.js";
 import type { Peer } from "./peer.js";
 import { RequestQueue } from "./request-queue.js";
 
-const request = (key: string) => new BrokerRequest({} as Peer, key, Buffer.alloc(16), 0, true, 0);
+const request = (key: string) => new BrokerRequest({} as Peer, key, Buffer.alloc(16), true, 0);
 const keys = (queue: RequestQueue) => queue.toArray().map((r) => r.key);
 
 describe("RequestQueue", () => {

@@ -39,8 +39,11 @@ export interface RouterCounters {
   errorsSent: Record<WireErrorCode, number>;
 }
 
-/** setTimeout's longest delay: longer request deadlines are cut to it (about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
+/**
+ * Longest request deadline, about 24.8 days: setTimeout's limit (2^31 − 1 ms) rounded down to a
+ * multiple of the lane step there (2^22), so laneTimeout never rounds past the limit.
+ */
+export const MAX_REQUEST_TIMEOUT_MS = 2 ** 31 - 2 ** 22;
 const EMPTY = Buffer.alloc(0);
 const ERROR_CODE_SIZE = 2;
 
@@ -158,9 +161,7 @@ export class Router {
    */
   peerLeft(peer: Peer): void {
     if (peer.role === Role.CONSUMER) {
-      // Waiting ones first: settling an in-flight one frees capacity the queue would hand them.
-      for (const request of peer.requests.values()) if (request.state === RequestState.QUEUED) this.#settle(request, null, false);
-      for (const request of peer.requests.values()) this.#settle(request, null, true);
+      this.#settleAll(peer.requests, null);
       return;
     }
     for (const request of peer.inFlight.values()) this.#settle(request, WIRE.PROVIDER_GONE, false);
@@ -183,9 +184,16 @@ export class Router {
 
   /** Settles every live request of these consumers with `error` (cancelling it at its provider). */
   failAll(consumers: Iterable<Peer>, error: BrokerError): void {
-    for (const consumer of consumers) {
-      for (const request of consumer.requests.values()) this.#settle(request, error, true);
-    }
+    for (const consumer of consumers) this.#settleAll(consumer.requests, error);
+  }
+
+  /**
+   * Settles every request of one consumer, cancelling them at their providers. Waiting ones go
+   * first: settling an in-flight one frees capacity the queue would otherwise hand them.
+   */
+  #settleAll(requests: Map<string, BrokerRequest>, error: BrokerError | null): void {
+    for (const request of requests.values()) if (request.state === RequestState.QUEUED) this.#settle(request, error, false);
+    for (const request of requests.values()) this.#settle(request, error, true);
   }
 
   /** Stops the deadline timer (the server is closed). */
@@ -211,14 +219,13 @@ export class Router {
       return;
     }
     const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
-    const timeoutMs = Math.min(payload.readUInt32BE(0) || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_TIMER_MS);
-    const single = (flags & FrameFlags.FINAL) !== 0;
-    const request = new BrokerRequest(consumer, key, Buffer.from(requestId), performance.now() + timeoutMs, single, bodyBytes);
+    const timeoutMs = laneTimeout(Math.min(payload.readUInt32BE(0) || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS));
+    const request = new BrokerRequest(consumer, key, Buffer.from(requestId), (flags & FrameFlags.FINAL) !== 0, bodyBytes);
     consumer.requests.set(key, request);
-    request.deadlineEntry = this.#deadlines.add(request, laneTimeout(timeoutMs));
+    request.deadlineEntry = this.#deadlines.add(request, timeoutMs);
     this.#live++;
     this.counters.requests++;
-    if (provider !== null) this.#dispatch(request, provider, payload);
+    if (provider !== null) this.#dispatch(request, provider, payload, timeoutMs);
     else this.#enqueue(request, channel, payload);
   }
 
@@ -268,12 +275,12 @@ export class Router {
 
   /**
    * Sends the START to `provider` with the routing header in front and timeoutMs rewritten to the
-   * time left. `start` is the consumer's START payload (head + body): a view of bytes this broker
+   * time left (`timeLeftMs`, ≥ 1). `start` is the consumer's START payload (head + body): a view of bytes this broker
    * received and owns, so the head is rewritten in place rather than copied.
    */
-  #dispatch(request: BrokerRequest, provider: Peer, start: Buffer): boolean {
+  #dispatch(request: BrokerRequest, provider: Peer, start: Buffer, timeLeftMs: number): boolean {
     const seq = this.#ids.next();
-    start.writeUInt32BE(Math.max(1, Math.ceil(request.deadline - performance.now())), 0);
+    start.writeUInt32BE(timeLeftMs, 0);
     const flags = request.single ? FrameFlags.FINAL : FrameFlags.NONE;
     if (!provider.ctx.sendFrame(FrameType.START, flags, this.#ids.bytes(seq), request.consumer.routingHeader, start)) {
       this.#settle(request, WIRE.OVERLOADED, false);
@@ -343,7 +350,8 @@ export class Router {
         const request = channel.waiting.shift()!;
         const held = this.#release(request);
         request.state = RequestState.PENDING;
-        if (!this.#dispatch(request, provider, held[0]!)) continue;
+        const timeLeftMs = Math.max(1, Math.ceil(request.deadlineEntry!.deadline - performance.now()));
+        if (!this.#dispatch(request, provider, held[0]!, timeLeftMs)) continue;
         let ok = true;
         for (let i = 1; ok && i < held.length; i++) ok = this.#toProvider(request, FrameType.CHUNK, held[i]!);
         if (ok && !request.single && !request.bodyOpen) this.#toProvider(request, FrameType.END, EMPTY);
@@ -522,9 +530,11 @@ function startViolation(consumer: Peer, frame: Frame, key: string): string | nul
  * The timeout a request's deadline is filed under. DeadlineQueue keeps one lane per distinct
  * timeout value, and a consumer may send any u32; rounding up to 1/256 of the value's power of two
  * (≤ 0.4 % later, e.g. 5000 → 5008 ms) bounds the lanes to a few thousand whatever it sends.
+ * Integer arithmetic only: this runs for every request. `timeoutMs` is 1 ..= 2^31 − 1.
  */
 export function laneTimeout(timeoutMs: number): number {
   if (timeoutMs <= 256) return timeoutMs;
-  const step = 2 ** (Math.floor(Math.log2(timeoutMs)) - 8);
-  return Math.ceil(timeoutMs / step) * step;
+  const shift = 23 - Math.clz32(timeoutMs); // log2(step) = floor(log2(timeoutMs)) − 8
+  const mask = (1 << shift) - 1;
+  return ((timeoutMs + mask) & ~mask) >>> 0;
 }
