@@ -1,9 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { AnetDecoder, type AnetFrame, type AnetLengthSize, encodeAnetFrame, InvalidArgumentError } from "@switchyard/protocol";
-import { SocketWriter } from "@switchyard/transport";
-import { DEFAULT_LENGTH_SIZE, DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT } from "./broker-options.js";
-import { type AnetLogger, SILENT_LOGGER } from "./logger.js";
-import type { HostPort } from "./tcp-factory.js";
+import { AnetDecoder, type AnetFrame, type AnetLengthSize, encodeAnetFrame } from "@switchyard/protocol";
+import { type HostPort, type Logger, numberOption, SocketWriter, silentLogger } from "@switchyard/transport";
+import { DEFAULT_LENGTH_SIZE, DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT, ms } from "./broker-options.js";
 
 /** Default handler calls running at once per connection: as many as a Broker pipelines. */
 export const DEFAULT_SERVER_CONCURRENCY = DEFAULT_MAX_INFLIGHT_PER_CONN;
@@ -30,7 +28,7 @@ export interface AnetServerOptions {
   /** Ms a client may leave its socket unread before its connection is closed. Default 5000. */
   writeTimeout?: number;
   /** Where failed connections are reported (handler errors, bad frames); `console` or pino. Default: silent. */
-  logger?: AnetLogger;
+  logger?: Logger;
 }
 
 /** A listening anet service. */
@@ -50,7 +48,7 @@ interface ServerSettings {
   codec: { lengthSize: AnetLengthSize; maxBodyBytes: number | undefined };
   concurrency: number;
   writeTimeout: number;
-  logger: AnetLogger;
+  logger: Logger;
 }
 
 /**
@@ -62,14 +60,13 @@ interface ServerSettings {
  * answer application errors in the body.
  */
 export function createAnetServer(handler: AnetHandler, options: AnetServerOptions = {}): AnetServer {
-  const concurrency = options.concurrency ?? DEFAULT_SERVER_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError(`createAnetServer option "concurrency" must be an integer ≥ 1, got ${concurrency}`);
+  const concurrency = numberOption(`createAnetServer option "concurrency"`, options.concurrency, DEFAULT_SERVER_CONCURRENCY, { min: 1 });
   return new AnetServerImpl({
     handler,
     codec: { lengthSize: options.lengthSize ?? DEFAULT_LENGTH_SIZE, maxBodyBytes: options.maxBodyBytes },
     concurrency,
-    writeTimeout: options.writeTimeout ?? DEFAULT_WRITE_TIMEOUT,
-    logger: options.logger ?? SILENT_LOGGER,
+    writeTimeout: ms("writeTimeout", options.writeTimeout, DEFAULT_WRITE_TIMEOUT, "createAnetServer"),
+    logger: options.logger ?? silentLogger,
   });
 }
 
@@ -209,7 +206,7 @@ class ServerConnection {
     if (this.#closed) return;
     this.#closed = true;
     const message = error instanceof Error ? error.message : String(error);
-    this.#settings.logger.warn(`anet server: closing the connection from ${this.#remoteAddress}: ${message}`);
+    this.#settings.logger.warn({ client: this.#remoteAddress, reason: message }, `anet server: closing the connection from ${this.#remoteAddress}: ${message}`);
     this.#writer.close();
     this.#socket.destroy();
   }

@@ -1,6 +1,5 @@
 import { type AnetLengthSize, InvalidArgumentError } from "@switchyard/protocol";
-import { DEFAULT_WRITE_TIMEOUT } from "@switchyard/transport";
-import { type AnetLogger, SILENT_LOGGER } from "./logger.js";
+import { DEFAULT_WRITE_TIMEOUT, type Logger, numberOption, silentLogger } from "@switchyard/transport";
 
 /** Default `workers`: no limit of its own, so each pool's `cap` decides. */
 export const DEFAULT_WORKERS = Number.POSITIVE_INFINITY;
@@ -31,8 +30,12 @@ export interface BrokerOptions {
    * parallel connections, not threads. Default: each pool's `cap`.
    */
   workers?: number;
-  /** Where recovered failures are reported; `console` or a pino logger. Default: silent. */
-  logger?: AnetLogger;
+  /**
+   * Where the broker reports what it recovers from (lost connections, misbehaving servers, refused
+   * dials) at warn, and connections opened at debug: `console` or a pino logger as they are.
+   * Default: silent (failures still reach callers and `stats`).
+   */
+  logger?: Logger;
   /** Requests that may wait for a free connection slot; beyond, `send()` fails with QUEUE_FULL at once. Default 1000. */
   queueSize?: number;
   /** Default per-request timeout of `send()`; 0 waits for the response (or the signal) forever. Default 5000. */
@@ -62,38 +65,34 @@ export interface BrokerOptions {
 /** BrokerOptions with every default applied and checked. */
 export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "maxBodyBytes">> & Pick<BrokerOptions, "maxBodyBytes">;
 
+/** Longest timer Node can arm (2³¹ − 1 ms, about 24.8 days); longer ones would fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Applies the defaults; a bad value throws INVALID_ARGUMENT naming the option. */
 export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOptions {
-  const resolved: ResolvedBrokerOptions = {
-    workers: options.workers ?? DEFAULT_WORKERS,
-    logger: options.logger ?? SILENT_LOGGER,
-    queueSize: options.queueSize ?? DEFAULT_QUEUE_SIZE,
-    timeout: options.timeout ?? DEFAULT_SEND_TIMEOUT,
-    readTimeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
-    writeTimeout: options.writeTimeout ?? DEFAULT_WRITE_TIMEOUT,
-    maxInflightPerConn: options.maxInflightPerConn ?? DEFAULT_MAX_INFLIGHT_PER_CONN,
-    lengthSize: options.lengthSize ?? DEFAULT_LENGTH_SIZE,
-    maxBodyBytes: options.maxBodyBytes,
-    closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
-    backoffInitial: options.backoffInitial ?? DEFAULT_BACKOFF_INITIAL,
-    backoffMax: options.backoffMax ?? DEFAULT_BACKOFF_MAX,
-  };
-  if (!(resolved.workers >= 1)) fail("workers", "a number ≥ 1", resolved.workers);
-  if (!Number.isInteger(resolved.queueSize) || resolved.queueSize < 0) fail("queueSize", "an integer ≥ 0", resolved.queueSize);
-  if (!Number.isInteger(resolved.maxInflightPerConn) || resolved.maxInflightPerConn < 1) fail("maxInflightPerConn", "an integer ≥ 1", resolved.maxInflightPerConn);
-  if (resolved.lengthSize !== 2 && resolved.lengthSize !== 4) fail("lengthSize", "2 or 4", resolved.lengthSize);
-  for (const name of ["timeout", "readTimeout", "writeTimeout", "closeTimeout", "backoffInitial", "backoffMax"] as const) {
-    checkMs(name, resolved[name]);
+  const logger = options.logger ?? silentLogger;
+  if (typeof logger?.warn !== "function" || typeof logger.debug !== "function") {
+    throw new InvalidArgumentError(`Broker option "logger" must have debug() and warn(), as console and pino do`);
   }
-  if (typeof resolved.logger?.warn !== "function" || typeof resolved.logger.error !== "function") fail("logger", "an object with warn() and error()", resolved.logger);
-  return resolved;
+  const lengthSize = options.lengthSize ?? DEFAULT_LENGTH_SIZE;
+  if (lengthSize !== 2 && lengthSize !== 4) throw new InvalidArgumentError(`Broker option "lengthSize" must be 2 or 4, got ${String(lengthSize)}`);
+  return {
+    workers: numberOption(`Broker option "workers"`, options.workers, DEFAULT_WORKERS, { min: 1 }),
+    logger,
+    queueSize: numberOption(`Broker option "queueSize"`, options.queueSize, DEFAULT_QUEUE_SIZE),
+    timeout: ms("timeout", options.timeout, DEFAULT_SEND_TIMEOUT),
+    readTimeout: ms("readTimeout", options.readTimeout, DEFAULT_READ_TIMEOUT),
+    writeTimeout: ms("writeTimeout", options.writeTimeout, DEFAULT_WRITE_TIMEOUT),
+    maxInflightPerConn: numberOption(`Broker option "maxInflightPerConn"`, options.maxInflightPerConn, DEFAULT_MAX_INFLIGHT_PER_CONN, { min: 1 }),
+    lengthSize,
+    maxBodyBytes: options.maxBodyBytes === undefined ? undefined : numberOption(`Broker option "maxBodyBytes"`, options.maxBodyBytes, 0),
+    closeTimeout: ms("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
+    backoffInitial: ms("backoffInitial", options.backoffInitial, DEFAULT_BACKOFF_INITIAL),
+    backoffMax: ms("backoffMax", options.backoffMax, DEFAULT_BACKOFF_MAX),
+  };
 }
 
-/** Throws unless `value` is a finite number of ms ≥ 0. */
-export function checkMs(name: string, value: number, owner = "Broker"): void {
-  if (!Number.isFinite(value) || value < 0) fail(name, "a number of ms ≥ 0", value, owner);
-}
-
-function fail(name: string, expected: string, value: unknown, owner = "Broker"): never {
-  throw new InvalidArgumentError(`${owner} option "${name}" must be ${expected}, got ${String(value)}`);
+/** A timeout in ms: 0 ..= MAX_TIMER_MS, fractions allowed. `owner` names where it was given. */
+export function ms(name: string, value: number | undefined, fallback: number, owner = "Broker"): number {
+  return numberOption(`${owner} option "${name}"`, value, fallback, { max: MAX_TIMER_MS, integer: false });
 }

@@ -3,7 +3,7 @@ import { setMaxListeners } from "node:events";
 import { type AnetCodecOptions, type AnetFrame, encodeAnetFrame, InvalidArgumentError } from "@switchyard/protocol";
 import { AbortedError, DeadlineQueue, type Pool } from "@switchyard/transport";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
-import { type BrokerOptions, checkMs, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
+import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError, RequestTimeoutError } from "./errors.js";
 import { PendingRequest, type RequestOwner, RequestState } from "./pending-request.js";
 import { PoolSlot } from "./pool-slot.js";
@@ -181,7 +181,7 @@ export class Broker {
     if (signal?.aborted) return Promise.reject(new AbortedError("anet request aborted before it was sent", { cause: signal.reason }));
     let parts: Buffer[];
     try {
-      if (timeout !== this.#options.timeout) checkMs("timeout", timeout, "send");
+      if (timeout !== this.#options.timeout) ms("timeout", timeout, 0, "send");
       // Task id 0 for now: the real one is written into the header when a connection is chosen.
       parts = encodeAnetFrame(0, typeof body === "string" ? Buffer.from(body) : body, this.#codec);
     } catch (error) {
@@ -371,6 +371,7 @@ export class Broker {
     slot.connections++;
     const connection = new AnetConnection(socket, slot, this.#connectionOwner, this.#settings);
     this.#connections.push(connection);
+    this.#options.logger.debug({ address: slot.address, connection: connection.id }, "anet: connection opened");
     this.#drainQueue(connection);
   }
 
@@ -378,7 +379,8 @@ export class Broker {
     if (this.#state !== "running") return;
     this.#counters.dialFailures++;
     const wait = slot.dialFailed(error, performance.now());
-    this.#options.logger.warn(`anet: cannot connect to ${slot.address} (${describe(error)}); skipping it for ${wait} ms`);
+    const reason = describe(error);
+    this.#options.logger.warn({ address: slot.address, reason, backoffMs: wait }, `anet: cannot connect to ${slot.address} (${reason}); skipping it for ${wait} ms`);
     this.#grow();
     this.#failIfStranded();
   }
@@ -437,7 +439,8 @@ export class Broker {
     connection.inflight.clear();
     if (this.#state !== "running") return;
     this.#counters.connectionsLost++;
-    this.#options.logger.warn(`anet: connection ${connection.id} to ${connection.address} closed: ${reason}; ${failed} requests in flight failed`);
+    const { id, address } = connection;
+    this.#options.logger.warn({ address, connection: id, reason, failed }, `anet: connection ${id} to ${address} closed: ${reason}; ${failed} requests in flight failed`);
     if (this.#queue.size > 0) {
       this.#grow();
       this.#failIfStranded();

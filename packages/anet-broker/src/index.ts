@@ -15,8 +15,8 @@ export {
 export type { BrokerOptions } from "./broker-options.js";
 export { createPoolList } from "./pool-list.js";
 export type { PoolListOptions } from "./pool-list.js";
-export { tcpFactory, parseAddress, isSocketUsable, DEFAULT_KEEPALIVE_INITIAL_DELAY } from "./tcp-factory.js";
-export type { AddressFactory, HostPort, TcpFactoryOptions } from "./tcp-factory.js";
+export { tcpFactory, isSocketUsable, DEFAULT_KEEPALIVE_INITIAL_DELAY } from "./tcp-factory.js";
+export type { AddressFactory, TcpFactoryOptions } from "./tcp-factory.js";
 export { createAnetServer, DEFAULT_SERVER_CONCURRENCY } from "./anet-server.js";
 export type { AnetHandler, AnetRequestInfo, AnetServer, AnetServerOptions } from "./anet-server.js";
 export {
@@ -27,8 +27,6 @@ export {
   QuitError,
   RequestTimeoutError,
 } from "./errors.js";
-export { SILENT_LOGGER } from "./logger.js";
-export type { AnetLogger } from "./logger.js";
 // Re-exported so that users of anet need this package only.
 export { AnetError, InvalidMsgLengthError, MaxLenExceededError, MAX_ANET_BODY_U16 } from "@switchyard/protocol";
 export type { AnetErrorCode, AnetLengthSize } from "@switchyard/protocol";
@@ -42,4 +40,4 @@ export {
   DEFAULT_POOL_DIAL_TIMEOUT,
   DEFAULT_POOL_IDLE_TIMEOUT,
 } from "@switchyard/transport";
-export type { PoolGetOptions, PoolItem, PoolOptions } from "@switchyard/transport";
+export type { HostPort, Logger, LogMethod, PoolFactory, PoolGetOptions, PoolItem, PoolOptions } from "@switchyard/transport";

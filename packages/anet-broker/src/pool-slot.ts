@@ -1,10 +1,11 @@
 import type { Socket } from "node:net";
-import type { Pool } from "@switchyard/transport";
+import { backoffDelay, type Pool } from "@switchyard/transport";
 
 /**
  * The broker's view of one pool (one address): how many of its connections the broker holds,
  * whether a dial is under way, and until when the address is skipped after a failed dial.
- * Backoff doubles from `initial` up to `max` while dials keep failing, and resets on success.
+ * Backoff doubles from `initial` up to `max` (with jitter, so brokers that lost the same address
+ * do not return together) while dials keep failing, and resets on success.
  */
 export class PoolSlot {
   readonly pool: Pool<Socket>;
@@ -17,13 +18,13 @@ export class PoolSlot {
   lastError: unknown = undefined;
   readonly #initial: number;
   readonly #max: number;
-  #backoff: number;
+  #failures = 0;
   #retryAt = 0;
 
   constructor(pool: Pool<Socket>, workers: number, backoffInitial: number, backoffMax: number) {
     this.pool = pool;
     this.limit = Math.min(workers, pool.cap);
-    this.#initial = this.#backoff = backoffInitial;
+    this.#initial = backoffInitial;
     this.#max = backoffMax;
   }
 
@@ -39,16 +40,15 @@ export class PoolSlot {
 
   /** Records a failed dial; returns how many ms the address is now skipped. */
   dialFailed(error: unknown, now: number): number {
-    const wait = this.#backoff;
+    const wait = backoffDelay(this.#failures++, this.#initial, this.#max);
     this.lastError = error;
     this.#retryAt = now + wait;
-    this.#backoff = Math.min(wait * 2, this.#max);
     return wait;
   }
 
   /** Records a successful dial: the address is healthy again. */
   dialSucceeded(): void {
-    this.#backoff = this.#initial;
+    this.#failures = 0;
     this.#retryAt = 0;
   }
 }

@@ -1,20 +1,6 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { isSocketUsable, parseAddress, tcpFactory } from "./tcp-factory.js";
-
-describe("parseAddress", () => {
-  it("reads host:port and bracketed IPv6", () => {
-    expect(parseAddress("127.0.0.1:3000")).toEqual({ host: "127.0.0.1", port: 3000 });
-    expect(parseAddress("hsm.local:1500")).toEqual({ host: "hsm.local", port: 1500 });
-    expect(parseAddress("[::1]:3000")).toEqual({ host: "::1", port: 3000 });
-  });
-
-  it("refuses what is not host:port, naming the address", () => {
-    for (const bad of ["", "localhost", ":3000", "host:", "host:70000", "host:3.5"]) {
-      expect(() => parseAddress(bad)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
-    }
-  });
-});
+import { isSocketUsable, tcpFactory } from "./tcp-factory.js";
 
 describe("tcpFactory", () => {
   it("dials with NODELAY and keepalive, and the socket survives an error while unused", async () => {

@@ -1,6 +1,6 @@
 import { connect, type Socket } from "node:net";
-import { InvalidArgumentError } from "@switchyard/protocol";
-import { ConnectError, DEFAULT_POOL_DIAL_TIMEOUT } from "@switchyard/transport";
+import { ConnectError, DEFAULT_POOL_DIAL_TIMEOUT, parseAddress } from "@switchyard/transport";
+import { ms } from "./broker-options.js";
 
 /** Default ms of idleness before the first TCP keepalive probe. */
 export const DEFAULT_KEEPALIVE_INITIAL_DELAY = 30_000;
@@ -20,25 +20,6 @@ export interface TcpFactoryOptions {
 /** Makes a connection to `address` ("host:port"); `signal` aborts the dial. */
 export type AddressFactory<T> = (address: string, signal?: AbortSignal) => Promise<T>;
 
-/** A parsed "host:port" (IPv6 as "[::1]:3000"). */
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/** Parses "host:port" or "[v6]:port"; throws INVALID_ARGUMENT naming the address otherwise. */
-export function parseAddress(address: string): HostPort {
-  const colon = address.lastIndexOf(":");
-  const digits = address.slice(colon + 1);
-  const port = Number(digits);
-  let host = address.slice(0, colon);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (colon <= 0 || host === "" || !/^\d{1,5}$/.test(digits) || port > 65_535) {
-    throw new InvalidArgumentError(`address "${address}" is not "host:port"`);
-  }
-  return { host, port };
-}
-
 /** True while a pooled socket can still carry requests (not destroyed, not half closed). */
 export function isSocketUsable(socket: Socket): boolean {
   return !socket.destroyed && socket.readyState === "open";
@@ -51,11 +32,10 @@ export function isSocketUsable(socket: Socket): boolean {
  * connection reset while idle never crashes the process (it is found unusable on validation).
  */
 export function tcpFactory(options: TcpFactoryOptions = {}): AddressFactory<Socket> {
-  const dialTimeout = options.dialTimeout ?? DEFAULT_POOL_DIAL_TIMEOUT;
+  const dialTimeout = ms("dialTimeout", options.dialTimeout, DEFAULT_POOL_DIAL_TIMEOUT, "tcpFactory");
   const keepAlive = options.keepAlive ?? true;
   const keepAliveInitialDelay = options.keepAliveInitialDelay ?? DEFAULT_KEEPALIVE_INITIAL_DELAY;
   const noDelay = options.noDelay ?? true;
-  if (!Number.isFinite(dialTimeout) || dialTimeout < 0) throw new InvalidArgumentError(`tcpFactory option "dialTimeout" must be ms ≥ 0, got ${dialTimeout}`);
   return (address, signal) =>
     new Promise<Socket>((resolve, reject) => {
       const { host, port } = parseAddress(address);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createAnetServer } from "../src/index.js";
 import { onCleanup, refusingAddress, rejection, startBroker, startServer } from "./helpers.js";
 
@@ -8,11 +8,22 @@ describe("Broker over several pools", () => {
     const down = await refusingAddress();
     const up = await startServer(async (body) => body);
     const warnings: string[] = [];
-    const broker = startBroker([down, up], { logger: { warn: (line) => warnings.push(line), error: (line) => warnings.push(line) } });
+    const broker = startBroker([down, up], { logger: { warn: (_fields, line) => warnings.push(line ?? ""), debug: () => {} } });
     const bodies = Array.from({ length: 50 }, (_, i) => `b${i}`);
     expect((await Promise.all(bodies.map((body) => broker.send(body)))).map(String)).toEqual(bodies);
     expect(broker.stats.dialFailures).toBeGreaterThanOrEqual(1);
     expect(warnings.some((line) => line.includes(`cannot connect to ${down}`))).toBe(true);
+  });
+
+  it("takes console as its logger as it is", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    onCleanup(() => warn.mockRestore());
+    const broker = startBroker([await refusingAddress()], { logger: console });
+    await rejection(broker.send("x"), "NO_POOLS_AVAILABLE");
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), backoffMs: expect.any(Number) }),
+      expect.stringMatching(/^anet: cannot connect to 127\.0\.0\.1:\d+ \(dial .* failed: ECONNREFUSED\); skipping it for \d+ ms$/),
+    );
   });
 
   it("fails with NO_POOLS_AVAILABLE when every address refuses, then at once without dialling while they are in backoff", async () => {

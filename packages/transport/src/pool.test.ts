@@ -126,6 +126,15 @@ describe("Pool", () => {
     expect(p.pending).toBe(0);
   });
 
+  it("lets one get() wait longer or shorter than acquireTimeout with { timeout }", async () => {
+    const p = pool({ cap: 1, acquireTimeout: 0 });
+    const held = await p.get();
+    await expect(p.get({ timeout: 10 })).rejects.toMatchObject({ code: "TIMEOUT" });
+    const patient = p.get({ timeout: 5000, signal: new AbortController().signal });
+    p.put(held);
+    await expect(patient).resolves.toBe(held);
+  });
+
   it("close() rejects every waiter with CLOSING, closes idle items, and closes busy ones when they come back", async () => {
     const p = pool({ cap: 2 });
     const [a, b] = await Promise.all([p.get(), p.get()]);
