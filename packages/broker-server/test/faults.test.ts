@@ -7,10 +7,7 @@ const h = useBrokerHarness();
 
 describe("deadlines and cancellation", () => {
   it("answers TIMEOUT at the deadline and then sends CANCEL to the provider", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair();
     const startedAt = performance.now();
     const id = consumer.request("slow one", 200);
     const start = await provider.nextOf(FrameType.START);
@@ -28,10 +25,7 @@ describe("deadlines and cancellation", () => {
   });
 
   it("times out a request still waiting in the queue, without bothering any provider", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId, { capacity: 1 });
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair({}, { capacity: 1 });
     consumer.request("holds the only slot", 5000);
     const waiting = consumer.request("waits", 150);
     await provider.nextOf(FrameType.START);
@@ -41,10 +35,7 @@ describe("deadlines and cancellation", () => {
   });
 
   it("forwards a consumer's CANCEL to the provider holding the request and forgets the request", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair();
     const id = consumer.request("never mind");
     const start = await provider.nextOf(FrameType.START);
     consumer.send(FrameType.CANCEL, 0, id);
@@ -55,10 +46,7 @@ describe("deadlines and cancellation", () => {
   });
 
   it("drops a cancelled request from the queue before any provider sees it", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId, { capacity: 1 });
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair({}, { capacity: 1 });
     consumer.request("first");
     const queued = consumer.request("second");
     const first = await provider.nextOf(FrameType.START);
@@ -71,10 +59,7 @@ describe("deadlines and cancellation", () => {
   });
 
   it("cancels a consumer's requests at their providers when the consumer disconnects, and empties its queue", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId, { capacity: 1 });
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair({}, { capacity: 1 });
     consumer.request("in flight");
     consumer.request("queued");
     const start = await provider.nextOf(FrameType.START);
@@ -108,10 +93,7 @@ describe("faults", () => {
   });
 
   it("fails requests waiting for capacity with NO_PROVIDER when the channel's last provider leaves", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId, { capacity: 1 });
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair({}, { capacity: 1 });
     const held = consumer.request("held");
     const waiting = consumer.request("waiting");
     await provider.nextOf(FrameType.START);
@@ -137,10 +119,7 @@ describe("faults", () => {
   });
 
   it("refuses with OVERLOADED when the request queue is full, and counts it", async () => {
-    const server = await h.start({ maxQueuedRequests: 2 });
-    const channelId = newId();
-    const provider = await h.provider(server, channelId, { capacity: 1 });
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair({ maxQueuedRequests: 2 }, { capacity: 1 });
     const ids = Array.from({ length: 5 }, (_, i) => consumer.request(`r${i}`));
     // 1 in flight, 2 queued, 2 refused
     expect((await consumer.nextError(ids[3])).code).toBe("OVERLOADED");
@@ -152,10 +131,7 @@ describe("faults", () => {
   });
 
   it("refuses with OVERLOADED when the bytes held for waiting requests would pass their limit", async () => {
-    const server = await h.start({ maxQueuedRequestBytes: 1000 });
-    const channelId = newId();
-    const provider = await h.provider(server, channelId, { capacity: 1 });
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair({ maxQueuedRequestBytes: 1000 }, { capacity: 1 });
     consumer.request("x");
     const small = consumer.request(Buffer.alloc(500));
     const big = consumer.request(Buffer.alloc(600));
@@ -166,10 +142,7 @@ describe("faults", () => {
   });
 
   it("buffers the CHUNKs of a waiting streamed request and forwards START, CHUNKs and END in order once dispatched", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId, { capacity: 1 });
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair({}, { capacity: 1 });
     consumer.request("occupier");
     const occupier = await provider.nextOf(FrameType.START);
     const id = newId();
@@ -191,10 +164,7 @@ describe("faults", () => {
   });
 
   it("answers PAYLOAD_TOO_LARGE for a request over maxRequestBytes, in one frame or streamed, and cancels it at the provider", async () => {
-    const server = await h.start({ maxRequestBytes: 1000 });
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair({ maxRequestBytes: 1000 });
     const whole = consumer.request(Buffer.alloc(1001));
     expect((await consumer.nextError(whole)).code).toBe("PAYLOAD_TOO_LARGE");
     const streamed = newId();
@@ -211,10 +181,7 @@ describe("faults", () => {
   });
 
   it("answers PAYLOAD_TOO_LARGE for a streamed response over maxResponseBytes and cancels it at the provider", async () => {
-    const server = await h.start({ maxResponseBytes: 1000 });
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { provider, consumer } = await h.pair({ maxResponseBytes: 1000 });
     const id = consumer.request("big answer please");
     const start = await provider.nextOf(FrameType.START);
     provider.send(FrameType.RESPONSE_START, 0, start.requestId, RawClient.routingOf(start), Buffer.alloc(600));

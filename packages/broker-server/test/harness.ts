@@ -11,8 +11,18 @@ export interface BrokerHarness {
   client(server: BrokerServer): Promise<RawClient>;
   consumer(server: BrokerServer, channelId: Buffer, options?: Partial<RegisterOptions>): Promise<RawClient>;
   provider(server: BrokerServer, channelId: Buffer, options?: Partial<RegisterOptions>): Promise<RawClient>;
+  /** A started broker with one provider and then one consumer registered on a fresh channel. */
+  pair(options?: BrokerServerOptions, providerOptions?: Partial<RegisterOptions>): Promise<Pair>;
   /** Proves the broker still serves others: a round trip on a fresh channel with fresh clients. */
   expectHealthy(server: BrokerServer): Promise<void>;
+}
+
+/** What `pair()` sets up. */
+export interface Pair {
+  server: BrokerServer;
+  channelId: Buffer;
+  provider: RawClient;
+  consumer: RawClient;
 }
 
 export function useBrokerHarness(): BrokerHarness {
@@ -41,6 +51,13 @@ export function useBrokerHarness(): BrokerHarness {
     },
     async provider(server, channelId, options = {}) {
       return (await harness.client(server)).register({ role: "provider", channelId, ...options });
+    },
+    async pair(options = {}, providerOptions = {}) {
+      const server = await harness.start(options);
+      const channelId = newId();
+      const provider = await harness.provider(server, channelId, providerOptions);
+      const consumer = await harness.consumer(server, channelId);
+      return { server, channelId, provider, consumer };
     },
     async expectHealthy(server) {
       const channelId = newId();

@@ -64,10 +64,7 @@ describe("stop", () => {
   });
 
   it("fails what is still in flight with SHUTTING_DOWN at the drain timeout and cancels it at the provider", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair();
     const id = consumer.request("never answered", 30_000);
     const start = await provider.nextOf(FrameType.START);
     const stopping = server.stop({ timeout: 100 });
@@ -87,10 +84,7 @@ describe("stop", () => {
   });
 
   it("refuses registrations while draining with SHUTTING_DOWN", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, channelId, provider, consumer } = await h.pair();
     consumer.request("keeps the drain going", 5000);
     const start = await provider.nextOf(FrameType.START);
     const early = await h.client(server); // connected before stop, registers after

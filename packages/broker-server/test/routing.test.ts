@@ -34,10 +34,7 @@ describe("routing requests", () => {
   });
 
   it("forwards START|FINAL to the provider with the routing header in front and the time left as timeoutMs", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, channelId, provider, consumer } = await h.pair();
     consumer.request("hello", 3000);
     const start = await provider.nextOf(FrameType.START);
     expect(start.flags & FrameFlags.FINAL).toBe(FrameFlags.FINAL);
@@ -65,10 +62,7 @@ describe("routing requests", () => {
   });
 
   it("forwards a streamed START, CHUNKs and END in order", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { provider, consumer } = await h.pair();
     const id = newId();
     consumer.send(FrameType.START, 0, id, encodeRequestHead(2000), Buffer.from("part0|"));
     for (let i = 1; i <= 20; i++) consumer.send(FrameType.CHUNK, 0, id, Buffer.from(`part${i}|`));
@@ -112,10 +106,7 @@ describe("routing requests", () => {
 
 describe("routing responses", () => {
   it("forwards a RESPONSE with the routing header stripped, under the consumer's requestId", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair();
     const id = consumer.request("question");
     provider.respond(await provider.nextOf(FrameType.START), "answer");
     const response = await consumer.nextOf(FrameType.RESPONSE);
@@ -125,10 +116,7 @@ describe("routing responses", () => {
   });
 
   it("forwards RESPONSE_START, RESPONSE_CHUNKs and RESPONSE_END in order, the header stripped from the first", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair();
     const id = consumer.request("stream me");
     const start = await provider.nextOf(FrameType.START);
     provider.send(FrameType.RESPONSE_START, 0, start.requestId, RawClient.routingOf(start), Buffer.from("r0|"));
@@ -143,10 +131,7 @@ describe("routing responses", () => {
   });
 
   it("forwards a provider's ERROR with the routing header stripped", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair();
     const id = consumer.request("fail please");
     const start = await provider.nextOf(FrameType.START);
     provider.send(FrameType.ERROR, 0, start.requestId, RawClient.routingOf(start), encodeErrorBody({ wireCode: 7, message: "handler blew up" }));
@@ -157,10 +142,7 @@ describe("routing responses", () => {
   });
 
   it("answers BAD_ROUTE to a provider that forges the routing header, and the consumer never sees it", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId);
-    const consumer = await h.consumer(server, channelId);
+    const { server, channelId, provider, consumer } = await h.pair();
     const id = consumer.request("real");
     const start = await provider.nextOf(FrameType.START);
     provider.send(FrameType.RESPONSE, 0, start.requestId, RawClient.routing(newId(), channelId), Buffer.from("forged"));
@@ -201,10 +183,7 @@ describe("routing responses", () => {
 
 describe("load balancing", () => {
   it("never gives a provider more than its declared capacity, queues the rest, and dispatches as capacity frees", async () => {
-    const server = await h.start();
-    const channelId = newId();
-    const provider = await h.provider(server, channelId, { capacity: 2 });
-    const consumer = await h.consumer(server, channelId);
+    const { server, provider, consumer } = await h.pair({}, { capacity: 2 });
     const ids = Array.from({ length: 5 }, (_, i) => consumer.request(`r${i}`, 5000));
     const first = await provider.nextOf(FrameType.START);
     const second = await provider.nextOf(FrameType.START);
