@@ -265,5 +265,7 @@ describe("Pool", () => {
 
   it("refuses a cap that is not a positive integer, naming the option", () => {
     expect(() => new Pool({ cap: 0, factory: () => new FakeConn() })).toThrow(/"cap"/);
+    expect(() => new Pool({ cap: 1.5, factory: () => new FakeConn() })).toThrow(/"cap"/);
+    expect(() => new Pool({ factory: () => new FakeConn() } as unknown as PoolOptions<FakeConn>)).toThrow(/"cap"/);
   });
 });

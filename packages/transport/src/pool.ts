@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "@switchyard/protocol";
+import { numberOption } from "./option-checks.js";
 import { AbortedError, PoolClosedError, PoolTimeoutError } from "./pool-errors.js";
 
 /** Default ms an item may sit idle in the pool before it is closed: 1 min. */
@@ -90,8 +91,8 @@ export class Pool<T extends PoolItem> {
   #idleTimer: NodeJS.Timeout | null = null;
 
   constructor(options: PoolOptions<T>) {
-    const cap = options.cap;
-    if (!Number.isInteger(cap) || cap < 1) throw new InvalidArgumentError(`pool option "cap" must be an integer ≥ 1, got ${cap}`);
+    // Required: `?? null` makes a missing cap fail the check instead of taking a fallback.
+    const cap = numberOption(`pool option "cap"`, options.cap ?? null, 0, { min: 1, max: Number.MAX_SAFE_INTEGER });
     if (typeof options.factory !== "function") throw new InvalidArgumentError(`pool option "factory" must be a function`);
     this.name = options.name ?? "pool";
     this.#cap = cap;
@@ -352,7 +353,9 @@ function destroyItem(item: PoolItem): void {
   }
 }
 
+/** Longest timer Node can arm (2³¹ − 1 ms); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function checkedMs(option: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError(`pool option "${option}" must be a number of ms ≥ 0, got ${value}`);
-  return value;
+  return numberOption(`pool option "${option}"`, value, 0, { max: MAX_TIMER_MS, integer: false });
 }
