@@ -219,10 +219,10 @@ export class Router {
       return;
     }
     const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
-    const timeoutMs = laneTimeout(Math.min(payload.readUInt32BE(0) || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS));
+    const timeoutMs = Math.min(payload.readUInt32BE(0) || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS);
     const request = new BrokerRequest(consumer, key, Buffer.from(requestId), (flags & FrameFlags.FINAL) !== 0, bodyBytes);
     consumer.requests.set(key, request);
-    request.deadlineEntry = this.#deadlines.add(request, timeoutMs);
+    request.deadlineEntry = this.#deadlines.add(request, laneTimeout(timeoutMs));
     this.#live++;
     this.counters.requests++;
     if (provider !== null) this.#dispatch(request, provider, payload, timeoutMs);
@@ -274,8 +274,8 @@ export class Router {
   }
 
   /**
-   * Sends the START to `provider` with the routing header in front and timeoutMs rewritten to the
-   * time left (`timeLeftMs`, ≥ 1). `start` is the consumer's START payload (head + body): a view of bytes this broker
+   * Sends the START to `provider` with the routing header in front and timeoutMs rewritten to
+   * `timeLeftMs` (≥ 1). `start` is the consumer's START payload (head + body): bytes this broker
    * received and owns, so the head is rewritten in place rather than copied.
    */
   #dispatch(request: BrokerRequest, provider: Peer, start: Buffer, timeLeftMs: number): boolean {

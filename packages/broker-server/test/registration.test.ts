@@ -170,6 +170,33 @@ describe("bad input", () => {
     await consumer.waitClosed();
   });
 
+  it("closes a consumer reusing the requestId of one of its live requests with PROTOCOL_ERROR, cancelling that request", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const provider = await h.provider(server, channelId);
+    const consumer = await h.consumer(server, channelId);
+    const id = consumer.request("first");
+    const start = await provider.nextOf(FrameType.START);
+    consumer.request("second, same id", 0, id);
+    expect((await consumer.nextError()).code).toBe("PROTOCOL_ERROR");
+    await consumer.waitClosed();
+    await provider.nextOf(FrameType.CANCEL, start.requestId);
+    await h.expectHealthy(server);
+  });
+
+  it("closes a consumer sending CHUNK after its request's END with PROTOCOL_ERROR", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    await h.provider(server, channelId);
+    const consumer = await h.consumer(server, channelId);
+    const id = newId();
+    consumer.send(FrameType.START, 0, id, encodeRequestHead(0), Buffer.from("a"));
+    consumer.send(FrameType.END, 0, id);
+    consumer.send(FrameType.CHUNK, 0, id, Buffer.from("b"));
+    expect((await consumer.nextError()).code).toBe("PROTOCOL_ERROR");
+    await consumer.waitClosed();
+  });
+
   it("answers PING with PONG carrying the same requestId and payload, for either role", async () => {
     const server = await h.start();
     const channelId = newId();
