@@ -64,6 +64,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     this.#wakeWaiters();
   }
 
+  /** The next item, waiting for one; `done` once ended and drained; throws fail()'s error after the queued items. */
   next(): Promise<IteratorResult<T>> {
     if (this.size > 0) return Promise.resolve({ done: false, value: this.#shift() });
     if (this.#error !== null) return Promise.reject(this.#error.error);

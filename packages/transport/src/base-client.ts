@@ -404,7 +404,11 @@ export class BaseClient {
     this.#setState("closed", new DisconnectedError(`gave up reconnecting after ${maxReconnectAttempts} attempts`));
   }
 
+  /** Makes a registered session the client's; throws if it was lost between its ack and now. */
   #opened(session: Session): void {
+    if (session.connection.state !== "open") {
+      throw new ConnectError("the broker closed the connection right after accepting the registration", { cause: session.brokerError ?? undefined });
+    }
     this.#session = session;
     session.bytesRead = session.socket.bytesRead;
     session.bytesWritten = session.socket.bytesWritten;

@@ -47,6 +47,7 @@ export class RequestTable<T> {
     return true;
   }
 
+  /** The item in flight under `key`, if any. */
   get(key: string): T | undefined {
     return this.#entries.get(key)?.item;
   }
