@@ -225,7 +225,7 @@ export class Broker {
       }
       connection.destroy("the broker closed");
     }
-    this.#deadlines.clear();
+    // Every request is settled or forgotten by now, so no deadline is left to clear.
     await Promise.all(this.#slots.map((slot) => slot.pool.close()));
     this.#state = "closed";
   }
