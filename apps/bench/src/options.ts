@@ -8,8 +8,9 @@ import type { SystemName } from "./systems/system.js";
 export const DEFAULT_DURATION_S = 5;
 /** Warm-up seconds per run, not counted. */
 export const DEFAULT_WARMUP_S = 1;
-/** --quick: about a second per run. */
+/** --quick: measured seconds per run (about a second per run with the warm-up). */
 export const QUICK_DURATION_S = 0.8;
+/** --quick: warm-up seconds per run. */
 export const QUICK_WARMUP_S = 0.2;
 /** --quick: idle consumers (a smoke test of idle10k, not its measurement). */
 export const QUICK_IDLE_CONNECTIONS = 1_000;
@@ -40,6 +41,7 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** The --help text. */
 export const HELP = `Usage: pnpm bench [-- options]     (or: node apps/bench/dist/main.js [options])
 
 Runs Switchyard's scenarios against NATS, ZeroMQ and a raw Node relay/echo on this machine and
