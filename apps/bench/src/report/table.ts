@@ -3,15 +3,17 @@ import { describeShape, type Scenario } from "../scenarios.js";
 import { columns, compact, ratio } from "./format.js";
 import type { TargetOutcome } from "./targets.js";
 
-const LOAD_HEADER = ["system", "req/s", "ours/peer", "p50 µs", "p99 µs", "p999 µs", "MB/s", "errors", "measured process", "CPU µs/req", "peak RSS MB", "bench CPU µs/req"];
-const LOAD_RIGHT = [false, true, true, true, true, true, true, true, false, true, true, true];
+const LOAD_HEADER = ["system", "req/s", "ours/peer", "p50 µs", "p99 µs", "p999 µs", "MB/s", "errors", "measured process", "CPU µs/req", "peak RSS MB", "responders CPU µs/req", "bench CPU µs/req"];
+const LOAD_RIGHT = [false, true, true, true, true, true, true, true, false, true, true, true, true];
 
 const IDLE_HEADER = ["system", "connected", "connect s", "measured process", "RSS MB", "peak RSS MB", "idle CPU ms", "probes ok", "clients RSS MB"];
 const IDLE_RIGHT = [false, true, true, false, true, true, true, true, true];
 
 /**
  * The terminal report of one scenario: our figures and each peer's side by side with the ratio
- * ours/peer (of requests/s, the same ratio as MB/s), then every target judged on this run.
+ * ours/peer (of requests/s, the same ratio as MB/s), then every target judged on this run. CPU per
+ * request is shown for the process in the middle, the responders behind it (providers, NATS
+ * responders, ZeroMQ workers, the relay's echo server) and the bench process, where every client runs.
  */
 export function scenarioTable(scenario: Scenario, results: RunResult[], targets: TargetOutcome[]): string {
   const title = `${scenario.name} — ${scenario.description} (${describeShape(scenario)})`;
@@ -37,6 +39,7 @@ function loadRows(scenario: Scenario, results: RunResult[]): string {
       r.server?.role ?? "–",
       compact(r.server?.cpuUsPerRequest),
       compact(r.server?.peakRssMB),
+      r.others.length > 0 ? compact(r.others.reduce((sum, o) => sum + (o.cpuUsPerRequest ?? 0), 0)) : "–",
       compact(r.bench?.cpuUsPerRequest),
     ]);
   return columns([LOAD_HEADER, ...rows], LOAD_RIGHT);
