@@ -199,7 +199,7 @@ export class BrokerServer implements PeerOwner {
   }
 
   #listen(signal: AbortSignal | undefined): Promise<void> {
-    signal?.throwIfAborted();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     this.#state = "starting";
     const { port, host, logger } = this.#options;
     return new Promise<void>((resolve, reject) => {

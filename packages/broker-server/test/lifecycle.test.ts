@@ -32,6 +32,16 @@ describe("start and address", () => {
     await expect(server.start()).rejects.toMatchObject({ code: "SERVER_CLOSED" });
   });
 
+  it("rejects start() with the signal's reason when aborted before listening", async () => {
+    const server = new BrokerServer({ port: 0 });
+    const reason = new Error("changed my mind");
+    await expect(server.start({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(server.state).toBe("new");
+    await server.start();
+    expect(server.address().port).toBeGreaterThan(0);
+    await server.stop();
+  });
+
   it("throws INVALID_ARGUMENT naming the option for a bad limit", () => {
     expect(() => new BrokerServer({ maxQueuedRequests: -1 })).toThrow(/maxQueuedRequests/);
     expect(() => new BrokerServer({ requestTimeoutMs: 1.5 })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
