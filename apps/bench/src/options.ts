@@ -42,7 +42,7 @@ export class UsageError extends Error {
 }
 
 /** The --help text. */
-export const HELP = `Usage: pnpm bench [-- options]     (or: node apps/bench/dist/main.js [options])
+export const HELP = `Usage: pnpm bench [options]     (or: node apps/bench/dist/main.js [options])
 
 Runs Switchyard's scenarios against NATS, ZeroMQ and a raw Node relay/echo on this machine and
 prints one table per scenario (ours, each peer, ours/peer), the targets of issue 5 (✓/✗), and
