@@ -1,4 +1,1 @@
-import { defineConfig, mergeConfig } from "vitest/config";
-import shared from "../../vitest.shared";
-
-export default mergeConfig(shared, defineConfig({ test: { globalSetup: ["test/global-setup.ts"] } }));
+export { default } from "../../vitest.shared.ts";

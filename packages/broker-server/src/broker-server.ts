@@ -47,7 +47,7 @@ export interface StopOptions {
  * await server.stop();           // drains: new requests get SHUTTING_DOWN, in-flight ones finish
  * ```
  */
-export class BrokerServer implements PeerOwner {
+export class BrokerServer {
   readonly #options: ResolvedBrokerServerOptions;
   readonly #connectionOptions: ConnectionOptions;
   readonly #server: Server;
@@ -60,6 +60,11 @@ export class BrokerServer implements PeerOwner {
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #refusedConnections = 0;
+  /** What every Peer reports to; kept private so frames enter only from sockets. */
+  readonly #owner: PeerOwner = {
+    onFrame: (peer, frame) => this.#onFrame(peer, frame),
+    onClose: (peer, error) => this.#onClose(peer, error),
+  };
 
   /** Checks every option (InvalidArgumentError naming a bad one); nothing listens until start(). */
   constructor(options: BrokerServerOptions = {}) {
@@ -167,8 +172,8 @@ export class BrokerServer implements PeerOwner {
     };
   }
 
-  /** @internal PeerOwner: every frame of every connection, in order. */
-  onFrame(peer: Peer, frame: Frame): void {
+  /** Every frame of every connection, in order. */
+  #onFrame(peer: Peer, frame: Frame): void {
     const role = peer.role;
     if (role === 0) {
       if (!peer.refused) this.#register(peer, frame);
@@ -183,8 +188,8 @@ export class BrokerServer implements PeerOwner {
     else this.#router.onProviderFrame(peer, frame);
   }
 
-  /** @internal PeerOwner: a connection closed, for whatever reason. */
-  onClose(peer: Peer, error: Error | undefined): void {
+  /** A connection closed, for whatever reason. */
+  #onClose(peer: Peer, error: Error | undefined): void {
     this.#peers.delete(peer);
     const log = this.#options.logger;
     const reason = error === undefined ? {} : { code: (error as { code?: string }).code ?? error.name, reason: error.message };
@@ -234,7 +239,7 @@ export class BrokerServer implements PeerOwner {
       socket.destroy();
       return;
     }
-    const peer = new Peer(socket, this, this.#connectionOptions);
+    const peer = new Peer(socket, this.#owner, this.#connectionOptions);
     this.#peers.add(peer);
     this.#options.logger.debug(peer.describe(), "connection accepted");
   }
