@@ -25,6 +25,8 @@ export interface RouterLimits {
   maxRequestBytes: number;
   maxResponseBytes: number;
   requestTimeoutMs: number;
+  /** Largest frame payload clients accept (announced in the registration ack). */
+  maxPayloadBytes: number;
 }
 
 /** Running totals the router keeps for `BrokerServer.stats()`. */
@@ -281,8 +283,13 @@ export class Router {
   #dispatch(request: BrokerRequest, provider: Peer, start: Buffer, timeLeftMs: number): boolean {
     const seq = this.#ids.next();
     start.writeUInt32BE(timeLeftMs, 0);
-    const flags = request.single ? FrameFlags.FINAL : FrameFlags.NONE;
-    if (!provider.ctx.sendFrame(FrameType.START, flags, this.#ids.bytes(seq), request.consumer.routingHeader, start)) {
+    // The routing header makes the forwarded START 32 bytes longer than the consumer's: a START
+    // that no longer fits one frame goes on as START + CHUNK (+ END if it was FINAL).
+    const room = this.#limits.maxPayloadBytes - ROUTING_HEADER_SIZE;
+    const split = start.length > room;
+    const flags = request.single && !split ? FrameFlags.FINAL : FrameFlags.NONE;
+    const head = split ? start.subarray(0, room) : start;
+    if (!provider.ctx.sendFrame(FrameType.START, flags, this.#ids.bytes(seq), request.consumer.routingHeader, head)) {
       this.#settle(request, WIRE.OVERLOADED, false);
       return false;
     }
@@ -291,7 +298,9 @@ export class Router {
     request.seq = seq;
     provider.inFlight.set(seq, request);
     this.#inFlight++;
-    return true;
+    if (!split) return true;
+    if (!this.#toProvider(request, FrameType.CHUNK, start.subarray(room))) return false;
+    return !request.single || this.#toProvider(request, FrameType.END, EMPTY);
   }
 
   /** Forwards CHUNK or END of an in-flight request; a full provider queue aborts the request. */

@@ -4,6 +4,7 @@ import {
   type Frame,
   FrameFlags,
   FrameType,
+  MAX_PAYLOAD,
   newId,
   REQUEST_HEAD_SIZE,
   ROUTING_HEADER_SIZE,
@@ -82,6 +83,25 @@ describe("routing requests", () => {
     expect(body).toBe(Array.from({ length: 21 }, (_, i) => `part${i}|`).join(""));
     provider.respond(start, "got it");
     expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("got it");
+  });
+
+  it("forwards a START|FINAL that fills a whole frame as START + CHUNK + END, since the routing header no longer fits (regression)", async () => {
+    const { provider, consumer } = await h.pair();
+    const id = newId();
+    const body = Buffer.alloc(MAX_PAYLOAD - REQUEST_HEAD_SIZE, 0x5a);
+    body.write("first", 0);
+    body.write("last", body.length - 4);
+    consumer.send(FrameType.START, FrameFlags.FINAL, id, encodeRequestHead(5000), body);
+    const start = await provider.nextOf(FrameType.START);
+    expect(start.flags & FrameFlags.FINAL).toBe(0);
+    const chunk = await provider.next();
+    expect(chunk.type).toBe(FrameType.CHUNK);
+    const end = await provider.next();
+    expect(end.type).toBe(FrameType.END);
+    const received = Buffer.concat([start.payload.subarray(ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE), chunk.payload]);
+    expect(received.equals(body)).toBe(true);
+    provider.respond(start, "whole");
+    expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("whole");
   });
 
   it("gives each request its own provider-side id, so two consumers using the same requestId never collide at a provider", async () => {
