@@ -1,14 +1,13 @@
 import type { Socket } from "node:net";
 import { setMaxListeners } from "node:events";
 import { type AnetCodecOptions, type AnetFrame, encodeAnetFrame, InvalidArgumentError } from "@switchyard/protocol";
-import { AbortedError, DeadlineQueue, type Pool } from "@switchyard/transport";
+import { AbortedError, DeadlineQueue, LinkedQueue, type Pool } from "@switchyard/transport";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError, RequestTimeoutError } from "./errors.js";
 import { PendingRequest, type RequestOwner, RequestState } from "./pending-request.js";
 import { PoolSlot } from "./pool-slot.js";
 import { isSocketUsable } from "./tcp-factory.js";
-import { RequestQueue } from "./request-queue.js";
 
 /** Options of one `send()`. */
 export interface SendOptions {
@@ -81,7 +80,7 @@ export class Broker {
   readonly #slots: PoolSlot[];
   readonly #connectionLimit: number;
   readonly #connections: AnetConnection[] = [];
-  readonly #queue = new RequestQueue();
+  readonly #queue = new LinkedQueue<PendingRequest>();
   readonly #deadlines = new DeadlineQueue<PendingRequest>((request) => this.#onDeadline(request));
   readonly #stopDials = new AbortController();
   readonly #requestOwner: RequestOwner = { onAbort: (request) => this.#onAbort(request) };

@@ -47,7 +47,7 @@ export class BrokerRequest {
   held: Buffer[] | null = null;
   /** Bytes in `held`. */
   heldBytes = 0;
-  /** Neighbours in the channel's wait queue (RequestQueue) while QUEUED. */
+  /** Neighbours in the channel's wait queue (LinkedQueue) while QUEUED. */
   queuePrev: BrokerRequest | null = null;
   queueNext: BrokerRequest | null = null;
 

@@ -1,5 +1,6 @@
 import type { Peer } from "./peer.js";
-import { RequestQueue } from "./request-queue.js";
+import { LinkedQueue } from "@switchyard/transport";
+import type { BrokerRequest } from "./broker-request.js";
 
 /** One channel: its providers, how many consumers it has, and its requests waiting for capacity. */
 export class Channel {
@@ -9,7 +10,7 @@ export class Channel {
   readonly providers: Peer[] = [];
   consumers = 0;
   /** Requests waiting for capacity. Non-empty only while every provider is at capacity. */
-  readonly waiting = new RequestQueue();
+  readonly waiting = new LinkedQueue<BrokerRequest>();
   /** Round-robin cursor: where the next search for a provider starts. */
   #cursor = 0;
 

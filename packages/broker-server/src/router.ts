@@ -58,7 +58,7 @@ const ERROR_CODE_SIZE = 2;
  * Tables, all O(1):
  *   consumer.requests   Map<consumer requestId (latin1), request>   CHUNK/END/CANCEL lookup
  *   provider.inFlight   Map<broker seq, request>                    response lookup, capacity
- *   channel.waiting     RequestQueue                                 requests waiting for capacity
+ *   channel.waiting     LinkedQueue                                  requests waiting for capacity
  *   #deadlines          DeadlineQueue (one timer)                    TIMEOUT
  */
 export class Router {

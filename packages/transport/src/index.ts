@@ -40,3 +40,5 @@ export { numberOption, stringOption } from "./option-checks.js";
 export type { NumberBounds } from "./option-checks.js";
 export { silentLogger } from "./logger.js";
 export type { Logger, LogMethod } from "./logger.js";
+export { LinkedQueue } from "./linked-queue.js";
+export type { QueueLinks } from "./linked-queue.js";
