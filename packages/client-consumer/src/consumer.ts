@@ -35,7 +35,6 @@ import { ResponseBuffer, type ResponseSink } from "./response-buffer.js";
 interface RequestCall {
   timeoutMs: number;
   signal: AbortSignal | undefined;
-  timeoutError: RequestTimeoutError;
 }
 
 /** A request in flight: from send() until its one outcome. */
@@ -45,8 +44,7 @@ interface PendingRequest {
   /** The connection it was sent on: a CANCEL goes there, never to a newer one. */
   readonly connection: ConnectionContext;
   readonly sink: ResponseSink;
-  /** Made inside send(), so its stack shows the caller. */
-  readonly timeoutError: RequestTimeoutError;
+  readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | null;
   /** Set while the body is still streaming out. */
@@ -67,7 +65,9 @@ interface PendingRequest {
 export class Consumer {
   readonly #client: BaseClient;
   readonly #maxResponseBytes: number;
-  readonly #table = new RequestTable<PendingRequest>((request) => this.#settle(request, request.timeoutError, true));
+  readonly #table = new RequestTable<PendingRequest>((request) =>
+    this.#settle(request, new RequestTimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
+  );
 
   private constructor(address: string, channelId: string, options: ConsumerOptions) {
     this.#maxResponseBytes = resolveMaxResponseBytes(options);
@@ -124,16 +124,18 @@ export class Consumer {
    * reason; CANCEL sent), DisconnectedError, ClientClosedError, InvalidArgumentError, or the body
    * stream's own error.
    */
-  send(body: Body, options?: number | SendOptions): Promise<Buffer> {
-    let call: RequestCall;
+  async send(body: Body, options?: number | SendOptions): Promise<Buffer> {
+    const call = this.#call(options);
     try {
-      call = this.#call(options);
+      return await new Promise<Buffer>((resolve, reject) => {
+        this.#start(body, call, new ResponseBuffer(resolve, reject));
+      });
     } catch (error) {
-      return Promise.reject(error);
+      // A timeout is made again here, inside send(), so that its stack shows the caller's send()
+      // (V8's async stack traces): cheaper than capturing a stack up front for every request.
+      if (error instanceof RequestTimeoutError) throw new RequestTimeoutError(error.message);
+      throw error;
     }
-    return new Promise((resolve, reject) => {
-      this.#start(body, call, new ResponseBuffer(resolve, reject));
-    });
   }
 
   /**
@@ -171,7 +173,7 @@ export class Consumer {
 
   /** Registers and sends a request; every failure goes to `sink`. Returns the entry, or null. */
   #start(body: Body, call: RequestCall, sink: ResponseSink): PendingRequest | null {
-    const { timeoutMs, signal, timeoutError } = call;
+    const { timeoutMs, signal } = call;
     const connection = this.#client.connection;
     if (this.#client.state !== "open" || connection === null) {
       sink.fail(this.#notOpen());
@@ -187,7 +189,7 @@ export class Consumer {
       key: requestKey(requestId),
       connection,
       sink,
-      timeoutError,
+      timeoutMs,
       signal,
       onAbort: null,
       body: null,
@@ -215,16 +217,12 @@ export class Consumer {
     return request;
   }
 
-  /**
-   * Resolves a call's options — and creates its timeout error here, in the caller's stack, so a
-   * TIMEOUT points at the send() that timed out. Throws InvalidArgumentError for a bad timeout.
-   */
+  /** Resolves a call's options. Throws InvalidArgumentError for a bad timeout. */
   #call(options: number | SendOptions | undefined): RequestCall {
     const given = typeof options === "object" ? options : { timeout: options };
     const bounds = { min: 1, max: MAX_TIMEOUT_MS, integer: false };
     const timeoutMs = Math.ceil(numberOption("timeout", given.timeout, this.#client.options.timeout, bounds));
-    const timeoutError = new RequestTimeoutError(`request timed out after ${timeoutMs} ms`);
-    return { timeoutMs, signal: given.signal, timeoutError };
+    return { timeoutMs, signal: given.signal };
   }
 
   #notOpen(): Error {

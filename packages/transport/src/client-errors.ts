@@ -14,8 +14,9 @@ export class ClientClosedError extends SwitchyardError {
 }
 
 /**
- * A request's deadline passed on this side. Consumers create it inside `send()`, so its stack
- * points at the call that timed out; a provider's `ctx.signal` is aborted with it at the deadline.
+ * A request's deadline passed on this side. A consumer's `send()` throws one made inside itself,
+ * so its stack points at the call that timed out; a provider's `ctx.signal` is aborted with it at
+ * the deadline.
  */
 export class RequestTimeoutError extends SwitchyardError {
   override name = "RequestTimeoutError";
