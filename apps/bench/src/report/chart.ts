@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import * as vega from "vega";
 import * as vegaLite from "vega-lite";
 import type { RunResult } from "../run-result.js";
+import { SYSTEM_NAMES, SYSTEMS } from "../systems/registry.js";
 
 interface ChartRow {
   scenario: string;
@@ -17,7 +18,8 @@ interface ChartRow {
 export async function writeChart(file: string, results: RunResult[], title: string): Promise<void> {
   const measured = results.filter((r) => r.status === "ok" && r.latency !== undefined);
   const scenarios = [...new Set(measured.map((r) => r.scenario))];
-  const systems = [...new Set(measured.map((r) => r.label))];
+  // Ours first, then the peers, in the registry's order, whatever order the runs came in.
+  const systems = SYSTEM_NAMES.map((name) => SYSTEMS[name].label).filter((label) => measured.some((r) => r.label === label));
   const panel = (metric: string, rows: ChartRow[]) => ({
     data: { values: rows },
     facet: { column: { field: "scenario", type: "nominal", sort: scenarios, title: null, header: { labelFontSize: 11 } } },
@@ -34,7 +36,7 @@ export async function writeChart(file: string, results: RunResult[], title: stri
         color: { field: "system", type: "nominal", sort: systems, title: "system" },
       },
     },
-    resolve: { scale: { y: "independent" } },
+    resolve: { scale: { x: "independent", y: "independent" } },
   });
   const rows = (pick: (r: RunResult) => number) => measured.map((r) => ({ scenario: r.scenario, system: r.label, value: pick(r) }));
   const spec = {
