@@ -121,25 +121,27 @@ describe("errors provoked through the real clients, each leaving other channels 
     await bystander.expectFlowing();
   });
 
-  it("stop() drains: new requests get SHUTTING_DOWN while in-flight and queued ones, on every channel, still get their answers", async () => {
+  it("stop() drains: new requests get SHUTTING_DOWN and new clients cannot connect, while in-flight and queued ones, on every channel, still get their answers", async () => {
     const { address, server } = await e2e.broker();
     const release = gate();
     const handler = async (payload: Buffer) => {
       await release.promise;
       return `done ${payload}`;
     };
-    const ids = [channel(), channel()];
-    const consumers = [];
-    for (const id of ids) {
+    const member = async (id: string) => {
       await e2e.provider(address, id, handler, { concurrency: 1 });
-      consumers.push(await e2e.consumer(address, id));
-    }
-    const [mine, other] = consumers as [(typeof consumers)[0], (typeof consumers)[0]];
+      return e2e.consumer(address, id);
+    };
+    const mine = await member(channel());
+    const other = await member(channel());
     const pending = [mine.send("in flight", 10_000), mine.send("queued", 10_000), other.send("other channel", 10_000)];
     await vi.waitFor(() => expect(server.stats()).toMatchObject({ inFlight: 2, queued: 1 }));
     const stopped = server.stop({ timeout: 10_000 });
     await expect(mine.send("too late", 10_000)).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
     await expect(other.send("too late", 10_000)).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
+    await expect(e2e.consumer(address, channel()), "a client connecting while the broker drains").rejects.toMatchObject({
+      code: "CONNECT_FAILED",
+    });
     release.open();
     expect((await Promise.all(pending)).map(String)).toEqual(["done in flight", "done queued", "done other channel"]);
     await stopped;
