@@ -93,13 +93,10 @@ describe("routing through the real broker", () => {
     }
   });
 
-  // KNOWN PRODUCT BUG (it.fails until fixed). The broker hands waiting requests to a provider the
-  // moment it registers, so their STARTs follow the registration ack in the same socket write.
-  // transport's BaseClient (#register) resolves the ack's promise, but sets the state "open" only in
-  // #opened, after an await; meanwhile #onFrame already passes the STARTs read in the same chunk to
-  // the provider, whose #refusal() sees state "connecting" and answers SHUTTING_DOWN ("the provider
-  // is closing"), though nothing is closing. Same on every reconnect (state "reconnecting").
-  it.fails("a provider that registers while requests wait on its channel serves them, though they arrive right behind its registration ack", async () => {
+  // Regression: the broker hands waiting requests to a provider the moment it registers, so their
+  // STARTs follow the registration ack in the same socket write. BaseClient used to open the
+  // session only after an await, and the provider refused those STARTs with SHUTTING_DOWN.
+  it("a provider that registers while requests wait on its channel serves them, though they arrive right behind its registration ack", async () => {
     const { address, server } = await e2e.broker();
     const id = channel();
     let release!: () => void;

@@ -239,7 +239,7 @@ export class BaseClient {
    */
   async open(): Promise<void> {
     try {
-      this.#opened(await this.#connectOnce(this.options.signal));
+      await this.#connectOnce(this.options.signal);
     } catch (error) {
       this.#lifetime.abort();
       this.#setState("closed", error as Error);
@@ -319,6 +319,9 @@ export class BaseClient {
             return;
           }
           session.ack = ack!;
+          // Open now, inside the frame handler: the broker may send requests right behind the ack,
+          // in the same chunk, and they must find the client open (not after an await).
+          this.#opened(session);
           resolve(session);
         },
       };
@@ -393,7 +396,7 @@ export class BaseClient {
     for (let attempt = 0; attempt < maxReconnectAttempts; attempt++) {
       try {
         await sleep(backoffDelay(attempt, reconnectDelay, maxReconnectDelay), undefined, { signal: this.#lifetime.signal });
-        this.#opened(await this.#connectOnce(undefined));
+        await this.#connectOnce(undefined);
         return;
       } catch (error) {
         if (this.#lifetime.signal.aborted) return;
