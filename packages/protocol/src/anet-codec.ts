@@ -72,7 +72,7 @@ export class AnetDecoder {
         if (length > maxLength) throw new MaxLenExceededError(`anet length ${length} exceeds the maximum of ${maxLength}`);
         return length;
       },
-      (_header, payload) => ({ taskId: payload.readUInt32BE(0), body: payload.subarray(TASK_ID_SIZE) }),
+      (_source, _at, payload) => ({ taskId: payload.readUInt32BE(0), body: payload.subarray(TASK_ID_SIZE) }),
     );
   }
 

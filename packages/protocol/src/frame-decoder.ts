@@ -22,10 +22,10 @@ export class FrameDecoder {
     this.#splitter = new LengthPrefixedSplitter(
       HEADER_SIZE,
       (source, offset) => readFrameLength(source, offset, maxPayload),
-      (header, payload) => ({
-        type: header[1] as FrameType,
-        flags: header.readUInt16BE(2),
-        requestId: header.subarray(4, 20),
+      (source, at, payload) => ({
+        type: source[at + 1] as FrameType,
+        flags: (source[at + 2]! << 8) | source[at + 3]!,
+        requestId: source.subarray(at + 4, at + 20),
         payload,
       }),
     );

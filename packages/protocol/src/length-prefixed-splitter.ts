@@ -4,8 +4,11 @@
  */
 export type PayloadLengthReader = (source: Buffer, offset: number) => number;
 
-/** Builds the frame object from one whole frame's header and payload (views where contiguous). */
-export type FrameBuilder<T> = (header: Buffer, payload: Buffer) => T;
+/**
+ * Builds the frame object from one whole frame: its header is at `offset` of `source` (read it in
+ * place: no view is made for it), its payload a view where the bytes were contiguous.
+ */
+export type FrameBuilder<T> = (source: Buffer, offset: number, payload: Buffer) => T;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -76,13 +79,12 @@ export class LengthPrefixedSplitter<T> {
       if (this.#headFill < this.#headerSize) return;
       const header = this.#head;
       this.#head = null;
-      offset = this.#startPayload(header, this.#readLength(header, 0), chunk, offset);
+      offset = this.#startPayload(header, 0, this.#readLength(header, 0), chunk, offset);
     }
     const headerSize = this.#headerSize;
     while (chunk.length - offset >= headerSize) {
       const length = this.#readLength(chunk, offset);
-      const header = chunk.subarray(offset, offset + headerSize);
-      offset = this.#startPayload(header, length, chunk, offset + headerSize);
+      offset = this.#startPayload(chunk, offset, length, chunk, offset + headerSize);
       if (this.#bodyHeader !== null) return;
     }
     if (offset < chunk.length) {
@@ -92,16 +94,16 @@ export class LengthPrefixedSplitter<T> {
   }
 
   /** Emits the frame if its payload is all in `chunk`, else starts buffering it. Returns the new offset. */
-  #startPayload(header: Buffer, length: number, chunk: Buffer, offset: number): number {
+  #startPayload(source: Buffer, headerAt: number, length: number, chunk: Buffer, offset: number): number {
     if (length === 0) {
-      this.#out.push(this.#build(header, EMPTY));
+      this.#out.push(this.#build(source, headerAt, EMPTY));
       return offset;
     }
     if (chunk.length - offset >= length) {
-      this.#out.push(this.#build(header, chunk.subarray(offset, offset + length)));
+      this.#out.push(this.#build(source, headerAt, chunk.subarray(offset, offset + length)));
       return offset + length;
     }
-    this.#bodyHeader = Buffer.from(header);
+    this.#bodyHeader = Buffer.from(source.subarray(headerAt, headerAt + this.#headerSize));
     this.#bodyLength = length;
     this.#bodyFill = chunk.length - offset;
     this.#bodyParts = this.#bodyFill > 0 ? [chunk.subarray(offset)] : [];
@@ -123,7 +125,7 @@ export class LengthPrefixedSplitter<T> {
       const parts = this.#bodyParts;
       this.#bodyHeader = null;
       this.#bodyParts = [];
-      this.#out.push(this.#build(header, parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#bodyLength)));
+      this.#out.push(this.#build(header, 0, parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#bodyLength)));
     }
     return taken;
   }

@@ -124,7 +124,7 @@ export class ConnectionContext {
   /** Queues a frame. False when it cannot be queued (queue full or not open): the caller refuses the work. */
   sendFrame(type: FrameType, flags: number, requestId: Uint8Array, ...payload: Uint8Array[]): boolean {
     if (this.#state !== "open") return false;
-    return this.#writer.write(encodeFrame(type, flags, requestId, ...payload));
+    return this.#writer.writeFrame(type, flags, requestId, payload);
   }
 
   /**

@@ -1,5 +1,8 @@
 import type { Socket } from "node:net";
+import { type FrameType, HEADER_SIZE, writeFrameHeader } from "@switchyard/protocol";
 import { SlowPeerError } from "./errors.js";
+
+const EMPTY = Buffer.alloc(0);
 
 /** Default most frames waiting in the regular queue of one connection. */
 export const DEFAULT_MAX_QUEUED_FRAMES = 8192;
@@ -10,8 +13,10 @@ export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** Default ms a peer may leave its socket undrained before it is closed as a slow peer. */
 export const DEFAULT_WRITE_TIMEOUT = 5000;
 
-/** Parts below this size are copied into one buffer per write; larger ones are written as they are. */
-const COALESCE_BELOW = 16 * 1024;
+/** Parts below this size are copied into the batch; larger ones are written as they are. */
+const COPY_BELOW = 16 * 1024;
+/** Size of the slabs small frames are encoded into; a flush hands the filled region to the socket. */
+const SLAB_SIZE = 64 * 1024;
 /** Past this many queued bytes a write flushes inline instead of waiting for the end of the tick. */
 const INLINE_FLUSH_BYTES = 256 * 1024;
 
@@ -26,12 +31,18 @@ export interface SocketWriterOptions {
 }
 
 /**
- * Batching, bounded writer of one socket. Frames (each a list of buffers) queue until the end of
- * the tick (setImmediate), then go out as one corked write: small parts gathered into one buffer,
- * large ones uncopied. Errors have their own queue, always flushed first.
+ * Batching, bounded writer of one socket. Frames queue until the end of the tick (setImmediate),
+ * then go out as one write (writev when there are several parts). Small frames are encoded or
+ * copied straight into a slab, so a tick's worth of small frames is one contiguous buffer built
+ * with one copy and no per-frame allocation; large parts are queued uncopied. Errors have their
+ * own queue, always flushed first.
  *
- *   write(frame) ──► regular [f f f …]  (≤ maxQueuedFrames)  ─┐
- *   writeError(frame) ► errors [e e …]   (≤ maxQueuedErrorFrames) ─┴► flush: errors, then regular ──► socket
+ *   slab:  [ sent … | f1 f2 f3 (region) | free … ]     the region becomes one part at flush
+ *   write/writeFrame ──► regular [region, big part, region …] (≤ maxQueuedFrames) ─┐
+ *   writeError ────────► errors  [e e …]                (≤ maxQueuedErrorFrames)   ─┴► flush: errors, then regular ──► socket
+ *
+ * A region handed to the socket is never written again: the slab only fills forward, and a new
+ * one is allocated when it is full.
  *
  * When socket.write() says the kernel buffer is full, nothing more is written until 'drain'; if
  * 'drain' does not come within writeTimeout, `onFailure(SlowPeerError)` is called (the owner
@@ -47,6 +58,9 @@ export class SocketWriter {
   readonly #onFailure: (error: Error) => void;
   #regular: Buffer[] = [];
   #regularFrames = 0;
+  #slab: Buffer = EMPTY;
+  #slabEnd = 0;
+  #regionStart = 0;
   #errors: Buffer[] = [];
   #errorFrames = 0;
   #bytes = 0;
@@ -87,13 +101,31 @@ export class SocketWriter {
     return this.#blocked;
   }
 
-  /** Queues a frame; false if the regular queue or the byte limit is full, or the writer is closed. */
+  /** Queues a frame given as parts; false if the regular queue or the byte limit is full, or the writer is closed. */
   write(parts: Buffer[]): boolean {
     const size = byteLength(parts);
-    if (this.#closed || this.#regularFrames >= this.#maxFrames || this.queuedBytes + size > this.#maxBytes) return false;
-    for (const part of parts) this.#regular.push(part);
+    if (!this.#admits(size)) return false;
+    for (const part of parts) this.#append(part);
     this.#regularFrames++;
     this.#enqueued(size);
+    return true;
+  }
+
+  /**
+   * Queues a broker frame, encoding its header straight into the batch (no intermediate buffer).
+   * Same refusals as write(). Throws ProtocolError for a requestId that is not 16 bytes or a
+   * payload over MAX_PAYLOAD (a caller's bug, not the peer's).
+   */
+  writeFrame(type: FrameType, flags: number, requestId: Uint8Array, payload: readonly Uint8Array[]): boolean {
+    let length = 0;
+    for (const part of payload) length += part.length;
+    if (!this.#admits(HEADER_SIZE + length)) return false;
+    this.#reserve(HEADER_SIZE);
+    writeFrameHeader(this.#slab, this.#slabEnd, type, flags, requestId, length);
+    this.#slabEnd += HEADER_SIZE;
+    for (const part of payload) this.#append(part);
+    this.#regularFrames++;
+    this.#enqueued(HEADER_SIZE + length);
     return true;
   }
 
@@ -116,15 +148,13 @@ export class SocketWriter {
   flush(): void {
     this.#scheduled = false;
     if (this.#blocked || this.#closed || this.#bytes === 0) return;
-    const socket = this.#socket;
-    socket.cork();
-    let ok = writeGathered(socket, this.#errors);
-    ok = writeGathered(socket, this.#regular) && ok;
-    socket.uncork();
+    this.#seal();
+    const parts = this.#errors.length === 0 ? this.#regular : this.#errors.concat(this.#regular);
+    const ok = writeAll(this.#socket, parts);
     this.#errors = [];
     this.#regular = [];
     this.#errorFrames = this.#regularFrames = this.#bytes = 0;
-    if (!ok || socket.writableNeedDrain) this.#block();
+    if (!ok || this.#socket.writableNeedDrain) this.#block();
     else this.#wakeDrainWaiters();
   }
 
@@ -132,11 +162,44 @@ export class SocketWriter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#regionStart = this.#slabEnd;
     this.#regular = [];
     this.#errors = [];
     this.#errorFrames = this.#regularFrames = this.#bytes = 0;
     this.#clearDrainTimer();
     this.#wakeDrainWaiters();
+  }
+
+  #admits(size: number): boolean {
+    return !this.#closed && this.#regularFrames < this.#maxFrames && this.queuedBytes + size <= this.#maxBytes;
+  }
+
+  /** Queues bytes: copied into the slab when small, else as their own part (after the region so far). */
+  #append(part: Uint8Array): void {
+    if (part.length === 0) return;
+    if (part.length >= COPY_BELOW) {
+      this.#seal();
+      this.#regular.push(Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.length));
+      return;
+    }
+    this.#reserve(part.length);
+    this.#slab.set(part, this.#slabEnd);
+    this.#slabEnd += part.length;
+  }
+
+  /** Makes room for `bytes` in the slab, starting a new slab when this one is full. */
+  #reserve(bytes: number): void {
+    if (this.#slab.length - this.#slabEnd >= bytes) return;
+    this.#seal();
+    this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, bytes));
+    this.#slabEnd = this.#regionStart = 0;
+  }
+
+  /** Queues the slab bytes written since the last seal as one part. */
+  #seal(): void {
+    if (this.#slabEnd === this.#regionStart) return;
+    this.#regular.push(this.#slab.subarray(this.#regionStart, this.#slabEnd));
+    this.#regionStart = this.#slabEnd;
   }
 
   #enqueued(size: number): void {
@@ -183,26 +246,12 @@ function byteLength(parts: Buffer[]): number {
   return size;
 }
 
-/** Writes parts in order, gathering runs of small ones into one buffer. Returns socket.write's verdict. */
-function writeGathered(socket: Socket, parts: Buffer[]): boolean {
+/** Writes parts in order: one write, or one writev for several. Returns socket.write's verdict. */
+function writeAll(socket: Socket, parts: Buffer[]): boolean {
+  if (parts.length === 1) return socket.write(parts[0]!);
+  socket.cork();
   let ok = true;
-  let run: Buffer[] = [];
-  let runBytes = 0;
-  for (const part of parts) {
-    if (part.length < COALESCE_BELOW) {
-      run.push(part);
-      runBytes += part.length;
-      continue;
-    }
-    if (run.length > 0) ok = socket.write(gather(run, runBytes)) && ok;
-    run = [];
-    runBytes = 0;
-    ok = socket.write(part) && ok;
-  }
-  if (run.length > 0) ok = socket.write(gather(run, runBytes)) && ok;
+  for (const part of parts) ok = socket.write(part) && ok;
+  socket.uncork();
   return ok;
-}
-
-function gather(run: Buffer[], bytes: number): Buffer {
-  return run.length === 1 ? run[0]! : Buffer.concat(run, bytes);
 }

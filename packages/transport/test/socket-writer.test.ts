@@ -1,3 +1,4 @@
+import { encodeFrame, FrameType } from "@switchyard/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SlowPeerError } from "../src/errors.js";
 import { SocketWriter } from "../src/socket-writer.js";
@@ -26,6 +27,30 @@ describe("SocketWriter over a real socket", () => {
     const expected = Array.from({ length: 100 }, (_, i) => `f${i};`).join("");
     await until(() => inbox.bytes().length === expected.length);
     expect(inbox.bytes().toString()).toBe(expected);
+  });
+
+  it("encodes broker frames into the batch byte-exact, across slab boundaries and flushes, never rewriting bytes already handed to the socket", async () => {
+    const { client, server } = await loopback.pair();
+    const inbox = received(server);
+    const writer = new SocketWriter(client, {}, () => {});
+    const expected: Buffer[] = [];
+    for (let round = 0; round < 3; round++) {
+      // ~150 KiB of small frames per round: more than two 64 KiB slabs, with a flush between rounds
+      for (let i = 0; i < 1500; i++) {
+        const id = Buffer.alloc(16, (round * 1500 + i) & 0xff);
+        const body = Buffer.from(`round ${round} frame ${i} `.padEnd(70, "."));
+        expect(writer.writeFrame(FrameType.CHUNK, 0, id, [body])).toBe(true);
+        expected.push(...encodeFrame(FrameType.CHUNK, 0, id, body));
+      }
+      const big = Buffer.alloc(20 * 1024, round + 1); // large part: queued uncopied between slab regions
+      const id = Buffer.alloc(16, 0xee);
+      expect(writer.writeFrame(FrameType.RESPONSE, 0, id, [Buffer.from("head"), big])).toBe(true);
+      expected.push(...encodeFrame(FrameType.RESPONSE, 0, id, Buffer.from("head"), big));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const all = Buffer.concat(expected);
+    await until(() => inbox.bytes().length >= all.length);
+    expect(inbox.bytes().equals(all)).toBe(true);
   });
 
   it("flushes inline once a quarter MiB is queued, large parts uncopied", () => {
