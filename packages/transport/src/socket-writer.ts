@@ -15,8 +15,13 @@ export const DEFAULT_WRITE_TIMEOUT = 5000;
 
 /** Parts below this size are copied into the batch; larger ones are written as they are. */
 const COPY_BELOW = 16 * 1024;
-/** Size of the slabs small frames are encoded into; a flush hands the filled region to the socket. */
-const SLAB_SIZE = 64 * 1024;
+/**
+ * Sizes of the slabs small frames are encoded into. A writer starts small (an idle connection
+ * holds 1 KiB) and doubles its next slab each time one fills, up to 256 KiB, so a busy connection
+ * batches a whole tick into one region.
+ */
+const MIN_SLAB = 1024;
+const MAX_SLAB = 256 * 1024;
 /** Past this many queued bytes a write flushes inline instead of waiting for the end of the tick. */
 const INLINE_FLUSH_BYTES = 256 * 1024;
 
@@ -59,6 +64,7 @@ export class SocketWriter {
   #regular: Buffer[] = [];
   #regularFrames = 0;
   #slab: Buffer = EMPTY;
+  #nextSlabSize = MIN_SLAB;
   #slabEnd = 0;
   #regionStart = 0;
   #errors: Buffer[] = [];
@@ -149,6 +155,8 @@ export class SocketWriter {
     this.#scheduled = false;
     if (this.#blocked || this.#closed || this.#bytes === 0) return;
     this.#seal();
+    // A nearly full slab is left behind now rather than split across the next batch's write.
+    if (this.#slabEnd > (this.#slab.length * 3) / 4) this.#dropSlab();
     const parts = this.#errors.length === 0 ? this.#regular : this.#errors.concat(this.#regular);
     const ok = writeAll(this.#socket, parts);
     this.#errors = [];
@@ -187,11 +195,12 @@ export class SocketWriter {
     this.#slabEnd += part.length;
   }
 
-  /** Makes room for `bytes` in the slab, starting a new slab when this one is full. */
+  /** Makes room for `bytes` in the slab, starting a new (larger) slab when this one is full. */
   #reserve(bytes: number): void {
     if (this.#slab.length - this.#slabEnd >= bytes) return;
     this.#seal();
-    this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, bytes));
+    if (this.#slab.length > 0) this.#nextSlabSize = Math.min(MAX_SLAB, this.#slab.length * 2);
+    this.#slab = Buffer.allocUnsafeSlow(Math.max(this.#nextSlabSize, bytes));
     this.#slabEnd = this.#regionStart = 0;
   }
 
@@ -200,6 +209,12 @@ export class SocketWriter {
     if (this.#slabEnd === this.#regionStart) return;
     this.#regular.push(this.#slab.subarray(this.#regionStart, this.#slabEnd));
     this.#regionStart = this.#slabEnd;
+  }
+
+  #dropSlab(): void {
+    if (this.#slab.length > 0) this.#nextSlabSize = Math.min(MAX_SLAB, this.#slab.length * 2);
+    this.#slab = EMPTY;
+    this.#slabEnd = this.#regionStart = 0;
   }
 
   #enqueued(size: number): void {
