@@ -14,33 +14,33 @@ import {
   AsyncQueue,
   BaseClient,
   type Body,
+  type BodyRoute,
   type BodyStream,
   ClientClosedError,
   type ClientState,
   type ConnectionContext,
   DisconnectedError,
   errorFromPayload,
+  type NumberBounds,
   numberOption,
   REQUEST_BODY_FRAMES,
+  RequestIds,
   RequestTable,
   RequestTimeoutError,
   refusal,
-  requestKey,
   sendBody,
+  type TableItem,
 } from "@switchyard/transport";
 import { type ConsumerOptions, resolveMaxResponseBytes, type SendOptions } from "./consumer-options.js";
 import { ResponseBuffer, type ResponseSink } from "./response-buffer.js";
 
-/** One call's resolved options. */
-interface RequestCall {
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-}
+/** What a per-request timeout may be, ms. */
+const TIMEOUT_BOUNDS: NumberBounds = { min: 1, max: MAX_TIMEOUT_MS, integer: false };
 
 /** A request in flight: from send() until its one outcome. */
-interface PendingRequest {
-  readonly requestId: Buffer;
-  readonly key: string;
+interface PendingRequest extends TableItem {
+  /** Its number from the consumer's RequestIds: the table key, and (as bytes) its requestId. */
+  readonly seq: number;
   /** The connection it was sent on: a CANCEL goes there, never to a newer one. */
   readonly connection: ConnectionContext;
   readonly sink: ResponseSink;
@@ -65,9 +65,16 @@ interface PendingRequest {
 export class Consumer {
   readonly #client: BaseClient;
   readonly #maxResponseBytes: number;
-  readonly #table = new RequestTable<PendingRequest>((request) =>
+  readonly #table = new RequestTable<number, PendingRequest>((request) =>
     this.#settle(request, new RequestTimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
   );
+  /** Request ids: a random prefix per consumer, then a counter (ids outlive reconnects unchanged). */
+  readonly #ids = new RequestIds(newId());
+  /** How bodies go on the current connection; remade when the connection changes. */
+  #route: BodyRoute | null = null;
+  /** The request head last encoded, and its timeout: most requests share one timeout. */
+  #head: Buffer | null = null;
+  #headTimeoutMs = 0;
 
   private constructor(address: string, channelId: string, options: ConsumerOptions) {
     this.#maxResponseBytes = resolveMaxResponseBytes(options);
@@ -125,10 +132,11 @@ export class Consumer {
    * stream's own error.
    */
   async send(body: Body, options?: number | SendOptions): Promise<Buffer> {
-    const call = this.#call(options);
+    const timeoutMs = this.#timeoutOf(options);
+    const signal = signalOf(options);
     try {
       return await new Promise<Buffer>((resolve, reject) => {
-        this.#start(body, call, new ResponseBuffer(resolve, reject));
+        this.#start(body, timeoutMs, signal, new ResponseBuffer(resolve, reject));
       });
     } catch (error) {
       // A timeout is made again here, inside send(), so that its stack shows the caller's send()
@@ -151,7 +159,7 @@ export class Consumer {
       if (request !== null) this.#settle(request, new AbortedError("the reader stopped reading the response"), true);
     });
     try {
-      request = this.#start(body, this.#call(options), chunks);
+      request = this.#start(body, this.#timeoutOf(options), signalOf(options), chunks);
     } catch (error) {
       chunks.fail(error);
     }
@@ -172,8 +180,7 @@ export class Consumer {
   }
 
   /** Registers and sends a request; every failure goes to `sink`. Returns the entry, or null. */
-  #start(body: Body, call: RequestCall, sink: ResponseSink): PendingRequest | null {
-    const { timeoutMs, signal } = call;
+  #start(body: Body, timeoutMs: number, signal: AbortSignal | undefined, sink: ResponseSink): PendingRequest | null {
     const connection = this.#client.connection;
     if (this.#client.state !== "open" || connection === null) {
       sink.fail(this.#notOpen());
@@ -183,32 +190,14 @@ export class Consumer {
       sink.fail(abortedBy(signal));
       return null;
     }
-    const requestId = newId();
-    const request: PendingRequest = {
-      requestId,
-      key: requestKey(requestId),
-      connection,
-      sink,
-      timeoutMs,
-      signal,
-      onAbort: null,
-      body: null,
-      received: 0,
-    };
-    this.#table.add(request.key, request, timeoutMs);
+    const seq = this.#ids.next();
+    const request: PendingRequest = { seq, connection, sink, timeoutMs, signal, onAbort: null, body: null, received: 0, deadline: null };
+    this.#table.add(seq, request, timeoutMs);
     if (signal !== undefined) {
       request.onAbort = () => this.#settle(request, abortedBy(signal), true);
       signal.addEventListener("abort", request.onAbort, { once: true });
     }
-    const target = {
-      connection,
-      requestId,
-      prefix: encodeRequestHead(timeoutMs),
-      frames: REQUEST_BODY_FRAMES,
-      maxPayload: this.#client.maxPayload,
-      reserve: ROUTING_HEADER_SIZE,
-    };
-    const sent = sendBody(target, body);
+    const sent = sendBody(this.#routeFor(connection), this.#ids.bytes(seq), this.#headFor(timeoutMs), body);
     if (sent === false) this.#settle(request, refusal(connection), false);
     else if (sent !== true) {
       request.body = sent;
@@ -217,12 +206,26 @@ export class Consumer {
     return request;
   }
 
-  /** Resolves a call's options. Throws InvalidArgumentError for a bad timeout. */
-  #call(options: number | SendOptions | undefined): RequestCall {
-    const given = typeof options === "object" ? options : { timeout: options };
-    const bounds = { min: 1, max: MAX_TIMEOUT_MS, integer: false };
-    const timeoutMs = Math.ceil(numberOption("timeout", given.timeout, this.#client.options.timeout, bounds));
-    return { timeoutMs, signal: given.signal };
+  /** A call's timeout, whole ms. Throws InvalidArgumentError for a bad one. */
+  #timeoutOf(options: number | SendOptions | undefined): number {
+    const given = typeof options === "object" ? options.timeout : options;
+    return Math.ceil(numberOption("timeout", given, this.#client.options.timeout, TIMEOUT_BOUNDS));
+  }
+
+  #routeFor(connection: ConnectionContext): BodyRoute {
+    if (this.#route?.connection !== connection) {
+      this.#route = { connection, frames: REQUEST_BODY_FRAMES, maxPayload: this.#client.maxPayload, reserve: ROUTING_HEADER_SIZE };
+    }
+    return this.#route;
+  }
+
+  /** The request head for `timeoutMs`; a new one only when the timeout changes (a head is never modified). */
+  #headFor(timeoutMs: number): Buffer {
+    if (this.#head === null || this.#headTimeoutMs !== timeoutMs) {
+      this.#head = encodeRequestHead(timeoutMs);
+      this.#headTimeoutMs = timeoutMs;
+    }
+    return this.#head;
   }
 
   #notOpen(): Error {
@@ -232,8 +235,8 @@ export class Consumer {
   }
 
   #onFrame(frame: Frame): void {
-    const request = this.#table.get(requestKey(frame.requestId));
-    if (request === undefined) return; // a late frame for a settled request
+    const request = this.#table.get(this.#ids.parse(frame.requestId));
+    if (request === undefined) return; // a late frame for a settled request, or not an id of ours
     switch (frame.type) {
       case FrameType.RESPONSE:
         if (this.#accept(request, frame.payload)) this.#settle(request, null, false);
@@ -271,11 +274,11 @@ export class Consumer {
    * delivered.
    */
   #settle(request: PendingRequest, error: Error | null, cancel: boolean): void {
-    if (!this.#table.delete(request.key, request)) return;
+    if (!this.#table.delete(request.seq, request)) return;
     if (request.onAbort !== null) request.signal!.removeEventListener("abort", request.onAbort);
     request.body?.stop();
     if (cancel && request.connection.state === "open") {
-      request.connection.sendFrame(FrameType.CANCEL, FrameFlags.NONE, request.requestId);
+      request.connection.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request.seq));
     }
     if (error === null) request.sink.end();
     else request.sink.fail(error);
@@ -284,6 +287,10 @@ export class Consumer {
   #failAll(error: Error, cancel: boolean): void {
     for (const request of this.#table.values()) this.#settle(request, error, cancel);
   }
+}
+
+function signalOf(options: number | SendOptions | undefined): AbortSignal | undefined {
+  return typeof options === "object" ? options.signal : undefined;
 }
 
 function abortedBy(signal: AbortSignal): AbortedError {

@@ -11,30 +11,28 @@ export interface ResponseSink {
 }
 
 /**
- * Assembles a whole response for `send()`: RESPONSE gives one part (returned as it came, no copy),
- * RESPONSE_START/CHUNK…/END several (concatenated once, at the end). The byte limit is enforced
- * before push(), by the consumer, for send() and stream() alike.
+ * Assembles a whole response for `send()` and settles its promise: RESPONSE gives one part
+ * (returned as it came, no copy), RESPONSE_START/CHUNK…/END several (concatenated once, at the
+ * end). It is the BodyAssembler itself (push() is the assembler's), one object per request
+ * rather than two. The byte limit is enforced before push(), by the consumer, for send() and
+ * stream() alike.
  */
-export class ResponseBuffer implements ResponseSink {
-  readonly #body = new BodyAssembler();
+export class ResponseBuffer extends BodyAssembler implements ResponseSink {
   readonly #resolve: (body: Buffer) => void;
   readonly #reject: (error: Error) => void;
 
   constructor(resolve: (body: Buffer) => void, reject: (error: Error) => void) {
+    super();
     this.#resolve = resolve;
     this.#reject = reject;
   }
 
-  push(bytes: Buffer): void {
-    this.#body.push(bytes);
-  }
-
   end(): void {
-    this.#resolve(this.#body.take());
+    this.#resolve(this.take());
   }
 
   fail(error: Error): void {
-    this.#body.take();
+    this.take();
     this.#reject(error);
   }
 }

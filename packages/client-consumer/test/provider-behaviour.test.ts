@@ -1,5 +1,5 @@
 import { CancelledError, type RequestContext } from "@switchyard/client-provider";
-import { BrokerError, Role } from "@switchyard/protocol";
+import { BrokerError, encodeRoutingHeader, FrameFlags, FrameType, newId, Role } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Rig } from "./fixtures/clients.js";
 
@@ -97,6 +97,19 @@ describe("provider behaviour", () => {
     expect(provider.inflight).toBe(1);
     release();
     expect(String(await pending)).toBe("still answered");
+  });
+
+  it("a START too short for its request head is answered with an ERROR on its requestId, and the provider carries on", async () => {
+    const warn = vi.fn();
+    await rig.provider(async (payload) => payload, { logger: { warn, debug: () => {} } });
+    const [connection] = rig.broker.connections(Role.PROVIDER);
+    const requestId = newId();
+    const routing = encodeRoutingHeader(newId(), newId());
+    connection!.sendFrame(FrameType.START, FrameFlags.FINAL, requestId, routing, Buffer.from([0, 0]));
+    await vi.waitFor(() => expect(rig.broker.frames("provider", FrameType.ERROR).map((f) => f.requestId)).toContain(requestId.toString("hex")));
+    expect(warn.mock.calls.map((call) => call[1])).toContain("received a malformed request START");
+    const consumer = await rig.consumer();
+    expect(String(await consumer.send("still serving"))).toBe("still serving");
   });
 
   it("a handler that answers something that is not a body gets HANDLER_ERROR", async () => {

@@ -1,7 +1,7 @@
 import { BrokerError, decodeErrorBody, FrameType, newId, newIdString, idToBytes, idToString, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
-import type { ConnectionContext } from "@switchyard/transport";
+import { type ConnectionContext, RESPONSE_BODY_FRAMES } from "@switchyard/transport";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ProviderRequest, type RequestOrigin } from "./provider-request.js";
+import { ProviderRequest } from "./provider-request.js";
 import { CancelledError } from "./errors.js";
 
 interface Sent {
@@ -33,20 +33,21 @@ const clientId = newIdString();
 const channelId = newIdString();
 const routing = Buffer.concat([idToBytes(clientId), idToBytes(channelId)]);
 
-function request(overrides: Partial<RequestOrigin> = {}) {
+interface Setup {
+  maxPayload: number;
+  timeoutMs: number;
+  maxRequestBytes: number;
+}
+
+function request(overrides: Partial<Setup> = {}) {
+  const { maxPayload, timeoutMs, maxRequestBytes }: Setup = { maxPayload: 1024, timeoutMs: 0, maxRequestBytes: 100, ...overrides };
   const connection = new StubConnection();
   const finished = vi.fn();
-  const origin: RequestOrigin = {
-    requestId: newId(),
-    routing,
-    connection: connection as unknown as ConnectionContext,
-    maxPayload: 1024,
-    timeoutMs: 0,
-    maxRequestBytes: 100,
-    ...overrides,
-  };
-  const req = new ProviderRequest(origin, { logger: { warn: () => {}, debug: () => {} }, finished });
-  return { req, connection, finished, origin };
+  const requestId = newId();
+  const route = { connection: connection as unknown as ConnectionContext, frames: RESPONSE_BODY_FRAMES, maxPayload };
+  const owner = { logger: { warn: () => {}, debug: () => {} }, maxRequestBytes, finished };
+  const req = new ProviderRequest(owner, route, requestId, routing, timeoutMs);
+  return { req, connection, finished, requestId };
 }
 
 function errorOf(sent: Sent): BrokerError {
@@ -118,13 +119,37 @@ describe("ProviderRequest", () => {
   it("cancel aborts the signal with its reason and nothing is sent afterwards", async () => {
     const { req, connection, finished } = request();
     req.complete();
+    const signal = req.signal;
+    expect(signal.aborted).toBe(false);
     req.cancel(new CancelledError("consumer left"));
+    expect(req.signal).toBe(signal);
     expect(req.signal.aborted).toBe(true);
     expect(req.signal.reason).toMatchObject({ code: "CANCELLED" });
     await req.respond("late");
     await req.fail(new Error("late"));
     expect(connection.sent).toEqual([]);
     expect(finished).toHaveBeenCalledTimes(1);
+  });
+
+  it("takes a whole body from one frame as it is, within maxRequestBytes, and refuses a larger one", () => {
+    const { req } = request({ maxRequestBytes: 4 });
+    const body = Buffer.from("abcd");
+    expect(req.receiveWhole(body)).toBe(true);
+    expect(req.payload).toBe(body);
+    expect(req.receiveWhole(body)).toBe(false);
+    const big = request({ maxRequestBytes: 4 });
+    expect(big.req.receiveWhole(Buffer.from("abcde"))).toBe(false);
+    expect(errorOf(big.connection.sent[0]!).code).toBe("PAYLOAD_TOO_LARGE");
+    expect(big.finished).toHaveBeenCalledTimes(1);
+  });
+
+  it("a signal first read after the request was cancelled is already aborted with the reason", () => {
+    const { req } = request();
+    expect(req.receiveWhole(Buffer.from("x"))).toBe(true);
+    req.cancel(new CancelledError("consumer left"));
+    expect(req.cancelled).toBe(true);
+    expect(req.signal.aborted).toBe(true);
+    expect(req.signal.reason).toMatchObject({ code: "CANCELLED" });
   });
 
   it("streams a large answer as RESPONSE_START, chunks and RESPONSE_END", async () => {
@@ -146,8 +171,8 @@ describe("ProviderRequest", () => {
   });
 
   it("names the request, its consumer and its channel as UUID strings", () => {
-    const { req, origin } = request();
-    expect(req.requestId).toBe(idToString(origin.requestId));
+    const { req, requestId } = request();
+    expect(req.requestId).toBe(idToString(requestId));
     expect(req.clientId).toBe(clientId);
     expect(req.channelId).toBe(channelId);
   });

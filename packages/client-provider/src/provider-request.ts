@@ -2,39 +2,32 @@ import { BrokerError, ID_SIZE, idToString, WIRE_ERROR_CODES } from "@switchyard/
 import {
   type Body,
   BodyAssembler,
+  type BodyRoute,
   type BodyStream,
-  type ConnectionContext,
+  type DeadlineEntry,
   type Logger,
-  RESPONSE_BODY_FRAMES,
   refusal,
   requestKey,
   sendBody,
+  type TableItem,
 } from "@switchyard/transport";
 import type { RequestContext } from "./provider-options.js";
 
 /** Longest error message sent back, in UTF-16 units: keeps an ERROR frame far below MAX_PAYLOAD. */
 const MAX_ERROR_MESSAGE = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+/** What respond() and fail() return: they never reject, and most answers are queued at once. */
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** What a request needs from its provider. */
 export interface RequestOwner {
   readonly logger: Logger;
+  /** Largest body assembled, bytes. */
+  readonly maxRequestBytes: number;
   /** The request is over (answered, failed or cancelled): take it out of the table. */
   finished(request: ProviderRequest): void;
 }
 
-/** Where a request came from and how to answer it. */
-export interface RequestOrigin {
-  requestId: Buffer;
-  /** The 32-byte routing header, copied: it goes back, unchanged, in front of the answer. */
-  routing: Buffer;
-  connection: ConnectionContext;
-  /** Largest frame payload the broker accepts, bytes. */
-  maxPayload: number;
-  /** Ms left per the broker; 0 = none given. */
-  timeoutMs: number;
-  /** Largest body assembled, bytes. */
-  maxRequestBytes: number;
-}
 
 /**
  * One request served by a provider, from its START to its one answer:
@@ -45,54 +38,79 @@ export interface RequestOrigin {
  *
  * It is the handler's `ctx`, and what `provider.requests()` yields. The first of respond() and
  * fail() wins; later calls, and any call after the request was cancelled, do nothing.
+ *
+ * What most requests never use is made only when asked for: the AbortController behind `signal`
+ * (when a handler reads it), the BodyAssembler (when the body comes in more than one frame).
  */
-export class ProviderRequest implements RequestContext {
+export class ProviderRequest implements RequestContext, TableItem {
   /** @internal The provider's table key. */
   readonly key: string;
   /** @internal Set once requests() handed it out. */
   taken = false;
-  readonly #origin: RequestOrigin;
+  /** @internal The provider's table keeps its deadline here. */
+  deadline: DeadlineEntry<unknown> | null = null;
   readonly #owner: RequestOwner;
-  readonly #controller = new AbortController();
-  readonly #deadline: number;
+  readonly #route: BodyRoute;
+  readonly #id: Buffer;
+  readonly #routing: Buffer;
+  #controller: AbortController | null = null;
+  /** Why the request was cancelled, once it was: `signal` aborts with it, even if first read later. */
+  #cancelReason: Error | null = null;
+  readonly #deadlineAt: number;
   #phase: "receiving" | "handling" | "responding" | "done" = "receiving";
-  #body: BodyAssembler | null;
-  #payload: Buffer | null = null;
+  #body: BodyAssembler | null = null;
+  #payload: Buffer = EMPTY;
   #response: BodyStream | null = null;
   #requestId: string | undefined;
 
-  constructor(origin: RequestOrigin, owner: RequestOwner) {
-    this.#origin = origin;
+  /**
+   * @internal A request that came in on `route` (answers go back there, as RESPONSE_BODY_FRAMES),
+   * with its 16-byte `requestId` and 32-byte `routing` header (views of the received frame are
+   * fine: they are never modified; the routing header goes back unchanged in front of the
+   * answer) and the ms left per the broker (`timeoutMs`, 0 = none given).
+   */
+  constructor(owner: RequestOwner, route: BodyRoute, requestId: Buffer, routing: Buffer, timeoutMs: number) {
     this.#owner = owner;
-    this.key = requestKey(origin.requestId);
-    this.#deadline = origin.timeoutMs > 0 ? performance.now() + origin.timeoutMs : 0;
-    this.#body = new BodyAssembler(origin.maxRequestBytes);
+    this.#route = route;
+    this.#id = requestId;
+    this.#routing = routing;
+    this.key = requestKey(requestId);
+    this.#deadlineAt = timeoutMs > 0 ? performance.now() + timeoutMs : 0;
   }
 
   /** The whole request body. */
   get payload(): Buffer {
-    return this.#payload ?? Buffer.alloc(0);
+    return this.#payload;
   }
 
   get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#cancelReason !== null) this.#controller.abort(this.#cancelReason);
+    }
     return this.#controller.signal;
   }
 
+  /** @internal True once the request was cancelled (without making `signal`). */
+  get cancelled(): boolean {
+    return this.#cancelReason !== null;
+  }
+
   get requestId(): string {
-    this.#requestId ??= idToString(this.#origin.requestId);
+    this.#requestId ??= idToString(this.#id);
     return this.#requestId;
   }
 
   get clientId(): string {
-    return idToString(this.#origin.routing.subarray(0, ID_SIZE));
+    return idToString(this.#routing.subarray(0, ID_SIZE));
   }
 
   get channelId(): string {
-    return idToString(this.#origin.routing.subarray(ID_SIZE));
+    return idToString(this.#routing.subarray(ID_SIZE));
   }
 
   get timeoutMs(): number {
-    return this.#deadline === 0 ? 0 : Math.max(0, Math.round(this.#deadline - performance.now()));
+    return this.#deadlineAt === 0 ? 0 : Math.max(0, Math.round(this.#deadlineAt - performance.now()));
   }
 
   /**
@@ -102,18 +120,17 @@ export class ProviderRequest implements RequestContext {
    * outcome from the broker); never rejects. A stream that throws midway answers HANDLER_ERROR.
    */
   respond(body: Body): Promise<void> {
-    if (this.#phase !== "handling") return Promise.resolve();
+    if (this.#phase !== "handling") return SETTLED;
     if (!isBody(body)) return this.fail(new TypeError(`the handler answered ${describe(body)}, not a string, Uint8Array or AsyncIterable`));
     this.#phase = "responding";
-    const { connection, requestId, routing, maxPayload } = this.#origin;
-    const sent = sendBody({ connection, requestId, prefix: routing, frames: RESPONSE_BODY_FRAMES, maxPayload }, body);
+    const sent = sendBody(this.#route, this.#id, this.#routing, body);
     if (sent === true) {
       this.#finish();
-      return Promise.resolve();
+      return SETTLED;
     }
     if (sent === false) {
-      this.#undeliverable(refusal(connection));
-      return Promise.resolve();
+      this.#undeliverable(refusal(this.#route.connection));
+      return SETTLED;
     }
     this.#response = sent;
     return sent.done.then(
@@ -127,23 +144,38 @@ export class ProviderRequest implements RequestContext {
    * code. Resolves once queued; never rejects.
    */
   fail(error: unknown): Promise<void> {
-    if (this.#phase !== "handling" && this.#phase !== "receiving") return Promise.resolve();
+    if (this.#phase !== "handling" && this.#phase !== "receiving") return SETTLED;
     this.#sendError(toWireError(error));
     this.#finish();
-    return Promise.resolve();
+    return SETTLED;
   }
 
   /** @internal Body bytes of START/CHUNK; over maxRequestBytes the request is answered PAYLOAD_TOO_LARGE. */
   receive(bytes: Buffer): void {
-    if (this.#phase !== "receiving" || this.#body === null) return;
-    if (this.#body.push(bytes)) return;
-    this.fail(new BrokerError("PAYLOAD_TOO_LARGE", `the request exceeds this provider's maxRequestBytes (${this.#origin.maxRequestBytes} bytes)`));
+    if (this.#phase !== "receiving") return;
+    this.#body ??= new BodyAssembler(this.#owner.maxRequestBytes);
+    if (!this.#body.push(bytes)) this.#tooLarge();
   }
 
-  /** @internal The body is complete (FINAL or END): true if the request is now to be handled. */
+  /**
+   * @internal The whole body in one frame (START|FINAL): true if the request is now to be handled.
+   * Needs no assembler: the frame's bytes are the payload.
+   */
+  receiveWhole(bytes: Buffer): boolean {
+    if (this.#phase !== "receiving") return false;
+    if (bytes.length > this.#owner.maxRequestBytes) {
+      this.#tooLarge();
+      return false;
+    }
+    this.#payload = bytes;
+    this.#phase = "handling";
+    return true;
+  }
+
+  /** @internal The body is complete (END): true if the request is now to be handled. */
   complete(): boolean {
-    if (this.#phase !== "receiving" || this.#body === null) return false;
-    this.#payload = this.#body.take();
+    if (this.#phase !== "receiving") return false;
+    this.#payload = this.#body?.take() ?? EMPTY;
     this.#body = null;
     this.#phase = "handling";
     return true;
@@ -154,7 +186,12 @@ export class ProviderRequest implements RequestContext {
     if (this.#phase === "done") return;
     this.#response?.stop();
     this.#finish();
-    this.#controller.abort(reason);
+    this.#cancelReason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  #tooLarge(): void {
+    this.fail(new BrokerError("PAYLOAD_TOO_LARGE", `the request exceeds this provider's maxRequestBytes (${this.#owner.maxRequestBytes} bytes)`));
   }
 
   /** The answer could not go out whole: say so with an error frame, if the stream had not yet ended there. */
@@ -167,7 +204,7 @@ export class ProviderRequest implements RequestContext {
 
   #sendError(error: { wireCode: number; message: string }): void {
     // Errors have their own queue on the connection, so this can go out even when responses cannot.
-    this.#origin.connection.sendError(this.#origin.requestId, error, this.#origin.routing);
+    this.#route.connection.sendError(this.#id, error, this.#routing);
   }
 
   #finish(): void {

@@ -1,22 +1,24 @@
 import {
   BrokerError,
-  decodeRequestHead,
-  decodeRoutingHeader,
   type Frame,
   FrameFlags,
   FrameType,
   InvalidArgumentError,
   MAX_TIMEOUT_MS,
+  ProtocolError,
+  REQUEST_HEAD_SIZE,
   ROUTING_HEADER_SIZE,
   Role,
 } from "@switchyard/protocol";
 import {
   AsyncQueue,
   BaseClient,
+  type BodyRoute,
   type ClientState,
   type ConnectionContext,
   errorFromPayload,
   numberOption,
+  RESPONSE_BODY_FRAMES,
   RequestTable,
   RequestTimeoutError,
   requestKey,
@@ -37,6 +39,8 @@ import { ProviderRequest, type RequestOwner } from "./provider-request.js";
  * was full, say), so slots are never held forever.
  */
 const DEADLINE_GRACE_MS = 1000;
+/** Where a request START's body begins: after the routing header and the request head. */
+const START_BODY_OFFSET = ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE;
 
 /**
  * Serves the requests of one channel that a Switchyard broker routes to it: either through a
@@ -52,12 +56,14 @@ export class Provider {
   readonly #handler: Handler | null;
   readonly #concurrency: number;
   readonly #maxRequestBytes: number;
-  readonly #table = new RequestTable<ProviderRequest>((request) =>
+  readonly #table = new RequestTable<string, ProviderRequest>((request) =>
     request.cancel(new RequestTimeoutError("the request's deadline passed before it was answered")),
   );
   /** Handlerless mode: requests waiting to be taken through requests(). Bounded by concurrency. */
   readonly #queue: AsyncQueue<ProviderRequest> | null;
   readonly #owner: RequestOwner;
+  /** How answers go on the current connection; remade when the connection changes. */
+  #route: BodyRoute | null = null;
 
   private constructor(address: string, channelId: string, handler: Handler | null, options: ProviderOptions) {
     this.#handler = handler;
@@ -81,6 +87,7 @@ export class Provider {
     );
     this.#owner = {
       logger: this.#client.options.logger,
+      maxRequestBytes: this.#maxRequestBytes,
       finished: (request) => {
         this.#table.delete(request.key, request);
       },
@@ -172,32 +179,40 @@ export class Provider {
     }
   }
 
+  /**
+   * A request begins: routing header, request head (timeoutMs u32), body bytes. The header and the
+   * timeout are read in place, and the requestId and routing header kept as views of the frame
+   * (never modified, and the body — a view of the same bytes — keeps them alive anyway).
+   */
   #onStart(frame: Frame, connection: ConnectionContext): void {
-    let timeoutMs: number;
-    let body: Buffer;
-    try {
-      ({ timeoutMs, body } = decodeRequestHead(decodeRoutingHeader(frame.payload).rest));
-    } catch (error) {
-      this.#malformedStart(frame, connection, error as BrokerError);
+    const payload = frame.payload;
+    if (payload.length < START_BODY_OFFSET) {
+      this.#malformedStart(frame, connection);
       return;
     }
-    // A copy: it outlives this frame's buffer, going back in front of the answer.
-    const routing = Buffer.from(frame.payload.subarray(0, ROUTING_HEADER_SIZE));
+    const routing = payload.subarray(0, ROUTING_HEADER_SIZE);
     const refusal = this.#refusal();
     if (refusal !== null) {
       connection.sendError(frame.requestId, refusal, routing);
       return;
     }
-    const requestId = Buffer.from(frame.requestId);
-    const origin = { requestId, routing, connection, maxPayload: this.#client.maxPayload, timeoutMs, maxRequestBytes: this.#maxRequestBytes };
-    const request = new ProviderRequest(origin, this.#owner);
+    const timeoutMs = payload.readUInt32BE(ROUTING_HEADER_SIZE);
+    const request = new ProviderRequest(this.#owner, this.#routeFor(connection), frame.requestId, routing, timeoutMs);
     const safetyNet = timeoutMs > 0 ? timeoutMs + DEADLINE_GRACE_MS : 0;
     if (!this.#table.add(request.key, request, safetyNet)) {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
     }
-    request.receive(body);
-    if ((frame.flags & FrameFlags.FINAL) !== 0 && request.complete()) this.#dispatch(request);
+    const body = payload.subarray(START_BODY_OFFSET);
+    if ((frame.flags & FrameFlags.FINAL) === 0) request.receive(body);
+    else if (request.receiveWhole(body)) this.#dispatch(request);
+  }
+
+  #routeFor(connection: ConnectionContext): BodyRoute {
+    if (this.#route?.connection !== connection) {
+      this.#route = { connection, frames: RESPONSE_BODY_FRAMES, maxPayload: this.#client.maxPayload };
+    }
+    return this.#route;
   }
 
   /** Why a new request cannot be taken now, or null. */
@@ -211,7 +226,9 @@ export class Provider {
     return null;
   }
 
-  #malformedStart(frame: Frame, connection: ConnectionContext, error: BrokerError): void {
+  /** A START too short for its routing header and request head: PROTOCOL_ERROR, if it can be routed back. */
+  #malformedStart(frame: Frame, connection: ConnectionContext): void {
+    const error = new ProtocolError(`request START payload of ${frame.payload.length} bytes is shorter than its routing header and request head (${START_BODY_OFFSET} bytes)`);
     this.#client.options.logger.warn({ error: error.message }, "received a malformed request START");
     if (frame.payload.length >= ROUTING_HEADER_SIZE) {
       connection.sendError(frame.requestId, error, frame.payload.subarray(0, ROUTING_HEADER_SIZE));
@@ -226,11 +243,12 @@ export class Provider {
     if (!this.#queue!.push(request)) void request.fail(new BrokerError("SHUTTING_DOWN", "the provider stopped taking requests"));
   }
 
+  /** Runs the handler; respond() and fail() never reject, and queue their frames at once. */
   async #run(handler: Handler, request: ProviderRequest): Promise<void> {
     try {
-      await request.respond(await handler(request.payload, request));
+      void request.respond(await handler(request.payload, request));
     } catch (error) {
-      await request.fail(error);
+      void request.fail(error);
     }
   }
 
@@ -263,7 +281,7 @@ export class Provider {
 /** Yields the queue's requests that are still live, marking each as taken. */
 async function* takeLive(queue: AsyncQueue<ProviderRequest>): AsyncGenerator<ProviderRequest> {
   for await (const request of queue) {
-    if (request.signal.aborted) continue;
+    if (request.cancelled) continue;
     request.taken = true;
     yield request;
   }

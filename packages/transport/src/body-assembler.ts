@@ -8,7 +8,10 @@ const EMPTY = Buffer.alloc(0);
  */
 export class BodyAssembler {
   readonly #maxBytes: number;
-  #parts: Buffer[] = [];
+  /** The first part; most bodies have only this one, so no array is made for them. */
+  #first: Buffer | null = null;
+  /** Every later part, in order. */
+  #rest: Buffer[] | null = null;
   #size = 0;
 
   /** `maxBytes`: the largest body accepted, bytes. Default: no limit. */
@@ -24,18 +27,22 @@ export class BodyAssembler {
   /** Adds the next part; false (and nothing added) when it would take the body past maxBytes. */
   push(bytes: Buffer): boolean {
     if (this.#size + bytes.length > this.#maxBytes) return false;
-    if (bytes.length > 0) this.#parts.push(bytes);
+    if (bytes.length === 0) return true;
+    if (this.#first === null) this.#first = bytes;
+    else if (this.#rest === null) this.#rest = [bytes];
+    else this.#rest.push(bytes);
     this.#size += bytes.length;
     return true;
   }
 
   /** The whole body; the assembler is empty afterwards. */
   take(): Buffer {
-    const parts = this.#parts;
+    const first = this.#first;
+    const rest = this.#rest;
     const size = this.#size;
-    this.#parts = [];
+    this.#first = this.#rest = null;
     this.#size = 0;
-    if (parts.length === 0) return EMPTY;
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    if (first === null) return EMPTY;
+    return rest === null ? first : Buffer.concat([first, ...rest], size);
   }
 }

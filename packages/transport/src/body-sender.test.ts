@@ -10,6 +10,9 @@ interface Sent {
   payload: Buffer;
 }
 
+/** The requestId of every frame sent, copied as the real connection does when it encodes a frame. */
+const sentIds = new WeakMap<Sent, Buffer>();
+
 /** Stands in for a ConnectionContext: records frames, can refuse, block and close. */
 class StubConnection {
   readonly sent: Sent[] = [];
@@ -18,9 +21,11 @@ class StubConnection {
   acceptFrames = Number.POSITIVE_INFINITY;
   #drained: Array<() => void> = [];
 
-  sendFrame(type: number, flags: number, _requestId: Uint8Array, ...parts: Uint8Array[]): boolean {
+  sendFrame(type: number, flags: number, requestId: Uint8Array, ...parts: Uint8Array[]): boolean {
     if (this.state !== "open" || this.sent.length >= this.acceptFrames) return false;
-    this.sent.push({ type, flags, payload: Buffer.concat(parts) });
+    const frame = { type, flags, payload: Buffer.concat(parts) };
+    sentIds.set(frame, Buffer.from(requestId));
+    this.sent.push(frame);
     return true;
   }
 
@@ -38,8 +43,8 @@ class StubConnection {
 const ID = Buffer.alloc(16, 7);
 const PREFIX = Buffer.from([0, 0, 0x13, 0x88]);
 
-function target(connection: StubConnection, maxPayload = 100, reserve = 0) {
-  return { connection: connection as unknown as ConnectionContext, requestId: ID, prefix: PREFIX, frames: REQUEST_BODY_FRAMES, maxPayload, reserve };
+function route(connection: StubConnection, maxPayload = 100, reserve = 0) {
+  return { connection: connection as unknown as ConnectionContext, frames: REQUEST_BODY_FRAMES, maxPayload, reserve };
 }
 
 function bytes(size: number, seed = 1): Buffer {
@@ -57,15 +62,15 @@ async function* chunksOf(...parts: Array<Buffer | string>): AsyncGenerator<Buffe
 describe("sendBody", () => {
   it("sends text that fits as one whole frame, synchronously, prefix first", () => {
     const connection = new StubConnection();
-    expect(sendBody(target(connection), "héllo")).toBe(true);
+    expect(sendBody(route(connection), ID, PREFIX, "héllo")).toBe(true);
     expect(connection.sent).toEqual([{ type: FrameType.START, flags: FrameFlags.FINAL, payload: Buffer.concat([PREFIX, Buffer.from("héllo")]) }]);
   });
 
   it("fills the first frame to maxPayload minus reserve and prefix; one byte more streams", async () => {
     const whole = new StubConnection();
-    expect(sendBody(target(whole, 100, 32), bytes(64))).toBe(true);
+    expect(sendBody(route(whole, 100, 32), ID, PREFIX, bytes(64))).toBe(true);
     const streamed = new StubConnection();
-    const stream = sendBody(target(streamed, 100, 32), bytes(65)) as BodyStream;
+    const stream = sendBody(route(streamed, 100, 32), ID, PREFIX, bytes(65)) as BodyStream;
     await stream.done;
     expect(types(streamed)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.END]);
     expect(streamed.sent[0]!.flags).toBe(FrameFlags.NONE);
@@ -77,7 +82,7 @@ describe("sendBody", () => {
   it("cuts a large body into chunks of at most maxPayload that join back into it", async () => {
     const connection = new StubConnection();
     const body = bytes(1000);
-    await (sendBody(target(connection), body) as BodyStream).done;
+    await (sendBody(route(connection), ID, PREFIX, body) as BodyStream).done;
     const [start, ...rest] = connection.sent;
     const end = rest.pop()!;
     expect(end.type).toBe(FrameType.END);
@@ -90,32 +95,42 @@ describe("sendBody", () => {
 
   it("sends a stream of one small piece as a single whole frame, and a stream of several piece by piece", async () => {
     const one = new StubConnection();
-    await (sendBody(target(one), chunksOf("tiny")) as BodyStream).done;
+    await (sendBody(route(one), ID, PREFIX, chunksOf("tiny")) as BodyStream).done;
     expect(one.sent).toEqual([{ type: FrameType.START, flags: FrameFlags.FINAL, payload: Buffer.concat([PREFIX, Buffer.from("tiny")]) }]);
     const several = new StubConnection();
-    await (sendBody(target(several), chunksOf("ab", "", "cd", bytes(250))) as BodyStream).done;
+    await (sendBody(route(several), ID, PREFIX, chunksOf("ab", "", "cd", bytes(250))) as BodyStream).done;
     expect(types(several)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.CHUNK, FrameType.CHUNK, FrameType.CHUNK, FrameType.END]);
     expect(Buffer.concat(several.sent.slice(1).map((f) => f.payload)).length).toBe(252);
   });
 
   it("sends an empty stream as one empty whole frame", async () => {
     const connection = new StubConnection();
-    await (sendBody(target(connection), chunksOf()) as BodyStream).done;
+    await (sendBody(route(connection), ID, PREFIX, chunksOf()) as BodyStream).done;
     expect(connection.sent).toEqual([{ type: FrameType.START, flags: FrameFlags.FINAL, payload: PREFIX }]);
   });
 
   it("uses the response frames for answers", async () => {
     const connection = new StubConnection();
-    await (sendBody({ ...target(connection), frames: RESPONSE_BODY_FRAMES }, bytes(300)) as BodyStream).done;
+    await (sendBody({ ...route(connection), frames: RESPONSE_BODY_FRAMES }, ID, PREFIX, bytes(300)) as BodyStream).done;
     expect(new Set(types(connection))).toEqual(new Set([FrameType.RESPONSE_START, FrameType.RESPONSE_CHUNK, FrameType.RESPONSE_END]));
-    expect(sendBody({ ...target(connection), frames: RESPONSE_BODY_FRAMES }, "ok")).toBe(true);
+    expect(sendBody({ ...route(connection), frames: RESPONSE_BODY_FRAMES }, ID, PREFIX, "ok")).toBe(true);
     expect(connection.sent.at(-1)).toMatchObject({ type: FrameType.RESPONSE, flags: FrameFlags.NONE });
+  });
+
+  it("streams under the requestId it was given even when the caller reuses that buffer at once", async () => {
+    const connection = new StubConnection();
+    const scratch = Buffer.from(ID);
+    const stream = sendBody(route(connection), scratch, PREFIX, bytes(300)) as BodyStream;
+    scratch.fill(0);
+    await stream.done;
+    expect(connection.sent.length).toBeGreaterThan(2);
+    for (const frame of connection.sent) expect(sentIds.get(frame)).toEqual(ID);
   });
 
   it("waits for drained() while the connection is blocked", async () => {
     const connection = new StubConnection();
     connection.blocked = true;
-    const stream = sendBody(target(connection), bytes(500)) as BodyStream;
+    const stream = sendBody(route(connection), ID, PREFIX, bytes(500)) as BodyStream;
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(types(connection)).toEqual([FrameType.START]);
     connection.drain();
@@ -127,7 +142,7 @@ describe("sendBody", () => {
     const connection = new StubConnection();
     const source = new Readable({ read() {} });
     source.push(bytes(150));
-    const stream = sendBody(target(connection), source) as BodyStream;
+    const stream = sendBody(route(connection), ID, PREFIX, source) as BodyStream;
     await new Promise((resolve) => setTimeout(resolve, 10));
     stream.stop();
     await stream.done;
@@ -138,11 +153,11 @@ describe("sendBody", () => {
   it("rejects with OVERLOADED when the write queue refuses a frame, DISCONNECTED when the connection closed", async () => {
     const full = new StubConnection();
     full.acceptFrames = 1;
-    await expect((sendBody(target(full), bytes(300)) as BodyStream).done).rejects.toMatchObject({ code: "OVERLOADED" });
+    await expect((sendBody(route(full), ID, PREFIX, bytes(300)) as BodyStream).done).rejects.toMatchObject({ code: "OVERLOADED" });
     const closed = new StubConnection();
     closed.state = "closed";
-    expect(sendBody(target(closed), "x")).toBe(false);
-    await expect((sendBody(target(closed), bytes(300)) as BodyStream).done).rejects.toMatchObject({ code: "DISCONNECTED" });
+    expect(sendBody(route(closed), ID, PREFIX, "x")).toBe(false);
+    await expect((sendBody(route(closed), ID, PREFIX, bytes(300)) as BodyStream).done).rejects.toMatchObject({ code: "DISCONNECTED" });
   });
 
   it("rejects with the source's own error, and with INVALID_ARGUMENT for a chunk that is not bytes", async () => {
@@ -150,12 +165,12 @@ describe("sendBody", () => {
       yield bytes(150);
       throw new Error("read failed");
     }
-    await expect((sendBody(target(new StubConnection()), broken()) as BodyStream).done).rejects.toThrow("read failed");
+    await expect((sendBody(route(new StubConnection()), ID, PREFIX, broken()) as BodyStream).done).rejects.toThrow("read failed");
     const objects = chunksOf() as AsyncGenerator<unknown>;
     const weird = (async function* () {
       yield* objects;
       yield { not: "bytes" };
     })();
-    await expect((sendBody(target(new StubConnection()), weird as AsyncIterable<Uint8Array>) as BodyStream).done).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect((sendBody(route(new StubConnection()), ID, PREFIX, weird as AsyncIterable<Uint8Array>) as BodyStream).done).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 });

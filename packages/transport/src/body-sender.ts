@@ -37,12 +37,12 @@ export const RESPONSE_BODY_FRAMES: BodyFrames = {
   end: FrameType.RESPONSE_END,
 };
 
-/** Where and how a body goes. */
-export interface BodyTarget {
+/**
+ * Where bodies go and how: the same for every body sent on one connection, so a client makes it
+ * once per connection, not once per request.
+ */
+export interface BodyRoute {
   connection: ConnectionContext;
-  requestId: Uint8Array;
-  /** Bytes leading the first frame's payload: a request head, or a routing header. */
-  prefix: Uint8Array;
   frames: BodyFrames;
   /** Largest payload of one frame, in bytes (the broker's announced maxPayload). */
   maxPayload: number;
@@ -69,20 +69,23 @@ const EMPTY = Buffer.alloc(0);
 const ABORTED: unique symbol = Symbol("aborted");
 
 /**
- * Sends `body` as frames. Text or bytes that fit one frame beside the prefix go as one frame, and
- * the answer is synchronous: true if queued, false if refused (see `refusal`). Anything else
+ * Sends `body` for `requestId` on `route`, `prefix` (a request head, or a routing header) leading
+ * the first frame's payload. Text or bytes that fit one frame beside the prefix go as one frame,
+ * and the answer is synchronous: true if queued, false if refused (see `refusal`). Anything else
  * streams — prefix + first bytes, chunks of ≤ maxPayload, an empty end — without reading the body
  * into memory first, awaiting the connection's `drained()` whenever it is `blocked`; the returned
  * BodyStream says when it is done and lets the caller stop it (a stopped Readable is destroyed).
+ * A stream keeps its own copy of `requestId`, so the caller may reuse that buffer at once;
+ * `prefix` must stay unchanged until the stream is done.
  */
-export function sendBody(target: BodyTarget, body: Body): boolean | BodyStream {
+export function sendBody(route: BodyRoute, requestId: Uint8Array, prefix: Uint8Array, body: Body): boolean | BodyStream {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body instanceof Uint8Array ? body : null;
-  if (bytes !== null && bytes.length <= firstRoom(target)) {
-    return target.connection.sendFrame(target.frames.wholeType, target.frames.wholeFlags, target.requestId, target.prefix, bytes);
+  if (bytes !== null && bytes.length <= firstRoom(route, prefix)) {
+    return route.connection.sendFrame(route.frames.wholeType, route.frames.wholeFlags, requestId, prefix, bytes);
   }
   const stopped = new AbortController();
   const source = bytes !== null ? [bytes] : (body as AsyncIterable<Uint8Array | string>);
-  return { done: streamBody(target, source, stopped.signal), stop: () => stopped.abort() };
+  return { done: streamBody(route, Buffer.from(requestId), prefix, source, stopped.signal), stop: () => stopped.abort() };
 }
 
 /**
@@ -95,15 +98,17 @@ export function refusal(connection: ConnectionContext): Error {
 }
 
 async function streamBody(
-  target: BodyTarget,
+  route: BodyRoute,
+  requestId: Buffer,
+  prefix: Uint8Array,
   source: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>,
   signal: AbortSignal,
 ): Promise<void> {
-  const { connection, requestId, prefix, frames, maxPayload } = target;
+  const { connection, frames, maxPayload } = route;
   const queue = (type: FrameType, flags: number, ...payload: Uint8Array[]) => {
     if (!connection.sendFrame(type, flags, requestId, ...payload)) throw refusal(connection);
   };
-  const pieces = slices(source, firstRoom(target), maxPayload);
+  const pieces = slices(source, firstRoom(route, prefix), maxPayload);
   let finished = false;
   try {
     // Look one piece ahead: a source that ends after its first piece still goes as one frame.
@@ -133,8 +138,8 @@ async function streamBody(
 }
 
 /** Body bytes the first frame can carry. */
-function firstRoom(target: BodyTarget): number {
-  return target.maxPayload - (target.reserve ?? 0) - target.prefix.length;
+function firstRoom(route: BodyRoute, prefix: Uint8Array): number {
+  return route.maxPayload - (route.reserve ?? 0) - prefix.length;
 }
 
 /** Stops a source we will read no more of: its iterator returns, and a Readable is destroyed. */

@@ -28,8 +28,10 @@ export {
 export type { ClientState, ClientOptions, ResolvedClientOptions, ClientRegistration, ClientHooks } from "./base-client.js";
 export { ClientClosedError, RequestTimeoutError } from "./client-errors.js";
 export { sendBody, refusal, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "./body-sender.js";
-export type { Body, BodyFrames, BodyTarget, BodyStream } from "./body-sender.js";
+export type { Body, BodyFrames, BodyRoute, BodyStream } from "./body-sender.js";
 export { RequestTable, requestKey } from "./request-table.js";
+export type { TableItem } from "./request-table.js";
+export { RequestIds } from "./request-ids.js";
 export { AsyncQueue } from "./async-queue.js";
 export { BodyAssembler } from "./body-assembler.js";
 export { errorFromPayload } from "./error-frame.js";

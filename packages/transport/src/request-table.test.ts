@@ -1,5 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { RequestTable, requestKey } from "./request-table.js";
+import { RequestTable, requestKey, type TableItem } from "./request-table.js";
+
+/** A table item with a name, for readable assertions. */
+interface Named extends TableItem {
+  name: string;
+}
+
+function item(name: string): Named {
+  return { name, deadline: null };
+}
+
+function names(items: Named[]): string[] {
+  return items.map((entry) => entry.name);
+}
 
 describe("RequestTable", () => {
   beforeEach(() => {
@@ -10,36 +23,39 @@ describe("RequestTable", () => {
   });
 
   it("lets only the first of several settlers remove an entry (settle once)", () => {
-    const table = new RequestTable<string>(() => {});
-    table.add("k", "request");
-    const outcomes = [table.delete("k", "request"), table.delete("k", "request"), table.delete("k")];
+    const table = new RequestTable<string, Named>(() => {});
+    const request = item("request");
+    table.add("k", request);
+    const outcomes = [table.delete("k", request), table.delete("k", request), table.delete("k")];
     expect(outcomes).toEqual([true, false, false]);
     expect(table.size).toBe(0);
   });
 
   it("does not remove an entry that is not the item named", () => {
-    const table = new RequestTable<string>(() => {});
-    table.add("k", "new");
-    expect(table.delete("k", "old")).toBe(false);
-    expect(table.get("k")).toBe("new");
+    const table = new RequestTable<string, Named>(() => {});
+    const fresh = item("new");
+    table.add("k", fresh);
+    expect(table.delete("k", item("old"))).toBe(false);
+    expect(table.get("k")).toBe(fresh);
   });
 
   it("refuses a key already in flight", () => {
-    const table = new RequestTable<string>(() => {});
-    expect(table.add("k", "a")).toBe(true);
-    expect(table.add("k", "b")).toBe(false);
-    expect(table.get("k")).toBe("a");
+    const table = new RequestTable<number, Named>(() => {});
+    const first = item("a");
+    expect(table.add(7, first)).toBe(true);
+    expect(table.add(7, item("b"))).toBe(false);
+    expect(table.get(7)).toBe(first);
   });
 
   it("expires an entry at its deadline, and never one deleted before", () => {
     const expired: string[] = [];
-    const table = new RequestTable<string>((item) => {
-      expired.push(item);
-      table.delete(item, item);
+    const table = new RequestTable<string, Named>((entry) => {
+      expired.push(entry.name);
+      table.delete(entry.name, entry);
     });
-    table.add("slow", "slow", 100);
-    table.add("answered", "answered", 100);
-    table.add("forever", "forever");
+    table.add("slow", item("slow"), 100);
+    table.add("answered", item("answered"), 100);
+    table.add("forever", item("forever"));
     table.delete("answered");
     vi.advanceTimersByTime(99);
     expect(expired).toEqual([]);
@@ -47,14 +63,14 @@ describe("RequestTable", () => {
     expect(expired).toEqual(["slow"]);
     vi.advanceTimersByTime(1_000_000);
     expect(expired).toEqual(["slow"]);
-    expect(table.values()).toEqual(["forever"]);
+    expect(names(table.values())).toEqual(["forever"]);
   });
 
   it("whenEmpty resolves once the last entry leaves", async () => {
-    const table = new RequestTable<number>(() => {});
+    const table = new RequestTable<string, Named>(() => {});
     await table.whenEmpty();
-    table.add("a", 1);
-    table.add("b", 2);
+    table.add("a", item("a"));
+    table.add("b", item("b"));
     let empty = false;
     const waiting = table.whenEmpty().then(() => {
       empty = true;
@@ -67,10 +83,29 @@ describe("RequestTable", () => {
     expect(empty).toBe(true);
   });
 
+  it("forgets an entry's deadline once it is deleted, so a later entry under the same key keeps its own", () => {
+    const expired: string[] = [];
+    const table = new RequestTable<number, Named>((entry) => {
+      expired.push(entry.name);
+      table.delete(1, entry);
+    });
+    const early = item("early");
+    table.add(1, early, 50);
+    table.delete(1, early);
+    expect(early.deadline).toBeNull();
+    table.add(1, item("late"), 200);
+    vi.advanceTimersByTime(100);
+    expect(expired).toEqual([]);
+    vi.advanceTimersByTime(100);
+    expect(expired).toEqual(["late"]);
+    expect(table.size).toBe(0);
+  });
+
   it("keys ids by their 16 bytes, wherever the view starts", () => {
     const id = Buffer.from("00112233445566778899aabbccddeeff", "hex");
     const framed = Buffer.concat([Buffer.from([1, 2, 3]), id]).subarray(3);
     expect(requestKey(framed)).toBe(requestKey(id));
+    expect(requestKey(new Uint8Array(framed))).toBe(requestKey(id));
     expect(requestKey(id)).not.toBe(requestKey(Buffer.alloc(16)));
   });
 });

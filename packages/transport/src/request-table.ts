@@ -1,75 +1,81 @@
 import { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.js";
 
-interface Entry<T> {
-  item: T;
-  deadline: DeadlineEntry<string> | null;
+/**
+ * What a RequestTable holds: each item carries the handle of its own deadline, so the table needs
+ * no wrapper object per entry. Only the table writes it.
+ */
+export interface TableItem {
+  /** @internal The item's entry in the table's deadline queue, while it has one. */
+  deadline: DeadlineEntry<unknown> | null;
 }
 
 /** The Map key of a 16-byte requestId: one char per byte (latin1), cheap to build and compare. */
 export function requestKey(requestId: Uint8Array): string {
-  return Buffer.from(requestId.buffer, requestId.byteOffset, requestId.byteLength).toString("latin1");
+  const bytes = Buffer.isBuffer(requestId) ? requestId : Buffer.from(requestId.buffer, requestId.byteOffset, requestId.byteLength);
+  return bytes.toString("latin1");
 }
 
 /**
- * Requests in flight, by requestId, each with an optional deadline on one shared timer
- * (DeadlineQueue). `delete` is the settle-once guard: it answers true only for the call that
- * actually removed the entry, so whoever settles a request first — response, error, timeout,
- * abort, disconnect — is the only one who does.
+ * Requests in flight, by key (a requestKey string, or a RequestIds sequence number), each with an
+ * optional deadline on one shared timer (DeadlineQueue). `delete` is the settle-once guard: it
+ * answers true only for the call that actually removed the entry, so whoever settles a request
+ * first — response, error, timeout, abort, disconnect — is the only one who does.
  *
  *   add(key, item, timeout) ─► Map + DeadlineQueue ─► delete(key, item) → true once
  *                                     └─ deadline passes ─► onExpire(item) (which then deletes)
  */
-export class RequestTable<T> {
-  readonly #entries = new Map<string, Entry<T>>();
-  readonly #deadlines: DeadlineQueue<string>;
+export class RequestTable<K extends string | number, T extends TableItem> {
+  readonly #items = new Map<K, T>();
+  readonly #deadlines: DeadlineQueue<T>;
   #emptyWaiters: Array<() => void> = [];
 
   /** `onExpire(item)` runs when an entry's deadline passes; it should settle and delete the item. */
   constructor(onExpire: (item: T) => void) {
-    this.#deadlines = new DeadlineQueue((key) => {
-      const entry = this.#entries.get(key);
-      if (entry !== undefined) {
-        entry.deadline = null;
-        onExpire(entry.item);
-      }
+    this.#deadlines = new DeadlineQueue((item) => {
+      item.deadline = null;
+      onExpire(item);
     });
   }
 
   /** Entries in flight. */
   get size(): number {
-    return this.#entries.size;
+    return this.#items.size;
   }
 
   /** Adds an entry, expiring `timeoutMs` from now (none when 0); false if the key is taken. */
-  add(key: string, item: T, timeoutMs = 0): boolean {
-    if (this.#entries.has(key)) return false;
-    this.#entries.set(key, { item, deadline: timeoutMs > 0 ? this.#deadlines.add(key, timeoutMs) : null });
+  add(key: K, item: T, timeoutMs = 0): boolean {
+    if (this.#items.has(key)) return false;
+    this.#items.set(key, item);
+    item.deadline = timeoutMs > 0 ? this.#deadlines.add(item, timeoutMs) : null;
     return true;
   }
 
   /** The item in flight under `key`, if any. */
-  get(key: string): T | undefined {
-    return this.#entries.get(key)?.item;
+  get(key: K): T | undefined {
+    return this.#items.get(key);
   }
 
   /** Removes the entry (only if it is `item`, when given) and its deadline; true if this call removed it. */
-  delete(key: string, item?: T): boolean {
-    const entry = this.#entries.get(key);
-    if (entry === undefined || (item !== undefined && entry.item !== item)) return false;
-    this.#entries.delete(key);
-    if (entry.deadline !== null) this.#deadlines.delete(entry.deadline);
-    if (this.#entries.size === 0) this.#wakeEmptyWaiters();
+  delete(key: K, item?: T): boolean {
+    const found = this.#items.get(key);
+    if (found === undefined || (item !== undefined && found !== item)) return false;
+    this.#items.delete(key);
+    if (found.deadline !== null) {
+      this.#deadlines.delete(found.deadline as DeadlineEntry<T>);
+      found.deadline = null;
+    }
+    if (this.#items.size === 0 && this.#emptyWaiters.length > 0) this.#wakeEmptyWaiters();
     return true;
   }
 
   /** A snapshot of the items, safe to settle while iterating. */
   values(): T[] {
-    return Array.from(this.#entries.values(), (entry) => entry.item);
+    return Array.from(this.#items.values());
   }
 
   /** Resolves once the table is empty (at once if it is). */
   whenEmpty(): Promise<void> {
-    if (this.#entries.size === 0) return Promise.resolve();
+    if (this.#items.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#emptyWaiters.push(resolve));
   }
 
