@@ -131,19 +131,14 @@ export class Consumer {
    * reason; CANCEL sent), DisconnectedError, ClientClosedError, InvalidArgumentError, or the body
    * stream's own error.
    */
-  async send(body: Body, options?: number | SendOptions): Promise<Buffer> {
-    const timeoutMs = this.#timeoutOf(options);
-    const signal = signalOf(options);
+  send(body: Body, options?: number | SendOptions): Promise<Buffer> {
+    const sink = new ResponseBuffer();
     try {
-      return await new Promise<Buffer>((resolve, reject) => {
-        this.#start(body, timeoutMs, signal, new ResponseBuffer(resolve, reject));
-      });
+      this.#start(body, this.#timeoutOf(options), signalOf(options), sink);
     } catch (error) {
-      // A timeout is made again here, inside send(), so that its stack shows the caller's send()
-      // (V8's async stack traces): cheaper than capturing a stack up front for every request.
-      if (error instanceof RequestTimeoutError) throw new RequestTimeoutError(error.message);
-      throw error;
+      sink.fail(error as Error);
     }
+    return sink.promise.catch(restackTimeout);
   }
 
   /**
@@ -287,6 +282,16 @@ export class Consumer {
   #failAll(error: Error, cancel: boolean): void {
     for (const request of this.#table.values()) this.#settle(request, error, cancel);
   }
+}
+
+/**
+ * Every rejection of send() passes through here. A timeout is made again, inside this reaction,
+ * because the caller's `await` is chained to it: V8's async stack trace then shows the caller's
+ * send() (cheaper than capturing a stack up front for every request).
+ */
+function restackTimeout(error: unknown): never {
+  if (error instanceof RequestTimeoutError) throw new RequestTimeoutError(error.message);
+  throw error;
 }
 
 function signalOf(options: number | SendOptions | undefined): AbortSignal | undefined {

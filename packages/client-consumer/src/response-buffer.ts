@@ -18,13 +18,25 @@ export interface ResponseSink {
  * stream() alike.
  */
 export class ResponseBuffer extends BodyAssembler implements ResponseSink {
-  readonly #resolve: (body: Buffer) => void;
-  readonly #reject: (error: Error) => void;
+  /** The buffer under construction, for #capture: promise executors run synchronously. */
+  static #building: ResponseBuffer | null = null;
+  /** One executor for every buffer instead of a closure per request. */
+  static readonly #capture = (resolve: (body: Buffer) => void, reject: (error: Error) => void): void => {
+    const buffer = ResponseBuffer.#building!;
+    buffer.#resolve = resolve;
+    buffer.#reject = reject;
+  };
 
-  constructor(resolve: (body: Buffer) => void, reject: (error: Error) => void) {
+  /** Resolves with the whole body at end(), or rejects with fail()'s error. */
+  readonly promise: Promise<Buffer>;
+  #resolve!: (body: Buffer) => void;
+  #reject!: (error: Error) => void;
+
+  constructor() {
     super();
-    this.#resolve = resolve;
-    this.#reject = reject;
+    ResponseBuffer.#building = this;
+    this.promise = new Promise(ResponseBuffer.#capture);
+    ResponseBuffer.#building = null;
   }
 
   end(): void {
