@@ -1,5 +1,8 @@
 import type { DeadlineEntry } from "@switchyard/transport";
 import type { Peer } from "./peer.js";
+import type { ProviderRouted } from "./provider-request-ids.js";
+import type { IdKeyed } from "./request-id-table.js";
+import { readWord } from "./words.js";
 
 /**
  * Where a request is in its life. Every way out goes through the router's one `settle()`, which
@@ -19,19 +22,28 @@ export const RequestState = {
 } as const;
 export type RequestState = (typeof RequestState)[keyof typeof RequestState];
 
-/** One consumer request the broker holds. A plain record: the router owns all behaviour. */
-export class BrokerRequest {
+/**
+ * One consumer request the broker holds. A plain record: the router owns all behaviour. It is
+ * its own key and link in every table it sits in, so accepting a request allocates this object
+ * (and its deadline entry) and nothing else.
+ */
+export class BrokerRequest implements IdKeyed, ProviderRouted {
   readonly consumer: Peer;
-  /** The consumer's requestId as a latin1 string: its key in `consumer.requests`. */
-  readonly key: string;
-  /** The consumer's requestId (a copy), put back on everything sent to the consumer. */
-  readonly requestId: Buffer;
+  /** The consumer's requestId as four big-endian words: its key in `consumer.requests`, and put back on everything sent to the consumer. */
+  readonly id0: number;
+  readonly id1: number;
+  readonly id2: number;
+  readonly id3: number;
+  /** hashRequestId of the consumer's requestId. */
+  readonly idHash: number;
   state: RequestState = RequestState.PENDING;
   /** Its entry in the router's DeadlineQueue; `deadlineEntry.deadline` is when it times out. */
   deadlineEntry: DeadlineEntry<BrokerRequest> | null = null;
   /** The provider holding the request, once dispatched. */
   provider: Peer | null = null;
-  /** The broker-issued id the provider knows the request by (ProviderRequestIds); 0 until dispatched. */
+  /** Where ProviderRequestIds files it while dispatched; -1 when not. */
+  slot = -1;
+  /** The sequence number in the id the provider knows it by (ProviderRequestIds); 0 until dispatched. */
   seq = 0;
   /** The START had FINAL: no CHUNK/END belong to this request. */
   readonly single: boolean;
@@ -47,14 +59,21 @@ export class BrokerRequest {
   held: Buffer[] | null = null;
   /** Bytes in `held`. */
   heldBytes = 0;
-  /** Neighbours in the channel's wait queue (LinkedQueue) while QUEUED. */
+  /**
+   * Neighbours in a LinkedQueue: the channel's wait queue while QUEUED, its provider's `inFlight`
+   * while IN_FLIGHT (never both: the states exclude each other).
+   */
   queuePrev: BrokerRequest | null = null;
   queueNext: BrokerRequest | null = null;
 
-  constructor(consumer: Peer, key: string, requestId: Buffer, single: boolean, bodyBytes: number) {
+  /** `requestId` is read here, not kept: it may be a view into a socket read. */
+  constructor(consumer: Peer, requestId: Uint8Array, idHash: number, single: boolean, bodyBytes: number) {
     this.consumer = consumer;
-    this.key = key;
-    this.requestId = requestId;
+    this.id0 = readWord(requestId, 0);
+    this.id1 = readWord(requestId, 4);
+    this.id2 = readWord(requestId, 8);
+    this.id3 = readWord(requestId, 12);
+    this.idHash = idHash;
     this.single = single;
     this.bodyOpen = !single;
     this.requestBytes = bodyBytes;

@@ -17,6 +17,7 @@ import { ProviderRequestIds } from "./provider-request-ids.js";
 import { Registry } from "./registry.js";
 import { Router } from "./router.js";
 import type { BrokerStats } from "./stats.js";
+import type { BrokerRequest } from "./broker-request.js";
 
 /** Lifecycle: new → starting → listening → stopping → stopped. */
 export type BrokerServerState = "new" | "starting" | "listening" | "stopping" | "stopped";
@@ -78,7 +79,7 @@ export class BrokerServer {
       readTimeout: resolved.readTimeoutMs,
       maxPayload: resolved.maxPayloadBytes,
     };
-    this.#router = new Router(resolved, new ProviderRequestIds(resolved.serverId));
+    this.#router = new Router(resolved, new ProviderRequestIds<BrokerRequest>(resolved.serverId));
     this.#ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: resolved.maxPayloadBytes, serverId: resolved.serverId });
     const registry = this.#registry;
     const server = this;

@@ -8,9 +8,13 @@ import {
   type Registration,
   type Role,
 } from "@switchyard/protocol";
-import { ConnectionContext, type ConnectionOptions, type WireError } from "@switchyard/transport";
+import { ConnectionContext, type ConnectionOptions, LinkedQueue, type WireError } from "@switchyard/transport";
 import type { BrokerRequest } from "./broker-request.js";
 import type { Channel } from "./channel.js";
+import { RequestIdTable } from "./request-id-table.js";
+import { toWords } from "./words.js";
+
+const NO_WORDS = new Int32Array(0);
 
 /** Who receives a Peer's frames and its close. */
 export interface PeerOwner {
@@ -39,10 +43,12 @@ export class Peer {
   capacity = 0;
   /** Consumers: clientId + channelId, the 32 bytes put in front of their requests for providers. */
   routingHeader: Buffer = CONNECTION_ID;
-  /** Consumers: their live requests by their own requestId (latin1). */
-  readonly requests = new Map<string, BrokerRequest>();
-  /** Providers: the requests they hold, by broker-issued sequence number. */
-  readonly inFlight = new Map<number, BrokerRequest>();
+  /** Consumers: routingHeader as words, to check a provider's response echoes it (startsWithWords). */
+  routingWords: Int32Array = NO_WORDS;
+  /** Consumers: their live requests by their own requestId. */
+  readonly requests = new RequestIdTable<BrokerRequest>();
+  /** Providers: the requests they hold (their load), oldest first. */
+  readonly inFlight = new LinkedQueue<BrokerRequest>();
 
   constructor(socket: Socket, owner: PeerOwner, options: ConnectionOptions) {
     this.ctx = new ConnectionContext(
@@ -62,6 +68,7 @@ export class Peer {
     this.defaultTimeoutMs = registration.timeoutMs;
     this.capacity = capacity;
     this.routingHeader = encodeRoutingHeader(registration.clientId, registration.channelId);
+    this.routingWords = toWords(this.routingHeader);
   }
 
   /** Fields that identify this connection in logs. */

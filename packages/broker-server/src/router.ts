@@ -17,6 +17,8 @@ import type { Channel } from "./channel.js";
 import { WIRE } from "./errors.js";
 import type { Peer } from "./peer.js";
 import type { ProviderRequestIds } from "./provider-request-ids.js";
+import { hashRequestId, type RequestIdTable } from "./request-id-table.js";
+import { startsWithWords, writeWord } from "./words.js";
 
 /** The limits the router enforces (a subset of the resolved server options). */
 export interface RouterLimits {
@@ -55,9 +57,10 @@ const ERROR_CODE_SIZE = 2;
  * place that removes it from every table and sends the consumer its error, so each request has
  * exactly one outcome (see BrokerRequest for the states).
  *
- * Tables, all O(1):
- *   consumer.requests   Map<consumer requestId (latin1), request>   CHUNK/END/CANCEL lookup
- *   provider.inFlight   Map<broker seq, request>                    response lookup, capacity
+ * Tables, all O(1), none allocating per request (the request is its own key and link):
+ *   consumer.requests   RequestIdTable by the consumer's requestId   duplicate check, CHUNK/END/CANCEL
+ *   #ids                ProviderRequestIds: slot in the provider id  response lookup
+ *   provider.inFlight   LinkedQueue                                  capacity, PROVIDER_GONE
  *   channel.waiting     LinkedQueue                                  requests waiting for capacity
  *   #deadlines          DeadlineQueue (one timer)                    TIMEOUT
  */
@@ -69,7 +72,9 @@ export class Router {
     errorsSent: Object.fromEntries(Object.keys(WIRE_ERROR_CODES).map((code) => [code, 0])) as Record<WireErrorCode, number>,
   };
   readonly #limits: RouterLimits;
-  readonly #ids: ProviderRequestIds;
+  readonly #ids: ProviderRequestIds<BrokerRequest>;
+  /** A consumer's requestId rebuilt from its words for one frame header (see #consumerId). */
+  readonly #consumerIdScratch = Buffer.alloc(16);
   readonly #deadlines = new DeadlineQueue<BrokerRequest>((request) => this.#settle(request, WIRE.TIMEOUT, true));
   #live = 0;
   #inFlight = 0;
@@ -79,7 +84,7 @@ export class Router {
   #draining = false;
   #idleWaiters: Array<() => void> = [];
 
-  constructor(limits: RouterLimits, ids: ProviderRequestIds) {
+  constructor(limits: RouterLimits, ids: ProviderRequestIds<BrokerRequest>) {
     this.#limits = limits;
     this.#ids = ids;
   }
@@ -117,7 +122,7 @@ export class Router {
         this.#end(consumer, frame);
         return;
       case FrameType.CANCEL: {
-        const request = consumer.requests.get(frame.requestId.toString("latin1"));
+        const request = findRequest(consumer, frame.requestId);
         if (request !== undefined) this.#settle(request, null, true);
         return;
       }
@@ -166,7 +171,7 @@ export class Router {
       this.#settleAll(peer.requests, null);
       return;
     }
-    for (const request of peer.inFlight.values()) this.#settle(request, WIRE.PROVIDER_GONE, false);
+    for (const request of peer.inFlight.toArray()) this.#settle(request, WIRE.PROVIDER_GONE, false);
     const channel = peer.channel!;
     if (channel.providers.length === 0) {
       for (const request of channel.waiting.toArray()) this.#settle(request, WIRE.NO_PROVIDER, false);
@@ -193,9 +198,10 @@ export class Router {
    * Settles every request of one consumer, cancelling them at their providers. Waiting ones go
    * first: settling an in-flight one frees capacity the queue would otherwise hand them.
    */
-  #settleAll(requests: Map<string, BrokerRequest>, error: BrokerError | null): void {
-    for (const request of requests.values()) if (request.state === RequestState.QUEUED) this.#settle(request, error, false);
-    for (const request of requests.values()) this.#settle(request, error, true);
+  #settleAll(table: RequestIdTable<BrokerRequest>, error: BrokerError | null): void {
+    const requests = table.toArray();
+    for (const request of requests) if (request.state === RequestState.QUEUED) this.#settle(request, error, false);
+    for (const request of requests) this.#settle(request, error, true);
   }
 
   /** Stops the deadline timer (the server is closed). */
@@ -207,8 +213,8 @@ export class Router {
 
   #start(consumer: Peer, frame: Frame): void {
     const { flags, requestId, payload } = frame;
-    const key = requestId.toString("latin1");
-    const violation = startViolation(consumer, frame, key);
+    const hash = hashRequestId(requestId);
+    const violation = startViolation(consumer, frame, hash);
     if (violation !== null) {
       consumer.protocolViolation(violation);
       return;
@@ -222,8 +228,8 @@ export class Router {
     }
     const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
     const timeoutMs = Math.min(payload.readUInt32BE(0) || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS);
-    const request = new BrokerRequest(consumer, key, Buffer.from(requestId), (flags & FrameFlags.FINAL) !== 0, bodyBytes);
-    consumer.requests.set(key, request);
+    const request = new BrokerRequest(consumer, requestId, hash, (flags & FrameFlags.FINAL) !== 0, bodyBytes);
+    consumer.requests.add(request);
     request.deadlineEntry = this.#deadlines.add(request, laneTimeout(timeoutMs));
     this.#live++;
     this.counters.requests++;
@@ -240,7 +246,7 @@ export class Router {
   }
 
   #chunk(consumer: Peer, frame: Frame): void {
-    const request = consumer.requests.get(frame.requestId.toString("latin1"));
+    const request = findRequest(consumer, frame.requestId);
     if (request === undefined) return; // already settled (refused, timed out…): the rest of its body is dropped
     if (!request.bodyOpen) {
       consumer.protocolViolation("CHUNK for a request whose body has ended");
@@ -264,7 +270,7 @@ export class Router {
   }
 
   #end(consumer: Peer, frame: Frame): void {
-    const request = consumer.requests.get(frame.requestId.toString("latin1"));
+    const request = findRequest(consumer, frame.requestId);
     if (request === undefined) return;
     if (!request.bodyOpen) {
       consumer.protocolViolation("END for a request whose body has ended");
@@ -281,22 +287,21 @@ export class Router {
    * received and owns, so the head is rewritten in place rather than copied.
    */
   #dispatch(request: BrokerRequest, provider: Peer, start: Buffer, timeLeftMs: number): boolean {
-    const seq = this.#ids.next();
-    start.writeUInt32BE(timeLeftMs, 0);
+    writeWord(start, 0, timeLeftMs);
     // The routing header makes the forwarded START 32 bytes longer than the consumer's: a START
     // that no longer fits one frame goes on as START + CHUNK (+ END if it was FINAL).
     const room = this.#limits.maxPayloadBytes - ROUTING_HEADER_SIZE;
     const split = start.length > room;
     const flags = request.single && !split ? FrameFlags.FINAL : FrameFlags.NONE;
     const head = split ? start.subarray(0, room) : start;
-    if (!provider.ctx.sendFrame(FrameType.START, flags, this.#ids.bytes(seq), request.consumer.routingHeader, head)) {
+    this.#ids.issue(request);
+    if (!provider.ctx.sendFrame(FrameType.START, flags, this.#ids.bytes(request), request.consumer.routingHeader, head)) {
       this.#settle(request, WIRE.OVERLOADED, false);
       return false;
     }
     request.state = RequestState.IN_FLIGHT;
     request.provider = provider;
-    request.seq = seq;
-    provider.inFlight.set(seq, request);
+    provider.inFlight.push(request);
     this.#inFlight++;
     if (!split) return true;
     if (!this.#toProvider(request, FrameType.CHUNK, start.subarray(room))) return false;
@@ -305,7 +310,7 @@ export class Router {
 
   /** Forwards CHUNK or END of an in-flight request; a full provider queue aborts the request. */
   #toProvider(request: BrokerRequest, type: FrameType, payload: Buffer): boolean {
-    if (request.provider!.ctx.sendFrame(type, FrameFlags.NONE, this.#ids.bytes(request.seq), payload)) return true;
+    if (request.provider!.ctx.sendFrame(type, FrameFlags.NONE, this.#ids.bytes(request), payload)) return true;
     this.#settle(request, WIRE.OVERLOADED, true);
     return false;
   }
@@ -374,9 +379,8 @@ export class Router {
 
   /** The request a provider's frame names, if that provider holds it; else BAD_ROUTE. */
   #held(provider: Peer, frame: Frame): BrokerRequest | null {
-    const seq = this.#ids.parse(frame.requestId);
-    const request = seq === 0 ? undefined : provider.inFlight.get(seq);
-    if (request !== undefined) return request;
+    const request = this.#ids.find(frame.requestId);
+    if (request !== undefined && request.provider === provider) return request;
     this.#badRoute(provider, frame);
     return null;
   }
@@ -385,10 +389,7 @@ export class Router {
   #routed(provider: Peer, frame: Frame): BrokerRequest | null {
     const request = this.#held(provider, frame);
     if (request === null) return null;
-    const payload = frame.payload;
-    if (payload.length >= ROUTING_HEADER_SIZE && request.consumer.routingHeader.compare(payload, 0, ROUTING_HEADER_SIZE) === 0) {
-      return request;
-    }
+    if (startsWithWords(frame.payload, request.consumer.routingWords)) return request;
     this.#badRoute(provider, frame);
     return null;
   }
@@ -462,14 +463,14 @@ export class Router {
       this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
       return;
     }
-    if (!request.consumer.ctx.sendFrame(type, FrameFlags.NONE, request.requestId, body)) this.#settle(request, WIRE.OVERLOADED, true);
+    if (!request.consumer.ctx.sendFrame(type, FrameFlags.NONE, this.#consumerId(request), body)) this.#settle(request, WIRE.OVERLOADED, true);
   }
 
   /** Forwards the frame that completes a request (RESPONSE, RESPONSE_END, ERROR) and settles it. */
   #finish(request: BrokerRequest, type: FrameType, body: Buffer): void {
     // Forwarded in the regular queue, not the error queue, so a provider's ERROR stays behind the
     // RESPONSE_CHUNKs it follows.
-    const delivered = request.consumer.ctx.sendFrame(type, FrameFlags.NONE, request.requestId, body);
+    const delivered = request.consumer.ctx.sendFrame(type, FrameFlags.NONE, this.#consumerId(request), body);
     if (delivered) this.counters.completed++;
     this.#settle(request, delivered ? null : WIRE.OVERLOADED, false);
   }
@@ -487,7 +488,7 @@ export class Router {
     if (state === RequestState.SETTLED) return;
     request.state = RequestState.SETTLED;
     const consumer = request.consumer;
-    consumer.requests.delete(request.key);
+    consumer.requests.delete(request);
     this.#deadlines.delete(request.deadlineEntry!);
     this.#live--;
     if (state === RequestState.QUEUED) {
@@ -496,13 +497,14 @@ export class Router {
     }
     const provider = request.provider;
     if (provider !== null) {
-      provider.inFlight.delete(request.seq);
+      provider.inFlight.remove(request);
       this.#inFlight--;
-      if (cancelProvider && !provider.ctx.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request.seq))) {
+      if (cancelProvider && !provider.ctx.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request))) {
         this.counters.droppedFrames++;
       }
     }
-    if (error !== null) this.#sendError(consumer, request.requestId, error);
+    this.#ids.release(request); // after the CANCEL, which names the request by its id
+    if (error !== null) this.#sendError(consumer, this.#consumerId(request), error);
     if (provider !== null && provider.channel!.waiting.size > 0) this.#pump(provider.channel!);
     if (this.#live === 0 && this.#idleWaiters.length > 0) this.#wakeIdle();
   }
@@ -518,6 +520,20 @@ export class Router {
     consumer.ctx.destroy(new SlowPeerError("consumer's error queue is full; connection closed"));
   }
 
+  /**
+   * The consumer's requestId of `request`, in a buffer reused by the next call: only for
+   * sendFrame/sendError, which copy it into the frame header at once. Rebuilding 16 bytes from
+   * the words costs less than keeping a copy per request.
+   */
+  #consumerId(request: BrokerRequest): Buffer {
+    const id = this.#consumerIdScratch;
+    writeWord(id, 0, request.id0);
+    writeWord(id, 4, request.id1);
+    writeWord(id, 8, request.id2);
+    writeWord(id, 12, request.id3);
+    return id;
+  }
+
   #wakeIdle(): void {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
@@ -525,13 +541,18 @@ export class Router {
   }
 }
 
+/** The live request of `consumer` that `requestId` names, if any. */
+function findRequest(consumer: Peer, requestId: Buffer): BrokerRequest | undefined {
+  return consumer.requests.find(requestId, hashRequestId(requestId));
+}
+
 /** Why a consumer's START breaks the protocol (the connection is closed for it), or null. */
-function startViolation(consumer: Peer, frame: Frame, key: string): string | null {
+function startViolation(consumer: Peer, frame: Frame, hash: number): string | null {
   const { requestId, payload } = frame;
   if ((frame.flags & FrameFlags.REGISTRATION) !== 0) return "this connection is already registered";
   if (payload.length < REQUEST_HEAD_SIZE) return `request START payload of ${payload.length} bytes is shorter than its 4-byte head`;
   if (requestId[0] === 0 && requestId.equals(CONNECTION_ID)) return "requestId zero names the connection, not a request";
-  if (consumer.requests.has(key)) return `requestId ${idToString(requestId)} is already in use by a live request of this connection`;
+  if (consumer.requests.find(requestId, hash) !== undefined) return `requestId ${idToString(requestId)} is already in use by a live request of this connection`;
   return null;
 }
 
