@@ -1,8 +1,10 @@
 import type { Socket } from "node:net";
 import { AnetDecoder, type AnetFrame, type AnetLengthSize } from "@switchyard/protocol";
 import { SocketWriter } from "@switchyard/transport";
+import { FrameBatch } from "./frame-batch.js";
 import type { PendingRequest } from "./pending-request.js";
 import type { PoolSlot } from "./pool-slot.js";
+import { TaskTable } from "./task-table.js";
 
 /** What a connection tells the broker that owns it. */
 export interface ConnectionOwner {
@@ -26,8 +28,8 @@ export interface AnetConnectionSettings {
 let nextConnectionId = 1;
 
 /**
- * One pooled socket as the broker uses it: anet frames decoded as they arrive, requests written
- * through a batching SocketWriter, and the table of task ids in flight on it.
+ * One pooled socket as the broker uses it: anet frames decoded as they arrive, the requests of each
+ * tick written as one FrameBatch, and the table of task ids in flight on it.
  *
  * It closes itself (and tells its owner once) when the socket errors or closes, when the server
  * breaks the framing, when the server stops reading for `writeTimeout`, or when nothing arrives for
@@ -40,9 +42,10 @@ export class AnetConnection {
   /** The pool it was borrowed from. */
   readonly slot: PoolSlot;
   /** Requests written and not yet answered (abandoned ones included), by task id. */
-  readonly inflight = new Map<number, PendingRequest>();
+  readonly inflight: TaskTable<PendingRequest>;
   readonly #owner: ConnectionOwner;
   readonly #writer: SocketWriter;
+  readonly #batch: FrameBatch;
   readonly #decoder: AnetDecoder;
   readonly #readTimeout: number;
   #open = true;
@@ -53,11 +56,14 @@ export class AnetConnection {
     this.slot = slot;
     this.#owner = owner;
     this.#readTimeout = settings.readTimeout;
-    this.#decoder = new AnetDecoder({ lengthSize: settings.lengthSize, maxBodyBytes: settings.maxBodyBytes });
+    this.inflight = new TaskTable(settings.maxInflightPerConn);
+    const codec = { lengthSize: settings.lengthSize, maxBodyBytes: settings.maxBodyBytes };
+    this.#decoder = new AnetDecoder(codec);
     // In-flight requests bound the frames that can wait, so this queue never refuses for count.
     this.#writer = new SocketWriter(socket, { maxQueuedFrames: settings.maxInflightPerConn, writeTimeout: settings.writeTimeout }, (error) =>
       this.destroy("the server stopped reading its socket", error),
     );
+    this.#batch = new FrameBatch(this.#writer, codec, () => this.destroy("the server stopped reading its socket: its writer is full"));
     socket.on("data", this.#onData);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
@@ -82,15 +88,16 @@ export class AnetConnection {
     return this.inflight.size;
   }
 
-  /** Queues a frame for this tick's write; false when the writer refuses it (closed, or over its byte limit). */
-  write(parts: Buffer[]): boolean {
-    return this.#open && this.#writer.write(parts);
+  /** Queues the frame `taskId, body` for this tick's write; false when refused (closed, or the writer over its byte limit). */
+  write(taskId: number, body: Uint8Array): boolean {
+    return this.#open && this.#batch.add(taskId, body);
   }
 
   /** Closes the socket now and tells the owner. Idempotent. */
   destroy(reason: string, cause?: unknown): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#batch.clear();
     this.#writer.close();
     this.socket.setTimeout(0);
     this.socket.destroy();

@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { AnetDecoder, type AnetFrame, type AnetLengthSize, encodeAnetFrame } from "@switchyard/protocol";
+import { AnetDecoder, type AnetFrame, type AnetLengthSize } from "@switchyard/protocol";
 import { type HostPort, type Logger, numberOption, SocketWriter, silentLogger } from "@switchyard/transport";
 import { DEFAULT_LENGTH_SIZE, DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT, ms } from "./broker-options.js";
+import { FrameBatch } from "./frame-batch.js";
 
 /** Default handler calls running at once per connection: as many as a Broker pipelines. */
 export const DEFAULT_SERVER_CONCURRENCY = DEFAULT_MAX_INFLIGHT_PER_CONN;
@@ -42,6 +43,8 @@ export interface AnetServer {
   /** Stops accepting, closes every connection, and resolves once the server is closed. */
   close(): Promise<void>;
 }
+
+const NOT_READING = "the answers could not be queued: the client is not reading";
 
 interface ServerSettings {
   handler: AnetHandler;
@@ -116,18 +119,20 @@ class AnetServerImpl implements AnetServer {
 
 /**
  * One client connection: decodes requests, runs up to `concurrency` handlers at once, queues the
- * rest (pausing the socket while they wait), and writes each answer through a batching SocketWriter.
+ * rest (pausing the socket while they wait), and writes the answers of each tick as one FrameBatch.
  */
 class ServerConnection {
   readonly #socket: Socket;
   readonly #settings: ServerSettings;
   readonly #decoder: AnetDecoder;
   readonly #writer: SocketWriter;
+  readonly #batch: FrameBatch;
   readonly #remoteAddress: string;
   readonly #backlog: AnetFrame[] = [];
   #backlogHead = 0;
   #running = 0;
   #closed = false;
+  readonly #onHandlerError = (error: unknown): void => this.#fail(error);
 
   constructor(socket: Socket, settings: ServerSettings) {
     this.#socket = socket;
@@ -136,10 +141,12 @@ class ServerConnection {
     this.#decoder = new AnetDecoder(settings.codec);
     // The writer's own limits bound answers a client leaves unread; its writeTimeout closes such a client.
     this.#writer = new SocketWriter(socket, { writeTimeout: settings.writeTimeout }, (error) => this.#fail(error));
+    this.#batch = new FrameBatch(this.#writer, settings.codec, () => this.#fail(new Error(NOT_READING)));
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", () => {});
     socket.once("close", () => {
       this.#closed = true;
+      this.#batch.clear();
       this.#writer.close();
     });
   }
@@ -171,19 +178,15 @@ class ServerConnection {
       return;
     }
     if (typeof answer === "string" || answer instanceof Uint8Array) this.#respond(taskId, answer);
-    else
-      answer.then(
-        (body) => this.#respond(taskId, body),
-        (error: unknown) => this.#fail(error),
-      );
+    // One closure per request (it carries the task id); the rejection handler is the connection's own.
+    else answer.then((body) => this.#respond(taskId, body), this.#onHandlerError);
   }
 
   #respond(taskId: number, body: Uint8Array | string): void {
     this.#running--;
     if (this.#closed) return;
     try {
-      const parts = encodeAnetFrame(taskId, typeof body === "string" ? Buffer.from(body) : body, this.#settings.codec);
-      if (!this.#writer.write(parts)) throw new Error("the answer could not be queued: the client is not reading");
+      if (!this.#batch.add(taskId, typeof body === "string" ? Buffer.from(body) : body)) throw new Error(NOT_READING);
     } catch (error) {
       this.#fail(error);
       return;
@@ -207,6 +210,7 @@ class ServerConnection {
     this.#closed = true;
     const message = error instanceof Error ? error.message : String(error);
     this.#settings.logger.warn({ client: this.#remoteAddress, reason: message }, `anet server: closing the connection from ${this.#remoteAddress}: ${message}`);
+    this.#batch.clear();
     this.#writer.close();
     this.#socket.destroy();
   }

@@ -1,5 +1,6 @@
 import { type AnetLengthSize, InvalidArgumentError } from "@switchyard/protocol";
 import { DEFAULT_WRITE_TIMEOUT, type Logger, numberOption, silentLogger } from "@switchyard/transport";
+import { MAX_TASK_TABLE_CAPACITY } from "./task-table.js";
 
 /** Default `workers`: no limit of its own, so each pool's `cap` decides. */
 export const DEFAULT_WORKERS = Number.POSITIVE_INFINITY;
@@ -48,7 +49,11 @@ export interface BrokerOptions {
   readTimeout?: number;
   /** A server that does not read its socket for this long has its connection closed. Default 5000. */
   writeTimeout?: number;
-  /** Requests in flight on one connection; 1 = strictly one at a time, for servers that cannot pipeline. Default 256. */
+  /**
+   * Requests in flight on one connection; 1 = strictly one at a time, for servers that cannot
+   * pipeline. Default 256; a larger value (Infinity included) is taken as 2²⁴, which 32-bit task ids
+   * leave room for.
+   */
   maxInflightPerConn?: number;
   /** Length prefix width: 2 (u16, the original) or 4 (u32). Default 2. */
   lengthSize?: AnetLengthSize;
@@ -83,7 +88,10 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
     timeout: ms("timeout", options.timeout, DEFAULT_SEND_TIMEOUT),
     readTimeout: ms("readTimeout", options.readTimeout, DEFAULT_READ_TIMEOUT),
     writeTimeout: ms("writeTimeout", options.writeTimeout, DEFAULT_WRITE_TIMEOUT),
-    maxInflightPerConn: numberOption(`Broker option "maxInflightPerConn"`, options.maxInflightPerConn, DEFAULT_MAX_INFLIGHT_PER_CONN, { min: 1 }),
+    maxInflightPerConn: Math.min(
+      numberOption(`Broker option "maxInflightPerConn"`, options.maxInflightPerConn, DEFAULT_MAX_INFLIGHT_PER_CONN, { min: 1 }),
+      MAX_TASK_TABLE_CAPACITY,
+    ),
     lengthSize,
     maxBodyBytes: options.maxBodyBytes === undefined ? undefined : numberOption(`Broker option "maxBodyBytes"`, options.maxBodyBytes, 0),
     closeTimeout: ms("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),

@@ -1,9 +1,10 @@
 import type { Socket } from "node:net";
 import { setMaxListeners } from "node:events";
-import { type AnetCodecOptions, type AnetFrame, encodeAnetFrame, InvalidArgumentError } from "@switchyard/protocol";
+import { type AnetCodecOptions, type AnetFrame, InvalidArgumentError, maxAnetBody } from "@switchyard/protocol";
 import { AbortedError, DeadlineQueue, LinkedQueue, type Pool } from "@switchyard/transport";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
+import { refuseOversizedBody } from "./frame-batch.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError, RequestTimeoutError } from "./errors.js";
 import { PendingRequest, type RequestOwner, RequestState } from "./pending-request.js";
 import { PoolSlot } from "./pool-slot.js";
@@ -76,6 +77,7 @@ type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections
 export class Broker {
   readonly #options: ResolvedBrokerOptions;
   readonly #codec: AnetCodecOptions;
+  readonly #maxBody: number;
   readonly #settings: AnetConnectionSettings;
   readonly #slots: PoolSlot[];
   readonly #connectionLimit: number;
@@ -101,7 +103,8 @@ export class Broker {
     dialFailures: 0,
   };
   #state: BrokerState = "idle";
-  #taskId = 0;
+  /** The last per-send timeout found valid, so a caller passing the same one each time is checked once. */
+  #checkedTimeout: number;
   #nextConnection = 0;
   #nextSlot = 0;
   #dialing = 0;
@@ -116,6 +119,8 @@ export class Broker {
     const resolved = resolveBrokerOptions(options);
     this.#options = resolved;
     this.#codec = { lengthSize: resolved.lengthSize, maxBodyBytes: resolved.maxBodyBytes };
+    this.#maxBody = maxAnetBody(this.#codec);
+    this.#checkedTimeout = resolved.timeout;
     this.#settings = {
       lengthSize: resolved.lengthSize,
       maxBodyBytes: resolved.maxBodyBytes,
@@ -178,16 +183,15 @@ export class Broker {
   #request(body: Uint8Array | string, signal: AbortSignal | undefined, timeout: number): Promise<Buffer> {
     if (this.#state === "closing" || this.#state === "closed") return Promise.reject(new ClosingBrokerError("the broker is closing; request not sent"));
     if (signal?.aborted) return Promise.reject(new AbortedError("anet request aborted before it was sent", { cause: signal.reason }));
-    let parts: Buffer[];
+    const bytes = typeof body === "string" ? Buffer.from(body) : body;
     try {
-      if (timeout !== this.#options.timeout) ms("timeout", timeout, 0, "send");
-      // Task id 0 for now: the real one is written into the header when a connection is chosen.
-      parts = encodeAnetFrame(0, typeof body === "string" ? Buffer.from(body) : body, this.#codec);
+      if (timeout !== this.#checkedTimeout) this.#checkedTimeout = ms("timeout", timeout, 0, "send");
+      refuseOversizedBody(bytes, this.#maxBody, this.#codec);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<Buffer>((resolve, reject) => {
-      const request = new PendingRequest(this.#requestOwner, parts, resolve, reject, signal ?? null);
+      const request = new PendingRequest(this.#requestOwner, bytes, resolve, reject, signal ?? null);
       const refusal = this.#admit(request);
       if (refusal !== null) {
         request.state = RequestState.Done;
@@ -283,26 +287,17 @@ export class Broker {
   }
 
   #write(connection: AnetConnection, request: PendingRequest): boolean {
-    const parts = request.parts!;
-    const taskId = this.#nextTaskId(connection);
-    parts[0]!.writeUInt32BE(taskId, this.#options.lengthSize);
-    if (!connection.write(parts)) return false;
-    request.parts = null;
+    const taskId = connection.inflight.add(request);
+    if (!connection.write(taskId, request.body!)) {
+      connection.inflight.delete(taskId);
+      return false;
+    }
+    request.body = null;
     request.state = RequestState.InFlight;
     request.taskId = taskId;
     request.connection = connection;
-    connection.inflight.set(taskId, request);
     this.#counters.sent++;
     return true;
-  }
-
-  /** The broker's u32 counter, skipping ids still taken on this connection (after wrap-around). */
-  #nextTaskId(connection: AnetConnection): number {
-    let id = this.#taskId;
-    do id = (id + 1) >>> 0;
-    while (connection.inflight.has(id));
-    this.#taskId = id;
-    return id;
   }
 
   /** Moves queued requests onto a connection that has room. */

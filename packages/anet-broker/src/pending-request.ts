@@ -21,8 +21,8 @@ export interface RequestOwner {
  */
 export class PendingRequest {
   state: RequestState = RequestState.Queued;
-  /** The encoded frame (length, task id, body); the task id is filled in when it is written. */
-  parts: Buffer[] | null;
+  /** The body, until it is handed to a connection (encoded with its task id when that tick's batch is written). */
+  body: Uint8Array | null;
   resolve: ((body: Buffer) => void) | null;
   reject: ((error: unknown) => void) | null;
   signal: AbortSignal | null;
@@ -35,13 +35,13 @@ export class PendingRequest {
 
   constructor(
     owner: RequestOwner,
-    parts: Buffer[],
+    body: Uint8Array,
     resolve: (body: Buffer) => void,
     reject: (error: unknown) => void,
     signal: AbortSignal | null,
   ) {
     this.#owner = owner;
-    this.parts = parts;
+    this.body = body;
     this.resolve = resolve;
     this.reject = reject;
     this.signal = signal;
