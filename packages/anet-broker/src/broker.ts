@@ -4,6 +4,7 @@ import { type AnetCodecOptions, type AnetFrame, InvalidArgumentError, maxAnetBod
 import { AbortedError, DeadlineQueue, LinkedQueue, type Pool } from "@switchyard/transport";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
+import { rejectWithCallerStack } from "./caller-stack.js";
 import { refuseOversizedBody } from "./frame-batch.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError, RequestTimeoutError } from "./errors.js";
 import { PendingRequest, type RequestOwner, RequestState } from "./pending-request.js";
@@ -48,7 +49,7 @@ export interface BrokerStats {
   dialFailures: number;
 }
 
-/** What a request that timed out is rejected with inside the broker; `send()` turns it into its TIMEOUT error. */
+/** What a request that timed out is failed with inside the broker; its caller gets a RequestTimeoutError made by rejectCaller. */
 const TIMED_OUT: unique symbol = Symbol("anet request timed out");
 
 type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections">;
@@ -165,22 +166,14 @@ export class Broker {
    * TIMEOUT, ABORTED, QUEUE_FULL, NO_POOLS_AVAILABLE, MAX_LEN_EXCEEDED (before anything is
    * written), CONNECTION_LOST, CLOSING_BROKER or QUIT.
    *
-   * A TIMEOUT error is made here, in this call, so that its stack shows `send()` and each caller
-   * awaiting it (V8's async stack traces), and costs nothing for requests that succeed: capturing
-   * a stack for every request in advance, as nats.js does, would cost more than the rest of the
-   * request's work together.
+   * The promise returned is the request's own, not an async wrapper's (that would cost every
+   * request a promise and a microtask more). A TIMEOUT error is made only when the request times
+   * out, chained to this promise so that its stack shows the code awaiting `send()` (see
+   * rejectWithCallerStack): capturing a stack for every request in advance, as nats.js does, would
+   * cost more than the rest of the request's work together.
    */
-  async send(body: Uint8Array | string, options: SendOptions = {}): Promise<Buffer> {
-    const timeout = options.timeout ?? this.#options.timeout;
-    try {
-      return await this.#request(body, options.signal, timeout);
-    } catch (error) {
-      if (error === TIMED_OUT) throw new RequestTimeoutError(`anet request got no response within ${timeout} ms`);
-      throw error;
-    }
-  }
-
-  #request(body: Uint8Array | string, signal: AbortSignal | undefined, timeout: number): Promise<Buffer> {
+  send(body: Uint8Array | string, options: SendOptions = {}): Promise<Buffer> {
+    const { signal, timeout = this.#options.timeout } = options;
     if (this.#state === "closing" || this.#state === "closed") return Promise.reject(new ClosingBrokerError("the broker is closing; request not sent"));
     if (signal?.aborted) return Promise.reject(new AbortedError("anet request aborted before it was sent", { cause: signal.reason }));
     const bytes = typeof body === "string" ? Buffer.from(body) : body;
@@ -191,7 +184,7 @@ export class Broker {
       return Promise.reject(error);
     }
     return new Promise<Buffer>((resolve, reject) => {
-      const request = new PendingRequest(this.#requestOwner, bytes, resolve, reject, signal ?? null);
+      const request = new PendingRequest(this.#requestOwner, bytes, timeout, resolve, reject, signal ?? null);
       const refusal = this.#admit(request);
       if (refusal !== null) {
         request.state = RequestState.Done;
@@ -473,18 +466,18 @@ export class Broker {
   }
 
   #fail(request: PendingRequest, error: unknown): void {
-    const reject = request.reject!;
+    const { resolve, reject } = request;
     this.#settle(request);
-    reject(error);
+    rejectCaller(request, resolve!, reject!, error);
   }
 
   /** Answers the caller now but keeps the task id taken until the response comes or readTimeout passes. */
   #abandon(request: PendingRequest, error: unknown): void {
-    const reject = request.reject!;
+    const { resolve, reject } = request;
     this.#settle(request);
     request.state = RequestState.Abandoned;
     if (this.#options.readTimeout > 0) request.deadline = this.#deadlines.add(request, this.#options.readTimeout);
-    reject(error);
+    rejectCaller(request, resolve!, reject!, error);
   }
 
   /** The caller is answered: drop its deadline, listener and callbacks. */
@@ -501,6 +494,12 @@ export class Broker {
     if (request.signal !== null) request.signal.removeEventListener("abort", request);
     request.signal = null;
   }
+}
+
+/** Rejects the caller of `request` with `error`; a timeout's error is made now, with the stack of the code awaiting `send()`. */
+function rejectCaller(request: PendingRequest, resolve: (body: Buffer) => void, reject: (error: unknown) => void, error: unknown): void {
+  if (error !== TIMED_OUT) reject(error);
+  else rejectWithCallerStack(resolve, reject, () => new RequestTimeoutError(`anet request got no response within ${request.timeout} ms`));
 }
 
 function describe(error: unknown): string {

@@ -23,6 +23,8 @@ export class PendingRequest {
   state: RequestState = RequestState.Queued;
   /** The body, until it is handed to a connection (encoded with its task id when that tick's batch is written). */
   body: Uint8Array | null;
+  /** Ms the caller waits for the response; 0 forever. */
+  readonly timeout: number;
   resolve: ((body: Buffer) => void) | null;
   reject: ((error: unknown) => void) | null;
   signal: AbortSignal | null;
@@ -36,12 +38,14 @@ export class PendingRequest {
   constructor(
     owner: RequestOwner,
     body: Uint8Array,
+    timeout: number,
     resolve: (body: Buffer) => void,
     reject: (error: unknown) => void,
     signal: AbortSignal | null,
   ) {
     this.#owner = owner;
     this.body = body;
+    this.timeout = timeout;
     this.resolve = resolve;
     this.reject = reject;
     this.signal = signal;
