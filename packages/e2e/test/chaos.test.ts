@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Consumer } from "@switchyard/client-consumer";
 import { describe, expect, it, vi } from "vitest";
@@ -30,11 +31,12 @@ function prng(seed: number): () => number {
   };
 }
 
-/** One send and what became of it. */
+/** One send and what became of it. Bodies are built at send time and dropped once checked: 2 400 of them held to the end would weigh on the GC. */
 interface Send {
   id: number;
   kind: ChaosKind;
-  request: Buffer;
+  size: number;
+  delayMs: number;
   timeoutMs: number;
   /** Aborts the send this many ms after it starts (about 10 % of sends), or never (null). */
   abortAfterMs: number | null;
@@ -42,24 +44,25 @@ interface Send {
   aborted: boolean;
   settlements: number;
   elapsedMs: number;
-  answer?: Buffer;
+  /** Set when answered: null if the answer was the right one, else how it began. */
+  wrongAnswer?: string | null;
   error?: Error & { code?: string };
 }
 
 /** A send as the chaos mix asks: mostly quick answers, some slow, streamed, hanging or throwing; a few bodies of several chunks. */
-function plan(id: number, random: () => number, filler: Buffer): Send {
+function plan(id: number, random: () => number): Send {
   const roll = random();
   const kind: ChaosKind = roll < 0.5 ? "ok" : roll < 0.72 ? "slow" : roll < 0.8 ? "stream" : roll < 0.9 ? "hang" : "throw";
   const size = random() < 0.02 ? MiB + Math.floor(random() * 1.5 * MiB) : 16 + Math.floor(random() * 4000);
   const delayMs = kind === "stream" ? 1 + Math.floor(random() * 10) : 1 + Math.floor(random() * 100);
   const timeoutMs = 200 + Math.floor(random() * 1800);
   const abortAfterMs = random() < 0.1 ? Math.floor(random() * timeoutMs) : null;
-  const request = encodeChaosRequest({ id, kind, delayMs, size, filler });
-  return { id, kind, request, timeoutMs, abortAfterMs, viaStream: random() < 0.15, aborted: false, settlements: 0, elapsedMs: 0 };
+  return { id, kind, size, delayMs, timeoutMs, abortAfterMs, viaStream: random() < 0.15, aborted: false, settlements: 0, elapsedMs: 0 };
 }
 
-/** Runs one send through send() or stream(), recording every settlement and when it came. */
-async function run(consumer: Consumer, send: Send): Promise<void> {
+/** Runs one send through send() or stream(), recording every settlement, when it came, and whether an answer was right. */
+async function run(consumer: Consumer, send: Send, filler: Buffer): Promise<void> {
+  const request = encodeChaosRequest({ ...send, filler });
   const controller = new AbortController();
   const abortTimer =
     send.abortAfterMs === null
@@ -73,19 +76,22 @@ async function run(consumer: Consumer, send: Send): Promise<void> {
   const settle = (outcome: { answer?: Buffer; error?: Error }) => {
     send.settlements++;
     send.elapsedMs = performance.now() - startedAt;
-    Object.assign(send, outcome);
+    send.error = outcome.error;
+    if (outcome.answer !== undefined) {
+      send.wrongAnswer = outcome.answer.equals(chaosAnswer(request)) ? null : outcome.answer.subarray(0, 30).toString("latin1");
+    }
   };
   try {
     if (send.viaStream) {
       const chunks: Buffer[] = [];
       try {
-        for await (const chunk of consumer.stream(send.request, options)) chunks.push(chunk);
+        for await (const chunk of consumer.stream(request, options)) chunks.push(chunk);
         settle({ answer: Buffer.concat(chunks) });
       } catch (error) {
         settle({ error: error as Error });
       }
     } else {
-      await consumer.send(send.request, options).then(
+      await consumer.send(request, options).then(
         (answer) => settle({ answer }),
         (error: Error) => settle({ error }),
       );
@@ -97,12 +103,12 @@ async function run(consumer: Consumer, send: Send): Promise<void> {
 
 /** What is wrong with one settled send, if anything. */
 function violation(send: Send): string | null {
-  const what = `send ${send.id} (${send.kind}, ${send.request.length} B, timeout ${send.timeoutMs} ms${send.viaStream ? ", stream()" : ""})`;
+  const what = `send ${send.id} (${send.kind}, ${send.size} B, timeout ${send.timeoutMs} ms${send.viaStream ? ", stream()" : ""})`;
   if (send.settlements !== 1) return `${what} settled ${send.settlements} times`;
   if (send.elapsedMs > send.timeoutMs + SLACK_MS) return `${what} settled after ${Math.round(send.elapsedMs)} ms`;
-  if (send.answer !== undefined) {
+  if (send.wrongAnswer !== undefined) {
     if (send.kind === "hang" || send.kind === "throw") return `${what} was answered`;
-    if (!send.answer.equals(chaosAnswer(send.request))) return `${what} got a wrong answer: ${send.answer.subarray(0, 30).toString("latin1")}…`;
+    if (send.wrongAnswer !== null) return `${what} got a wrong answer: ${send.wrongAnswer}…`;
     return null;
   }
   const { code, message } = send.error!;
@@ -118,32 +124,49 @@ describe("the one invariant under chaos", () => {
   it("every send settles once, by its deadline + 1 s, with its right answer or a known code, while provider processes are killed and replaced", async () => {
     const { server, address } = await e2e.broker();
     const id = channel();
-    const random = prng(SEED);
+    const random = prng(SEED); // the sends
+    const fate = prng(SEED + 1); // the providers
+    // A settlement late by about the longest event-loop stall is this process starved of CPU; one
+    // much later than that would be the product's.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const filler = patterned(SEED, 3 * MiB);
     const providers: ProviderProcess[] = [];
-    const spawn = () => e2e.startProvider(address, id, "chaos", 4 + Math.floor(random() * 13));
+    const spawn = () => e2e.startProvider(address, id, "chaos", 4 + Math.floor(fate() * 13));
     for (let i = 0; i < PROVIDERS; i++) providers.push(spawn());
     await Promise.all(providers.map((provider) => provider.untilLine("ready")));
     const consumers = await Promise.all(Array.from({ length: CONSUMERS }, () => e2e.consumer(address, id)));
 
     let sending = true;
     let kills = 0;
+    // Mostly one registered provider at a time, never the last one; now and then all at once (an
+    // outage: waiting requests must end NO_PROVIDER). Killed providers are replaced at once.
     const killer = (async () => {
       while (sending) {
-        await delay(300 + random() * 900);
+        await delay(300 + fate() * 900);
         if (!sending) return;
-        const [victim] = providers.splice(Math.floor(random() * providers.length), 1);
-        victim!.child.kill("SIGKILL");
-        kills++;
-        providers.push(spawn());
+        const ready = providers.filter((provider) => provider.ready);
+        const victims = fate() < 0.15 ? [...providers] : ready.length >= 2 ? [ready[Math.floor(fate() * ready.length)]!] : [];
+        for (const victim of victims) {
+          providers.splice(providers.indexOf(victim), 1);
+          victim.child.kill("SIGKILL");
+          kills++;
+          providers.push(spawn());
+        }
       }
     })();
 
-    const sends = Array.from({ length: SENDS }, (_, n) => plan(n, random, filler));
+    const sends = Array.from({ length: SENDS }, (_, n) => plan(n, random));
     let next = 0;
     const senders = consumers.flatMap((consumer) =>
       Array.from({ length: SENDERS_PER_CONSUMER }, async () => {
-        while (next < SENDS) await run(consumer, sends[next++]!);
+        while (next < SENDS) {
+          const send = sends[next++]!;
+          await run(consumer, send, filler);
+          // As a real caller would: no provider, wait a little before the next try (else an outage
+          // would burn the whole budget of sends in a moment).
+          if (send.error?.code === "NO_PROVIDER") await delay(100);
+        }
       }),
     );
     await Promise.all(senders);
@@ -152,19 +175,29 @@ describe("the one invariant under chaos", () => {
 
     const codes: Record<string, number> = {};
     for (const send of sends) {
-      const outcome = send.answer !== undefined ? "answered" : (send.error?.code ?? "unsettled");
+      const outcome = send.wrongAnswer !== undefined ? "answered" : (send.error?.code ?? "unsettled");
       codes[outcome] = (codes[outcome] ?? 0) + 1;
     }
+    loopDelay.disable();
     const latestMs = Math.max(...sends.map((send) => send.elapsedMs - send.timeoutMs));
-    const summary = `seed ${SEED}, ${kills} providers killed, outcomes ${JSON.stringify(codes)}, latest settlement ${Math.round(latestMs)} ms after its deadline`;
+    const stallMs = loopDelay.max / 1e6;
+    const summary = `seed ${SEED}, ${kills} providers killed, outcomes ${JSON.stringify(codes)}, latest settlement ${Math.round(latestMs)} ms after its deadline, longest event-loop stall ${Math.round(stallMs)} ms`;
     console.info(`chaos: ${summary}`);
     expect(sends.map(violation).filter((problem) => problem !== null), summary).toEqual([]);
     expect(kills, summary).toBeGreaterThan(0);
-    // Not a vacuous pass: most requests that could be answered were.
+    // Not a vacuous pass: many of the requests that could be answered were (and checked).
     const answerable = sends.filter((send) => send.kind === "ok" || send.kind === "slow" || send.kind === "stream").length;
-    expect(codes.answered ?? 0, summary).toBeGreaterThan(answerable / 2);
+    expect(codes.answered ?? 0, summary).toBeGreaterThan(answerable / 3);
     for (const consumer of consumers) expect(consumer.inflight, summary).toBe(0);
     await vi.waitFor(() => expect(server.stats(), summary).toMatchObject({ inFlight: 0, queued: 0 }), { timeout: 3000 });
+    // Whatever happened to them, the real clients never broke the protocol.
+    const { PROTOCOL_ERROR, NOT_REGISTERED, BAD_REGISTRATION, DUPLICATE_CLIENT } = server.stats().errorsSent;
+    expect({ PROTOCOL_ERROR, NOT_REGISTERED, BAD_REGISTRATION, DUPLICATE_CLIENT }, summary).toEqual({
+      PROTOCOL_ERROR: 0,
+      NOT_REGISTERED: 0,
+      BAD_REGISTRATION: 0,
+      DUPLICATE_CLIENT: 0,
+    });
     // And the channel still serves once the storm is over.
     await providers.at(-1)!.untilLine("ready");
     const last = encodeChaosRequest({ id: SENDS, kind: "ok", delayMs: 0, size: 100, filler });
