@@ -126,10 +126,6 @@ describe("the one invariant under chaos", () => {
     const id = channel();
     const random = prng(SEED); // the sends
     const fate = prng(SEED + 1); // the providers
-    // A settlement late by about the longest event-loop stall is this process starved of CPU; one
-    // much later than that would be the product's.
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
     const filler = patterned(SEED, 3 * MiB);
     const providers: ProviderProcess[] = [];
     const spawn = () => e2e.startProvider(address, id, "chaos", 4 + Math.floor(fate() * 13));
@@ -137,10 +133,15 @@ describe("the one invariant under chaos", () => {
     await Promise.all(providers.map((provider) => provider.untilLine("ready")));
     const consumers = await Promise.all(Array.from({ length: CONSUMERS }, () => e2e.consumer(address, id)));
 
+    // A settlement late by about the longest event-loop stall is this process starved of CPU (the
+    // machine is shared); one much later than that would be the product's.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     let sending = true;
     let kills = 0;
-    // Mostly one registered provider at a time, never the last one; now and then all at once (an
-    // outage: waiting requests must end NO_PROVIDER). Killed providers are replaced at once.
+    // Mostly one registered provider at a time, and only while another one is registered; now and
+    // then all of them at once (an outage: waiting requests must end NO_PROVIDER). Every killed
+    // provider is replaced at once by a new process.
     const killer = (async () => {
       while (sending) {
         await delay(300 + fate() * 900);
