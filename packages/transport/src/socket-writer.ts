@@ -22,6 +22,11 @@ const COPY_BELOW = 16 * 1024;
  */
 const MIN_SLAB = 1024;
 const MAX_SLAB = 256 * 1024;
+/**
+ * Slabs up to this size come from Node's shared Buffer pool and are let go after every flush, so
+ * the many quiet connections of a broker hold no slab of their own between writes.
+ */
+const POOLED_SLAB = 4 * 1024;
 /** Past this many queued bytes a write flushes inline instead of waiting for the end of the tick. */
 const INLINE_FLUSH_BYTES = 256 * 1024;
 
@@ -155,8 +160,10 @@ export class SocketWriter {
     this.#scheduled = false;
     if (this.#blocked || this.#closed || this.#bytes === 0) return;
     this.#seal();
-    // A nearly full slab is left behind now rather than split across the next batch's write.
-    if (this.#slabEnd > (this.#slab.length * 3) / 4) this.#dropSlab();
+    // A nearly full slab is left behind now rather than split across the next batch's write; a
+    // small one is always let go (it is a slice of Node's pool: cheap to take again).
+    if (this.#slabEnd > (this.#slab.length * 3) / 4) this.#dropSlab(true);
+    else if (this.#slab.length <= POOLED_SLAB) this.#dropSlab(false);
     const parts = this.#errors.length === 0 ? this.#regular : this.#errors.concat(this.#regular);
     const ok = writeAll(this.#socket, parts);
     this.#errors = [];
@@ -200,7 +207,8 @@ export class SocketWriter {
     if (this.#slab.length - this.#slabEnd >= bytes) return;
     this.#seal();
     if (this.#slab.length > 0) this.#nextSlabSize = Math.min(MAX_SLAB, this.#slab.length * 2);
-    this.#slab = Buffer.allocUnsafeSlow(Math.max(this.#nextSlabSize, bytes));
+    const size = Math.max(this.#nextSlabSize, bytes);
+    this.#slab = size <= POOLED_SLAB ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(size);
     this.#slabEnd = this.#regionStart = 0;
   }
 
@@ -211,8 +219,9 @@ export class SocketWriter {
     this.#regionStart = this.#slabEnd;
   }
 
-  #dropSlab(): void {
-    if (this.#slab.length > 0) this.#nextSlabSize = Math.min(MAX_SLAB, this.#slab.length * 2);
+  /** Lets the slab go (its regions stay with the socket); `grow` doubles the next one's size. */
+  #dropSlab(grow: boolean): void {
+    if (grow) this.#nextSlabSize = Math.min(MAX_SLAB, this.#slab.length * 2);
     this.#slab = EMPTY;
     this.#slabEnd = this.#regionStart = 0;
   }
