@@ -85,3 +85,29 @@ describe("RequestIdTable", () => {
     for (const x of items) expect(table.find(x.id, x.idHash)).toBeUndefined();
   });
 });
+
+describe("RequestIdTable memory", () => {
+  /** Adds `count` new items; returns them. */
+  function fill(table: RequestIdTable<Item>, count: number): Item[] {
+    const items = Array.from({ length: count }, () => item(randomBytes(16)));
+    for (const x of items) table.add(x);
+    return items;
+  }
+
+  it("gives back the slots of a burst once it has stayed sparse for as many deletes as it has slots", () => {
+    const table = new RequestIdTable<Item>();
+    const burst = fill(table, 1000);
+    expect(table.capacity).toBe(2048);
+    for (const x of burst.slice(4)) table.delete(x);
+    expect(table.capacity).toBe(2048);
+    for (let i = 0; i < 2048; i++) table.delete(fill(table, 1)[0]!);
+    expect(table.capacity).toBe(16);
+    for (const x of burst.slice(0, 4)) expect(table.find(x.id, x.idHash)).toBe(x);
+  });
+
+  it("keeps its slots while a pipelining consumer's count swings between empty and full", () => {
+    const table = new RequestIdTable<Item>();
+    for (let round = 0; round < 40; round++) for (const x of fill(table, 256)) table.delete(x);
+    expect(table.capacity).toBe(512);
+  });
+});

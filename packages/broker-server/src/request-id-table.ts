@@ -36,8 +36,10 @@ export function hashRequestId(id: Uint8Array): number {
  * A consumer's live requests by the requestId it chose: an open-addressing table with linear
  * probing, O(1) and allocation-free per request (the items carry their own key). Deleting shifts
  * the rest of the probe run back instead of leaving tombstones, so lookups stay short however many
- * requests come and go. The slot array is allocated with the first item, grows at half full and
- * shrinks below an eighth, so an idle consumer costs nothing and a burst is given back.
+ * requests come and go. The slot array is allocated with the first item and grows at half full.
+ * It shrinks to fit once it has stayed under an eighth full for as many deletes as it has slots:
+ * a burst is given back, but a pipelining consumer whose count swings between 0 and 256 every
+ * few reads does not shrink and regrow its table each time (that cost 1 % of the broker's time).
  *
  *   slots: [ · a b · · c d e · ]   a, b share a probe run; an item sits at or after its home
  *             home(x) = hash >>> (32 − log2(slots))
@@ -46,10 +48,17 @@ export class RequestIdTable<T extends IdKeyed> {
   #slots: Array<T | null> = [];
   #shift = 32;
   #size = 0;
+  /** Deletes in a row that left the table under an eighth full. */
+  #sparseDeletes = 0;
 
   /** Items held. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Slots allocated (a pointer each): at least twice `size`, at most 8 times after a long quiet spell. */
+  get capacity(): number {
+    return this.#slots.length;
   }
 
   /** The item whose id is the 16 bytes of `id` (hashed as `hash`), or undefined. */
@@ -72,6 +81,7 @@ export class RequestIdTable<T extends IdKeyed> {
     if ((this.#size + 1) * 2 > this.#slots.length) this.#resize(Math.max(MIN_BITS, 33 - this.#shift));
     this.#place(item);
     this.#size++;
+    if (this.#size * 8 >= this.#slots.length) this.#sparseDeletes = 0; // "in a row" ends when it fills up
   }
 
   /** Removes `item`; harmless if it is not held. */
@@ -95,7 +105,7 @@ export class RequestIdTable<T extends IdKeyed> {
     }
     slots[hole] = null;
     this.#size--;
-    if (slots.length > 1 << MIN_BITS && this.#size * 8 < slots.length) this.#resize(31 - this.#shift);
+    this.#maybeShrink();
   }
 
   /** Every item, in no particular order: a snapshot, safe to delete items while walking it. */
@@ -103,6 +113,18 @@ export class RequestIdTable<T extends IdKeyed> {
     const out: T[] = [];
     for (const item of this.#slots) if (item !== null) out.push(item);
     return out;
+  }
+
+  #maybeShrink(): void {
+    const length = this.#slots.length;
+    if (length === 1 << MIN_BITS || this.#size * 8 >= length) {
+      this.#sparseDeletes = 0;
+      return;
+    }
+    if (++this.#sparseDeletes < length) return;
+    this.#sparseDeletes = 0;
+    // The smallest table at most a quarter full: 2^bits ≥ 4 × size.
+    this.#resize(this.#size === 0 ? MIN_BITS : Math.max(MIN_BITS, 32 - Math.clz32(this.#size * 4 - 1)));
   }
 
   /** Re-files every item in a table of 2^bits slots. */
