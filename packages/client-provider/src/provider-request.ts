@@ -7,7 +7,6 @@ import {
   type DeadlineEntry,
   type Logger,
   refusal,
-  requestKey,
   sendBody,
   type TableItem,
 } from "@switchyard/transport";
@@ -43,8 +42,6 @@ export interface RequestOwner {
  * (when a handler reads it), the BodyAssembler (when the body comes in more than one frame).
  */
 export class ProviderRequest implements RequestContext, TableItem {
-  /** @internal The provider's table key. */
-  readonly key: string;
   /** @internal Set once requests() handed it out. */
   taken = false;
   /** @internal The provider's table keeps its deadline here. */
@@ -74,7 +71,6 @@ export class ProviderRequest implements RequestContext, TableItem {
     this.#route = route;
     this.#id = requestId;
     this.#routing = routing;
-    this.key = requestKey(requestId);
     this.#deadlineAt = timeoutMs > 0 ? performance.now() + timeoutMs : 0;
   }
 
@@ -89,6 +85,11 @@ export class ProviderRequest implements RequestContext, TableItem {
       if (this.#cancelReason !== null) this.#controller.abort(this.#cancelReason);
     }
     return this.#controller.signal;
+  }
+
+  /** @internal The requestId's 16 bytes: the provider's table key. */
+  get idBytes(): Buffer {
+    return this.#id;
   }
 
   /** @internal True once the request was cancelled (without making `signal`). */

@@ -17,11 +17,11 @@ import {
   type ClientState,
   type ConnectionContext,
   errorFromPayload,
+  IdMap,
   numberOption,
   RESPONSE_BODY_FRAMES,
   RequestTable,
   RequestTimeoutError,
-  requestKey,
 } from "@switchyard/transport";
 import { CancelledError } from "./errors.js";
 import {
@@ -56,8 +56,10 @@ export class Provider {
   readonly #handler: Handler | null;
   readonly #concurrency: number;
   readonly #maxRequestBytes: number;
-  readonly #table = new RequestTable<string, ProviderRequest>((request) =>
-    request.cancel(new RequestTimeoutError("the request's deadline passed before it was answered")),
+  /** Requests in flight by the requestId the broker gave them (any 16 bytes: no key string made per request). */
+  readonly #table = new RequestTable<Uint8Array, ProviderRequest>(
+    (request) => request.cancel(new RequestTimeoutError("the request's deadline passed before it was answered")),
+    new IdMap((request: ProviderRequest) => request.idBytes),
   );
   /** Handlerless mode: requests waiting to be taken through requests(). Bounded by concurrency. */
   readonly #queue: AsyncQueue<ProviderRequest> | null;
@@ -89,7 +91,7 @@ export class Provider {
       logger: this.#client.options.logger,
       maxRequestBytes: this.#maxRequestBytes,
       finished: (request) => {
-        this.#table.delete(request.key, request);
+        this.#table.delete(request.idBytes, request);
       },
     };
   }
@@ -161,15 +163,15 @@ export class Provider {
         this.#onStart(frame, connection);
         return;
       case FrameType.CHUNK:
-        this.#table.get(requestKey(frame.requestId))?.receive(frame.payload);
+        this.#table.get(frame.requestId)?.receive(frame.payload);
         return;
       case FrameType.END: {
-        const request = this.#table.get(requestKey(frame.requestId));
+        const request = this.#table.get(frame.requestId);
         if (request?.complete()) this.#dispatch(request);
         return;
       }
       case FrameType.CANCEL:
-        this.#table.get(requestKey(frame.requestId))?.cancel(new CancelledError("the consumer cancelled the request"));
+        this.#table.get(frame.requestId)?.cancel(new CancelledError("the consumer cancelled the request"));
         return;
       case FrameType.ERROR:
         this.#onError(frame);
@@ -199,7 +201,7 @@ export class Provider {
     const timeoutMs = payload.readUInt32BE(ROUTING_HEADER_SIZE);
     const request = new ProviderRequest(this.#owner, this.#routeFor(connection), frame.requestId, routing, timeoutMs);
     const safetyNet = timeoutMs > 0 ? timeoutMs + DEADLINE_GRACE_MS : 0;
-    if (!this.#table.add(request.key, request, safetyNet)) {
+    if (!this.#table.add(frame.requestId, request, safetyNet)) {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
     }
@@ -258,7 +260,7 @@ export class Provider {
    */
   #onError(frame: Frame): void {
     const error = errorFromPayload(frame.payload);
-    const request = this.#table.get(requestKey(frame.requestId));
+    const request = this.#table.get(frame.requestId);
     if (error.code === "BAD_ROUTE" || request === undefined) {
       this.#client.options.logger.warn({ code: error.code, message: error.message }, "the broker refused an answer of this provider");
       return;

@@ -85,7 +85,8 @@ export function sendBody(route: BodyRoute, requestId: Uint8Array, prefix: Uint8A
   }
   const stopped = new AbortController();
   const source = bytes !== null ? [bytes] : (body as AsyncIterable<Uint8Array | string>);
-  return { done: streamBody(route, Buffer.from(requestId), prefix, source, stopped.signal), stop: () => stopped.abort() };
+  // A reason of our own: abort() without one would make (and capture the stack of) a DOMException.
+  return { done: streamBody(route, Buffer.from(requestId), prefix, source, stopped.signal), stop: () => stopped.abort(ABORTED) };
 }
 
 /**

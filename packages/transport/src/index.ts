@@ -29,8 +29,10 @@ export type { ClientState, ClientOptions, ResolvedClientOptions, ClientRegistrat
 export { ClientClosedError, RequestTimeoutError } from "./client-errors.js";
 export { sendBody, refusal, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "./body-sender.js";
 export type { Body, BodyFrames, BodyRoute, BodyStream } from "./body-sender.js";
-export { RequestTable, requestKey } from "./request-table.js";
+export { RequestTable } from "./request-table.js";
 export type { TableItem } from "./request-table.js";
+export { IdMap } from "./id-map.js";
+export type { KeyIndex } from "./id-map.js";
 export { RequestIds } from "./request-ids.js";
 export { AsyncQueue } from "./async-queue.js";
 export { BodyAssembler } from "./body-assembler.js";

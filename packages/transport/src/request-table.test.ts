@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { RequestTable, requestKey, type TableItem } from "./request-table.js";
+import { IdMap } from "./id-map.js";
+import { RequestTable, type TableItem } from "./request-table.js";
 
 /** A table item with a name, for readable assertions. */
 interface Named extends TableItem {
@@ -101,11 +102,28 @@ describe("RequestTable", () => {
     expect(table.size).toBe(0);
   });
 
-  it("keys ids by their 16 bytes, wherever the view starts", () => {
-    const id = Buffer.from("00112233445566778899aabbccddeeff", "hex");
-    const framed = Buffer.concat([Buffer.from([1, 2, 3]), id]).subarray(3);
-    expect(requestKey(framed)).toBe(requestKey(id));
-    expect(requestKey(new Uint8Array(framed))).toBe(requestKey(id));
-    expect(requestKey(id)).not.toBe(requestKey(Buffer.alloc(16)));
+  it("finds items by requestId through an IdMap index, deadlines included", () => {
+    interface Request extends Named {
+      id: Buffer;
+    }
+    const expired: string[] = [];
+    const table = new RequestTable<Uint8Array, Request>(
+      (entry) => {
+        expired.push(entry.name);
+        table.delete(entry.id, entry);
+      },
+      new IdMap((entry: Request) => entry.id),
+    );
+    const a = { ...item("a"), id: Buffer.alloc(16, 1) };
+    const b = { ...item("b"), id: Buffer.alloc(16, 2) };
+    table.add(a.id, a, 100);
+    table.add(b.id, b);
+    expect(table.add(Buffer.alloc(16, 1), item("again") as Request)).toBe(false);
+    const framed = Buffer.concat([Buffer.from([9]), Buffer.alloc(16, 2)]).subarray(1);
+    expect(table.get(framed)).toBe(b);
+    vi.advanceTimersByTime(100);
+    expect(expired).toEqual(["a"]);
+    expect(table.delete(framed, b)).toBe(true);
+    expect(table.size).toBe(0);
   });
 });

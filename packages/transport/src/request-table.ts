@@ -1,4 +1,5 @@
 import { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.js";
+import type { KeyIndex } from "./id-map.js";
 
 /**
  * What a RequestTable holds: each item carries the handle of its own deadline, so the table needs
@@ -9,28 +10,26 @@ export interface TableItem {
   deadline: DeadlineEntry<unknown> | null;
 }
 
-/** The Map key of a 16-byte requestId: one char per byte (latin1), cheap to build and compare. */
-export function requestKey(requestId: Uint8Array): string {
-  const bytes = Buffer.isBuffer(requestId) ? requestId : Buffer.from(requestId.buffer, requestId.byteOffset, requestId.byteLength);
-  return bytes.toString("latin1");
-}
-
 /**
- * Requests in flight, by key (a requestKey string, or a RequestIds sequence number), each with an
- * optional deadline on one shared timer (DeadlineQueue). `delete` is the settle-once guard: it
+ * Requests in flight, by key (a RequestIds sequence number in a Map, or a requestId in an IdMap),
+ * each with an optional deadline on one shared timer (DeadlineQueue). `delete` is the settle-once guard: it
  * answers true only for the call that actually removed the entry, so whoever settles a request
  * first — response, error, timeout, abort, disconnect — is the only one who does.
  *
  *   add(key, item, timeout) ─► Map + DeadlineQueue ─► delete(key, item) → true once
  *                                     └─ deadline passes ─► onExpire(item) (which then deletes)
  */
-export class RequestTable<K extends string | number, T extends TableItem> {
-  readonly #items = new Map<K, T>();
+export class RequestTable<K, T extends TableItem> {
+  readonly #items: KeyIndex<K, T>;
   readonly #deadlines: DeadlineQueue<T>;
   #emptyWaiters: Array<() => void> = [];
 
-  /** `onExpire(item)` runs when an entry's deadline passes; it should settle and delete the item. */
-  constructor(onExpire: (item: T) => void) {
+  /**
+   * `onExpire(item)` runs when an entry's deadline passes; it should settle and delete the item.
+   * `index` finds items by key: a Map unless given (an IdMap for requestIds chosen elsewhere).
+   */
+  constructor(onExpire: (item: T) => void, index: KeyIndex<K, T> = new Map<K, T>()) {
+    this.#items = index;
     this.#deadlines = new DeadlineQueue((item) => {
       item.deadline = null;
       onExpire(item);

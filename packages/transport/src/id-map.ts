@@ -1,0 +1,95 @@
+/** What RequestTable needs of an index: Map<K, T> has exactly this shape. */
+export interface KeyIndex<K, T> {
+  readonly size: number;
+  get(key: K): T | undefined;
+  has(key: K): boolean;
+  set(key: K, item: T): unknown;
+  delete(key: K): boolean;
+  values(): IterableIterator<T>;
+}
+
+/** The big-endian 32-bit word at `at` (read byte by byte: Buffer's readers validate arguments). */
+function word(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+}
+
+/** A 30-bit hash of a 16-byte id: small enough to stay a V8 small integer, so Map keys stay cheap. */
+export function hashId(id: Uint8Array): number {
+  const h =
+    Math.imul(word(id, 0), 0x9e3779b1) ^ Math.imul(word(id, 4), 0x85ebca77) ^ Math.imul(word(id, 8), 0xc2b2ae3d) ^ Math.imul(word(id, 12), 0x27d4eb2f);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
+}
+
+/** An id as a Map key the exact way: one char per byte (latin1). */
+function textKey(id: Uint8Array): string {
+  const bytes = Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength);
+  return bytes.toString("latin1");
+}
+
+function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  return word(a, 0) === word(b, 0) && word(a, 4) === word(b, 4) && word(a, 8) === word(b, 8) && word(a, 12) === word(b, 12);
+}
+
+/**
+ * Items by 16-byte requestId, for ids chosen by someone else (a provider cannot assume anything
+ * about the broker's): keyed by a hash of the id's four words, so a lookup builds no string and
+ * allocates nothing. An item whose hash another id already holds — rare by chance, and harmless
+ * if provoked — goes to a second Map keyed by the id as latin1 text, the slow but exact way.
+ *
+ *   byHash:   hash(id) ─► item   (the item's own id confirms the match)
+ *   overflow: latin1(id) ─► item (only while hashes collide)
+ *
+ * `idOf(item)` gives the id an item was filed under; it must not change while the item is held.
+ */
+export class IdMap<T> implements KeyIndex<Uint8Array, T> {
+  readonly #byHash = new Map<number, T>();
+  readonly #overflow = new Map<string, T>();
+  readonly #idOf: (item: T) => Uint8Array;
+  readonly #hash: (id: Uint8Array) => number;
+
+  /** `hash` is for tests, which need collisions on demand; it must return small non-negative integers. */
+  constructor(idOf: (item: T) => Uint8Array, hash: (id: Uint8Array) => number = hashId) {
+    this.#idOf = idOf;
+    this.#hash = hash;
+  }
+
+  get size(): number {
+    return this.#byHash.size + this.#overflow.size;
+  }
+
+  get(id: Uint8Array): T | undefined {
+    const item = this.#byHash.get(this.#hash(id));
+    if (item !== undefined && sameId(this.#idOf(item), id)) return item;
+    return this.#overflow.size === 0 ? undefined : this.#overflow.get(textKey(id));
+  }
+
+  has(id: Uint8Array): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** Files `item` under `id`, replacing an item filed under the same id. */
+  set(id: Uint8Array, item: T): this {
+    const hash = this.#hash(id);
+    const held = this.#byHash.get(hash);
+    if (held !== undefined && !sameId(this.#idOf(held), id)) {
+      this.#overflow.set(textKey(id), item);
+      return this;
+    }
+    // The id may sit in overflow from when its hash was taken: one place per id.
+    if (held === undefined && this.#overflow.size > 0) this.#overflow.delete(textKey(id));
+    this.#byHash.set(hash, item);
+    return this;
+  }
+
+  delete(id: Uint8Array): boolean {
+    const hash = this.#hash(id);
+    const held = this.#byHash.get(hash);
+    if (held !== undefined && sameId(this.#idOf(held), id)) return this.#byHash.delete(hash);
+    return this.#overflow.size > 0 && this.#overflow.delete(textKey(id));
+  }
+
+  *values(): IterableIterator<T> {
+    yield* this.#byHash.values();
+    yield* this.#overflow.values();
+  }
+}
