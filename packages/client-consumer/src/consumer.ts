@@ -29,6 +29,7 @@ import {
   RequestTimeoutError,
   refusal,
   sendBody,
+  type Issued,
   type TableItem,
 } from "@switchyard/transport";
 import { type ConsumerOptions, resolveMaxResponseBytes, type SendOptions } from "./consumer-options.js";
@@ -37,10 +38,8 @@ import { ResponseBuffer, type ResponseSink } from "./response-buffer.js";
 /** What a per-request timeout may be, ms. */
 const TIMEOUT_BOUNDS: NumberBounds = { min: 1, max: MAX_TIMEOUT_MS, integer: false };
 
-/** A request in flight: from send() until its one outcome. */
-interface PendingRequest extends TableItem {
-  /** Its number from the consumer's RequestIds: the table key, and (as bytes) its requestId. */
-  readonly seq: number;
+/** A request in flight: from send() until its one outcome. Its slot (the table key) and seq make its requestId. */
+interface PendingRequest extends TableItem, Issued {
   /** The connection it was sent on: a CANCEL goes there, never to a newer one. */
   readonly connection: ConnectionContext;
   readonly sink: ResponseSink;
@@ -65,11 +64,12 @@ interface PendingRequest extends TableItem {
 export class Consumer {
   readonly #client: BaseClient;
   readonly #maxResponseBytes: number;
-  readonly #table = new RequestTable<number, PendingRequest>((request) =>
-    this.#settle(request, new RequestTimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
+  /** Request ids (a random prefix per consumer, a slot, a counter), and the requests by slot. */
+  readonly #ids = new RequestIds<PendingRequest>(newId());
+  readonly #table = new RequestTable<number, PendingRequest>(
+    (request) => this.#settle(request, new RequestTimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
+    this.#ids,
   );
-  /** Request ids: a random prefix per consumer, then a counter (ids outlive reconnects unchanged). */
-  readonly #ids = new RequestIds(newId());
   /** How bodies go on the current connection; remade when the connection changes. */
   #route: BodyRoute | null = null;
   /** The request head last encoded, and its timeout: most requests share one timeout. */
@@ -185,14 +185,14 @@ export class Consumer {
       sink.fail(abortedBy(signal));
       return null;
     }
-    const seq = this.#ids.next();
-    const request: PendingRequest = { seq, connection, sink, timeoutMs, signal, onAbort: null, body: null, received: 0, deadline: null };
-    this.#table.add(seq, request, timeoutMs);
+    const request: PendingRequest = { slot: -1, seq: 0, connection, sink, timeoutMs, signal, onAbort: null, body: null, received: 0, deadline: null };
+    this.#ids.issue(request);
+    this.#table.add(request.slot, request, timeoutMs);
     if (signal !== undefined) {
       request.onAbort = () => this.#settle(request, abortedBy(signal), true);
       signal.addEventListener("abort", request.onAbort, { once: true });
     }
-    const sent = sendBody(this.#routeFor(connection), this.#ids.bytes(seq), this.#headFor(timeoutMs), body);
+    const sent = sendBody(this.#routeFor(connection), this.#ids.bytes(request), this.#headFor(timeoutMs), body);
     if (sent === false) this.#settle(request, refusal(connection), false);
     else if (sent !== true) {
       request.body = sent;
@@ -230,7 +230,7 @@ export class Consumer {
   }
 
   #onFrame(frame: Frame): void {
-    const request = this.#table.get(this.#ids.parse(frame.requestId));
+    const request = this.#ids.find(frame.requestId);
     if (request === undefined) return; // a late frame for a settled request, or not an id of ours
     switch (frame.type) {
       case FrameType.RESPONSE:
@@ -269,11 +269,11 @@ export class Consumer {
    * delivered.
    */
   #settle(request: PendingRequest, error: Error | null, cancel: boolean): void {
-    if (!this.#table.delete(request.seq, request)) return;
+    if (!this.#table.delete(request.slot, request)) return;
     if (request.onAbort !== null) request.signal!.removeEventListener("abort", request.onAbort);
     request.body?.stop();
     if (cancel && request.connection.state === "open") {
-      request.connection.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request.seq));
+      request.connection.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request));
     }
     if (error === null) request.sink.end();
     else request.sink.fail(error);

@@ -1,3 +1,5 @@
+import { readWord } from "./id-words.js";
+
 /** What RequestTable needs of an index: Map<K, T> has exactly this shape. */
 export interface KeyIndex<K, T> {
   readonly size: number;
@@ -8,15 +10,10 @@ export interface KeyIndex<K, T> {
   values(): IterableIterator<T>;
 }
 
-/** The big-endian 32-bit word at `at` (read byte by byte: Buffer's readers validate arguments). */
-function word(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-}
-
 /** A 30-bit hash of a 16-byte id: small enough to stay a V8 small integer, so Map keys stay cheap. */
 export function hashId(id: Uint8Array): number {
   const h =
-    Math.imul(word(id, 0), 0x9e3779b1) ^ Math.imul(word(id, 4), 0x85ebca77) ^ Math.imul(word(id, 8), 0xc2b2ae3d) ^ Math.imul(word(id, 12), 0x27d4eb2f);
+    Math.imul(readWord(id, 0), 0x9e3779b1) ^ Math.imul(readWord(id, 4), 0x85ebca77) ^ Math.imul(readWord(id, 8), 0xc2b2ae3d) ^ Math.imul(readWord(id, 12), 0x27d4eb2f);
   return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
@@ -27,7 +24,7 @@ function textKey(id: Uint8Array): string {
 }
 
 function sameId(a: Uint8Array, b: Uint8Array): boolean {
-  return word(a, 0) === word(b, 0) && word(a, 4) === word(b, 4) && word(a, 8) === word(b, 8) && word(a, 12) === word(b, 12);
+  return readWord(a, 0) === readWord(b, 0) && readWord(a, 4) === readWord(b, 4) && readWord(a, 8) === readWord(b, 8) && readWord(a, 12) === readWord(b, 12);
 }
 
 /**

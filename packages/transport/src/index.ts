@@ -34,6 +34,8 @@ export type { TableItem } from "./request-table.js";
 export { IdMap } from "./id-map.js";
 export type { KeyIndex } from "./id-map.js";
 export { RequestIds } from "./request-ids.js";
+export type { Issued } from "./request-ids.js";
+export { readWord, writeWord } from "./id-words.js";
 export { AsyncQueue } from "./async-queue.js";
 export { BodyAssembler } from "./body-assembler.js";
 export { errorFromPayload } from "./error-frame.js";

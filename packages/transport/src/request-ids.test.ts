@@ -1,39 +1,79 @@
 import { ID_SIZE, newId } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
-import { RequestIds } from "./request-ids.js";
+import { type Issued, RequestIds } from "./request-ids.js";
+
+interface Request extends Issued {
+  name: string;
+}
+
+function request(name: string): Request {
+  return { name, slot: -1, seq: 0 };
+}
+
+/** Issues and holds a request, as a RequestTable would. */
+function hold(ids: RequestIds<Request>, name: string): Request {
+  const item = request(name);
+  ids.issue(item);
+  ids.set(item.slot, item);
+  return item;
+}
 
 describe("RequestIds", () => {
-  it("issues distinct non-zero numbers whose 16 bytes start with the prefix and parse back", () => {
+  it("issues distinct ids that start with the prefix and find their request back", () => {
     const prefix = newId();
-    const ids = new RequestIds(prefix);
+    const ids = new RequestIds<Request>(prefix);
     const seen = new Set<string>();
-    for (let i = 0; i < 1000; i++) {
-      const seq = ids.next();
-      expect(seq).toBeGreaterThan(0);
-      const bytes = Buffer.from(ids.bytes(seq));
+    const held: Request[] = [];
+    for (let i = 0; i < 100; i++) {
+      const item = hold(ids, `r${i}`);
+      const bytes = Buffer.from(ids.bytes(item));
       expect(bytes.length).toBe(ID_SIZE);
-      expect(bytes.subarray(0, 8)).toEqual(prefix.subarray(0, 8));
-      expect(ids.parse(bytes)).toBe(seq);
+      expect(bytes.subarray(0, 4)).toEqual(prefix.subarray(0, 4));
       seen.add(bytes.toString("hex"));
+      held.push(item);
     }
-    expect(seen.size).toBe(1000);
+    expect(seen.size).toBe(100);
+    expect(ids.size).toBe(100);
+    for (const item of held) expect(ids.find(Buffer.from(ids.bytes(item)))).toBe(item);
   });
 
-  it("round-trips numbers beyond 32 bits, wherever the id sits in a larger buffer", () => {
-    const ids = new RequestIds(newId());
-    const seq = 2 ** 40 + 12345;
-    const framed = Buffer.concat([Buffer.from([9, 9, 9]), ids.bytes(seq)]).subarray(3);
-    expect(ids.parse(framed)).toBe(seq);
+  it("reuses a freed slot, and the old id no longer finds anything", () => {
+    const ids = new RequestIds<Request>(newId());
+    const first = hold(ids, "first");
+    const oldId = Buffer.from(ids.bytes(first));
+    expect(ids.delete(first.slot)).toBe(true);
+    expect(ids.delete(first.slot)).toBe(false);
+    expect(ids.find(oldId)).toBeUndefined();
+    const second = hold(ids, "second");
+    expect(second.slot).toBe(first.slot);
+    expect(second.seq).toBeGreaterThan(first.seq);
+    expect(ids.find(oldId)).toBeUndefined();
+    expect(ids.find(Buffer.from(ids.bytes(second)))).toBe(second);
+    expect([...ids.values()]).toEqual([second]);
   });
 
-  it("answers 0 for an id another prefix issued, or one of the wrong size", () => {
-    const ours = new RequestIds(Buffer.alloc(8, 1));
-    const theirs = new RequestIds(Buffer.alloc(8, 2));
-    expect(ours.parse(Buffer.from(theirs.bytes(theirs.next())))).toBe(0);
-    expect(ours.parse(Buffer.alloc(12, 1))).toBe(0);
+  it("writes sequence numbers beyond 32 bits, and finds ids wherever they sit in a larger buffer", () => {
+    const ids = new RequestIds<Request>(newId());
+    const item = hold(ids, "big");
+    item.seq = 2 ** 40 + 12345;
+    const framed = Buffer.concat([Buffer.from([9, 9, 9]), ids.bytes(item)]).subarray(3);
+    expect(framed.readUInt32BE(8) * 2 ** 32 + framed.readUInt32BE(12)).toBe(2 ** 40 + 12345);
+    expect(ids.find(framed)).toBe(item);
   });
 
-  it("refuses a prefix shorter than 8 bytes", () => {
-    expect(() => new RequestIds(Buffer.alloc(7))).toThrow(/8 bytes/);
+  it("finds nothing for an id another prefix issued, one of the wrong size, or an unknown slot", () => {
+    const ours = new RequestIds<Request>(Buffer.alloc(4, 1));
+    const theirs = new RequestIds<Request>(Buffer.alloc(4, 2));
+    const mine = hold(ours, "mine");
+    const other = hold(theirs, "other");
+    expect(ours.find(Buffer.from(theirs.bytes(other)))).toBeUndefined();
+    expect(ours.find(Buffer.from(ours.bytes(mine)).subarray(0, 12))).toBeUndefined();
+    const stray = Buffer.from(ours.bytes(mine));
+    stray.writeUInt32BE(7, 4);
+    expect(ours.find(stray)).toBeUndefined();
+  });
+
+  it("refuses a prefix shorter than 4 bytes", () => {
+    expect(() => new RequestIds(Buffer.alloc(3))).toThrow(/4 bytes/);
   });
 });
