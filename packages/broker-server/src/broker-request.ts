@@ -1,8 +1,7 @@
-import type { DeadlineEntry } from "@switchyard/transport";
+import { type DeadlineEntry, readWord } from "@switchyard/transport";
 import type { Peer } from "./peer.js";
 import type { ProviderRouted } from "./provider-request-ids.js";
 import type { IdKeyed } from "./request-id-table.js";
-import { readWord } from "./words.js";
 
 /**
  * Where a request is in its life. Every way out goes through the router's one `settle()`, which

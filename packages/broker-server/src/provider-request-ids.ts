@@ -1,5 +1,5 @@
 import { ID_SIZE } from "@switchyard/protocol";
-import { readWord, writeWord } from "./words.js";
+import { readWord, writeWord } from "@switchyard/transport";
 
 const TWO_32 = 0x1_0000_0000;
 

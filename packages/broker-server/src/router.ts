@@ -11,14 +11,14 @@ import {
   WIRE_ERROR_CODES,
   type WireErrorCode,
 } from "@switchyard/protocol";
-import { DeadlineQueue, SlowPeerError } from "@switchyard/transport";
+import { DeadlineQueue, SlowPeerError, writeWord } from "@switchyard/transport";
 import { BrokerRequest, RequestState } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { WIRE } from "./errors.js";
 import type { Peer } from "./peer.js";
 import type { ProviderRequestIds } from "./provider-request-ids.js";
 import { hashRequestId, type RequestIdTable } from "./request-id-table.js";
-import { startsWithWords, writeWord } from "./words.js";
+import { startsWithWords } from "./words.js";
 
 /** The limits the router enforces (a subset of the resolved server options). */
 export interface RouterLimits {
