@@ -1,14 +1,5 @@
 import { readWord } from "./id-words.js";
-
-/** What RequestTable needs of an index: Map<K, T> has exactly this shape. */
-export interface KeyIndex<K, T> {
-  readonly size: number;
-  get(key: K): T | undefined;
-  has(key: K): boolean;
-  set(key: K, item: T): unknown;
-  delete(key: K): boolean;
-  values(): IterableIterator<T>;
-}
+import type { KeyIndex } from "./key-index.js";
 
 /** A 30-bit hash of a 16-byte id: small enough to stay a V8 small integer, so Map keys stay cheap. */
 export function hashId(id: Uint8Array): number {
@@ -60,29 +51,35 @@ export class IdMap<T> implements KeyIndex<Uint8Array, T> {
     return this.#overflow.size === 0 ? undefined : this.#overflow.get(textKey(id));
   }
 
-  has(id: Uint8Array): boolean {
-    return this.get(id) !== undefined;
-  }
-
-  /** Files `item` under `id`, replacing an item filed under the same id. */
-  set(id: Uint8Array, item: T): this {
+  add(id: Uint8Array, item: T): boolean {
     const hash = this.#hash(id);
     const held = this.#byHash.get(hash);
-    if (held !== undefined && !sameId(this.#idOf(held), id)) {
-      this.#overflow.set(textKey(id), item);
-      return this;
+    if (held === undefined) {
+      // The id may sit in overflow, filed when its hash was taken: one place per id.
+      if (this.#overflow.size > 0 && this.#overflow.has(textKey(id))) return false;
+      this.#byHash.set(hash, item);
+      return true;
     }
-    // The id may sit in overflow from when its hash was taken: one place per id.
-    if (held === undefined && this.#overflow.size > 0) this.#overflow.delete(textKey(id));
-    this.#byHash.set(hash, item);
-    return this;
+    if (sameId(this.#idOf(held), id)) return false;
+    const key = textKey(id);
+    if (this.#overflow.has(key)) return false;
+    this.#overflow.set(key, item);
+    return true;
   }
 
-  delete(id: Uint8Array): boolean {
+  remove(id: Uint8Array, item?: T): T | undefined {
     const hash = this.#hash(id);
     const held = this.#byHash.get(hash);
-    if (held !== undefined && sameId(this.#idOf(held), id)) return this.#byHash.delete(hash);
-    return this.#overflow.size > 0 && this.#overflow.delete(textKey(id));
+    if (held !== undefined && (held === item || (item === undefined && sameId(this.#idOf(held), id)))) {
+      this.#byHash.delete(hash);
+      return held;
+    }
+    if (this.#overflow.size === 0) return undefined;
+    const key = textKey(id);
+    const found = this.#overflow.get(key);
+    if (found === undefined || (item !== undefined && found !== item)) return undefined;
+    this.#overflow.delete(key);
+    return found;
   }
 
   *values(): IterableIterator<T> {

@@ -14,7 +14,7 @@ function request(name: string): Request {
 function hold(ids: RequestIds<Request>, name: string): Request {
   const item = request(name);
   ids.issue(item);
-  ids.set(item.slot, item);
+  expect(ids.add(item.slot, item)).toBe(true);
   return item;
 }
 
@@ -41,8 +41,10 @@ describe("RequestIds", () => {
     const ids = new RequestIds<Request>(newId());
     const first = hold(ids, "first");
     const oldId = Buffer.from(ids.bytes(first));
-    expect(ids.delete(first.slot)).toBe(true);
-    expect(ids.delete(first.slot)).toBe(false);
+    expect(ids.add(first.slot, request("intruder"))).toBe(false);
+    expect(ids.remove(first.slot, request("other"))).toBeUndefined();
+    expect(ids.remove(first.slot, first)).toBe(first);
+    expect(ids.remove(first.slot)).toBeUndefined();
     expect(ids.find(oldId)).toBeUndefined();
     const second = hold(ids, "second");
     expect(second.slot).toBe(first.slot);

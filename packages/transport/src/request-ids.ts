@@ -1,5 +1,5 @@
 import { ID_SIZE, InvalidArgumentError } from "@switchyard/protocol";
-import type { KeyIndex } from "./id-map.js";
+import type { KeyIndex } from "./key-index.js";
 import { readWord, writeWord } from "./id-words.js";
 
 const TWO_32 = 0x1_0000_0000;
@@ -50,7 +50,7 @@ export class RequestIds<T extends Issued> implements KeyIndex<number, T> {
     return this.#size;
   }
 
-  /** Gives `item` a free slot and a new sequence number; `set(item.slot, item)` then holds it. */
+  /** Gives `item` a free slot and a new sequence number; `add(item.slot, item)` then holds it. */
   issue(item: T): void {
     let slot = this.#free.pop();
     if (slot === undefined) {
@@ -86,24 +86,22 @@ export class RequestIds<T extends Issued> implements KeyIndex<number, T> {
     return this.#slots[slot] ?? undefined;
   }
 
-  has(slot: number): boolean {
-    return this.get(slot) !== undefined;
-  }
-
-  /** Holds `item` in `slot`, which issue() gave it. */
-  set(slot: number, item: T): this {
-    if (this.#slots[slot] === null) this.#size++;
+  /** Holds `item` in `slot`, which issue() gave it; false if the slot is not one issued and free. */
+  add(slot: number, item: T): boolean {
+    if (this.#slots[slot] !== null) return false;
     this.#slots[slot] = item;
-    return this;
+    this.#size++;
+    return true;
   }
 
-  /** Lets go of what `slot` holds and frees the slot for a later request. */
-  delete(slot: number): boolean {
-    if (this.get(slot) === undefined) return false;
+  /** Lets go of what `slot` holds (only if it is `item`, when given) and frees the slot for a later request. */
+  remove(slot: number, item?: T): T | undefined {
+    const found = this.#slots[slot];
+    if (found === undefined || found === null || (item !== undefined && found !== item)) return undefined;
     this.#slots[slot] = null;
     this.#free.push(slot);
     this.#size--;
-    return true;
+    return found;
   }
 
   *values(): IterableIterator<T> {

@@ -1,5 +1,5 @@
 import { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.js";
-import type { KeyIndex } from "./id-map.js";
+import { type KeyIndex, MapIndex } from "./key-index.js";
 
 /**
  * What a RequestTable holds: each item carries the handle of its own deadline, so the table needs
@@ -11,12 +11,12 @@ export interface TableItem {
 }
 
 /**
- * Requests in flight, by key (a RequestIds sequence number in a Map, or a requestId in an IdMap),
- * each with an optional deadline on one shared timer (DeadlineQueue). `delete` is the settle-once guard: it
+ * Requests in flight, by key (a slot of the consumer's RequestIds, a requestId in an IdMap, or
+ * anything a Map keys well), each with an optional deadline on one shared timer (DeadlineQueue). `delete` is the settle-once guard: it
  * answers true only for the call that actually removed the entry, so whoever settles a request
  * first — response, error, timeout, abort, disconnect — is the only one who does.
  *
- *   add(key, item, timeout) ─► Map + DeadlineQueue ─► delete(key, item) → true once
+ *   add(key, item, timeout) ─► index + DeadlineQueue ─► delete(key, item) → true once
  *                                     └─ deadline passes ─► onExpire(item) (which then deletes)
  */
 export class RequestTable<K, T extends TableItem> {
@@ -26,9 +26,9 @@ export class RequestTable<K, T extends TableItem> {
 
   /**
    * `onExpire(item)` runs when an entry's deadline passes; it should settle and delete the item.
-   * `index` finds items by key: a Map unless given (an IdMap for requestIds chosen elsewhere).
+   * `index` finds items by key: a MapIndex unless given.
    */
-  constructor(onExpire: (item: T) => void, index: KeyIndex<K, T> = new Map<K, T>()) {
+  constructor(onExpire: (item: T) => void, index: KeyIndex<K, T> = new MapIndex<K, T>()) {
     this.#items = index;
     this.#deadlines = new DeadlineQueue((item) => {
       item.deadline = null;
@@ -43,8 +43,7 @@ export class RequestTable<K, T extends TableItem> {
 
   /** Adds an entry, expiring `timeoutMs` from now (none when 0); false if the key is taken. */
   add(key: K, item: T, timeoutMs = 0): boolean {
-    if (this.#items.has(key)) return false;
-    this.#items.set(key, item);
+    if (!this.#items.add(key, item)) return false;
     item.deadline = timeoutMs > 0 ? this.#deadlines.add(item, timeoutMs) : null;
     return true;
   }
@@ -56,9 +55,8 @@ export class RequestTable<K, T extends TableItem> {
 
   /** Removes the entry (only if it is `item`, when given) and its deadline; true if this call removed it. */
   delete(key: K, item?: T): boolean {
-    const found = this.#items.get(key);
-    if (found === undefined || (item !== undefined && found !== item)) return false;
-    this.#items.delete(key);
+    const found = this.#items.remove(key, item);
+    if (found === undefined) return false;
     if (found.deadline !== null) {
       this.#deadlines.delete(found.deadline as DeadlineEntry<T>);
       found.deadline = null;
