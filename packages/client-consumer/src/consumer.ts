@@ -66,10 +66,10 @@ export class Consumer {
   readonly #maxResponseBytes: number;
   /** Request ids (a random prefix per consumer, a slot, a counter), and the requests by slot. */
   readonly #ids = new RequestIds<PendingRequest>(newId());
-  readonly #table = new RequestTable<number, PendingRequest>(
-    (request) => this.#settle(request, new RequestTimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
-    this.#ids,
-  );
+  readonly #table = new RequestTable<number, PendingRequest>({
+    index: this.#ids,
+    onExpire: (request) => this.#settle(request, new RequestTimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
+  });
   /** How bodies go on the current connection; remade when the connection changes. */
   #route: BodyRoute | null = null;
   /** The request head last encoded, and its timeout: most requests share one timeout. */

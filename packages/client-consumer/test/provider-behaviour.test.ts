@@ -112,6 +112,27 @@ describe("provider behaviour", () => {
     expect(String(await consumer.send("still serving"))).toBe("still serving");
   });
 
+  it("when no CANCEL comes, the provider's safety net aborts the handler's signal with TIMEOUT about a second past the deadline", async () => {
+    const reasons: unknown[] = [];
+    const provider = await rig.provider(
+      (_payload, ctx) =>
+        new Promise((resolve) => {
+          ctx.signal.addEventListener("abort", () => {
+            reasons.push(ctx.signal.reason);
+            resolve("too late");
+          });
+        }),
+    );
+    rig.broker.interceptConsumer = (frame) => frame.type === FrameType.CANCEL; // the CANCEL is lost
+    const consumer = await rig.consumer();
+    const sentAt = performance.now();
+    await expect(consumer.send("x", 100)).rejects.toMatchObject({ code: "TIMEOUT" });
+    await vi.waitFor(() => expect(reasons).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    expect(performance.now() - sentAt).toBeGreaterThanOrEqual(1100);
+    expect(reasons[0]).toMatchObject({ name: "RequestTimeoutError", code: "TIMEOUT" });
+    expect(provider.inflight).toBe(0);
+  });
+
   it("a handler that answers something that is not a body gets HANDLER_ERROR", async () => {
     await rig.provider((() => 42) as never);
     const consumer = await rig.consumer();

@@ -9,6 +9,7 @@ import {
   refusal,
   sendBody,
   type TableItem,
+  tickNow,
 } from "@switchyard/transport";
 import type { RequestContext } from "./provider-options.js";
 
@@ -71,7 +72,7 @@ export class ProviderRequest implements RequestContext, TableItem {
     this.#route = route;
     this.#id = requestId;
     this.#routing = routing;
-    this.#deadlineAt = timeoutMs > 0 ? performance.now() + timeoutMs : 0;
+    this.#deadlineAt = timeoutMs > 0 ? tickNow() + timeoutMs : 0;
   }
 
   /** The whole request body. */
@@ -90,6 +91,11 @@ export class ProviderRequest implements RequestContext, TableItem {
   /** @internal The requestId's 16 bytes: the provider's table key. */
   get idBytes(): Buffer {
     return this.#id;
+  }
+
+  /** @internal True if the request has a deadline and it is `at` (performance.now() ms) or earlier. */
+  deadlinePassedAt(at: number): boolean {
+    return this.#deadlineAt !== 0 && this.#deadlineAt <= at;
   }
 
   /** @internal True once the request was cancelled (without making `signal`). */

@@ -34,11 +34,16 @@ import { ProviderRequest, type RequestOwner } from "./provider-request.js";
 
 /**
  * Ms after a request's deadline at which the provider gives up on it by itself (ctx.signal aborts
- * with TIMEOUT). The broker cancels a request whose deadline passed with a CANCEL, which normally
- * comes first and says why; this only catches a CANCEL that never came (the broker's queue to us
- * was full, say), so slots are never held forever.
+ * with TIMEOUT), at the latest SAFETY_NET_SWEEP_MS later. The broker cancels a request whose
+ * deadline passed with a CANCEL, which normally comes first and says why; this only catches a
+ * CANCEL that never came (the broker's queue to us was full, say), so slots are never held forever.
  */
 const DEADLINE_GRACE_MS = 1000;
+/**
+ * Ms between the safety net's looks at the requests in flight. A periodic sweep, not a deadline
+ * per request: the net is coarse by nature, and a sweep costs nothing per request.
+ */
+const SAFETY_NET_SWEEP_MS = 250;
 /** Where a request START's body begins: after the routing header and the request head. */
 const START_BODY_OFFSET = ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE;
 
@@ -57,10 +62,9 @@ export class Provider {
   readonly #concurrency: number;
   readonly #maxRequestBytes: number;
   /** Requests in flight by the requestId the broker gave them (any 16 bytes: no key string made per request). */
-  readonly #table = new RequestTable<Uint8Array, ProviderRequest>(
-    (request) => request.cancel(new RequestTimeoutError("the request's deadline passed before it was answered")),
-    new IdMap((request: ProviderRequest) => request.idBytes),
-  );
+  readonly #table = new RequestTable<Uint8Array, ProviderRequest>({ index: new IdMap((request: ProviderRequest) => request.idBytes) });
+  /** Runs the safety net while requests are in flight. */
+  #safetyNet: NodeJS.Timeout | null = null;
   /** Handlerless mode: requests waiting to be taken through requests(). Bounded by concurrency. */
   readonly #queue: AsyncQueue<ProviderRequest> | null;
   readonly #owner: RequestOwner;
@@ -83,6 +87,7 @@ export class Provider {
         onClose: (error) => {
           this.#queue?.end();
           this.#cancelAll(error);
+          this.#sweep();
         },
       },
       options,
@@ -200,11 +205,11 @@ export class Provider {
     }
     const timeoutMs = payload.readUInt32BE(ROUTING_HEADER_SIZE);
     const request = new ProviderRequest(this.#owner, this.#routeFor(connection), frame.requestId, routing, timeoutMs);
-    const safetyNet = timeoutMs > 0 ? timeoutMs + DEADLINE_GRACE_MS : 0;
-    if (!this.#table.add(frame.requestId, request, safetyNet)) {
+    if (!this.#table.add(frame.requestId, request)) {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
     }
+    this.#safetyNet ??= setInterval(() => this.#sweep(), SAFETY_NET_SWEEP_MS).unref();
     const body = payload.subarray(START_BODY_OFFSET);
     if ((frame.flags & FrameFlags.FINAL) === 0) request.receive(body);
     else if (request.receiveWhole(body)) this.#dispatch(request);
@@ -226,6 +231,19 @@ export class Provider {
       return new BrokerError("OVERLOADED", `the provider is at its declared concurrency (${this.#concurrency})`);
     }
     return null;
+  }
+
+  /** The safety net: cancels requests DEADLINE_GRACE_MS past their deadline; stops once none is in flight. */
+  #sweep(): void {
+    if (this.#table.size === 0) {
+      clearInterval(this.#safetyNet!);
+      this.#safetyNet = null;
+      return;
+    }
+    const overdue = performance.now() - DEADLINE_GRACE_MS;
+    for (const request of this.#table.values()) {
+      if (request.deadlinePassedAt(overdue)) request.cancel(new RequestTimeoutError("the request's deadline passed before it was answered"));
+    }
   }
 
   /** A START too short for its routing header and request head: PROTOCOL_ERROR, if it can be routed back. */

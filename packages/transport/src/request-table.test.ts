@@ -24,7 +24,7 @@ describe("RequestTable", () => {
   });
 
   it("lets only the first of several settlers remove an entry (settle once)", () => {
-    const table = new RequestTable<string, Named>(() => {});
+    const table = new RequestTable<string, Named>();
     const request = item("request");
     table.add("k", request);
     const outcomes = [table.delete("k", request), table.delete("k", request), table.delete("k")];
@@ -33,7 +33,7 @@ describe("RequestTable", () => {
   });
 
   it("does not remove an entry that is not the item named", () => {
-    const table = new RequestTable<string, Named>(() => {});
+    const table = new RequestTable<string, Named>();
     const fresh = item("new");
     table.add("k", fresh);
     expect(table.delete("k", item("old"))).toBe(false);
@@ -41,7 +41,7 @@ describe("RequestTable", () => {
   });
 
   it("refuses a key already in flight", () => {
-    const table = new RequestTable<number, Named>(() => {});
+    const table = new RequestTable<number, Named>();
     const first = item("a");
     expect(table.add(7, first)).toBe(true);
     expect(table.add(7, item("b"))).toBe(false);
@@ -50,9 +50,11 @@ describe("RequestTable", () => {
 
   it("expires an entry at its deadline, and never one deleted before", () => {
     const expired: string[] = [];
-    const table = new RequestTable<string, Named>((entry) => {
-      expired.push(entry.name);
-      table.delete(entry.name, entry);
+    const table = new RequestTable<string, Named>({
+      onExpire: (entry) => {
+        expired.push(entry.name);
+        table.delete(entry.name, entry);
+      },
     });
     table.add("slow", item("slow"), 100);
     table.add("answered", item("answered"), 100);
@@ -67,8 +69,14 @@ describe("RequestTable", () => {
     expect(names(table.values())).toEqual(["forever"]);
   });
 
+  it("refuses a deadline when it was made without onExpire", () => {
+    const table = new RequestTable<string, Named>();
+    expect(() => table.add("k", item("k"), 100)).toThrow(/onExpire/);
+    expect(table.size).toBe(0);
+  });
+
   it("whenEmpty resolves once the last entry leaves", async () => {
-    const table = new RequestTable<string, Named>(() => {});
+    const table = new RequestTable<string, Named>();
     await table.whenEmpty();
     table.add("a", item("a"));
     table.add("b", item("b"));
@@ -86,9 +94,11 @@ describe("RequestTable", () => {
 
   it("forgets an entry's deadline once it is deleted, so a later entry under the same key keeps its own", () => {
     const expired: string[] = [];
-    const table = new RequestTable<number, Named>((entry) => {
-      expired.push(entry.name);
-      table.delete(1, entry);
+    const table = new RequestTable<number, Named>({
+      onExpire: (entry) => {
+        expired.push(entry.name);
+        table.delete(1, entry);
+      },
     });
     const early = item("early");
     table.add(1, early, 50);
@@ -107,13 +117,13 @@ describe("RequestTable", () => {
       id: Buffer;
     }
     const expired: string[] = [];
-    const table = new RequestTable<Uint8Array, Request>(
-      (entry) => {
+    const table = new RequestTable<Uint8Array, Request>({
+      onExpire: (entry) => {
         expired.push(entry.name);
         table.delete(entry.id, entry);
       },
-      new IdMap((entry: Request) => entry.id),
-    );
+      index: new IdMap((entry: Request) => entry.id),
+    });
     const a = { ...item("a"), id: Buffer.alloc(16, 1) };
     const b = { ...item("b"), id: Buffer.alloc(16, 2) };
     table.add(a.id, a, 100);

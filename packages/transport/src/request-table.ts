@@ -10,6 +10,17 @@ export interface TableItem {
   deadline: DeadlineEntry<unknown> | null;
 }
 
+/** How a RequestTable finds its items, and what it does when their deadlines pass. */
+export interface RequestTableOptions<K, T> {
+  /** Finds items by key. Default: a MapIndex. */
+  index?: KeyIndex<K, T>;
+  /**
+   * Runs when an entry's deadline passes; it should settle and delete the item. Needed only by a
+   * table whose entries are given deadlines.
+   */
+  onExpire?: (item: T) => void;
+}
+
 /**
  * Requests in flight, by key (a slot of the consumer's RequestIds, a requestId in an IdMap, or
  * anything a Map keys well), each with an optional deadline on one shared timer (DeadlineQueue). `delete` is the settle-once guard: it
@@ -21,19 +32,19 @@ export interface TableItem {
  */
 export class RequestTable<K, T extends TableItem> {
   readonly #items: KeyIndex<K, T>;
-  readonly #deadlines: DeadlineQueue<T>;
+  readonly #deadlines: DeadlineQueue<T> | null;
   #emptyWaiters: Array<() => void> = [];
 
-  /**
-   * `onExpire(item)` runs when an entry's deadline passes; it should settle and delete the item.
-   * `index` finds items by key: a MapIndex unless given.
-   */
-  constructor(onExpire: (item: T) => void, index: KeyIndex<K, T> = new MapIndex<K, T>()) {
+  constructor(options: RequestTableOptions<K, T> = {}) {
+    const { index = new MapIndex<K, T>(), onExpire } = options;
     this.#items = index;
-    this.#deadlines = new DeadlineQueue((item) => {
-      item.deadline = null;
-      onExpire(item);
-    });
+    this.#deadlines =
+      onExpire === undefined
+        ? null
+        : new DeadlineQueue((item) => {
+            item.deadline = null;
+            onExpire(item);
+          });
   }
 
   /** Entries in flight. */
@@ -41,10 +52,14 @@ export class RequestTable<K, T extends TableItem> {
     return this.#items.size;
   }
 
-  /** Adds an entry, expiring `timeoutMs` from now (none when 0); false if the key is taken. */
+  /**
+   * Adds an entry, expiring `timeoutMs` from now (none when 0); false if the key is taken. A
+   * deadline needs a table made with `onExpire` (a programming error otherwise: it throws).
+   */
   add(key: K, item: T, timeoutMs = 0): boolean {
+    if (timeoutMs > 0 && this.#deadlines === null) throw new Error("this RequestTable has no onExpire, so its entries take no deadline");
     if (!this.#items.add(key, item)) return false;
-    item.deadline = timeoutMs > 0 ? this.#deadlines.add(item, timeoutMs) : null;
+    item.deadline = timeoutMs > 0 ? this.#deadlines!.add(item, timeoutMs) : null;
     return true;
   }
 
@@ -58,7 +73,7 @@ export class RequestTable<K, T extends TableItem> {
     const found = this.#items.remove(key, item);
     if (found === undefined) return false;
     if (found.deadline !== null) {
-      this.#deadlines.delete(found.deadline as DeadlineEntry<T>);
+      this.#deadlines!.delete(found.deadline as DeadlineEntry<T>);
       found.deadline = null;
     }
     if (this.#items.size === 0 && this.#emptyWaiters.length > 0) this.#wakeEmptyWaiters();
