@@ -53,6 +53,24 @@ export function encodeAnetFrame(taskId: number, body: Uint8Array, options: AnetC
   return [head, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length)];
 }
 
+function readAnetLength16(source: Buffer, offset: number, limit: number): number {
+  return checkAnetLength(source.readUInt16BE(offset), limit);
+}
+
+function readAnetLength32(source: Buffer, offset: number, limit: number): number {
+  return checkAnetLength(source.readUInt32BE(offset), limit);
+}
+
+function checkAnetLength(length: number, limit: number): number {
+  if (length < TASK_ID_SIZE) throw new InvalidMsgLengthError(`anet length ${length} is below ${TASK_ID_SIZE}: no room for the task id`);
+  if (length > limit) throw new MaxLenExceededError(`anet length ${length} exceeds the maximum of ${limit}`);
+  return length;
+}
+
+function anetFrameOf(_source: Buffer, _at: number, payload: Buffer): AnetFrame {
+  return { taskId: payload.readUInt32BE(0), body: payload.subarray(TASK_ID_SIZE) };
+}
+
 /**
  * Streaming anet decoder. A length below 4 throws InvalidMsgLengthError, a length over the
  * maximum throws MaxLenExceededError, both as soon as the prefix is read; the decoder then stays
@@ -63,17 +81,8 @@ export class AnetDecoder {
 
   constructor(options: AnetCodecOptions = {}) {
     const lengthSize = options.lengthSize ?? 2;
-    const maxLength = maxAnetBody(options) + TASK_ID_SIZE;
-    this.#splitter = new LengthPrefixedSplitter(
-      lengthSize,
-      (source, offset) => {
-        const length = lengthSize === 2 ? source.readUInt16BE(offset) : source.readUInt32BE(offset);
-        if (length < TASK_ID_SIZE) throw new InvalidMsgLengthError(`anet length ${length} is below ${TASK_ID_SIZE}: no room for the task id`);
-        if (length > maxLength) throw new MaxLenExceededError(`anet length ${length} exceeds the maximum of ${maxLength}`);
-        return length;
-      },
-      (_source, _at, payload) => ({ taskId: payload.readUInt32BE(0), body: payload.subarray(TASK_ID_SIZE) }),
-    );
+    const readLength = lengthSize === 2 ? readAnetLength16 : readAnetLength32;
+    this.#splitter = new LengthPrefixedSplitter(lengthSize, maxAnetBody(options) + TASK_ID_SIZE, readLength, anetFrameOf);
   }
 
   /** Bytes held back waiting for the rest of a frame. */

@@ -14,21 +14,21 @@ export interface FrameDecoderOptions {
  * oversized length throws ProtocolError as soon as the 24-byte header is read, before the payload
  * is buffered; the decoder then stays failed (the connection must be closed).
  */
+/** The Frame whose header is at `at` of `source`; requestId and payload are views. */
+function frameAt(source: Buffer, at: number, payload: Buffer): Frame {
+  return {
+    type: source[at + 1] as FrameType,
+    flags: (source[at + 2]! << 8) | source[at + 3]!,
+    requestId: source.subarray(at + 4, at + 20),
+    payload,
+  };
+}
+
 export class FrameDecoder {
   readonly #splitter: LengthPrefixedSplitter<Frame>;
 
   constructor(options: FrameDecoderOptions = {}) {
-    const maxPayload = options.maxPayload ?? MAX_PAYLOAD;
-    this.#splitter = new LengthPrefixedSplitter(
-      HEADER_SIZE,
-      (source, offset) => readFrameLength(source, offset, maxPayload),
-      (source, at, payload) => ({
-        type: source[at + 1] as FrameType,
-        flags: (source[at + 2]! << 8) | source[at + 3]!,
-        requestId: source.subarray(at + 4, at + 20),
-        payload,
-      }),
-    );
+    this.#splitter = new LengthPrefixedSplitter(HEADER_SIZE, options.maxPayload ?? MAX_PAYLOAD, readFrameLength, frameAt);
   }
 
   /** Bytes held back waiting for the rest of a frame: at most one header plus one max payload. */

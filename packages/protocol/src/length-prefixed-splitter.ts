@@ -1,8 +1,8 @@
 /**
- * Reads a header's declared payload length, validating the header; throws to refuse it.
- * Called before a single payload byte is buffered.
+ * Reads a header's declared payload length, validating the header against `limit` (the largest
+ * payload allowed); throws to refuse it. Called before a single payload byte is buffered.
  */
-export type PayloadLengthReader = (source: Buffer, offset: number) => number;
+export type PayloadLengthReader = (source: Buffer, offset: number, limit: number) => number;
 
 /**
  * Builds the frame object from one whole frame: its header is at `offset` of `source` (read it in
@@ -31,6 +31,7 @@ const EMPTY = Buffer.alloc(0);
  */
 export class LengthPrefixedSplitter<T> {
   readonly #headerSize: number;
+  readonly #limit: number;
   readonly #readLength: PayloadLengthReader;
   readonly #build: FrameBuilder<T>;
   #out: T[] = [];
@@ -42,8 +43,10 @@ export class LengthPrefixedSplitter<T> {
   #bodyFill = 0;
   #failure: unknown = null;
 
-  constructor(headerSize: number, readLength: PayloadLengthReader, build: FrameBuilder<T>) {
+  /** `readLength` and `build` are shared functions (no per-connection closures); `limit` is passed to readLength. */
+  constructor(headerSize: number, limit: number, readLength: PayloadLengthReader, build: FrameBuilder<T>) {
     this.#headerSize = headerSize;
+    this.#limit = limit;
     this.#readLength = readLength;
     this.#build = build;
   }
@@ -79,11 +82,11 @@ export class LengthPrefixedSplitter<T> {
       if (this.#headFill < this.#headerSize) return;
       const header = this.#head;
       this.#head = null;
-      offset = this.#startPayload(header, 0, this.#readLength(header, 0), chunk, offset);
+      offset = this.#startPayload(header, 0, this.#readLength(header, 0, this.#limit), chunk, offset);
     }
     const headerSize = this.#headerSize;
     while (chunk.length - offset >= headerSize) {
-      const length = this.#readLength(chunk, offset);
+      const length = this.#readLength(chunk, offset, this.#limit);
       offset = this.#startPayload(chunk, offset, length, chunk, offset + headerSize);
       if (this.#bodyHeader !== null) return;
     }

@@ -58,7 +58,9 @@ export class ConnectionContext {
   readonly #writer: SocketWriter;
   #state: ConnectionState = "open";
   #closeError: Error | undefined;
-  #closed: Promise<void>;
+  /** Made only when someone waits for the close (most connections never need one). */
+  #closed: Promise<void> | null = null;
+  #onClosed: (() => void) | null = null;
 
   constructor(socket: Socket, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
     this.#socket = socket;
@@ -76,13 +78,11 @@ export class ConnectionContext {
     socket.on("error", (error) => {
       this.#closeError ??= disconnectedBy(error, "connection failed");
     });
-    this.#closed = new Promise((resolve) => {
-      socket.once("close", () => {
-        this.#state = "closed";
-        this.#writer.close();
-        this.#handlers.onClose(this.#closeError);
-        resolve();
-      });
+    socket.once("close", () => {
+      this.#state = "closed";
+      this.#writer.close();
+      this.#handlers.onClose(this.#closeError);
+      this.#onClosed?.();
     });
   }
 
@@ -147,6 +147,14 @@ export class ConnectionContext {
       await this.#writer.drained();
       this.#socket.end();
     }
+    return this.#whenClosed();
+  }
+
+  #whenClosed(): Promise<void> {
+    if (this.#state === "closed") return Promise.resolve();
+    this.#closed ??= new Promise((resolve) => {
+      this.#onClosed = resolve;
+    });
     return this.#closed;
   }
 

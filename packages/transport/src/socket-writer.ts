@@ -17,10 +17,10 @@ export const DEFAULT_WRITE_TIMEOUT = 5000;
 const COPY_BELOW = 16 * 1024;
 /**
  * Sizes of the slabs small frames are encoded into. A writer starts small (an idle connection
- * holds 1 KiB) and doubles its next slab each time one fills, up to 256 KiB, so a busy connection
+ * holds a quarter KiB) and doubles its next slab each time one fills, up to 256 KiB, so a busy connection
  * batches a whole tick into one region.
  */
-const MIN_SLAB = 1024;
+const MIN_SLAB = 256;
 const MAX_SLAB = 256 * 1024;
 /**
  * Slabs up to this size come from Node's shared Buffer pool and are let go after every flush, so
