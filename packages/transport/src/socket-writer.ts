@@ -202,14 +202,20 @@ export class SocketWriter {
     this.#slabEnd += part.length;
   }
 
-  /** Makes room for `bytes` in the slab, starting a new (larger) slab when this one is full. */
+  /**
+   * Makes room for `bytes` in the slab, starting a new (larger) slab when this one is full. A
+   * small region written so far moves into the new slab, so a tick's frames stay one write; a
+   * large one is queued as it is (a writev of two parts costs less than copying it).
+   */
   #reserve(bytes: number): void {
     if (this.#slab.length - this.#slabEnd >= bytes) return;
-    this.#seal();
+    const carried = this.#slabEnd - this.#regionStart < COPY_BELOW ? this.#slab.subarray(this.#regionStart, this.#slabEnd) : EMPTY;
+    if (carried === EMPTY) this.#seal();
     if (this.#slab.length > 0) this.#nextSlabSize = Math.min(MAX_SLAB, this.#slab.length * 2);
-    const size = Math.max(this.#nextSlabSize, bytes);
+    const size = Math.max(this.#nextSlabSize, carried.length + bytes);
     this.#slab = size <= POOLED_SLAB ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(size);
-    this.#slabEnd = this.#regionStart = 0;
+    this.#regionStart = 0;
+    this.#slabEnd = carried.copy(this.#slab, 0);
   }
 
   /** Queues the slab bytes written since the last seal as one part. */
