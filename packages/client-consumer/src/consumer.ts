@@ -138,7 +138,7 @@ export class Consumer {
     } catch (error) {
       sink.fail(error as Error);
     }
-    return sink.promise.catch(restackTimeout);
+    return sink.promise;
   }
 
   /**
@@ -282,16 +282,6 @@ export class Consumer {
   #failAll(error: Error, cancel: boolean): void {
     for (const request of this.#table.values()) this.#settle(request, error, cancel);
   }
-}
-
-/**
- * Every rejection of send() passes through here. A timeout is made again, inside this reaction,
- * because the caller's `await` is chained to it: V8's async stack trace then shows the caller's
- * send() (cheaper than capturing a stack up front for every request).
- */
-function restackTimeout(error: unknown): never {
-  if (error instanceof RequestTimeoutError) throw new RequestTimeoutError(error.message);
-  throw error;
 }
 
 function signalOf(options: number | SendOptions | undefined): AbortSignal | undefined {
