@@ -1,6 +1,5 @@
-import { type DeadlineEntry, readWord } from "@switchyard/transport";
+import { type DeadlineEntry, type Issued, readWord } from "@switchyard/transport";
 import type { Peer } from "./peer.js";
-import type { ProviderRouted } from "./provider-request-ids.js";
 import type { IdKeyed } from "./request-id-table.js";
 
 /**
@@ -26,7 +25,7 @@ export type RequestState = (typeof RequestState)[keyof typeof RequestState];
  * its own key and link in every table it sits in, so accepting a request allocates this object
  * (and its deadline entry) and nothing else.
  */
-export class BrokerRequest implements IdKeyed, ProviderRouted {
+export class BrokerRequest implements IdKeyed, Issued {
   readonly consumer: Peer;
   /** The consumer's requestId as four big-endian words: its key in `consumer.requests`, and put back on everything sent to the consumer. */
   readonly id0: number;
@@ -40,9 +39,13 @@ export class BrokerRequest implements IdKeyed, ProviderRouted {
   deadlineEntry: DeadlineEntry<BrokerRequest> | null = null;
   /** The provider holding the request, once dispatched. */
   provider: Peer | null = null;
-  /** Where ProviderRequestIds files it while dispatched; -1 when not. */
+  /**
+   * The id the provider knows it by, issued by the router's RequestIds once dispatched: the slot
+   * it is held in (-1 before) and a sequence number never reused (0 before). Consumers choose
+   * their own ids, so two of them (one hostile, say) may use the same one; forwarding ids
+   * unchanged could give a provider two requests with one id.
+   */
   slot = -1;
-  /** The sequence number in the id the provider knows it by (ProviderRequestIds); 0 until dispatched. */
   seq = 0;
   /** The START had FINAL: no CHUNK/END belong to this request. */
   readonly single: boolean;

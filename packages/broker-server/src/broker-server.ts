@@ -8,12 +8,11 @@ import {
   PROTOCOL_VERSION,
   Role,
 } from "@switchyard/protocol";
-import type { ConnectionOptions } from "@switchyard/transport";
+import { type ConnectionOptions, RequestIds } from "@switchyard/transport";
 import { type AdmissionPolicy, admit } from "./admission.js";
 import { ListenError, NotListeningError, ServerClosedError, WIRE } from "./errors.js";
 import { type BrokerServerOptions, type ResolvedBrokerServerOptions, resolveBrokerServerOptions } from "./options.js";
 import { Peer, type PeerOwner } from "./peer.js";
-import { ProviderRequestIds } from "./provider-request-ids.js";
 import { Registry } from "./registry.js";
 import { Router } from "./router.js";
 import type { BrokerStats } from "./stats.js";
@@ -79,7 +78,7 @@ export class BrokerServer {
       readTimeout: resolved.readTimeoutMs,
       maxPayload: resolved.maxPayloadBytes,
     };
-    this.#router = new Router(resolved, new ProviderRequestIds<BrokerRequest>(resolved.serverId));
+    this.#router = new Router(resolved, new RequestIds<BrokerRequest>(resolved.serverId));
     this.#ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: resolved.maxPayloadBytes, serverId: resolved.serverId });
     const registry = this.#registry;
     const server = this;

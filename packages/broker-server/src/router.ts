@@ -11,12 +11,11 @@ import {
   WIRE_ERROR_CODES,
   type WireErrorCode,
 } from "@switchyard/protocol";
-import { DeadlineQueue, SlowPeerError, writeWord } from "@switchyard/transport";
+import { DeadlineQueue, type RequestIds, SlowPeerError, writeWord } from "@switchyard/transport";
 import { BrokerRequest, RequestState } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { WIRE } from "./errors.js";
 import type { Peer } from "./peer.js";
-import type { ProviderRequestIds } from "./provider-request-ids.js";
 import { hashRequestId, type RequestIdTable } from "./request-id-table.js";
 import { startsWithWords } from "./words.js";
 
@@ -59,7 +58,7 @@ const ERROR_CODE_SIZE = 2;
  *
  * Tables, all O(1), none allocating per request (the request is its own key and link):
  *   consumer.requests   RequestIdTable by the consumer's requestId   duplicate check, CHUNK/END/CANCEL
- *   #ids                ProviderRequestIds: slot in the provider id  response lookup
+ *   #ids                RequestIds: the slot named in the provider's id  response lookup
  *   provider.inFlight   LinkedQueue                                  capacity, PROVIDER_GONE
  *   channel.waiting     LinkedQueue                                  requests waiting for capacity
  *   #deadlines          DeadlineQueue (one timer)                    TIMEOUT
@@ -72,7 +71,8 @@ export class Router {
     errorsSent: Object.fromEntries(Object.keys(WIRE_ERROR_CODES).map((code) => [code, 0])) as Record<WireErrorCode, number>,
   };
   readonly #limits: RouterLimits;
-  readonly #ids: ProviderRequestIds<BrokerRequest>;
+  /** The ids requests are forwarded to providers under (see BrokerRequest.slot). */
+  readonly #ids: RequestIds<BrokerRequest>;
   /** A consumer's requestId rebuilt from its words for one frame header (see #consumerId). */
   readonly #consumerIdScratch = Buffer.alloc(16);
   readonly #deadlines = new DeadlineQueue<BrokerRequest>((request) => this.#settle(request, WIRE.TIMEOUT, true));
@@ -84,7 +84,7 @@ export class Router {
   #draining = false;
   #idleWaiters: Array<() => void> = [];
 
-  constructor(limits: RouterLimits, ids: ProviderRequestIds<BrokerRequest>) {
+  constructor(limits: RouterLimits, ids: RequestIds<BrokerRequest>) {
     this.#limits = limits;
     this.#ids = ids;
   }
@@ -295,6 +295,7 @@ export class Router {
     const flags = request.single && !split ? FrameFlags.FINAL : FrameFlags.NONE;
     const head = split ? start.subarray(0, room) : start;
     this.#ids.issue(request);
+    this.#ids.add(request.slot, request);
     if (!provider.ctx.sendFrame(FrameType.START, flags, this.#ids.bytes(request), request.consumer.routingHeader, head)) {
       this.#settle(request, WIRE.OVERLOADED, false);
       return false;
@@ -503,7 +504,7 @@ export class Router {
         this.counters.droppedFrames++;
       }
     }
-    this.#ids.release(request); // after the CANCEL, which names the request by its id
+    this.#ids.remove(request.slot, request);
     if (error !== null) this.#sendError(consumer, this.#consumerId(request), error);
     if (provider !== null && provider.channel!.waiting.size > 0) this.#pump(provider.channel!);
     if (this.#live === 0 && this.#idleWaiters.length > 0) this.#wakeIdle();
