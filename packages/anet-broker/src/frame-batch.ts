@@ -109,14 +109,29 @@ export class FrameBatch {
       const body = bodies[i]!;
       // Dropped as it is copied: the arrays are reused, and must not keep bodies alive.
       bodies[i] = NO_BODY;
-      at = wide ? out.writeUInt32BE(TASK_ID_BYTES + body.length, at) : out.writeUInt16BE(TASK_ID_BYTES + body.length, at);
-      at = out.writeUInt32BE(taskIds[i]!, at);
+      // Byte stores, not writeUInt16BE/32BE: those validate their arguments, which cost more than the frame's copy.
+      const length = TASK_ID_BYTES + body.length;
+      if (wide) at = storeU32(out, at, length);
+      else {
+        out[at++] = length >>> 8;
+        out[at++] = length;
+      }
+      at = storeU32(out, at, taskIds[i]!);
       out.set(body, at);
       at += body.length;
     }
     this.#count = this.#bytes = 0;
     return out;
   }
+}
+
+/** Stores `value` (a u32) big-endian at `at`; returns the offset after it. */
+function storeU32(out: Buffer, at: number, value: number): number {
+  out[at] = value >>> 24;
+  out[at + 1] = value >>> 16;
+  out[at + 2] = value >>> 8;
+  out[at + 3] = value;
+  return at + 4;
 }
 
 /**
