@@ -11,7 +11,7 @@ import {
   WIRE_ERROR_CODES,
   type WireErrorCode,
 } from "@switchyard/protocol";
-import { DeadlineQueue, type RequestIds, SlowPeerError, writeWord } from "@switchyard/transport";
+import { DeadlineQueue, type RequestIds, readWord, SlowPeerError, writeWord } from "@switchyard/transport";
 import { BrokerRequest, RequestState } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { WIRE } from "./errors.js";
@@ -227,7 +227,7 @@ export class Router {
       return;
     }
     const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
-    const timeoutMs = Math.min(payload.readUInt32BE(0) || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS);
+    const timeoutMs = Math.min(readWord(payload, 0) >>> 0 || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS);
     const request = new BrokerRequest(consumer, requestId, hash, (flags & FrameFlags.FINAL) !== 0, bodyBytes);
     consumer.requests.add(request);
     request.deadlineEntry = this.#deadlines.add(request, laneTimeout(timeoutMs));
@@ -407,7 +407,7 @@ export class Router {
       this.#badRoute(provider, frame);
       return;
     }
-    const body = frame.payload.subarray(ROUTING_HEADER_SIZE);
+    const body = afterRoutingHeader(frame.payload);
     if (body.length > this.#limits.maxResponseBytes) {
       this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, false);
       return;
@@ -423,7 +423,7 @@ export class Router {
       return;
     }
     request.responseOpen = true;
-    this.#toConsumer(request, FrameType.RESPONSE_START, frame.payload.subarray(ROUTING_HEADER_SIZE));
+    this.#toConsumer(request, FrameType.RESPONSE_START, afterRoutingHeader(frame.payload));
   }
 
   #responseChunk(provider: Peer, frame: Frame): void {
@@ -449,7 +449,7 @@ export class Router {
   #providerError(provider: Peer, frame: Frame): void {
     const request = this.#routed(provider, frame);
     if (request === null) return;
-    const body = frame.payload.subarray(ROUTING_HEADER_SIZE);
+    const body = afterRoutingHeader(frame.payload);
     if (body.length < ERROR_CODE_SIZE) {
       this.#settle(request, WIRE.HANDLER_ERROR, false);
       return;
@@ -458,7 +458,7 @@ export class Router {
   }
 
   /** Forwards part of a streamed response, counting it against maxResponseBytes. */
-  #toConsumer(request: BrokerRequest, type: FrameType, body: Buffer): void {
+  #toConsumer(request: BrokerRequest, type: FrameType, body: Uint8Array): void {
     request.responseBytes += body.length;
     if (request.responseBytes > this.#limits.maxResponseBytes) {
       this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
@@ -468,7 +468,7 @@ export class Router {
   }
 
   /** Forwards the frame that completes a request (RESPONSE, RESPONSE_END, ERROR) and settles it. */
-  #finish(request: BrokerRequest, type: FrameType, body: Buffer): void {
+  #finish(request: BrokerRequest, type: FrameType, body: Uint8Array): void {
     // Forwarded in the regular queue, not the error queue, so a provider's ERROR stays behind the
     // RESPONSE_CHUNKs it follows.
     const delivered = request.consumer.ctx.sendFrame(type, FrameFlags.NONE, this.#consumerId(request), body);
@@ -540,6 +540,15 @@ export class Router {
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/**
+ * What follows the routing header of a provider's payload (the caller checked it is there). A
+ * plain Uint8Array view: Buffer's subarray builds a FastBuffer, about 1.5× the cost, and
+ * sendFrame takes any Uint8Array.
+ */
+function afterRoutingHeader(payload: Buffer): Uint8Array {
+  return new Uint8Array(payload.buffer, payload.byteOffset + ROUTING_HEADER_SIZE, payload.length - ROUTING_HEADER_SIZE);
 }
 
 /** The live request of `consumer` that `requestId` names, if any. */
