@@ -66,7 +66,7 @@ describe("sendBody", () => {
     expect(connection.sent).toEqual([{ type: FrameType.START, flags: FrameFlags.FINAL, payload: Buffer.concat([PREFIX, Buffer.from("héllo")]) }]);
   });
 
-  it("fills the first frame to maxPayload minus reserve and prefix; one byte more streams", async () => {
+  it("fills the first frame to maxPayload minus reserve and prefix; one byte more goes as the prefix alone, then the body in one chunk", async () => {
     const whole = new StubConnection();
     expect(sendBody(route(whole, 100, 32), ID, PREFIX, bytes(64))).toBe(true);
     const streamed = new StubConnection();
@@ -74,9 +74,18 @@ describe("sendBody", () => {
     await stream.done;
     expect(types(streamed)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.END]);
     expect(streamed.sent[0]!.flags).toBe(FrameFlags.NONE);
-    expect(streamed.sent[0]!.payload.length).toBe(68);
-    expect(streamed.sent[1]!.payload).toEqual(bytes(65).subarray(64));
+    expect(streamed.sent[0]!.payload).toEqual(PREFIX);
+    expect(streamed.sent[1]!.payload).toEqual(bytes(65));
     expect(streamed.sent[2]!.payload.length).toBe(0);
+  });
+
+  it("sends bytes of up to maxPayload that do not fit the first frame as one whole chunk, so the receiver need not join pieces", async () => {
+    const connection = new StubConnection();
+    await (sendBody(route(connection, 100, 32), ID, PREFIX, bytes(100)) as BodyStream).done;
+    expect(connection.sent.map((frame) => frame.payload.length)).toEqual([PREFIX.length, 100, 0]);
+    const longer = new StubConnection();
+    await (sendBody(route(longer, 100, 32), ID, PREFIX, bytes(250)) as BodyStream).done;
+    expect(longer.sent.map((frame) => frame.payload.length)).toEqual([PREFIX.length, 100, 100, 50, 0]);
   });
 
   it("cuts a large body into chunks of at most maxPayload that join back into it", async () => {

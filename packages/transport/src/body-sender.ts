@@ -72,9 +72,12 @@ const ABORTED: unique symbol = Symbol("aborted");
  * Sends `body` for `requestId` on `route`, `prefix` (a request head, or a routing header) leading
  * the first frame's payload. Text or bytes that fit one frame beside the prefix go as one frame,
  * and the answer is synchronous: true if queued, false if refused (see `refusal`). Anything else
- * streams — prefix + first bytes, chunks of ≤ maxPayload, an empty end — without reading the body
- * into memory first, awaiting the connection's `drained()` whenever it is `blocked`; the returned
+ * streams — a first frame, chunks of ≤ maxPayload, an empty end — without reading the body into
+ * memory first, awaiting the connection's `drained()` whenever it is `blocked`; the returned
  * BodyStream says when it is done and lets the caller stop it (a stopped Readable is destroyed).
+ * Bytes too long for one frame go as the prefix alone, then whole chunks of maxPayload: a body of
+ * up to maxPayload then reaches the receiver as one chunk it takes as it is, instead of a first
+ * piece and a rest it must copy into one buffer. A stream's first frame carries its first piece.
  * A stream keeps its own copy of `requestId`, so the caller may reuse that buffer at once;
  * `prefix` must stay unchanged until the stream is done.
  */
@@ -84,9 +87,10 @@ export function sendBody(route: BodyRoute, requestId: Uint8Array, prefix: Uint8A
     return route.connection.sendFrame(route.frames.wholeType, route.frames.wholeFlags, requestId, prefix, bytes);
   }
   const stopped = new AbortController();
-  const source = bytes !== null ? [bytes] : (body as AsyncIterable<Uint8Array | string>);
+  const stream: BodyStreamer = { route, requestId: Buffer.from(requestId), prefix, signal: stopped.signal };
+  const done = bytes !== null ? streamBytes(stream, bytes) : streamSource(stream, body as AsyncIterable<Uint8Array | string>);
   // A reason of our own: abort() without one would make (and capture the stack of) a DOMException.
-  return { done: streamBody(route, Buffer.from(requestId), prefix, source, stopped.signal), stop: () => stopped.abort(ABORTED) };
+  return { done, stop: () => stopped.abort(ABORTED) };
 }
 
 /**
@@ -98,40 +102,70 @@ export function refusal(connection: ConnectionContext): Error {
   return new BrokerError("OVERLOADED", "the connection's write queue is full; the request was refused");
 }
 
-async function streamBody(
-  route: BodyRoute,
-  requestId: Buffer,
-  prefix: Uint8Array,
-  source: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>,
-  signal: AbortSignal,
-): Promise<void> {
-  const { connection, frames, maxPayload } = route;
-  const queue = (type: FrameType, flags: number, ...payload: Uint8Array[]) => {
-    if (!connection.sendFrame(type, flags, requestId, ...payload)) throw refusal(connection);
-  };
-  const pieces = slices(source, firstRoom(route, prefix), maxPayload);
-  let finished = false;
+/** One body on its way: where it goes, under which id, and the signal that stops it. */
+interface BodyStreamer {
+  route: BodyRoute;
+  /** Our own copy. */
+  requestId: Buffer;
+  prefix: Uint8Array;
+  signal: AbortSignal;
+}
+
+/** Queues a frame of the body, or throws `refusal(connection)`. */
+function queue(stream: BodyStreamer, type: FrameType, flags: number, ...payload: Uint8Array[]): void {
+  const { connection } = stream.route;
+  if (!connection.sendFrame(type, flags, stream.requestId, ...payload)) throw refusal(connection);
+}
+
+/** Bytes too long for the first frame: the prefix alone, then the body in whole maxPayload chunks. */
+async function streamBytes(stream: BodyStreamer, bytes: Uint8Array): Promise<void> {
+  queue(stream, stream.route.frames.start, FrameFlags.NONE, stream.prefix);
+  const pieces = slices([bytes], stream.route.maxPayload, stream.route.maxPayload);
+  await streamRest(stream, pieces, await untilAborted(pieces.next(), stream.signal), [bytes]);
+}
+
+/** A stream of chunks: the first frame carries the prefix and the first piece. */
+async function streamSource(stream: BodyStreamer, source: AsyncIterable<Uint8Array | string>): Promise<void> {
+  const { frames, maxPayload } = stream.route;
+  const pieces = slices(source, firstRoom(stream.route, stream.prefix), maxPayload);
+  let handedOver = false;
   try {
     // Look one piece ahead: a source that ends after its first piece still goes as one frame.
-    const first = await untilAborted(pieces.next(), signal);
+    const first = await untilAborted(pieces.next(), stream.signal);
     if (first === ABORTED) return;
-    const second = first.done ? first : await untilAborted(pieces.next(), signal);
+    const second = first.done ? first : await untilAborted(pieces.next(), stream.signal);
     if (second === ABORTED) return;
     if (second.done) {
-      queue(frames.wholeType, frames.wholeFlags, prefix, first.done ? EMPTY : first.value);
-      finished = true;
+      queue(stream, frames.wholeType, frames.wholeFlags, stream.prefix, first.done ? EMPTY : first.value);
+      handedOver = true;
       return;
     }
-    queue(frames.start, FrameFlags.NONE, prefix, first.value as Buffer);
-    let next: IteratorResult<Buffer> | typeof ABORTED = second;
-    while (!next.done) {
+    queue(stream, frames.start, FrameFlags.NONE, stream.prefix, first.value as Buffer);
+    handedOver = true;
+    await streamRest(stream, pieces, second, source);
+  } finally {
+    if (!handedOver) release(pieces, source);
+  }
+}
+
+/** Sends `next` and every later piece as chunks, then the end; releases the source if it stops early. */
+async function streamRest(
+  stream: BodyStreamer,
+  pieces: AsyncGenerator<Buffer>,
+  next: IteratorResult<Buffer> | typeof ABORTED,
+  source: object,
+): Promise<void> {
+  const { connection, frames } = stream.route;
+  let finished = false;
+  try {
+    while (next !== ABORTED && !next.done) {
       if (connection.blocked) await connection.drained();
-      if (signal.aborted) return;
-      queue(frames.chunk, FrameFlags.NONE, next.value);
-      next = await untilAborted(pieces.next(), signal);
-      if (next === ABORTED) return;
+      if (stream.signal.aborted) return;
+      queue(stream, frames.chunk, FrameFlags.NONE, next.value);
+      next = await untilAborted(pieces.next(), stream.signal);
     }
-    queue(frames.end, FrameFlags.NONE);
+    if (next === ABORTED) return;
+    queue(stream, frames.end, FrameFlags.NONE);
     finished = true;
   } finally {
     if (!finished) release(pieces, source);
