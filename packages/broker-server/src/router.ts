@@ -331,11 +331,12 @@ export class Router {
   }
 
   /**
-   * Keeps a copy of a waiting request's bytes: a view would pin the whole socket read buffer it
-   * points into for as long as the request waits.
+   * Keeps a waiting request's bytes. A view into a socket read would pin that whole read buffer
+   * for as long as the request waits, so it is copied; a payload that is its whole ArrayBuffer
+   * (a body the decoder gathered across reads, up to 1 MiB) pins nothing else and is kept as is.
    */
   #hold(request: BrokerRequest, payload: Buffer): void {
-    request.held!.push(Buffer.from(payload));
+    request.held!.push(payload.byteLength === payload.buffer.byteLength ? payload : Buffer.from(payload));
     request.heldBytes += payload.length;
     this.#queuedBytes += payload.length;
   }

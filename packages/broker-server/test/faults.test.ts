@@ -163,6 +163,26 @@ describe("faults", () => {
     expect(server.stats()).toMatchObject({ queued: 0, queuedRequestBytes: 0 });
   });
 
+  it("forwards a waiting request's large CHUNKs byte for byte, whether they arrived whole or gathered across reads", async () => {
+    const { server, provider, consumer } = await h.pair({}, { capacity: 1 });
+    consumer.request("occupier");
+    const occupier = await provider.nextOf(FrameType.START);
+    const id = newId();
+    const chunks = [600_000, 5000, 1 << 20].map((size, i) => Buffer.alloc(size, 0x41 + i));
+    consumer.send(FrameType.START, 0, id, encodeRequestHead(5000));
+    for (const chunk of chunks) consumer.send(FrameType.CHUNK, 0, id, chunk);
+    consumer.send(FrameType.END, 0, id);
+    await expect.poll(() => server.stats().queuedRequestBytes, { timeout: 5000 }).toBe(REQUEST_HEAD_SIZE + (1 << 20) + 605_000);
+    provider.respond(occupier, "free now");
+    await provider.nextOf(FrameType.START);
+    for (const chunk of chunks) {
+      const forwarded = await provider.next();
+      expect(forwarded.type).toBe(FrameType.CHUNK);
+      expect(forwarded.payload.equals(chunk)).toBe(true);
+    }
+    expect((await provider.next()).type).toBe(FrameType.END);
+  });
+
   it("answers PAYLOAD_TOO_LARGE for a request over maxRequestBytes, in one frame or streamed, and cancels it at the provider", async () => {
     const { server, provider, consumer } = await h.pair({ maxRequestBytes: 1000 });
     const whole = consumer.request(Buffer.alloc(1001));
