@@ -147,6 +147,16 @@ describe("sendBody", () => {
     expect(types(connection).at(-1)).toBe(FrameType.END);
   });
 
+  it("stop() while the connection is blocked sends no more of a byte body", async () => {
+    const connection = new StubConnection();
+    connection.blocked = true;
+    const stream = sendBody(route(connection), ID, PREFIX, bytes(500)) as BodyStream;
+    stream.stop();
+    connection.drain();
+    await stream.done;
+    expect(types(connection)).toEqual([FrameType.START]);
+  });
+
   it("stop() ends the stream at once and destroys a Readable source", async () => {
     const connection = new StubConnection();
     const source = new Readable({ read() {} });

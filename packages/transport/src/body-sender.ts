@@ -117,11 +117,20 @@ function queue(stream: BodyStreamer, type: FrameType, flags: number, ...payload:
   if (!connection.sendFrame(type, flags, stream.requestId, ...payload)) throw refusal(connection);
 }
 
-/** Bytes too long for the first frame: the prefix alone, then the body in whole maxPayload chunks. */
+/**
+ * Bytes too long for the first frame: the prefix alone, then the body in whole maxPayload chunks,
+ * then the end, all queued at once (one batch) unless the connection is blocked.
+ */
 async function streamBytes(stream: BodyStreamer, bytes: Uint8Array): Promise<void> {
-  queue(stream, stream.route.frames.start, FrameFlags.NONE, stream.prefix);
-  const pieces = slices([bytes], stream.route.maxPayload, stream.route.maxPayload);
-  await streamRest(stream, pieces, await untilAborted(pieces.next(), stream.signal), [bytes]);
+  const { connection, frames, maxPayload } = stream.route;
+  const body = toBuffer(bytes);
+  queue(stream, frames.start, FrameFlags.NONE, stream.prefix);
+  for (let at = 0; at < body.length; at += maxPayload) {
+    if (connection.blocked) await connection.drained();
+    if (stream.signal.aborted) return;
+    queue(stream, frames.chunk, FrameFlags.NONE, body.subarray(at, at + maxPayload));
+  }
+  queue(stream, frames.end, FrameFlags.NONE);
 }
 
 /** A stream of chunks: the first frame carries the prefix and the first piece. */
