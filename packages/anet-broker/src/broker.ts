@@ -173,7 +173,8 @@ export class Broker {
    * cost more than the rest of the request's work together.
    */
   send(body: Uint8Array | string, options: SendOptions = {}): Promise<Buffer> {
-    const { signal, timeout = this.#options.timeout } = options;
+    const signal = options.signal;
+    const timeout = options.timeout ?? this.#options.timeout;
     if (this.#state === "closing" || this.#state === "closed") return Promise.reject(new ClosingBrokerError("the broker is closing; request not sent"));
     if (signal?.aborted) return Promise.reject(new AbortedError("anet request aborted before it was sent", { cause: signal.reason }));
     const bytes = typeof body === "string" ? Buffer.from(body) : body;
