@@ -1,6 +1,6 @@
 import { FrameType } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Rig } from "./fixtures/clients.js";
+import { answerWhenAborted, Rig } from "./fixtures/clients.js";
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,16 +65,7 @@ describe("closing", () => {
 
   it("a provider's close() cancels handlers still running after closeTimeout: their signal aborts with CLOSED", async () => {
     const reasons: unknown[] = [];
-    const provider = await rig.provider(
-      (_payload, ctx) =>
-        new Promise((resolve) => {
-          ctx.signal.addEventListener("abort", () => {
-            reasons.push(ctx.signal.reason);
-            resolve("late");
-          });
-        }),
-      { closeTimeout: 50 },
-    );
+    const provider = await rig.provider(answerWhenAborted(reasons, "late"), { closeTimeout: 50 });
     const consumer = await rig.consumer();
     const held = consumer.send("x", 10_000).catch((e: unknown) => e);
     await vi.waitFor(() => expect(provider.inflight).toBe(1));

@@ -1,7 +1,7 @@
 import { CancelledError, type RequestContext } from "@switchyard/client-provider";
 import { BrokerError, encodeRoutingHeader, FrameFlags, FrameType, newId, Role } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Rig } from "./fixtures/clients.js";
+import { answerWhenAborted, Rig } from "./fixtures/clients.js";
 
 describe("provider behaviour", () => {
   let rig: Rig;
@@ -114,15 +114,7 @@ describe("provider behaviour", () => {
 
   it("when no CANCEL comes, the provider's safety net aborts the handler's signal with TIMEOUT about a second past the deadline", async () => {
     const reasons: unknown[] = [];
-    const provider = await rig.provider(
-      (_payload, ctx) =>
-        new Promise((resolve) => {
-          ctx.signal.addEventListener("abort", () => {
-            reasons.push(ctx.signal.reason);
-            resolve("too late");
-          });
-        }),
-    );
+    const provider = await rig.provider(answerWhenAborted(reasons, "too late"));
     rig.broker.interceptConsumer = (frame) => frame.type === FrameType.CANCEL; // the CANCEL is lost
     const consumer = await rig.consumer();
     const sentAt = performance.now();
