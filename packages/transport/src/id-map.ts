@@ -2,7 +2,7 @@ import { readWord } from "./id-words.js";
 import type { KeyIndex } from "./key-index.js";
 
 /** A 30-bit hash of a 16-byte id: small enough to stay a V8 small integer, so Map keys stay cheap. */
-export function hashId(id: Uint8Array): number {
+function hashId(id: Uint8Array): number {
   const h =
     Math.imul(readWord(id, 0), 0x9e3779b1) ^ Math.imul(readWord(id, 4), 0x85ebca77) ^ Math.imul(readWord(id, 8), 0xc2b2ae3d) ^ Math.imul(readWord(id, 12), 0x27d4eb2f);
   return (h ^ (h >>> 15)) & 0x3fffffff;
