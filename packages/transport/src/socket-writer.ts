@@ -27,8 +27,12 @@ const MAX_SLAB = 256 * 1024;
  * the many quiet connections of a broker hold no slab of their own between writes.
  */
 const POOLED_SLAB = 4 * 1024;
-/** Past this many queued bytes a write flushes inline instead of waiting for the end of the tick. */
-const INLINE_FLUSH_BYTES = 256 * 1024;
+/**
+ * Past this many queued bytes the writer flushes at the end of the current synchronous run (a
+ * microtask) instead of the end of the tick: big bodies go out without waiting for the rest of the
+ * event loop, and the frames queued right behind them (a body's END) still share their write.
+ */
+const EARLY_FLUSH_BYTES = 256 * 1024;
 
 /** Limits of a SocketWriter; every field optional, defaults above. */
 export interface SocketWriterOptions {
@@ -81,6 +85,11 @@ export class SocketWriter {
   #drainTimer: NodeJS.Timeout | null = null;
   #drainWaiters: Array<() => void> = [];
   readonly #flushSoon = () => this.flush();
+  #flushingEarly = false;
+  readonly #flushEarly = () => {
+    this.#flushingEarly = false;
+    this.flush();
+  };
 
   constructor(socket: Socket, options: SocketWriterOptions, onFailure: (error: Error) => void) {
     this.#socket = socket;
@@ -235,8 +244,12 @@ export class SocketWriter {
   #enqueued(size: number): void {
     this.#bytes += size;
     if (this.#blocked) return;
-    if (this.#bytes >= INLINE_FLUSH_BYTES) this.flush();
-    else if (!this.#scheduled) {
+    if (this.#bytes >= EARLY_FLUSH_BYTES) {
+      if (!this.#flushingEarly) {
+        this.#flushingEarly = true;
+        queueMicrotask(this.#flushEarly);
+      }
+    } else if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#flushSoon);
     }

@@ -72,6 +72,7 @@ describe("ConnectionContext over a real socket", () => {
     client.pause();
     const { connection, closes } = observed(server, { writeTimeout: 100, maxQueuedBytes: 256 * MiB });
     for (let i = 0; i < 32; i++) expect(connection.sendFrame(FrameType.CHUNK, 0, ID, Buffer.alloc(MiB))).toBe(true);
+    await Promise.resolve(); // the early flush runs at the end of the synchronous run
     expect(connection.blocked).toBe(true);
     await until(() => closes.length === 1);
     expect(closes[0]).toBeInstanceOf(SlowPeerError);

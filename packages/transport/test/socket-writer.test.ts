@@ -53,15 +53,19 @@ describe("SocketWriter over a real socket", () => {
     expect(inbox.bytes().equals(all)).toBe(true);
   });
 
-  it("flushes inline once a quarter MiB is queued, large parts uncopied", () => {
-    return loopback.pair().then(({ client }) => {
-      const write = vi.spyOn(client, "write");
-      const writer = new SocketWriter(client, {}, () => {});
-      const big = Buffer.alloc(300 * 1024, 1);
-      writer.write([Buffer.from("head"), big]);
-      expect(write).toHaveBeenCalled();
-      expect(write.mock.calls.some(([chunk]) => chunk === big)).toBe(true);
-    });
+  it("flushes at the end of the synchronous run once a quarter MiB is queued, with what is queued behind it, large parts uncopied", async () => {
+    const { client } = await loopback.pair();
+    const write = vi.spyOn(client, "write");
+    const writer = new SocketWriter(client, {}, () => {});
+    const big = Buffer.alloc(300 * 1024, 1);
+    writer.write([Buffer.from("head"), big]);
+    writer.write([Buffer.from("end")]);
+    expect(write).not.toHaveBeenCalled();
+    await Promise.resolve(); // one microtask: before any I/O or setImmediate
+    const chunks = write.mock.calls.map(([chunk]) => chunk as Buffer);
+    expect(chunks.some((chunk) => chunk === big)).toBe(true);
+    expect(Buffer.concat(chunks).subarray(-3).toString()).toBe("end");
+    expect(writer.queuedFrames).toBe(0);
   });
 
   it("refuses with false, never dropping silently, past maxQueuedFrames or maxQueuedBytes", async () => {
@@ -96,6 +100,7 @@ describe("SocketWriter over a real socket", () => {
     const writer = new SocketWriter(client, { writeTimeout: 100, maxQueuedBytes: 256 * MiB }, (error) => failures.push(error));
     // Far more than loopback's kernel buffers hold, so the socket stays full.
     for (let i = 0; i < 32; i++) expect(writer.write([Buffer.alloc(MiB)])).toBe(true);
+    await Promise.resolve(); // the early flush runs at the end of the synchronous run
     expect(writer.blocked).toBe(true);
     await until(() => failures.length > 0);
     expect(failures[0]).toBeInstanceOf(SlowPeerError);
