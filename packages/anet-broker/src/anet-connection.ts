@@ -1,7 +1,6 @@
 import type { Socket } from "node:net";
 import { AnetDecoder, type AnetFrame, type AnetLengthSize } from "@switchyard/protocol";
 import { SocketWriter } from "@switchyard/transport";
-import { FrameBatch } from "./frame-batch.js";
 import type { PendingRequest } from "./pending-request.js";
 import type { PoolSlot } from "./pool-slot.js";
 import { TaskTable } from "./task-table.js";
@@ -29,7 +28,7 @@ let nextConnectionId = 1;
 
 /**
  * One pooled socket as the broker uses it: anet frames decoded as they arrive, the requests of each
- * tick written as one FrameBatch, and the table of task ids in flight on it.
+ * tick written as one batch by its SocketWriter, and the table of task ids in flight on it.
  *
  * It closes itself (and tells its owner once) when the socket errors or closes, when the server
  * breaks the framing, when the server stops reading for `writeTimeout`, or when nothing arrives for
@@ -45,7 +44,7 @@ export class AnetConnection {
   readonly inflight: TaskTable<PendingRequest>;
   readonly #owner: ConnectionOwner;
   readonly #writer: SocketWriter;
-  readonly #batch: FrameBatch;
+  readonly #lengthSize: AnetLengthSize;
   readonly #decoder: AnetDecoder;
   readonly #readTimeout: number;
   #open = true;
@@ -63,7 +62,7 @@ export class AnetConnection {
     this.#writer = new SocketWriter(socket, { maxQueuedFrames: settings.maxInflightPerConn, writeTimeout: settings.writeTimeout }, (error) =>
       this.destroy("the server stopped reading its socket", error),
     );
-    this.#batch = new FrameBatch(this.#writer, codec, () => this.destroy("the server stopped reading its socket: its writer is full"));
+    this.#lengthSize = settings.lengthSize;
     socket.on("data", this.#onData);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
@@ -90,14 +89,13 @@ export class AnetConnection {
 
   /** Queues the frame `taskId, body` for this tick's write; false when refused (closed, or the writer over its byte limit). */
   write(taskId: number, body: Uint8Array): boolean {
-    return this.#open && this.#batch.add(taskId, body);
+    return this.#open && this.#writer.writeAnetFrame(taskId, body, this.#lengthSize);
   }
 
   /** Closes the socket now and tells the owner. Idempotent. */
   destroy(reason: string, cause?: unknown): void {
     if (!this.#open) return;
     this.#open = false;
-    this.#batch.clear();
     this.#writer.close();
     this.socket.setTimeout(0);
     this.socket.destroy();

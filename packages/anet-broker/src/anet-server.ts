@@ -1,8 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { AnetDecoder, type AnetFrame, type AnetLengthSize } from "@switchyard/protocol";
+import { AnetDecoder, type AnetFrame, type AnetLengthSize, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
 import { type HostPort, type Logger, numberOption, SocketWriter, silentLogger } from "@switchyard/transport";
 import { DEFAULT_LENGTH_SIZE, DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT, ms } from "./broker-options.js";
-import { FrameBatch } from "./frame-batch.js";
 
 /** Default handler calls running at once per connection: as many as a Broker pipelines. */
 export const DEFAULT_SERVER_CONCURRENCY = DEFAULT_MAX_INFLIGHT_PER_CONN;
@@ -119,14 +118,14 @@ class AnetServerImpl implements AnetServer {
 
 /**
  * One client connection: decodes requests, runs up to `concurrency` handlers at once, queues the
- * rest (pausing the socket while they wait), and writes the answers of each tick as one FrameBatch.
+ * rest (pausing the socket while they wait), and writes the answers of each tick as one batch (its SocketWriter).
  */
 class ServerConnection {
   readonly #socket: Socket;
   readonly #settings: ServerSettings;
   readonly #decoder: AnetDecoder;
   readonly #writer: SocketWriter;
-  readonly #batch: FrameBatch;
+  readonly #maxBody: number;
   readonly #remoteAddress: string;
   readonly #backlog: AnetFrame[] = [];
   #backlogHead = 0;
@@ -141,12 +140,11 @@ class ServerConnection {
     this.#decoder = new AnetDecoder(settings.codec);
     // The writer's own limits bound answers a client leaves unread; its writeTimeout closes such a client.
     this.#writer = new SocketWriter(socket, { writeTimeout: settings.writeTimeout }, (error) => this.#fail(error));
-    this.#batch = new FrameBatch(this.#writer, settings.codec, () => this.#fail(new Error(NOT_READING)));
+    this.#maxBody = maxAnetBody(settings.codec);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", () => {});
     socket.once("close", () => {
       this.#closed = true;
-      this.#batch.clear();
       this.#writer.close();
     });
   }
@@ -186,7 +184,9 @@ class ServerConnection {
     this.#running--;
     if (this.#closed) return;
     try {
-      if (!this.#batch.add(taskId, typeof body === "string" ? Buffer.from(body) : body)) throw new Error(NOT_READING);
+      const bytes = typeof body === "string" ? Buffer.from(body) : body;
+      refuseOversizedAnetBody(bytes.length, this.#maxBody, this.#settings.codec.lengthSize);
+      if (!this.#writer.writeAnetFrame(taskId, bytes, this.#settings.codec.lengthSize)) throw new Error(NOT_READING);
     } catch (error) {
       this.#fail(error);
       return;
@@ -210,7 +210,6 @@ class ServerConnection {
     this.#closed = true;
     const message = error instanceof Error ? error.message : String(error);
     this.#settings.logger.warn({ client: this.#remoteAddress, reason: message }, `anet server: closing the connection from ${this.#remoteAddress}: ${message}`);
-    this.#batch.clear();
     this.#writer.close();
     this.#socket.destroy();
   }

@@ -1,11 +1,10 @@
 import type { Socket } from "node:net";
 import { setMaxListeners } from "node:events";
-import { type AnetCodecOptions, type AnetFrame, InvalidArgumentError, maxAnetBody } from "@switchyard/protocol";
+import { type AnetCodecOptions, type AnetFrame, InvalidArgumentError, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
 import { AbortedError, DeadlineQueue, LinkedQueue, type Pool } from "@switchyard/transport";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
 import { rejectWithCallerStack } from "./caller-stack.js";
-import { refuseOversizedBody } from "./frame-batch.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError, RequestTimeoutError } from "./errors.js";
 import { PendingRequest, type RequestOwner, RequestState } from "./pending-request.js";
 import { PoolSlot } from "./pool-slot.js";
@@ -180,7 +179,7 @@ export class Broker {
     const bytes = typeof body === "string" ? Buffer.from(body) : body;
     try {
       if (timeout !== this.#checkedTimeout) this.#checkedTimeout = ms("timeout", timeout, 0, "send");
-      refuseOversizedBody(bytes, this.#maxBody, this.#codec);
+      refuseOversizedAnetBody(bytes.length, this.#maxBody, this.#codec.lengthSize);
     } catch (error) {
       return Promise.reject(error);
     }

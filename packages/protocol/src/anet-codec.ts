@@ -41,16 +41,37 @@ export function maxAnetBody(options: AnetCodecOptions = {}): number {
  */
 export function encodeAnetFrame(taskId: number, body: Uint8Array, options: AnetCodecOptions = {}): Buffer[] {
   const lengthSize = options.lengthSize ?? 2;
-  const max = maxAnetBody(options);
-  if (body.length > max) {
-    throw new MaxLenExceededError(`anet body of ${body.length} bytes exceeds the maximum of ${max} bytes for a ${lengthSize}-byte length prefix`);
-  }
+  refuseOversizedAnetBody(body.length, maxAnetBody(options), lengthSize);
   const head = Buffer.allocUnsafe(lengthSize + TASK_ID_SIZE);
-  const length = TASK_ID_SIZE + body.length;
-  if (lengthSize === 2) head.writeUInt16BE(length, 0);
-  else head.writeUInt32BE(length, 0);
-  head.writeUInt32BE(taskId >>> 0, lengthSize);
+  writeAnetHead(head, 0, taskId, body.length, lengthSize);
   return [head, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length)];
+}
+
+/** Throws MaxLenExceededError when a body of `bodyLength` bytes is over `max` (see maxAnetBody). */
+export function refuseOversizedAnetBody(bodyLength: number, max: number, lengthSize: AnetLengthSize = 2): void {
+  if (bodyLength > max) {
+    throw new MaxLenExceededError(`anet body of ${bodyLength} bytes exceeds the maximum of ${max} bytes for a ${lengthSize}-byte length prefix`);
+  }
+}
+
+/**
+ * Writes an anet head — `length` (2 or 4 bytes, counting task id + body) then `taskId u32` — at
+ * `offset` of `target`. Byte stores, not writeUInt16BE/32BE: their argument checks cost more than
+ * a small frame's copy. The caller has checked the body against the limit.
+ */
+export function writeAnetHead(target: Uint8Array, offset: number, taskId: number, bodyLength: number, lengthSize: AnetLengthSize): void {
+  const length = TASK_ID_SIZE + bodyLength;
+  let at = offset;
+  if (lengthSize === 4) {
+    target[at++] = length >>> 24;
+    target[at++] = length >>> 16;
+  }
+  target[at++] = length >>> 8;
+  target[at++] = length;
+  target[at++] = taskId >>> 24;
+  target[at++] = taskId >>> 16;
+  target[at++] = taskId >>> 8;
+  target[at] = taskId;
 }
 
 function readAnetLength16(source: Buffer, offset: number, limit: number): number {

@@ -42,6 +42,8 @@ export { newId, newIdString, idToBytes, idToString } from "./ids.js";
 export {
   AnetDecoder,
   encodeAnetFrame,
+  writeAnetHead,
+  refuseOversizedAnetBody,
   maxAnetBody,
   TASK_ID_SIZE,
   MAX_ANET_BODY_U16,

@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { type FrameType, HEADER_SIZE, writeFrameHeader } from "@switchyard/protocol";
+import { type AnetLengthSize, type FrameType, HEADER_SIZE, TASK_ID_SIZE, writeAnetHead, writeFrameHeader } from "@switchyard/protocol";
 import { SlowPeerError } from "./errors.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -139,15 +139,30 @@ export class SocketWriter {
   writeFrame(type: FrameType, flags: number, requestId: Uint8Array, payload: readonly Uint8Array[]): boolean {
     let length = 0;
     for (const part of payload) length += part.length;
-    if (!this.#admits(HEADER_SIZE + length)) return false;
-    this.#reserve(HEADER_SIZE);
-    writeFrameHeader(this.#slab, this.#slabEnd, type, flags, requestId, length);
-    this.#slabEnd += HEADER_SIZE;
+    const at = this.#beginFrame(HEADER_SIZE, length);
+    if (at < 0) return false;
+    writeFrameHeader(this.#slab, at, type, flags, requestId, length);
+    this.#headWritten(HEADER_SIZE);
     for (const part of payload) this.#append(part);
-    this.#regularFrames++;
     this.#enqueued(HEADER_SIZE + length);
     return true;
   }
+
+  /**
+   * Queues an anet frame (PROTOCOL.md §2), its head encoded straight into the batch. Same refusals
+   * as write(). The caller has checked the body against its limit (refuseOversizedAnetBody).
+   */
+  writeAnetFrame(taskId: number, body: Uint8Array, lengthSize: AnetLengthSize): boolean {
+    const headSize = lengthSize + TASK_ID_SIZE;
+    const at = this.#beginFrame(headSize, body.length);
+    if (at < 0) return false;
+    writeAnetHead(this.#slab, at, taskId, body.length, lengthSize);
+    this.#headWritten(headSize);
+    this.#append(body);
+    this.#enqueued(headSize + body.length);
+    return true;
+  }
+
 
   /** Queues an error frame ahead of regular frames; false if the error queue is full or closed. */
   writeError(parts: Buffer[]): boolean {
@@ -192,6 +207,22 @@ export class SocketWriter {
     this.#errorFrames = this.#regularFrames = this.#bytes = 0;
     this.#clearDrainTimer();
     this.#wakeDrainWaiters();
+  }
+
+  /**
+   * Admits a frame of a `headSize`-byte head and `bodyLength` body bytes and makes room for its
+   * head in the slab: returns where the head goes, or -1 when the frame is refused. Nothing counts
+   * until #headWritten, so a head encoder that throws (a caller's bug) leaves the batch intact.
+   */
+  #beginFrame(headSize: number, bodyLength: number): number {
+    if (!this.#admits(headSize + bodyLength)) return -1;
+    this.#reserve(headSize);
+    return this.#slabEnd;
+  }
+
+  #headWritten(headSize: number): void {
+    this.#slabEnd += headSize;
+    this.#regularFrames++;
   }
 
   #admits(size: number): boolean {

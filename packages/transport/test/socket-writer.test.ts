@@ -1,4 +1,4 @@
-import { encodeFrame, FrameType } from "@switchyard/protocol";
+import { encodeAnetFrame, encodeFrame, FrameType } from "@switchyard/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SlowPeerError } from "../src/errors.js";
 import { SocketWriter } from "../src/socket-writer.js";
@@ -51,6 +51,41 @@ describe("SocketWriter over a real socket", () => {
     const all = Buffer.concat(expected);
     await until(() => inbox.bytes().length >= all.length);
     expect(inbox.bytes().equals(all)).toBe(true);
+  });
+
+  it.each([2, 4] as const)("encodes anet frames (%d-byte prefix) into the batch byte for byte as encodeAnetFrame does, a large body uncopied and in order", async (lengthSize) => {
+    const { client, server } = await loopback.pair();
+    const inbox = received(server);
+    const write = vi.spyOn(client, "write");
+    const writer = new SocketWriter(client, {}, () => {});
+    const large = Buffer.alloc(20_000, 0x5a);
+    const frames: Array<[number, Uint8Array]> = [
+      [1, Buffer.from("first")],
+      [0xffff_ffff, Buffer.alloc(0)],
+      [7, new Uint8Array([1, 2, 3])],
+      [8, large],
+      [9, Buffer.from("after")],
+    ];
+    for (const [taskId, body] of frames) expect(writer.writeAnetFrame(taskId, body, lengthSize)).toBe(true);
+    expect(writer.queuedFrames).toBe(5);
+    const expected = Buffer.concat(frames.flatMap(([taskId, body]) => encodeAnetFrame(taskId, body, { lengthSize })));
+    await until(() => inbox.bytes().length >= expected.length);
+    expect(inbox.bytes().equals(expected)).toBe(true);
+    expect(write.mock.calls.some(([chunk]) => chunk === large)).toBe(true);
+  });
+
+  it("leaves the batch intact when a frame's head cannot be encoded (a caller's bug)", async () => {
+    const { client, server } = await loopback.pair();
+    const inbox = received(server);
+    const writer = new SocketWriter(client, {}, () => {});
+    const id = Buffer.alloc(16, 1);
+    expect(writer.writeFrame(FrameType.CHUNK, 0, id, [Buffer.from("ok")])).toBe(true);
+    expect(() => writer.writeFrame(FrameType.CHUNK, 0, Buffer.alloc(3), [Buffer.from("bad id")])).toThrow();
+    expect(writer.writeFrame(FrameType.END, 0, id, [])).toBe(true);
+    const expected = Buffer.concat([...encodeFrame(FrameType.CHUNK, 0, id, Buffer.from("ok")), ...encodeFrame(FrameType.END, 0, id)]);
+    await until(() => inbox.bytes().length >= expected.length);
+    expect(inbox.bytes().equals(expected)).toBe(true);
+    expect(writer.queuedFrames).toBe(0);
   });
 
   it("flushes at the end of the synchronous run once a quarter MiB is queued, with what is queued behind it, large parts uncopied", async () => {
