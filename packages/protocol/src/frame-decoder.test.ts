@@ -8,6 +8,7 @@ import {
   FrameType,
   HEADER_SIZE,
   MAX_PAYLOAD,
+  MIN_PIECE,
   ProtocolError,
   SwitchyardError,
 } from "./index.js";
@@ -158,6 +159,64 @@ describe("FrameDecoder memory", () => {
     expect(frame!.requestId.equals(idB)).toBe(true);
     for (const piece of pieces) expect(frame!.payload.buffer).not.toBe(piece.buffer);
     expect(decoder.bufferedBytes).toBe(0);
+  });
+});
+
+describe("FrameDecoder with splitChunks", () => {
+  /** `one` cut into reads of `size` bytes, each in an ArrayBuffer of its own. */
+  function reads(one: Buffer, size: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let at = 0; at < one.length; at += size) out.push(own(one.subarray(at, at + size)));
+    return out;
+  }
+
+  it.each([FrameType.CHUNK, FrameType.RESPONSE_CHUNK])("hands a type-%i payload spanning reads out as the pieces it was read in, uncopied, once complete", (type) => {
+    const body = patterned(5 * MIN_PIECE);
+    const decoder = new FrameDecoder({ splitChunks: true });
+    const all = reads(wire(type, 0, idB, body), 2 * MIN_PIECE);
+    expect(decoder.push(all[0]!)).toEqual([]);
+    expect(decoder.push(all[1]!)).toEqual([]);
+    expect(decoder.bufferedBytes).toBe(4 * MIN_PIECE);
+    const pieces = decoder.push(all[2]!);
+    expect(pieces).toHaveLength(3);
+    pieces.forEach((piece, i) => {
+      expect(piece.type).toBe(type);
+      expect(piece.requestId.equals(idB)).toBe(true);
+      expect(piece.payload.buffer).toBe(all[i]!.buffer); // a view of the read: no copy
+    });
+    expect(Buffer.concat(pieces.map((piece) => piece.payload)).equals(body)).toBe(true);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it("joins reads under MIN_PIECE to the ones after them, and hands on the last piece whatever its size", () => {
+    const body = patterned(2 * MIN_PIECE + 100);
+    const decoder = new FrameDecoder({ splitChunks: true });
+    const pieces = decodeAll(reads(wire(FrameType.CHUNK, 0, idA, body), 1000), decoder);
+    // 976 + 16 × 1000 bytes make the first run to reach MIN_PIECE; the 15 892 left are the last piece
+    expect(pieces.map((piece) => piece.payload.length)).toEqual([976 + 16 * 1000, 2 * MIN_PIECE + 100 - 16_976]);
+    expect(Buffer.concat(pieces.map((piece) => piece.payload)).equals(body)).toBe(true);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it("still gathers every other type whole, and frames after a split payload come out in order", () => {
+    const start = patterned(3 * MIN_PIECE, 1);
+    const chunk = patterned(3 * MIN_PIECE, 2);
+    const stream = Buffer.concat([wire(FrameType.START, 0, idA, start), wire(FrameType.CHUNK, 0, idA, chunk), wire(FrameType.END, 0, idA)]);
+    const frames = decodeAll(reads(stream, 2 * MIN_PIECE), new FrameDecoder({ splitChunks: true }));
+    expect(frames[0]!.type).toBe(FrameType.START);
+    expect(frames[0]!.payload.equals(start)).toBe(true);
+    const chunks = frames.slice(1, -1);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.every((frame) => frame.type === FrameType.CHUNK)).toBe(true);
+    expect(Buffer.concat(chunks.map((frame) => frame.payload)).equals(chunk)).toBe(true);
+    expect(frames.at(-1)!.type).toBe(FrameType.END);
+  });
+
+  it("hands out a CHUNK that arrives in one read as one frame", () => {
+    const body = patterned(3 * MIN_PIECE);
+    const frames = new FrameDecoder({ splitChunks: true }).push(wire(FrameType.CHUNK, 0, idA, body));
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.payload.equals(body)).toBe(true);
   });
 });
 

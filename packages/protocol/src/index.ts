@@ -52,5 +52,5 @@ export {
 export type { AnetCodecOptions, AnetFrame, AnetLengthSize } from "./anet-codec.js";
 export { AnetError, InvalidMsgLengthError, MaxLenExceededError } from "./anet-errors.js";
 export type { AnetErrorCode } from "./anet-errors.js";
-export { LengthPrefixedSplitter } from "./length-prefixed-splitter.js";
-export type { PayloadLengthReader, FrameBuilder } from "./length-prefixed-splitter.js";
+export { LengthPrefixedSplitter, MIN_PIECE } from "./length-prefixed-splitter.js";
+export type { PayloadLengthReader, FrameBuilder, SplitPolicy } from "./length-prefixed-splitter.js";

@@ -10,6 +10,19 @@ export type PayloadLengthReader = (source: Buffer, offset: number, limit: number
  */
 export type FrameBuilder<T> = (source: Buffer, offset: number, payload: Buffer) => T;
 
+/**
+ * Says whether the payload of the frame whose header is at `offset` of `source` may be handed out
+ * in pieces (see LengthPrefixedSplitter). Called once per frame whose payload spans chunks.
+ */
+export type SplitPolicy = (source: Buffer, offset: number) => boolean;
+
+/**
+ * Smallest piece a split payload is handed out in, unless it is the payload's last: smaller reads
+ * are joined to the ones after them, so a peer that dribbles bytes one read at a time cannot make
+ * a relay send a frame per byte.
+ */
+export const MIN_PIECE = 16 * 1024;
+
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -27,6 +40,12 @@ const EMPTY = Buffer.alloc(0);
  *   [ hdr|payload ][ hdr|pa ][ yload ][ hdr|payload ][ h ]
  *    ^ view         ^ pieces gathered   ^ view        ^ copied into #head
  *
+ * A payload that spans chunks and that `split` accepts is not gathered: when its last byte arrives
+ * it is handed out as the pieces it was read in, each a frame of its own (same header, the piece
+ * as payload; pieces under MIN_PIECE joined to the next). A relay forwards them without copying;
+ * a receiver assembles the body once. (Handing pieces out earlier, as they arrive, was measured
+ * and lost: a relay then writes more, smaller batches, and each write wakes the reader.)
+ *
  * After the length reader throws, the splitter is poisoned: every later push throws the same error.
  */
 export class LengthPrefixedSplitter<T> {
@@ -34,6 +53,7 @@ export class LengthPrefixedSplitter<T> {
   readonly #limit: number;
   readonly #readLength: PayloadLengthReader;
   readonly #build: FrameBuilder<T>;
+  readonly #split: SplitPolicy | null;
   #out: T[] = [];
   #head: Buffer | null = null;
   #headFill = 0;
@@ -41,14 +61,20 @@ export class LengthPrefixedSplitter<T> {
   #bodyParts: Buffer[] = [];
   #bodyLength = 0;
   #bodyFill = 0;
+  /** The payload in progress is handed out as the pieces it was read in. */
+  #bodySplit = false;
   #failure: unknown = null;
 
-  /** `readLength` and `build` are shared functions (no per-connection closures); `limit` is passed to readLength. */
-  constructor(headerSize: number, limit: number, readLength: PayloadLengthReader, build: FrameBuilder<T>) {
+  /**
+   * `readLength`, `build` and `split` are shared functions (no per-connection closures); `limit`
+   * is passed to readLength. Without `split`, every payload is handed out whole.
+   */
+  constructor(headerSize: number, limit: number, readLength: PayloadLengthReader, build: FrameBuilder<T>, split: SplitPolicy | null = null) {
     this.#headerSize = headerSize;
     this.#limit = limit;
     this.#readLength = readLength;
     this.#build = build;
+    this.#split = split;
   }
 
   /** Bytes held back waiting for the rest of a frame. */
@@ -108,8 +134,9 @@ export class LengthPrefixedSplitter<T> {
     }
     this.#bodyHeader = Buffer.from(source.subarray(headerAt, headerAt + this.#headerSize));
     this.#bodyLength = length;
-    this.#bodyFill = chunk.length - offset;
-    this.#bodyParts = this.#bodyFill > 0 ? [chunk.subarray(offset)] : [];
+    this.#bodyFill = 0;
+    this.#bodySplit = this.#split?.(source, headerAt) === true;
+    if (offset < chunk.length) this.#fillBody(chunk.subarray(offset));
     return chunk.length;
   }
 
@@ -119,6 +146,7 @@ export class LengthPrefixedSplitter<T> {
     return copied;
   }
 
+  /** Takes what `chunk` holds of the payload in progress; returns how many bytes it took. */
   #fillBody(chunk: Buffer): number {
     const taken = Math.min(this.#bodyLength - this.#bodyFill, chunk.length);
     this.#bodyParts.push(taken === chunk.length ? chunk : chunk.subarray(0, taken));
@@ -128,8 +156,27 @@ export class LengthPrefixedSplitter<T> {
       const parts = this.#bodyParts;
       this.#bodyHeader = null;
       this.#bodyParts = [];
-      this.#out.push(this.#build(header, 0, parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#bodyLength)));
+      if (this.#bodySplit) this.#emitPieces(header, parts);
+      else this.#out.push(this.#build(header, 0, join(parts, 0, parts.length, this.#bodyLength)));
     }
     return taken;
   }
+
+  /** Hands out `parts` as frames of their own: each a view as it was read, runs under MIN_PIECE joined. */
+  #emitPieces(header: Buffer, parts: Buffer[]): void {
+    let runStart = 0;
+    let runBytes = 0;
+    for (let i = 0; i < parts.length; i++) {
+      runBytes += parts[i]!.length;
+      if (runBytes < MIN_PIECE && i < parts.length - 1) continue;
+      this.#out.push(this.#build(header, 0, join(parts, runStart, i + 1, runBytes)));
+      runStart = i + 1;
+      runBytes = 0;
+    }
+  }
+}
+
+/** parts[from..to) as one buffer of `size` bytes: the part itself when there is one. */
+function join(parts: Buffer[], from: number, to: number, size: number): Buffer {
+  return to - from === 1 ? parts[from]! : Buffer.concat(parts.slice(from, to), size);
 }

@@ -8,11 +8,13 @@ import {
   encodeFrame,
   type Frame,
   FrameDecoder,
+  FrameType,
   HEADER_SIZE,
   InvalidMsgLengthError,
   MAX_FRAME_TYPE,
   MAX_PAYLOAD,
   MaxLenExceededError,
+  MIN_PIECE,
   maxAnetBody,
   ProtocolError,
   TASK_ID_SIZE,
@@ -211,6 +213,69 @@ describe("broker frames, properties", () => {
       fc.property(fc.integer({ min: 1, max: MAX_PAYLOAD }), trickleArb, (length, trickle) => {
         const [header] = encodeFrame(2, 0, Buffer.alloc(16), Buffer.alloc(length));
         expectHeldWhileTrickling(new FrameDecoder(), header!.subarray(0, HEADER_SIZE), length, trickle);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+const isChunk = (type: number) => type === FrameType.CHUNK || type === FrameType.RESPONSE_CHUNK;
+
+describe("broker frames with splitChunks, properties", () => {
+  it("any frames cut anywhere decode to the same frames, CHUNK payloads perhaps in pieces of ≥ MIN_PIECE but the last", () => {
+    fc.assert(
+      fc.property(fc.array(frameArb, { maxLength: 8 }), cutsArb, (specs, cuts) => {
+        const stream = Buffer.concat(specs.flatMap(encodeSpec));
+        const decoder = new FrameDecoder({ splitChunks: true });
+        const { frames } = feedHostile(decoder, cut(stream, cuts), HEADER_SIZE + MAX_PAYLOAD, () => expect.fail("valid stream refused"));
+        let next = 0;
+        for (const spec of specs) {
+          const pieces: Frame[] = [];
+          let received = 0;
+          do {
+            const frame = frames[next++];
+            expect(frame).toBeDefined();
+            expect([frame!.type, frame!.flags, frame!.requestId.toString("hex")]).toEqual([spec.type, spec.flags, spec.requestId.toString("hex")]);
+            pieces.push(frame!);
+            received += frame!.payload.length;
+          } while (received < spec.payload.length);
+          if (!isChunk(spec.type)) expect(pieces).toHaveLength(1);
+          for (const piece of pieces.slice(0, -1)) expect(piece.payload.length).toBeGreaterThanOrEqual(MIN_PIECE);
+          expect(Buffer.concat(pieces.map((piece) => piece.payload)).equals(spec.payload)).toBe(true);
+        }
+        expect(next).toBe(frames.length);
+        expect(decoder.bufferedBytes).toBe(0);
+      }),
+      RUNS,
+    );
+  });
+
+  it("garbage cut anywhere only ever yields valid frames or a ProtocolError, with bounded buffering", () => {
+    fc.assert(
+      fc.property(brokerGarbageArb, cutsArb, (stream, cuts) => {
+        feedHostile(new FrameDecoder({ splitChunks: true }), cut(stream, cuts), HEADER_SIZE + MAX_PAYLOAD, expectProtocolError);
+      }),
+      RUNS,
+    );
+  });
+
+  it("a CHUNK trickled in tiny reads holds only the bytes that arrived, then comes out in pieces of ≥ MIN_PIECE but the last", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_PAYLOAD }), trickleArb, (length, trickle) => {
+        const [header] = encodeFrame(FrameType.CHUNK, 0, Buffer.alloc(16), Buffer.alloc(length));
+        const decoder = new FrameDecoder({ splitChunks: true });
+        expect(decoder.push(header!.subarray(0, HEADER_SIZE))).toEqual([]);
+        let sent = 0;
+        for (const size of trickle) {
+          const piece = Buffer.alloc(Math.min(size, length - 1 - sent));
+          sent += piece.length;
+          expect(decoder.push(piece)).toEqual([]);
+          expect(decoder.bufferedBytes).toBe(HEADER_SIZE + sent);
+        }
+        const pieces = decoder.push(Buffer.alloc(length - sent)).map((frame) => frame.payload.length);
+        expect(pieces.reduce((sum, n) => sum + n, 0)).toBe(length);
+        for (const size of pieces.slice(0, -1)) expect(size).toBeGreaterThanOrEqual(MIN_PIECE);
+        expect(decoder.bufferedBytes).toBe(0);
       }),
       { numRuns: 40 },
     );
