@@ -66,7 +66,7 @@ export interface BodyStream {
 }
 
 const EMPTY = Buffer.alloc(0);
-const ABORTED: unique symbol = Symbol("aborted");
+const STOPPED: unique symbol = Symbol("stopped");
 
 /**
  * Sends `body` for `requestId` on `route`, `prefix` (a request head, or a routing header) leading
@@ -86,11 +86,9 @@ export function sendBody(route: BodyRoute, requestId: Uint8Array, prefix: Uint8A
   if (bytes !== null && bytes.length <= firstRoom(route, prefix)) {
     return route.connection.sendFrame(route.frames.wholeType, route.frames.wholeFlags, requestId, prefix, bytes);
   }
-  const stopped = new AbortController();
-  const stream: BodyStreamer = { route, requestId: Buffer.from(requestId), prefix, signal: stopped.signal };
+  const stream: BodyStreamer = { route, requestId: Buffer.from(requestId), prefix, stopped: false, wake: null };
   const done = bytes !== null ? streamBytes(stream, bytes) : streamSource(stream, body as AsyncIterable<Uint8Array | string>);
-  // A reason of our own: abort() without one would make (and capture the stack of) a DOMException.
-  return { done, stop: () => stopped.abort(ABORTED) };
+  return { done, stop: () => stopStreaming(stream) };
 }
 
 /**
@@ -102,13 +100,24 @@ export function refusal(connection: ConnectionContext): Error {
   return new BrokerError("OVERLOADED", "the connection's write queue is full; the request was refused");
 }
 
-/** One body on its way: where it goes, under which id, and the signal that stops it. */
+/**
+ * One body on its way: where it goes, under which id, and whether it was stopped. (A flag and one
+ * callback rather than an AbortController: one is made per streamed body, and a controller, its
+ * signal and their listeners cost more than the rest of the stream's bookkeeping.)
+ */
 interface BodyStreamer {
   route: BodyRoute;
   /** Our own copy. */
   requestId: Buffer;
   prefix: Uint8Array;
-  signal: AbortSignal;
+  stopped: boolean;
+  /** Set while the stream awaits its source: resolves that wait at once when the stream stops. */
+  wake: (() => void) | null;
+}
+
+function stopStreaming(stream: BodyStreamer): void {
+  stream.stopped = true;
+  stream.wake?.();
 }
 
 /** Queues a frame of the body, or throws `refusal(connection)`. */
@@ -127,7 +136,7 @@ async function streamBytes(stream: BodyStreamer, bytes: Uint8Array): Promise<voi
   queue(stream, frames.start, FrameFlags.NONE, stream.prefix);
   for (let at = 0; at < body.length; at += maxPayload) {
     if (connection.blocked) await connection.drained();
-    if (stream.signal.aborted) return;
+    if (stream.stopped) return;
     queue(stream, frames.chunk, FrameFlags.NONE, body.subarray(at, at + maxPayload));
   }
   queue(stream, frames.end, FrameFlags.NONE);
@@ -140,10 +149,10 @@ async function streamSource(stream: BodyStreamer, source: AsyncIterable<Uint8Arr
   let handedOver = false;
   try {
     // Look one piece ahead: a source that ends after its first piece still goes as one frame.
-    const first = await untilAborted(pieces.next(), stream.signal);
-    if (first === ABORTED) return;
-    const second = first.done ? first : await untilAborted(pieces.next(), stream.signal);
-    if (second === ABORTED) return;
+    const first = await untilStopped(pieces.next(), stream);
+    if (first === STOPPED) return;
+    const second = first.done ? first : await untilStopped(pieces.next(), stream);
+    if (second === STOPPED) return;
     if (second.done) {
       queue(stream, frames.wholeType, frames.wholeFlags, stream.prefix, first.done ? EMPTY : first.value);
       handedOver = true;
@@ -161,19 +170,19 @@ async function streamSource(stream: BodyStreamer, source: AsyncIterable<Uint8Arr
 async function streamRest(
   stream: BodyStreamer,
   pieces: AsyncGenerator<Buffer>,
-  next: IteratorResult<Buffer> | typeof ABORTED,
+  next: IteratorResult<Buffer> | typeof STOPPED,
   source: object,
 ): Promise<void> {
   const { connection, frames } = stream.route;
   let finished = false;
   try {
-    while (next !== ABORTED && !next.done) {
+    while (next !== STOPPED && !next.done) {
       if (connection.blocked) await connection.drained();
-      if (stream.signal.aborted) return;
+      if (stream.stopped) return;
       queue(stream, frames.chunk, FrameFlags.NONE, next.value);
-      next = await untilAborted(pieces.next(), stream.signal);
+      next = await untilStopped(pieces.next(), stream);
     }
-    if (next === ABORTED) return;
+    if (next === STOPPED) return;
     queue(stream, frames.end, FrameFlags.NONE);
     finished = true;
   } finally {
@@ -217,22 +226,24 @@ function toBuffer(chunk: unknown): Buffer {
   throw new InvalidArgumentError(`a body stream must yield strings or Uint8Arrays, got ${typeof chunk}`);
 }
 
-/** `promise`, or ABORTED as soon as `signal` aborts (a later rejection of `promise` is then ignored). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
-  if (signal.aborted) {
+/** `promise`, or STOPPED as soon as the stream stops (a later rejection of `promise` is then ignored). */
+function untilStopped<T>(promise: Promise<T>, stream: BodyStreamer): Promise<T | typeof STOPPED> {
+  if (stream.stopped) {
     promise.catch(() => {});
-    return Promise.resolve(ABORTED);
+    return Promise.resolve(STOPPED);
   }
   return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(ABORTED);
-    signal.addEventListener("abort", onAbort, { once: true });
+    stream.wake = () => {
+      stream.wake = null;
+      resolve(STOPPED);
+    };
     promise.then(
       (value) => {
-        signal.removeEventListener("abort", onAbort);
+        stream.wake = null;
         resolve(value);
       },
       (error) => {
-        signal.removeEventListener("abort", onAbort);
+        stream.wake = null;
         reject(error);
       },
     );
