@@ -131,15 +131,18 @@ function printHeader(options: BenchOptions, environment: Awaited<ReturnType<type
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-/** With --cpu-prof: the broker's top self-time functions per profiled scenario. */
+/** With --cpu-prof: the top self-time functions of every process profiled, per run. */
 async function summarizeProfiles(results: RunResult[]): Promise<Record<string, ProfileSummary>> {
   const summaries: Record<string, ProfileSummary> = {};
-  for (const result of results.filter((r) => r.profile !== undefined)) {
-    const summary = await summarizeProfile(result.profile!);
-    summaries[result.scenario] = summary;
-    const busy = `busy ${summary.busyMs.toFixed(0)} of ${summary.sampledMs.toFixed(0)} ms sampled`;
-    process.stdout.write(`\nBroker profile, ${result.scenario} (${path.relative(process.cwd(), result.profile!)}): ${busy}; top self time:\n`);
-    for (const entry of summary.top) process.stdout.write(`  ${entry.percent.toFixed(1).padStart(5)}%  ${entry.selfMs.toFixed(0).padStart(6)} ms  ${entry.frame}\n`);
+  for (const result of results) {
+    for (const [role, file] of Object.entries(result.profiles ?? {})) {
+      const summary = await summarizeProfile(file);
+      const name = `${result.scenario} · ${result.label} · ${role}`;
+      summaries[name] = summary;
+      const busy = `busy ${summary.busyMs.toFixed(0)} of ${summary.sampledMs.toFixed(0)} ms sampled`;
+      process.stdout.write(`\nProfile, ${name} (${path.relative(process.cwd(), file)}): ${busy}; top self time:\n`);
+      for (const entry of summary.top) process.stdout.write(`  ${entry.percent.toFixed(1).padStart(5)}%  ${entry.selfMs.toFixed(0).padStart(6)} ms  ${entry.frame}\n`);
+    }
   }
   return summaries;
 }

@@ -60,7 +60,8 @@ Options:
   -i, --inflight N        requests in flight per connection for every selected load scenario
       --idle N            consumers idle10k connects (default 10000)
   -q, --quick             smoke test: every run ~1 s, idle10k with ${QUICK_IDLE_CONNECTIONS} consumers
-      --cpu-prof          run the broker with --cpu-prof (profiles in <out>/profiles) and print its top costs
+      --cpu-prof          profile the broker and the peer children (node --cpu-prof) and the clients in this
+                          process over the measured window; profiles in <out>/profiles, top costs printed
   -o, --out DIR           where results go (default: <repo>/bench-results)
       --no-chart          skip the SVG chart
       --progress          force the progress bar on (--no-progress: off); default: on when stderr is a TTY

@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import path from "node:path";
 import { runClosedLoop } from "./load/closed-loop.js";
+import { type InProcessProfile, startInProcessProfile } from "./proc/in-process-profile.js";
 import { ProcessMeter } from "./proc/process-meter.js";
 import { emptyResult, type RunResult } from "./run-result.js";
 import type { Scenario } from "./scenarios.js";
+import { peerProfilePath } from "./systems/start-peer.js";
 import { brokerProfilePath } from "./systems/switchyard-broker.js";
 import type { BenchSystem, SystemContext } from "./systems/system.js";
 
@@ -31,20 +34,31 @@ export async function runLoad(
   const payload = randomBytes(scenario.shape.payloadBytes);
   const processes = [prepared.server, ...prepared.others, { role: BENCH_ROLE, pid: process.pid }];
   const meter = new ProcessMeter(processes);
+  // With --cpu-prof the clients here are profiled over the measured window; the children over their life.
+  const benchProfile = context.cpuProfileDir === undefined ? undefined : path.join(context.cpuProfileDir, `${context.runName}-${system.name}-bench.cpuprofile`);
+  let profiling: Promise<InProcessProfile> | undefined;
   let load: Awaited<ReturnType<typeof runClosedLoop>>;
   try {
     load = await runClosedLoop(prepared.lanes, payload, {
       ...timing,
-      onWindowStart: () => meter.start(),
+      onWindowStart: () => {
+        meter.start();
+        if (benchProfile !== undefined) profiling = startInProcessProfile();
+      },
       onWindowEnd: () => meter.stop(),
       onProgress,
     });
   } finally {
+    if (profiling !== undefined) await (await profiling).stop(benchProfile!);
     await prepared.close();
   }
   const seconds = load.elapsedMs / 1000;
   const requestsPerSecond = seconds > 0 ? load.requests / seconds : 0;
-  const profile = system.name === "switchyard" ? brokerProfilePath(context) : undefined;
+  const profiles: Record<string, string | undefined> = {
+    [prepared.server.role]: system.name === "switchyard" ? brokerProfilePath(context) : undefined,
+    ...Object.fromEntries(prepared.others.map((other) => [other.role, peerProfilePath(context, other.pid)])),
+    [BENCH_ROLE]: benchProfile,
+  };
   const failure = describeFailure(load.requests, load.errors, load.stuckLanes, load.firstError);
   return {
     ...emptyResult({ ...base, status: failure ? "failed" : "ok", reason: failure }),
@@ -59,7 +73,7 @@ export async function runLoad(
     others: prepared.others.flatMap((p) => meter.report(p.pid, load.requests) ?? []),
     bench: meter.report(process.pid, load.requests),
     serverLog: failure ? prepared.server.output?.() : undefined,
-    profile: profile !== undefined && existsSync(profile) ? profile : undefined,
+    profiles: Object.fromEntries(Object.entries(profiles).filter((entry): entry is [string, string] => entry[1] !== undefined && existsSync(entry[1]))),
   };
 }
 

@@ -55,8 +55,8 @@ export interface RunResult {
   idle?: IdleReport;
   /** The last lines the measured process printed, when the run failed. */
   serverLog?: string;
-  /** The broker's CPU profile, with --cpu-prof. */
-  profile?: string;
+  /** With --cpu-prof: the `.cpuprofile` of each process profiled, by role (broker, providers, bench). */
+  profiles?: Record<string, string>;
 }
 
 /** A result for a run that did not happen or broke before measuring. */

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { type Child, startChild } from "../proc/child-process.js";
 import { READY_PATTERN } from "../peers/announce.js";
 import type { SystemContext } from "./system.js";
@@ -8,7 +10,10 @@ export interface Peer<T> {
   info: T;
 }
 
-/** Starts `node dist/peer.js <role> <args>` and waits for its ready line. */
+/**
+ * Starts `node dist/peer.js <role> <args>` and waits for its ready line. With --cpu-prof the peer
+ * runs under `node --cpu-prof` and leaves its profile at `peerProfilePath` when it exits.
+ */
 export async function startPeer<T>(
   context: SystemContext,
   role: string,
@@ -18,9 +23,25 @@ export async function startPeer<T>(
   const child = await startChild({
     role,
     command: process.execPath,
-    args: [context.peerScript, role, JSON.stringify(args)],
+    args: [...profileFlags(context), context.peerScript, role, JSON.stringify(args)],
     ready: READY_PATTERN,
     ...options,
   });
   return { child, info: JSON.parse(child.ready[1]!) as T };
+}
+
+/**
+ * Where --cpu-prof leaves the profile of the peer with `pid` in this run: Node names it
+ * `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`, in a folder of the run's own.
+ */
+export function peerProfilePath(context: SystemContext, pid: number): string | undefined {
+  if (context.cpuProfileDir === undefined) return undefined;
+  const dir = path.join(context.cpuProfileDir, context.runName);
+  const file = existsSync(dir) ? readdirSync(dir).find((name) => name.includes(`.${pid}.`)) : undefined;
+  return file === undefined ? undefined : path.join(dir, file);
+}
+
+function profileFlags(context: SystemContext): string[] {
+  if (context.cpuProfileDir === undefined) return [];
+  return ["--cpu-prof", `--cpu-prof-dir=${path.join(context.cpuProfileDir, context.runName)}`];
 }
