@@ -77,6 +77,8 @@ export class BrokerServer {
       writeTimeout: resolved.writeTimeoutMs,
       readTimeout: resolved.readTimeoutMs,
       maxPayload: resolved.maxPayloadBytes,
+      // CHUNK and RESPONSE_CHUNK bytes are forwarded as read, never gathered into one buffer first
+      keepChunkParts: true,
     };
     this.#router = new Router(resolved, new RequestIds<BrokerRequest>(resolved.serverId));
     this.#ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: resolved.maxPayloadBytes, serverId: resolved.serverId });

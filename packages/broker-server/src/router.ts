@@ -5,6 +5,8 @@ import {
   FrameFlags,
   FrameType,
   idToString,
+  payloadLength,
+  payloadParts,
   REQUEST_HEAD_SIZE,
   ROUTING_HEADER_SIZE,
   Role,
@@ -48,6 +50,7 @@ export interface RouterCounters {
  */
 export const MAX_REQUEST_TIMEOUT_MS = 2 ** 31 - 2 ** 22;
 const EMPTY = Buffer.alloc(0);
+const NO_PARTS: readonly Uint8Array[] = [];
 const ERROR_CODE_SIZE = 2;
 
 /**
@@ -252,21 +255,21 @@ export class Router {
       consumer.protocolViolation("CHUNK for a request whose body has ended");
       return;
     }
-    const payload = frame.payload;
-    request.requestBytes += payload.length;
+    const length = payloadLength(frame);
+    request.requestBytes += length;
     if (request.requestBytes > this.#limits.maxRequestBytes) {
       this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
       return;
     }
     if (request.state === RequestState.IN_FLIGHT) {
-      this.#toProvider(request, FrameType.CHUNK, payload);
+      this.#toProvider(request, FrameType.CHUNK, payloadParts(frame));
       return;
     }
-    if (!this.#canHold(payload.length)) {
+    if (!this.#canHold(length)) {
       this.#settle(request, WIRE.OVERLOADED, true);
       return;
     }
-    this.#hold(request, payload);
+    this.#hold(request, frame.payload);
   }
 
   #end(consumer: Peer, frame: Frame): void {
@@ -278,7 +281,7 @@ export class Router {
     }
     request.bodyOpen = false;
     // While QUEUED the END is remembered as bodyOpen === false and sent on dispatch.
-    if (request.state === RequestState.IN_FLIGHT) this.#toProvider(request, FrameType.END, EMPTY);
+    if (request.state === RequestState.IN_FLIGHT) this.#toProvider(request, FrameType.END, NO_PARTS);
   }
 
   /**
@@ -305,13 +308,13 @@ export class Router {
     provider.inFlight.push(request);
     this.#inFlight++;
     if (!split) return true;
-    if (!this.#toProvider(request, FrameType.CHUNK, start.subarray(room))) return false;
-    return !request.single || this.#toProvider(request, FrameType.END, EMPTY);
+    if (!this.#toProvider(request, FrameType.CHUNK, [start.subarray(room)])) return false;
+    return !request.single || this.#toProvider(request, FrameType.END, NO_PARTS);
   }
 
-  /** Forwards CHUNK or END of an in-flight request; a full provider queue aborts the request. */
-  #toProvider(request: BrokerRequest, type: FrameType, payload: Buffer): boolean {
-    if (request.provider!.ctx.sendFrame(type, FrameFlags.NONE, this.#ids.bytes(request), payload)) return true;
+  /** Forwards CHUNK or END of an in-flight request (payload in parts); a full provider queue aborts the request. */
+  #toProvider(request: BrokerRequest, type: FrameType, payload: readonly Uint8Array[]): boolean {
+    if (request.provider!.ctx.sendFrame(type, FrameFlags.NONE, this.#ids.bytes(request), ...payload)) return true;
     this.#settle(request, WIRE.OVERLOADED, true);
     return false;
   }
@@ -369,8 +372,8 @@ export class Router {
         const timeLeftMs = Math.max(1, Math.ceil(request.deadlineEntry!.deadline - performance.now()));
         if (!this.#dispatch(request, provider, held[0]!, timeLeftMs)) continue;
         let ok = true;
-        for (let i = 1; ok && i < held.length; i++) ok = this.#toProvider(request, FrameType.CHUNK, held[i]!);
-        if (ok && !request.single && !request.bodyOpen) this.#toProvider(request, FrameType.END, EMPTY);
+        for (let i = 1; ok && i < held.length; i++) ok = this.#toProvider(request, FrameType.CHUNK, [held[i]!]);
+        if (ok && !request.single && !request.bodyOpen) this.#toProvider(request, FrameType.END, NO_PARTS);
       }
     } finally {
       this.#pumping = false;
@@ -424,7 +427,7 @@ export class Router {
       return;
     }
     request.responseOpen = true;
-    this.#toConsumer(request, FrameType.RESPONSE_START, afterRoutingHeader(frame.payload));
+    this.#toConsumer(request, FrameType.RESPONSE_START, [afterRoutingHeader(frame.payload)]);
   }
 
   #responseChunk(provider: Peer, frame: Frame): void {
@@ -434,7 +437,7 @@ export class Router {
       this.#badRoute(provider, frame);
       return;
     }
-    this.#toConsumer(request, FrameType.RESPONSE_CHUNK, frame.payload);
+    this.#toConsumer(request, FrameType.RESPONSE_CHUNK, payloadParts(frame));
   }
 
   #responseEnd(provider: Peer, frame: Frame): void {
@@ -458,14 +461,14 @@ export class Router {
     this.#finish(request, FrameType.ERROR, body);
   }
 
-  /** Forwards part of a streamed response, counting it against maxResponseBytes. */
-  #toConsumer(request: BrokerRequest, type: FrameType, body: Uint8Array): void {
-    request.responseBytes += body.length;
+  /** Forwards part of a streamed response (in parts), counting it against maxResponseBytes. */
+  #toConsumer(request: BrokerRequest, type: FrameType, body: readonly Uint8Array[]): void {
+    for (const part of body) request.responseBytes += part.length;
     if (request.responseBytes > this.#limits.maxResponseBytes) {
       this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
       return;
     }
-    if (!request.consumer.ctx.sendFrame(type, FrameFlags.NONE, this.#consumerId(request), body)) this.#settle(request, WIRE.OVERLOADED, true);
+    if (!request.consumer.ctx.sendFrame(type, FrameFlags.NONE, this.#consumerId(request), ...body)) this.#settle(request, WIRE.OVERLOADED, true);
   }
 
   /** Forwards the frame that completes a request (RESPONSE, RESPONSE_END, ERROR) and settles it. */

@@ -2,14 +2,8 @@ import { Readable } from "node:stream";
 import { FrameType, MAX_PAYLOAD, REQUEST_HEAD_SIZE, ROUTING_HEADER_SIZE, Role, idToString } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { inPieces, randomBody, Rig, sha256 } from "./fixtures/clients.js";
-import type { Received } from "./fixtures/fake-broker.js";
 
 const MiB = 1024 * 1024;
-
-/** Payload bytes of the frames the fake broker received. */
-function bytesOf(frames: readonly Received[]): number {
-  return frames.reduce((sum, frame) => sum + frame.bytes, 0);
-}
 
 describe("consumer ↔ broker ↔ provider round trip", () => {
   let rig: Rig;
@@ -82,8 +76,7 @@ describe("consumer ↔ broker ↔ provider round trip", () => {
     expect(rig.broker.frames("consumer", FrameType.CHUNK)).toHaveLength(0);
     expect(String(await consumer.send(randomBody(largestSingle + 1)))).toBe(String(largestSingle + 1));
     expect(rig.broker.frames("consumer", FrameType.START)).toHaveLength(2);
-    // the body went as CHUNK bytes (received in as many pieces as reads brought), then END
-    expect(bytesOf(rig.broker.frames("consumer", FrameType.CHUNK))).toBe(largestSingle + 1);
+    expect(rig.broker.frames("consumer", FrameType.CHUNK)).toHaveLength(1);
     expect(rig.broker.frames("consumer", FrameType.END)).toHaveLength(1);
   });
 
@@ -95,7 +88,7 @@ describe("consumer ↔ broker ↔ provider round trip", () => {
     expect(rig.broker.frames("provider", FrameType.RESPONSE)).toHaveLength(1);
     expect((await consumer.send(String(small + 1))).length).toBe(small + 1);
     expect(rig.broker.frames("provider", FrameType.RESPONSE_START)).toHaveLength(1);
-    expect(bytesOf(rig.broker.frames("provider", FrameType.RESPONSE_CHUNK))).toBe(small + 1);
+    expect(rig.broker.frames("provider", FrameType.RESPONSE_CHUNK)).toHaveLength(1);
     expect(rig.broker.frames("provider", FrameType.RESPONSE_END)).toHaveLength(1);
   });
 

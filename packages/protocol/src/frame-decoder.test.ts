@@ -8,7 +8,8 @@ import {
   FrameType,
   HEADER_SIZE,
   MAX_PAYLOAD,
-  MIN_PIECE,
+  MIN_PART,
+  payloadLength,
   ProtocolError,
   SwitchyardError,
 } from "./index.js";
@@ -162,61 +163,98 @@ describe("FrameDecoder memory", () => {
   });
 });
 
-describe("FrameDecoder with splitChunks", () => {
-  /** `one` cut into reads of `size` bytes, each in an ArrayBuffer of its own. */
-  function reads(one: Buffer, size: number): Buffer[] {
-    const out: Buffer[] = [];
-    for (let at = 0; at < one.length; at += size) out.push(own(one.subarray(at, at + size)));
-    return out;
-  }
+/** `one` cut into reads of `size` bytes, each in an ArrayBuffer of its own. */
+function reads(one: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < one.length; at += size) out.push(own(one.subarray(at, at + size)));
+  return out;
+}
 
-  it.each([FrameType.CHUNK, FrameType.RESPONSE_CHUNK])("hands a type-%i payload spanning reads out as the pieces it was read in, uncopied, once complete", (type) => {
-    const body = patterned(5 * MIN_PIECE);
-    const decoder = new FrameDecoder({ splitChunks: true });
-    const all = reads(wire(type, 0, idB, body), 2 * MIN_PIECE);
+describe("FrameDecoder with keepChunkParts", () => {
+  it.each([FrameType.CHUNK, FrameType.RESPONSE_CHUNK])("hands a type-%i payload spanning reads out as one frame with the reads as its parts, uncopied", (type) => {
+    const body = patterned(5 * MIN_PART);
+    const decoder = new FrameDecoder({ keepChunkParts: true });
+    const all = reads(wire(type, 0, idB, body), 2 * MIN_PART);
     expect(decoder.push(all[0]!)).toEqual([]);
     expect(decoder.push(all[1]!)).toEqual([]);
-    expect(decoder.bufferedBytes).toBe(4 * MIN_PIECE);
-    const pieces = decoder.push(all[2]!);
-    expect(pieces).toHaveLength(3);
-    pieces.forEach((piece, i) => {
-      expect(piece.type).toBe(type);
-      expect(piece.requestId.equals(idB)).toBe(true);
-      expect(piece.payload.buffer).toBe(all[i]!.buffer); // a view of the read: no copy
-    });
-    expect(Buffer.concat(pieces.map((piece) => piece.payload)).equals(body)).toBe(true);
+    const [frame, ...more] = decoder.push(all[2]!);
+    expect(more).toEqual([]);
+    expect(frame!.type).toBe(type);
+    expect(frame!.requestId.equals(idB)).toBe(true);
+    expect(frame!.parts).toHaveLength(3);
+    for (const [i, part] of frame!.parts!.entries()) expect(part.buffer).toBe(all[i]!.buffer); // views of the reads: no copy
+    expect(payloadLength(frame!)).toBe(body.length);
+    expect(frame!.payload.equals(body)).toBe(true); // joined on demand
     expect(decoder.bufferedBytes).toBe(0);
   });
 
-  it("joins reads under MIN_PIECE to the ones after them, and hands on the last piece whatever its size", () => {
-    const body = patterned(2 * MIN_PIECE + 100);
-    const decoder = new FrameDecoder({ splitChunks: true });
-    const pieces = decodeAll(reads(wire(FrameType.CHUNK, 0, idA, body), 1000), decoder);
-    // 976 + 16 × 1000 bytes make the first run to reach MIN_PIECE; the 15 892 left are the last piece
-    expect(pieces.map((piece) => piece.payload.length)).toEqual([976 + 16 * 1000, 2 * MIN_PIECE + 100 - 16_976]);
-    expect(Buffer.concat(pieces.map((piece) => piece.payload)).equals(body)).toBe(true);
-    expect(decoder.bufferedBytes).toBe(0);
-  });
-
-  it("still gathers every other type whole, and frames after a split payload come out in order", () => {
-    const start = patterned(3 * MIN_PIECE, 1);
-    const chunk = patterned(3 * MIN_PIECE, 2);
-    const stream = Buffer.concat([wire(FrameType.START, 0, idA, start), wire(FrameType.CHUNK, 0, idA, chunk), wire(FrameType.END, 0, idA)]);
-    const frames = decodeAll(reads(stream, 2 * MIN_PIECE), new FrameDecoder({ splitChunks: true }));
-    expect(frames[0]!.type).toBe(FrameType.START);
-    expect(frames[0]!.payload.equals(start)).toBe(true);
-    const chunks = frames.slice(1, -1);
-    expect(chunks.length).toBeGreaterThan(1);
-    expect(chunks.every((frame) => frame.type === FrameType.CHUNK)).toBe(true);
-    expect(Buffer.concat(chunks.map((frame) => frame.payload)).equals(chunk)).toBe(true);
-    expect(frames.at(-1)!.type).toBe(FrameType.END);
-  });
-
-  it("hands out a CHUNK that arrives in one read as one frame", () => {
-    const body = patterned(3 * MIN_PIECE);
-    const frames = new FrameDecoder({ splitChunks: true }).push(wire(FrameType.CHUNK, 0, idA, body));
+  it("copies reads under MIN_PART together, so a payload dribbled byte by byte is a few parts, not a view per read", () => {
+    const body = patterned(2 * MIN_PART + 100);
+    const decoder = new FrameDecoder({ keepChunkParts: true });
+    const frames = decodeAll(reads(wire(FrameType.CHUNK, 0, idA, body), 1), decoder);
     expect(frames).toHaveLength(1);
+    expect(frames[0]!.parts!.length).toBeLessThanOrEqual(4);
+    expect(Buffer.concat(frames[0]!.parts!).equals(body)).toBe(true);
+  });
+
+  it("still gathers every other type whole, and frames after a parted payload come out in order", () => {
+    const start = patterned(3 * MIN_PART, 1);
+    const chunk = patterned(3 * MIN_PART, 2);
+    const stream = Buffer.concat([wire(FrameType.START, 0, idA, start), wire(FrameType.CHUNK, 0, idA, chunk), wire(FrameType.END, 0, idA)]);
+    const frames = decodeAll(reads(stream, 2 * MIN_PART), new FrameDecoder({ keepChunkParts: true }));
+    expect(frames.map((frame) => frame.type)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.END]);
+    expect(frames[0]!.parts).toBeUndefined();
+    expect(frames[0]!.payload.equals(start)).toBe(true);
+    expect(frames[1]!.parts!.length).toBeGreaterThan(1);
+    expect(frames[1]!.payload.equals(chunk)).toBe(true);
+  });
+
+  it("hands out a CHUNK that arrives in one read as a plain view", () => {
+    const body = patterned(3 * MIN_PART);
+    const [frame] = new FrameDecoder({ keepChunkParts: true }).push(wire(FrameType.CHUNK, 0, idA, body));
+    expect(frame!.parts).toBeUndefined();
+    expect(frame!.payload.equals(body)).toBe(true);
+  });
+});
+
+describe("FrameDecoder reading a payload in place", () => {
+  const body = patterned(200_000);
+  const stream = Buffer.concat([wire(FrameType.RESPONSE_CHUNK, 0, idA, body), wire(FrameType.RESPONSE_END, 0, idA)]);
+
+  it("gives the rest of a large payload as room to read into, and completes the frame from filled()", () => {
+    const decoder = new FrameDecoder();
+    expect(decoder.payloadRoom(1)).toBeNull(); // nothing in progress
+    expect(decoder.push(stream.subarray(0, 1000))).toEqual([]);
+    expect(decoder.payloadRoom(body.length)).toBeNull(); // less than that is still to come
+    const room = decoder.payloadRoom(64 * 1024)!;
+    expect(room.length).toBe(body.length - (1000 - HEADER_SIZE));
+    expect(decoder.bufferedBytes).toBe(HEADER_SIZE + body.length); // the whole payload's buffer, now
+    const rest = HEADER_SIZE + body.length - 1000;
+    stream.copy(room, 0, 1000, 1000 + 50_000); // a socket read of 50 000 bytes
+    expect(decoder.filled(50_000)).toEqual([]);
+    const again = decoder.payloadRoom(1)!;
+    expect(again.buffer).toBe(room.buffer);
+    stream.copy(again, 0, 51_000, 1000 + rest);
+    const [frame] = decoder.filled(rest - 50_000);
+    expect(frame!.payload.equals(body)).toBe(true);
+    expect(frame!.payload.buffer).toBe(room.buffer); // read in place: no gathering copy
+    expect(decoder.push(stream.subarray(1000 + rest)).map((f) => f.type)).toEqual([FrameType.RESPONSE_END]);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it("still takes push() for a payload that has room (copying into it)", () => {
+    const decoder = new FrameDecoder();
+    decoder.push(stream.subarray(0, 1000));
+    decoder.payloadRoom(1);
+    const frames = decoder.push(stream.subarray(1000));
+    expect(frames.map((f) => f.type)).toEqual([FrameType.RESPONSE_CHUNK, FrameType.RESPONSE_END]);
     expect(frames[0]!.payload.equals(body)).toBe(true);
+  });
+
+  it("refuses filled() for bytes no room held, and stays failed", () => {
+    const decoder = new FrameDecoder();
+    expect(() => decoder.filled(1)).toThrow(RangeError);
+    expect(() => decoder.push(stream)).toThrow(RangeError);
   });
 });
 

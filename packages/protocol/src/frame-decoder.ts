@@ -1,27 +1,47 @@
 import { FrameType, HEADER_SIZE, MAX_PAYLOAD } from "./constants.js";
 import { type Frame, readFrameLength } from "./frame-header.js";
-import { LengthPrefixedSplitter } from "./length-prefixed-splitter.js";
+import { LengthPrefixedSplitter, type PartsPolicy } from "./length-prefixed-splitter.js";
 
 /** Options of a FrameDecoder. */
 export interface FrameDecoderOptions {
   /** Largest payload accepted in one frame, in bytes. Default MAX_PAYLOAD (1 MiB). */
   maxPayload?: number;
   /**
-   * Hand out a CHUNK or RESPONSE_CHUNK whose payload spans socket reads as the pieces it was read
-   * in — each a frame of its own, with the same type and requestId — instead of copying them into
-   * one buffer. These frames only carry body bytes in order, so their boundaries mean nothing: a
-   * relay forwards the pieces without a copy, and a receiver assembles the body once. Pieces come
-   * when the frame's last byte has arrived; they are at least MIN_PIECE bytes, but the last.
-   * Default false.
+   * Hand out a CHUNK or RESPONSE_CHUNK whose payload arrived over several reads with `parts` (the
+   * pieces as they came, uncopied) instead of joining them into one buffer first: a relay forwards
+   * the parts as they are. `payload` still works, joining them on first use. Default false.
    */
-  splitChunks?: boolean;
+  keepChunkParts?: boolean;
 }
 
-/** The SplitPolicy of `splitChunks`: the header at `at` is a CHUNK's or a RESPONSE_CHUNK's. */
-function isChunkHeader(source: Buffer, at: number): boolean {
-  const type = source[at + 1];
-  return type === FrameType.CHUNK || type === FrameType.RESPONSE_CHUNK;
+/** A frame whose payload is kept in parts; `payload` joins them once, when first asked for. */
+class PartedFrame implements Frame {
+  readonly type: FrameType;
+  readonly flags: number;
+  readonly requestId: Buffer;
+  readonly parts: readonly Buffer[];
+  readonly #length: number;
+  #joined: Buffer | null = null;
+
+  constructor(header: Buffer, parts: readonly Buffer[], length: number) {
+    this.type = header[1] as FrameType;
+    this.flags = (header[2]! << 8) | header[3]!;
+    this.requestId = header.subarray(4, 20);
+    this.parts = parts;
+    this.#length = length;
+  }
+
+  get payload(): Buffer {
+    this.#joined ??= Buffer.concat(this.parts, this.#length);
+    return this.#joined;
+  }
 }
+
+/** What `keepChunkParts` keeps in parts: CHUNK and RESPONSE_CHUNK payloads, whose bytes a broker forwards as they are. */
+const CHUNK_PARTS: PartsPolicy<Frame> = {
+  keeps: (source, at) => source[at + 1] === FrameType.CHUNK || source[at + 1] === FrameType.RESPONSE_CHUNK,
+  build: (header, parts, length) => new PartedFrame(header, parts, length),
+};
 
 /** The Frame whose header is at `at` of `source`; requestId and payload are views. */
 function frameAt(source: Buffer, at: number, payload: Buffer): Frame {
@@ -43,8 +63,8 @@ export class FrameDecoder {
   readonly #splitter: LengthPrefixedSplitter<Frame>;
 
   constructor(options: FrameDecoderOptions = {}) {
-    const split = options.splitChunks === true ? isChunkHeader : null;
-    this.#splitter = new LengthPrefixedSplitter(HEADER_SIZE, options.maxPayload ?? MAX_PAYLOAD, readFrameLength, frameAt, split);
+    const parts = options.keepChunkParts === true ? CHUNK_PARTS : null;
+    this.#splitter = new LengthPrefixedSplitter(HEADER_SIZE, options.maxPayload ?? MAX_PAYLOAD, readFrameLength, frameAt, parts);
   }
 
   /** Bytes held back waiting for the rest of a frame: at most one header plus one max payload. */
@@ -55,5 +75,20 @@ export class FrameDecoder {
   /** Feeds the next piece of the stream; returns the frames it completed, in order. */
   push(chunk: Buffer): Frame[] {
     return this.#splitter.push(chunk);
+  }
+
+  /**
+   * Where to read the rest of a payload in progress straight into, when at least `minRemaining`
+   * of its bytes are still to come (else null); report what was read there to filled(). The
+   * payload then takes a buffer of its declared length at once: for clients reading through
+   * Node's `onread`, not for a server. See LengthPrefixedSplitter.
+   */
+  payloadRoom(minRemaining: number): Buffer | null {
+    return this.#splitter.payloadRoom(minRemaining);
+  }
+
+  /** `bytes` were read into the last payloadRoom(); returns the frames that completed. */
+  filled(bytes: number): Frame[] {
+    return this.#splitter.filled(bytes);
   }
 }

@@ -8,6 +8,25 @@ export interface Frame {
   /** 16 bytes; all zeros for frames about the connection itself. */
   requestId: Buffer;
   payload: Buffer;
+  /**
+   * Set only by a FrameDecoder with `keepChunkParts`, on a CHUNK or RESPONSE_CHUNK whose payload
+   * arrived over several reads: the payload's bytes as they came, in order, uncopied. `payload`
+   * then joins them, once, on first use; a relay forwards the parts instead.
+   */
+  readonly parts?: readonly Buffer[];
+}
+
+/** A frame's payload as parts: its `parts`, or its payload alone. */
+export function payloadParts(frame: Frame): readonly Buffer[] {
+  return frame.parts ?? [frame.payload];
+}
+
+/** A frame's payload length, without joining its parts. */
+export function payloadLength(frame: Frame): number {
+  if (frame.parts === undefined) return frame.payload.length;
+  let length = 0;
+  for (const part of frame.parts) length += part.length;
+  return length;
 }
 
 /**

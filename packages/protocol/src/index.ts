@@ -1,7 +1,7 @@
 export { FrameDecoder } from "./frame-decoder.js";
 export type { FrameDecoderOptions } from "./frame-decoder.js";
 export { encodeFrame, COPY_THRESHOLD } from "./frame-encoder.js";
-export { writeFrameHeader, readFrameLength } from "./frame-header.js";
+export { writeFrameHeader, readFrameLength, payloadLength, payloadParts } from "./frame-header.js";
 export type { Frame } from "./frame-header.js";
 export {
   PROTOCOL_VERSION,
@@ -52,5 +52,5 @@ export {
 export type { AnetCodecOptions, AnetFrame, AnetLengthSize } from "./anet-codec.js";
 export { AnetError, InvalidMsgLengthError, MaxLenExceededError } from "./anet-errors.js";
 export type { AnetErrorCode } from "./anet-errors.js";
-export { LengthPrefixedSplitter, MIN_PIECE } from "./length-prefixed-splitter.js";
-export type { PayloadLengthReader, FrameBuilder, SplitPolicy } from "./length-prefixed-splitter.js";
+export { LengthPrefixedSplitter, MIN_PART } from "./length-prefixed-splitter.js";
+export type { PayloadLengthReader, FrameBuilder, PartsPolicy } from "./length-prefixed-splitter.js";

@@ -11,17 +11,21 @@ export type PayloadLengthReader = (source: Buffer, offset: number, limit: number
 export type FrameBuilder<T> = (source: Buffer, offset: number, payload: Buffer) => T;
 
 /**
- * Says whether the payload of the frame whose header is at `offset` of `source` may be handed out
- * in pieces (see LengthPrefixedSplitter). Called once per frame whose payload spans chunks.
+ * Frames whose payload may be handed out as the parts it arrived in, uncopied: `keeps` says which
+ * (given the header at `offset` of `source`), `build` makes such a frame from its header (a buffer
+ * of its own), its parts in order and their total length.
  */
-export type SplitPolicy = (source: Buffer, offset: number) => boolean;
+export interface PartsPolicy<T> {
+  keeps(source: Buffer, offset: number): boolean;
+  build(header: Buffer, parts: readonly Buffer[], length: number): T;
+}
 
 /**
- * Smallest piece a split payload is handed out in, unless it is the payload's last: smaller reads
- * are joined to the ones after them, so a peer that dribbles bytes one read at a time cannot make
- * a relay send a frame per byte.
+ * Parts of a payload smaller than this are copied together into a buffer of this size rather than
+ * kept as views, so a peer that dribbles a payload one byte per read costs a copy, not a view
+ * object per byte.
  */
-export const MIN_PIECE = 16 * 1024;
+export const MIN_PART = 16 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -31,20 +35,21 @@ const EMPTY = Buffer.alloc(0);
  * anet decoder.
  *
  * Frames wholly inside one pushed chunk are handed out as zero-copy views. A payload that spans
- * chunks is kept as the views of its pieces and gathered, once, when its last byte arrives (a
- * payload that arrives whole in the chunk after its header stays a view). Memory follows the bytes
- * actually received, never the length a header merely declares, and is at most one header plus
- * one (already validated) payload:
+ * chunks is kept as the views of its parts (parts under MIN_PART copied together) and gathered,
+ * once, when its last byte arrives (a payload that arrives whole in the chunk after its header
+ * stays a view). Memory follows the bytes actually received, never the length a header merely
+ * declares, and is at most one header plus one (already validated) payload:
  *
  *   chunk n                 chunk n+1
  *   [ hdr|payload ][ hdr|pa ][ yload ][ hdr|payload ][ h ]
- *    ^ view         ^ pieces gathered   ^ view        ^ copied into #head
+ *    ^ view         ^ parts gathered    ^ view        ^ copied into #head
  *
- * A payload that spans chunks and that `split` accepts is not gathered: when its last byte arrives
- * it is handed out as the pieces it was read in, each a frame of its own (same header, the piece
- * as payload; pieces under MIN_PIECE joined to the next). A relay forwards them without copying;
- * a receiver assembles the body once. (Handing pieces out earlier, as they arrive, was measured
- * and lost: a relay then writes more, smaller batches, and each write wakes the reader.)
+ * Two ways to skip the gathering copy:
+ * - a payload that `parts` keeps is handed out as its parts (a relay forwards them as they are);
+ * - a reader that can choose where the socket writes (Node's `onread`) asks `payloadRoom()` for
+ *   the rest of a large payload and reads straight into it, then reports the bytes to `filled()`.
+ *   The payload then gets a buffer of its declared length at once — for clients, which have one
+ *   connection and trust its peer; a server keeps to push().
  *
  * After the length reader throws, the splitter is poisoned: every later push throws the same error.
  */
@@ -53,46 +58,81 @@ export class LengthPrefixedSplitter<T> {
   readonly #limit: number;
   readonly #readLength: PayloadLengthReader;
   readonly #build: FrameBuilder<T>;
-  readonly #split: SplitPolicy | null;
+  readonly #parts: PartsPolicy<T> | null;
   #out: T[] = [];
   #head: Buffer | null = null;
   #headFill = 0;
+  /** The header of the payload in progress, or null between payloads. */
   #bodyHeader: Buffer | null = null;
-  #bodyParts: Buffer[] = [];
   #bodyLength = 0;
   #bodyFill = 0;
-  /** The payload in progress is handed out as the pieces it was read in. */
-  #bodySplit = false;
+  #bodyKeepsParts = false;
+  /** The payload in progress as views (and copied small parts)… */
+  #bodyParts: Buffer[] = [];
+  /** …where small parts are being copied together (#tailFill bytes so far)… */
+  #tail: Buffer | null = null;
+  #tailFill = 0;
+  /** …or, once payloadRoom() was asked, one buffer of its whole length, filled in place. */
+  #body: Buffer | null = null;
   #failure: unknown = null;
 
   /**
-   * `readLength`, `build` and `split` are shared functions (no per-connection closures); `limit`
-   * is passed to readLength. Without `split`, every payload is handed out whole.
+   * `readLength`, `build` and `parts` are shared (no per-connection closures); `limit` is passed
+   * to readLength. Without `parts`, every payload is handed out whole.
    */
-  constructor(headerSize: number, limit: number, readLength: PayloadLengthReader, build: FrameBuilder<T>, split: SplitPolicy | null = null) {
+  constructor(headerSize: number, limit: number, readLength: PayloadLengthReader, build: FrameBuilder<T>, parts: PartsPolicy<T> | null = null) {
     this.#headerSize = headerSize;
     this.#limit = limit;
     this.#readLength = readLength;
     this.#build = build;
-    this.#split = split;
+    this.#parts = parts;
   }
 
-  /** Bytes held back waiting for the rest of a frame. */
+  /** Bytes held back waiting for the rest of a frame (a payload read in place: its whole buffer). */
   get bufferedBytes(): number {
-    return (this.#head === null ? 0 : this.#headerSize) + (this.#bodyHeader === null ? 0 : this.#headerSize + this.#bodyFill);
+    const head = this.#head === null ? 0 : this.#headerSize;
+    if (this.#bodyHeader === null) return head;
+    return head + this.#headerSize + (this.#body === null ? this.#bodyFill : this.#body.length);
   }
 
   /** Feeds the next piece of the stream; returns the frames it completed, in order. */
   push(chunk: Buffer): T[] {
+    return this.#run(this.#consume, chunk);
+  }
+
+  /**
+   * Where to read the rest of the payload in progress straight into, when at least `minRemaining`
+   * of its bytes are still to come; else null. The payload gets its own buffer of its declared
+   * length (the bytes that came before are copied in) and the unfilled end of it is returned; a
+   * read into it must be reported to filled(). Push() still works meanwhile (it copies).
+   */
+  payloadRoom(minRemaining: number): Buffer | null {
+    if (this.#failure !== null || this.#bodyHeader === null || this.#bodyLength - this.#bodyFill < minRemaining) return null;
+    if (this.#body === null) {
+      this.#sealTail();
+      this.#body = Buffer.allocUnsafe(this.#bodyLength);
+      let at = 0;
+      for (const part of this.#bodyParts) at += part.copy(this.#body, at);
+      this.#bodyParts = [];
+    }
+    return this.#body.subarray(this.#bodyFill);
+  }
+
+  /** `bytes` were read into the last payloadRoom(); returns the frames that completed (the payload's). */
+  filled(bytes: number): T[] {
+    return this.#run(this.#fillInPlace, bytes);
+  }
+
+  #run<A>(step: (this: LengthPrefixedSplitter<T>, arg: A) => void, arg: A): T[] {
     if (this.#failure !== null) throw this.#failure;
     const out: T[] = [];
     this.#out = out;
     try {
-      this.#consume(chunk);
+      step.call(this, arg);
       return out;
     } catch (err) {
       this.#failure = err;
-      this.#head = this.#bodyHeader = null;
+      this.#head = this.#bodyHeader = this.#body = this.#tail = null;
       this.#bodyParts = [];
       throw err;
     }
@@ -135,7 +175,7 @@ export class LengthPrefixedSplitter<T> {
     this.#bodyHeader = Buffer.from(source.subarray(headerAt, headerAt + this.#headerSize));
     this.#bodyLength = length;
     this.#bodyFill = 0;
-    this.#bodySplit = this.#split?.(source, headerAt) === true;
+    this.#bodyKeepsParts = this.#parts?.keeps(source, headerAt) === true;
     if (offset < chunk.length) this.#fillBody(chunk.subarray(offset));
     return chunk.length;
   }
@@ -149,34 +189,55 @@ export class LengthPrefixedSplitter<T> {
   /** Takes what `chunk` holds of the payload in progress; returns how many bytes it took. */
   #fillBody(chunk: Buffer): number {
     const taken = Math.min(this.#bodyLength - this.#bodyFill, chunk.length);
-    this.#bodyParts.push(taken === chunk.length ? chunk : chunk.subarray(0, taken));
+    const part = taken === chunk.length ? chunk : chunk.subarray(0, taken);
+    if (this.#body !== null) part.copy(this.#body, this.#bodyFill);
+    else if (taken === this.#bodyLength) this.#bodyParts.push(part); // the whole payload in one piece stays a view
+    else this.#addPart(part);
     this.#bodyFill += taken;
-    if (this.#bodyFill === this.#bodyLength) {
-      const header = this.#bodyHeader!;
-      const parts = this.#bodyParts;
-      this.#bodyHeader = null;
-      this.#bodyParts = [];
-      if (this.#bodySplit) this.#emitPieces(header, parts);
-      else this.#out.push(this.#build(header, 0, join(parts, 0, parts.length, this.#bodyLength)));
-    }
+    if (this.#bodyFill === this.#bodyLength) this.#finishBody();
     return taken;
   }
 
-  /** Hands out `parts` as frames of their own: each a view as it was read, runs under MIN_PIECE joined. */
-  #emitPieces(header: Buffer, parts: Buffer[]): void {
-    let runStart = 0;
-    let runBytes = 0;
-    for (let i = 0; i < parts.length; i++) {
-      runBytes += parts[i]!.length;
-      if (runBytes < MIN_PIECE && i < parts.length - 1) continue;
-      this.#out.push(this.#build(header, 0, join(parts, runStart, i + 1, runBytes)));
-      runStart = i + 1;
-      runBytes = 0;
-    }
+  #fillInPlace(bytes: number): void {
+    if (this.#body === null || bytes > this.#bodyLength - this.#bodyFill) throw new RangeError("filled() without a payloadRoom() that held those bytes");
+    this.#bodyFill += bytes;
+    if (this.#bodyFill === this.#bodyLength) this.#finishBody();
   }
-}
 
-/** parts[from..to) as one buffer of `size` bytes: the part itself when there is one. */
-function join(parts: Buffer[], from: number, to: number, size: number): Buffer {
-  return to - from === 1 ? parts[from]! : Buffer.concat(parts.slice(from, to), size);
+  /** Keeps a large part as a view; copies small ones together (see MIN_PART). */
+  #addPart(part: Buffer): void {
+    if (part.length >= MIN_PART) {
+      this.#sealTail();
+      this.#bodyParts.push(part);
+      return;
+    }
+    if (this.#tail !== null && this.#tail.length - this.#tailFill < part.length) this.#sealTail();
+    this.#tail ??= Buffer.allocUnsafe(MIN_PART);
+    this.#tailFill += part.copy(this.#tail, this.#tailFill);
+  }
+
+  #sealTail(): void {
+    if (this.#tail === null) return;
+    this.#bodyParts.push(this.#tail.subarray(0, this.#tailFill));
+    this.#tail = null;
+    this.#tailFill = 0;
+  }
+
+  #finishBody(): void {
+    const header = this.#bodyHeader!;
+    const length = this.#bodyLength;
+    this.#bodyHeader = null;
+    if (this.#body !== null) {
+      const body = this.#body;
+      this.#body = null;
+      this.#out.push(this.#build(header, 0, body));
+      return;
+    }
+    this.#sealTail();
+    const parts = this.#bodyParts;
+    this.#bodyParts = [];
+    if (parts.length === 1) this.#out.push(this.#build(header, 0, parts[0]!));
+    else if (this.#bodyKeepsParts) this.#out.push(this.#parts!.build(header, parts, length));
+    else this.#out.push(this.#build(header, 0, Buffer.concat(parts, length)));
+  }
 }

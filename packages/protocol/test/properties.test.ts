@@ -14,8 +14,8 @@ import {
   MAX_FRAME_TYPE,
   MAX_PAYLOAD,
   MaxLenExceededError,
-  MIN_PIECE,
   maxAnetBody,
+  payloadLength,
   ProtocolError,
   TASK_ID_SIZE,
 } from "../src/index.js";
@@ -219,31 +219,23 @@ describe("broker frames, properties", () => {
   });
 });
 
-const isChunk = (type: number) => type === FrameType.CHUNK || type === FrameType.RESPONSE_CHUNK;
-
-describe("broker frames with splitChunks, properties", () => {
-  it("any frames cut anywhere decode to the same frames, CHUNK payloads perhaps in pieces of ≥ MIN_PIECE but the last", () => {
+describe("broker frames with keepChunkParts, properties", () => {
+  it("any frames cut anywhere decode to the same frames, parts joining into the payload", () => {
     fc.assert(
       fc.property(fc.array(frameArb, { maxLength: 8 }), cutsArb, (specs, cuts) => {
         const stream = Buffer.concat(specs.flatMap(encodeSpec));
-        const decoder = new FrameDecoder({ splitChunks: true });
+        const decoder = new FrameDecoder({ keepChunkParts: true });
         const { frames } = feedHostile(decoder, cut(stream, cuts), HEADER_SIZE + MAX_PAYLOAD, () => expect.fail("valid stream refused"));
-        let next = 0;
-        for (const spec of specs) {
-          const pieces: Frame[] = [];
-          let received = 0;
-          do {
-            const frame = frames[next++];
-            expect(frame).toBeDefined();
-            expect([frame!.type, frame!.flags, frame!.requestId.toString("hex")]).toEqual([spec.type, spec.flags, spec.requestId.toString("hex")]);
-            pieces.push(frame!);
-            received += frame!.payload.length;
-          } while (received < spec.payload.length);
-          if (!isChunk(spec.type)) expect(pieces).toHaveLength(1);
-          for (const piece of pieces.slice(0, -1)) expect(piece.payload.length).toBeGreaterThanOrEqual(MIN_PIECE);
-          expect(Buffer.concat(pieces.map((piece) => piece.payload)).equals(spec.payload)).toBe(true);
-        }
-        expect(next).toBe(frames.length);
+        expect(frames.map((f) => [f.type, f.flags, f.requestId.toString("hex"), payloadLength(f)])).toEqual(
+          specs.map((s) => [s.type, s.flags, s.requestId.toString("hex"), s.payload.length]),
+        );
+        frames.forEach((frame, i) => {
+          if (frame.parts !== undefined) {
+            expect(frame.type === FrameType.CHUNK || frame.type === FrameType.RESPONSE_CHUNK).toBe(true);
+            expect(Buffer.concat(frame.parts).equals(specs[i]!.payload)).toBe(true);
+          }
+          expect(frame.payload.equals(specs[i]!.payload)).toBe(true);
+        });
         expect(decoder.bufferedBytes).toBe(0);
       }),
       RUNS,
@@ -253,31 +245,53 @@ describe("broker frames with splitChunks, properties", () => {
   it("garbage cut anywhere only ever yields valid frames or a ProtocolError, with bounded buffering", () => {
     fc.assert(
       fc.property(brokerGarbageArb, cutsArb, (stream, cuts) => {
-        feedHostile(new FrameDecoder({ splitChunks: true }), cut(stream, cuts), HEADER_SIZE + MAX_PAYLOAD, expectProtocolError);
+        feedHostile(new FrameDecoder({ keepChunkParts: true }), cut(stream, cuts), HEADER_SIZE + MAX_PAYLOAD, expectProtocolError);
       }),
       RUNS,
     );
   });
+});
 
-  it("a CHUNK trickled in tiny reads holds only the bytes that arrived, then comes out in pieces of ≥ MIN_PIECE but the last", () => {
+describe("broker frames read in place, properties", () => {
+  /**
+   * A socket's reads as onread makes them: after each read the reader asks for room for a large
+   * payload (at least `minRemaining` to come) and, given some, the next read lands there, as many
+   * bytes as the room and the stream allow; otherwise the next read is the next cut piece.
+   */
+  function readInPlace(decoder: FrameDecoder, stream: Buffer, cuts: number[], minRemaining: number): Frame[] {
+    const frames: Frame[] = [];
+    const pieces = cut(stream, cuts);
+    let at = 0;
+    for (let next = 0; at < stream.length; ) {
+      const room = decoder.payloadRoom(minRemaining);
+      if (room !== null) {
+        const piece = pieces[Math.min(next, pieces.length - 1)]!;
+        const bytes = Math.min(room.length, Math.max(1, piece.length), stream.length - at);
+        stream.copy(room, 0, at, at + bytes);
+        frames.push(...decoder.filled(bytes));
+        at += bytes;
+        next++;
+        continue;
+      }
+      const piece = stream.subarray(at, at + Math.max(1, pieces[Math.min(next++, pieces.length - 1)]!.length));
+      frames.push(...decoder.push(piece));
+      at += piece.length;
+      expect(decoder.bufferedBytes).toBeLessThanOrEqual(HEADER_SIZE + MAX_PAYLOAD);
+    }
+    return frames;
+  }
+
+  it("any frames, read into payload rooms wherever offered, decode to the same frames", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: MAX_PAYLOAD }), trickleArb, (length, trickle) => {
-        const [header] = encodeFrame(FrameType.CHUNK, 0, Buffer.alloc(16), Buffer.alloc(length));
-        const decoder = new FrameDecoder({ splitChunks: true });
-        expect(decoder.push(header!.subarray(0, HEADER_SIZE))).toEqual([]);
-        let sent = 0;
-        for (const size of trickle) {
-          const piece = Buffer.alloc(Math.min(size, length - 1 - sent));
-          sent += piece.length;
-          expect(decoder.push(piece)).toEqual([]);
-          expect(decoder.bufferedBytes).toBe(HEADER_SIZE + sent);
-        }
-        const pieces = decoder.push(Buffer.alloc(length - sent)).map((frame) => frame.payload.length);
-        expect(pieces.reduce((sum, n) => sum + n, 0)).toBe(length);
-        for (const size of pieces.slice(0, -1)) expect(size).toBeGreaterThanOrEqual(MIN_PIECE);
+      fc.property(fc.array(frameArb, { maxLength: 8 }), cutsArb, fc.integer({ min: 1, max: 8192 }), (specs, cuts, minRemaining) => {
+        const stream = Buffer.concat(specs.flatMap(encodeSpec));
+        const decoder = new FrameDecoder();
+        const frames = readInPlace(decoder, stream, cuts, minRemaining);
+        expect(frames.map((f) => [f.type, f.flags, f.requestId.toString("hex")])).toEqual(specs.map((s) => [s.type, s.flags, s.requestId.toString("hex")]));
+        expect(frames.every((frame, i) => frame.payload.equals(specs[i]!.payload))).toBe(true);
         expect(decoder.bufferedBytes).toBe(0);
       }),
-      { numRuns: 40 },
+      RUNS,
     );
   });
 });

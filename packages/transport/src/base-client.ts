@@ -107,7 +107,7 @@ export interface ResolvedClientOptions {
   signal: AbortSignal | undefined;
   logger: Logger;
   onStateChange: ((state: ClientState, error: Error | undefined) => void) | undefined;
-  connection: Required<Omit<ConnectionOptions, "maxPayload">>;
+  connection: Required<Omit<ConnectionOptions, "maxPayload" | "keepChunkParts">>;
 }
 
 /** Resolves and checks ClientOptions; a bad value throws InvalidArgumentError naming the option. */

@@ -20,16 +20,13 @@ export interface ConnectionOptions extends SocketWriterOptions {
   readTimeout?: number;
   /** Largest frame payload accepted, in bytes. Default MAX_PAYLOAD. */
   maxPayload?: number;
+  /** Frames keep a CHUNK or RESPONSE_CHUNK read in pieces as `parts` (FrameDecoder's keepChunkParts): for relays. */
+  keepChunkParts?: boolean;
 }
 
 /** What a ConnectionContext tells its owner. */
 export interface ConnectionHandlers {
-  /**
-   * Called for every frame received, in order. A throw here closes the connection with that error.
-   * A CHUNK or RESPONSE_CHUNK whose payload spanned socket reads comes as several frames of that
-   * type and requestId, the pieces it was read in (FrameDecoder's splitChunks): a relay forwards
-   * them without copying, and a receiver assembles the body once.
-   */
+  /** Called for every frame received, in order. A throw here closes the connection with that error. */
   onFrame(frame: Frame): void;
   /**
    * Called once when the connection is closed: `error` says why (ProtocolError, SlowPeerError,
@@ -70,7 +67,7 @@ export class ConnectionContext {
   constructor(socket: Socket, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
     this.#socket = socket;
     this.#handlers = handlers;
-    this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload, splitChunks: true });
+    this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload, keepChunkParts: options.keepChunkParts });
     this.#writer = new SocketWriter(socket, options, (error) => this.destroy(error));
     socket.setNoDelay(true);
     const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
