@@ -78,7 +78,7 @@ export class FrameDecoder {
   }
 
   /**
-   * Where to read the rest of a payload in progress straight into, when at least `minRemaining`
+   * Where to read the rest of a payload in progress straight into, once at least `minRemaining`
    * of its bytes are still to come (else null); report what was read there to filled(). The
    * payload then takes a buffer of its declared length at once: for clients reading through
    * Node's `onread`, not for a server. See LengthPrefixedSplitter.

@@ -101,14 +101,16 @@ export class LengthPrefixedSplitter<T> {
   }
 
   /**
-   * Where to read the rest of the payload in progress straight into, when at least `minRemaining`
+   * Where to read the rest of the payload in progress straight into, once at least `minRemaining`
    * of its bytes are still to come; else null. The payload gets its own buffer of its declared
-   * length (the bytes that came before are copied in) and the unfilled end of it is returned; a
-   * read into it must be reported to filled(). Push() still works meanwhile (it copies).
+   * length (the bytes that came before are copied in) and the unfilled end of it is returned, now
+   * and until it is full; a read into it must be reported to filled(). Push() still works
+   * meanwhile (it copies).
    */
   payloadRoom(minRemaining: number): Buffer | null {
-    if (this.#failure !== null || this.#bodyHeader === null || this.#bodyLength - this.#bodyFill < minRemaining) return null;
+    if (this.#failure !== null || this.#bodyHeader === null) return null;
     if (this.#body === null) {
+      if (this.#bodyLength - this.#bodyFill < minRemaining) return null;
       this.#sealTail();
       this.#body = Buffer.allocUnsafe(this.#bodyLength);
       let at = 0;

@@ -26,6 +26,7 @@ import { ConnectError, DisconnectedError, disconnectedBy } from "./errors.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { numberOption, stringOption } from "./option-checks.js";
 import { AbortedError } from "./pool-errors.js";
+import { SocketReader } from "./socket-reader.js";
 import {
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_QUEUED_ERROR_FRAMES,
@@ -107,7 +108,7 @@ export interface ResolvedClientOptions {
   signal: AbortSignal | undefined;
   logger: Logger;
   onStateChange: ((state: ClientState, error: Error | undefined) => void) | undefined;
-  connection: Required<Omit<ConnectionOptions, "maxPayload" | "keepChunkParts">>;
+  connection: Required<Omit<ConnectionOptions, "maxPayload" | "keepChunkParts" | "reader">>;
 }
 
 /** Resolves and checks ClientOptions; a bad value throws InvalidArgumentError naming the option. */
@@ -285,11 +286,12 @@ export class BaseClient {
       if (signal?.aborted) return new AbortedError(`connecting to ${where} was aborted`, { cause: signal.reason });
       return new ConnectError(`could not connect and register with ${where} within ${connectTimeout} ms`);
     };
-    const socket = await dial(this.#address, combined, abortError);
-    return this.#register(socket, combined, abortError);
+    const reader = new SocketReader<Frame>();
+    const socket = await dial(this.#address, combined, abortError, reader.onread);
+    return this.#register(socket, reader, combined, abortError);
   }
 
-  #register(socket: Socket, signal: AbortSignal, abortError: () => Error): Promise<Session> {
+  #register(socket: Socket, reader: SocketReader<Frame>, signal: AbortSignal, abortError: () => Error): Promise<Session> {
     const session: Session = {
       socket,
       connection: null as unknown as ConnectionContext,
@@ -303,7 +305,7 @@ export class BaseClient {
     session.connection = new ConnectionContext(
       socket,
       { onFrame: (frame) => this.#onFrame(session, frame), onClose: (error) => this.#onConnectionClose(session, error) },
-      this.options.connection,
+      { ...this.options.connection, reader },
     );
     return new Promise<Session>((resolve, reject) => {
       const onAbort = () => session.registering?.settle(abortError());

@@ -9,6 +9,7 @@ import {
   ProtocolError,
 } from "@switchyard/protocol";
 import { disconnectedBy, IdleTimeoutError } from "./errors.js";
+import type { SocketReader } from "./socket-reader.js";
 import { SocketWriter, type SocketWriterOptions } from "./socket-writer.js";
 
 /** Default ms without any byte received before a connection is closed as idle: 2 min. */
@@ -22,6 +23,12 @@ export interface ConnectionOptions extends SocketWriterOptions {
   maxPayload?: number;
   /** Frames keep a CHUNK or RESPONSE_CHUNK read in pieces as `parts` (FrameDecoder's keepChunkParts): for relays. */
   keepChunkParts?: boolean;
+  /**
+   * The reader whose `onread` the socket was made with (clients: net.connect takes it, a server's
+   * sockets cannot): frames are read through it, large payloads straight into place. Without it
+   * the socket's 'data' events are decoded.
+   */
+  reader?: SocketReader<Frame>;
 }
 
 /** What a ConnectionContext tells its owner. */
@@ -76,7 +83,8 @@ export class ConnectionContext {
         this.destroy(new IdleTimeoutError(`nothing received for ${readTimeout} ms; connection closed as idle`)),
       );
     }
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    if (options.reader === undefined) socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    else options.reader.attach(this.#decoder, { frames: (frames) => this.#onFrames(frames), failed: (error) => this.#protocolViolation(error) });
     socket.on("error", (error) => {
       this.#closeError ??= disconnectedBy(error, "connection failed");
     });
@@ -178,6 +186,10 @@ export class ConnectionContext {
       this.#protocolViolation(error);
       return;
     }
+    this.#onFrames(frames);
+  }
+
+  #onFrames(frames: Frame[]): void {
     for (const frame of frames) {
       if (this.#state !== "open") return;
       try {
@@ -191,6 +203,7 @@ export class ConnectionContext {
 
   /** PROTOCOL.md: answer ERROR(PROTOCOL_ERROR) on requestId zero, flush, close this connection only. */
   #protocolViolation(error: unknown): void {
+    if (this.#state !== "open") return;
     const violation = error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error });
     this.sendError(CONNECTION_ID, violation);
     void this.close(violation);

@@ -1,4 +1,4 @@
-import { connect, type Socket } from "node:net";
+import { connect, type OnReadOpts, type Socket } from "node:net";
 import type { HostPort } from "./address.js";
 import { ConnectError } from "./errors.js";
 
@@ -6,12 +6,13 @@ import { ConnectError } from "./errors.js";
  * Opens a TCP connection to `address`. Node's errors (ECONNREFUSED, ENOTFOUND, …) become
  * ConnectError with the original as `cause`; when `signal` aborts first the socket is destroyed
  * and the promise rejects with `abortError()` (the caller knows whether that was a timeout, a
- * close or the user's signal).
+ * close or the user's signal). `onread` (a SocketReader's) makes the socket read into buffers it
+ * picks instead of emitting 'data'.
  */
-export function dial(address: HostPort, signal: AbortSignal, abortError: () => Error): Promise<Socket> {
+export function dial(address: HostPort, signal: AbortSignal, abortError: () => Error, onread?: OnReadOpts): Promise<Socket> {
   if (signal.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: address.host, port: address.port });
+    const socket = connect({ host: address.host, port: address.port, ...(onread === undefined ? {} : { onread }) });
     const onConnect = () => {
       detach();
       resolve(socket);

@@ -8,6 +8,8 @@ export {
   DEFAULT_WRITE_TIMEOUT,
 } from "./socket-writer.js";
 export type { SocketWriterOptions } from "./socket-writer.js";
+export { IN_PLACE_MIN, SocketReader } from "./socket-reader.js";
+export type { InPlaceDecoder, ReadSink } from "./socket-reader.js";
 export { DisconnectedError, ConnectError, SlowPeerError, IdleTimeoutError, disconnectedBy } from "./errors.js";
 export { DeadlineQueue } from "./deadline-queue.js";
 export type { DeadlineEntry } from "./deadline-queue.js";
