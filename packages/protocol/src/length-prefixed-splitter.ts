@@ -97,7 +97,13 @@ export class LengthPrefixedSplitter<T> {
 
   /** Feeds the next piece of the stream; returns the frames it completed, in order. */
   push(chunk: Buffer): T[] {
-    return this.#run(this.#consume, chunk);
+    const out = this.#begin();
+    try {
+      this.#consume(chunk);
+    } catch (err) {
+      throw this.#poison(err);
+    }
+    return out;
   }
 
   /**
@@ -122,22 +128,29 @@ export class LengthPrefixedSplitter<T> {
 
   /** `bytes` were read into the last payloadRoom(); returns the frames that completed (the payload's). */
   filled(bytes: number): T[] {
-    return this.#run(this.#fillInPlace, bytes);
+    const out = this.#begin();
+    try {
+      this.#fillInPlace(bytes);
+    } catch (err) {
+      throw this.#poison(err);
+    }
+    return out;
   }
 
-  #run<A>(step: (this: LengthPrefixedSplitter<T>, arg: A) => void, arg: A): T[] {
+  /** A fresh output list for one push or fill; a poisoned splitter throws its error instead. */
+  #begin(): T[] {
     if (this.#failure !== null) throw this.#failure;
     const out: T[] = [];
     this.#out = out;
-    try {
-      step.call(this, arg);
-      return out;
-    } catch (err) {
-      this.#failure = err;
-      this.#head = this.#bodyHeader = this.#body = this.#tail = null;
-      this.#bodyParts = [];
-      throw err;
-    }
+    return out;
+  }
+
+  /** Remembers `err` for every later call and lets go of what was buffered; returns it. */
+  #poison(err: unknown): unknown {
+    this.#failure = err;
+    this.#head = this.#bodyHeader = this.#body = this.#tail = null;
+    this.#bodyParts = [];
+    return err;
   }
 
   #consume(chunk: Buffer): void {
@@ -214,7 +227,8 @@ export class LengthPrefixedSplitter<T> {
       return;
     }
     if (this.#tail !== null && this.#tail.length - this.#tailFill < part.length) this.#sealTail();
-    this.#tail ??= Buffer.allocUnsafe(MIN_PART);
+    // no bigger than what is left of the payload: a small frame cut by a read costs a small copy
+    this.#tail ??= Buffer.allocUnsafe(Math.min(MIN_PART, this.#bodyLength - this.#bodyFill));
     this.#tailFill += part.copy(this.#tail, this.#tailFill);
   }
 
