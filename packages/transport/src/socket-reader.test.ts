@@ -141,4 +141,26 @@ describe("SocketReader", () => {
     expect(errors[0]).toBeInstanceOf(ProtocolError);
     expect(frames.map((f) => f.payload.toString())).not.toContain("after");
   });
+
+  it("holds a 2 KiB slab while quiet and grows it, up to 64 KiB, when reads fill it", () => {
+    const reader = new SocketReader<Frame>();
+    const frames: Frame[] = [];
+    reader.attach(new FrameDecoder(), { frames: (batch) => frames.push(...batch), failed: (error) => expect.fail(String(error)) });
+    const nextRoom = reader.onread.buffer as () => Buffer;
+    const read = reader.onread.callback as (bytes: number, buffer: Uint8Array) => boolean;
+    // a stream of 100-byte frames, delivered as a socket would: as much as each room takes
+    const stream = Buffer.concat(Array.from({ length: 4000 }, () => wire(FrameType.PONG, Buffer.alloc(100 - HEADER_SIZE, 1))));
+    const rooms: number[] = [];
+    for (let at = 0; at < stream.length; ) {
+      const room = nextRoom();
+      rooms.push(room.length);
+      const bytes = stream.copy(room, 0, at);
+      read(bytes, room);
+      at += bytes;
+    }
+    expect(rooms[0]).toBe(2 * 1024);
+    expect(Math.max(...rooms)).toBe(64 * 1024);
+    expect(frames).toHaveLength(4000);
+    expect(frames.every((frame) => frame.payload.equals(Buffer.alloc(100 - HEADER_SIZE, 1)))).toBe(true);
+  });
 });

@@ -15,19 +15,25 @@ export interface ReadSink<T> {
   failed(error: unknown): void;
 }
 
-/** Size of the slabs ordinary reads fill, one after another; a read never spans two. */
-const SLAB_SIZE = 64 * 1024;
+/**
+ * Sizes of the slabs ordinary reads fill, one after another (a read never spans two). A socket
+ * always holds the room for its next read, so a quiet connection keeps a small slab; a new slab is
+ * four times the largest read into the last one, within these bounds.
+ */
+const MIN_SLAB = 2 * 1024;
+const MAX_SLAB = 64 * 1024;
 /** Room left in a slab below which the next read takes a fresh one. */
-const MIN_READ = 4 * 1024;
+const MIN_READ = 512;
 /** A payload with at least this many bytes still to come is read straight into its own buffer. */
 export const IN_PLACE_MIN = 64 * 1024;
 
 /**
  * Reads a client socket through Node's `onread`, choosing where each read lands:
  *
- *  - ordinary reads fill a 64 KiB slab forward, one read after the other (no allocation per read,
- *    and frames handed out are views into it, so a slab is never written over: the next read
- *    takes the room after the last, or a fresh slab);
+ *  - ordinary reads fill a slab forward, one read after the other (no allocation per read; frames
+ *    handed out are views into it, so a slab is never written over: the next read takes the room
+ *    after the last, or a fresh slab). Slabs are 2 KiB on a quiet connection, up to 64 KiB on a
+ *    busy one;
  *  - while a payload with at least IN_PLACE_MIN bytes to come is arriving, the socket reads
  *    straight into that payload's own buffer (the decoder's payloadRoom), so a large body is
  *    never gathered from pieces: one buffer, no copy, none of the per-read buffers Node would
@@ -39,9 +45,11 @@ export const IN_PLACE_MIN = 64 * 1024;
 export class SocketReader<T> {
   /** The `onread` option for net.connect. */
   readonly onread: OnReadOpts;
-  #slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  #slab: Buffer = Buffer.allocUnsafe(MIN_SLAB);
   /** Where the next ordinary read goes in the slab. */
   #at = 0;
+  /** The largest ordinary read into this slab: sizes the next. */
+  #largestRead = 0;
   /** The last buffer handed to the socket is a payload's room, not the slab. */
   #inPlace = false;
   #decoder: InPlaceDecoder<T> | null = null;
@@ -67,8 +75,9 @@ export class SocketReader<T> {
     this.#inPlace = room !== null;
     if (room !== null) return room;
     if (this.#slab.length - this.#at < MIN_READ) {
-      this.#slab = Buffer.allocUnsafe(SLAB_SIZE);
+      this.#slab = Buffer.allocUnsafe(Math.min(MAX_SLAB, Math.max(MIN_SLAB, 4 * this.#largestRead)));
       this.#at = 0;
+      this.#largestRead = 0;
     }
     return this.#slab.subarray(this.#at);
   }
@@ -81,6 +90,7 @@ export class SocketReader<T> {
     }
     const chunk = this.#slab.subarray(this.#at, this.#at + bytes);
     this.#at += bytes;
+    if (bytes > this.#largestRead) this.#largestRead = bytes;
     if (this.#decoder === null) this.#early.push(chunk);
     else this.#decode(chunk, bytes);
     return true;
