@@ -142,7 +142,7 @@ describe("SocketReader", () => {
     expect(frames.map((f) => f.payload.toString())).not.toContain("after");
   });
 
-  it("holds a 2 KiB slab while quiet and grows it, up to 64 KiB, when reads fill it", () => {
+  it("holds a 1 KiB slab while quiet and grows it, up to 64 KiB, when reads fill it", () => {
     const reader = new SocketReader<Frame>();
     const frames: Frame[] = [];
     reader.attach(new FrameDecoder(), { frames: (batch) => frames.push(...batch), failed: (error) => expect.fail(String(error)) });
@@ -158,7 +158,7 @@ describe("SocketReader", () => {
       read(bytes, room);
       at += bytes;
     }
-    expect(rooms[0]).toBe(2 * 1024);
+    expect(rooms[0]).toBe(1024);
     expect(Math.max(...rooms)).toBe(64 * 1024);
     expect(frames).toHaveLength(4000);
     expect(frames.every((frame) => frame.payload.equals(Buffer.alloc(100 - HEADER_SIZE, 1)))).toBe(true);

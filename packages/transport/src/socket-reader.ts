@@ -20,10 +20,10 @@ export interface ReadSink<T> {
  * always holds the room for its next read, so a quiet connection keeps a small slab; a new slab is
  * four times the largest read into the last one, within these bounds.
  */
-const MIN_SLAB = 2 * 1024;
+const MIN_SLAB = 1024;
 const MAX_SLAB = 64 * 1024;
 /** Room left in a slab below which the next read takes a fresh one. */
-const MIN_READ = 512;
+const MIN_READ = 256;
 /** A payload with at least this many bytes still to come is read straight into its own buffer. */
 export const IN_PLACE_MIN = 64 * 1024;
 
@@ -32,7 +32,7 @@ export const IN_PLACE_MIN = 64 * 1024;
  *
  *  - ordinary reads fill a slab forward, one read after the other (no allocation per read; frames
  *    handed out are views into it, so a slab is never written over: the next read takes the room
- *    after the last, or a fresh slab). Slabs are 2 KiB on a quiet connection, up to 64 KiB on a
+ *    after the last, or a fresh slab). Slabs are 1 KiB on a quiet connection, up to 64 KiB on a
  *    busy one;
  *  - while a payload with at least IN_PLACE_MIN bytes to come is arriving, the socket reads
  *    straight into that payload's own buffer (the decoder's payloadRoom), so a large body is
