@@ -1,0 +1,71 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+/*
+ * `pnpm bench --quick` as CI runs it: every scenario against every system this machine has, about
+ * a second each. It asserts nothing about speed — only that every run completed requests without
+ * an error, that a system it skipped says why, and that the results and the chart were written.
+ * (Turbo runs this after every other package's tests, so it competes with none of them.)
+ */
+
+const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** Systems that need nothing installed: they must always run. */
+const ALWAYS = ["switchyard", "anet", "raw-relay", "raw-echo"];
+
+interface Report {
+  skipped: Record<string, string>;
+  results: Array<{ scenario: string; system: string; status: string; reason?: string; requests: number; errors: number }>;
+}
+
+describe("pnpm bench --quick", () => {
+  let out = "";
+  afterAll(async () => {
+    if (out !== "") await rm(out, { recursive: true, force: true });
+  });
+
+  it("runs every scenario, each run completing requests without an error, and writes its results and chart", async () => {
+    out = await mkdtemp(path.join(tmpdir(), "bench-quick-"));
+    const { code, output } = await run(process.execPath, ["dist/main.js", "--quick", "--no-progress", "--out", out]);
+    expect(code, output).toBe(0);
+
+    const files = await readdir(out);
+    const json = files.find((name) => name.endsWith(".json"));
+    const svg = files.find((name) => name.endsWith(".svg"));
+    expect(json, `no results in ${files.join(", ")}`).toBeDefined();
+    expect((await readFile(path.join(out, svg!), "utf8")).trimStart().startsWith("<svg")).toBe(true);
+
+    const report = JSON.parse(await readFile(path.join(out, json!), "utf8")) as Report;
+    for (const [system, reason] of Object.entries(report.skipped)) {
+      expect(ALWAYS).not.toContain(system);
+      expect(reason.length).toBeGreaterThan(0);
+    }
+    const scenarios = new Set(report.results.map((result) => result.scenario));
+    expect([...scenarios].sort()).toEqual(
+      ["anet-pipelined", "anet-pool5", "channels10", "concurrent10", "idle10k", "large1MiB", "pipelined256", "single", "throughput100"].sort(),
+    );
+    for (const result of report.results) {
+      const name = `${result.scenario}/${result.system}`;
+      if (result.status === "skipped") {
+        expect(report.skipped[result.system], name).toBeDefined();
+        continue;
+      }
+      expect(result.status, `${name}: ${result.reason}`).toBe("ok");
+      expect(result.errors, name).toBe(0);
+      if (result.scenario !== "idle10k") expect(result.requests, name).toBeGreaterThan(0);
+    }
+  }, 600_000);
+});
+
+/** Runs a command in the bench folder; resolves with its exit code and everything it printed. */
+function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: benchDir, maxBuffer: 64 * 1024 * 1024, timeout: 590_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+      resolve({ code, output: `${stdout}\n${stderr}` });
+    });
+  });
+}
