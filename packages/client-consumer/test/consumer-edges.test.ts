@@ -1,4 +1,4 @@
-import { BrokerError, CONNECTION_ID, FrameFlags, FrameType } from "@switchyard/protocol";
+import { BrokerError, CONNECTION_ID, encodeFrame, FrameFlags, FrameType, HEADER_SIZE, MAX_PAYLOAD, ProtocolError, writeFrameHeader } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Rig } from "./fixtures/clients.js";
 
@@ -69,6 +69,39 @@ describe("consumer edge cases", () => {
     const error = await consumer.send("x", 20_000).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "DISCONNECTED", cause: { code: "PROTOCOL_ERROR", message: "you sent garbage" } });
     await vi.waitFor(() => expect(consumer.state).toBe("open"));
+  });
+
+  it("bytes from the broker that no frame starts with fail requests in flight with DISCONNECTED, caused by PROTOCOL_ERROR, and it reconnects", async () => {
+    rig.broker.interceptConsumer = (frame, _connection, socket) => {
+      if (frame.type === FrameType.START) socket.write(Buffer.alloc(HEADER_SIZE, 0xee)); // version 0xee: no frame of ours
+      return true;
+    };
+    const consumer = await rig.consumer();
+    const error = await consumer.send("x", 20_000).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "DISCONNECTED" });
+    expect((error as Error).cause).toBeInstanceOf(ProtocolError);
+    await vi.waitFor(() => expect(consumer.state).toBe("open"));
+  });
+
+  it("a broker that dies halfway through a large response fails that request with DISCONNECTED, and the consumer reconnects and goes on", async () => {
+    let cut = true;
+    rig.broker.interceptConsumer = (frame, _connection, socket) => {
+      if (frame.type !== FrameType.START) return true;
+      if (!cut) return false; // routed to the provider as usual
+      cut = false;
+      // a RESPONSE_CHUNK that declares a whole frame and sends a tenth of it: the consumer is reading it in place
+      const head = Buffer.alloc(HEADER_SIZE);
+      writeFrameHeader(head, 0, FrameType.RESPONSE_CHUNK, 0, frame.requestId, MAX_PAYLOAD);
+      for (const part of encodeFrame(FrameType.RESPONSE_START, 0, frame.requestId)) socket.write(part);
+      socket.write(Buffer.concat([head, Buffer.alloc(MAX_PAYLOAD / 10, 1)]));
+      setTimeout(() => socket.destroy(), 50);
+      return true;
+    };
+    await rig.provider(async (payload) => `re: ${payload}`);
+    const consumer = await rig.consumer();
+    await expect(consumer.send("first", 20_000)).rejects.toMatchObject({ code: "DISCONNECTED" });
+    await vi.waitFor(() => expect(consumer.state).toBe("open"));
+    expect((await consumer.send("second", 20_000)).toString()).toBe("re: second");
   });
 
   it("a streamed body stops being read once the request has already failed", async () => {
