@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { AnetDecoder, type AnetFrame, type AnetLengthSize, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
 import { type HostPort, type Logger, numberOption, SocketWriter, silentLogger } from "@switchyard/transport";
-import { DEFAULT_LENGTH_SIZE, DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT, ms } from "./broker-options.js";
+import { DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT, ms, resolveAnetCodec } from "./broker-options.js";
 
 /** Default handler calls running at once per connection: as many as a Broker pipelines. */
 export const DEFAULT_SERVER_CONCURRENCY = DEFAULT_MAX_INFLIGHT_PER_CONN;
@@ -65,7 +65,7 @@ export function createAnetServer(handler: AnetHandler, options: AnetServerOption
   const concurrency = numberOption(`createAnetServer option "concurrency"`, options.concurrency, DEFAULT_SERVER_CONCURRENCY, { min: 1 });
   return new AnetServerImpl({
     handler,
-    codec: { lengthSize: options.lengthSize ?? DEFAULT_LENGTH_SIZE, maxBodyBytes: options.maxBodyBytes },
+    codec: resolveAnetCodec(options, "createAnetServer"),
     concurrency,
     writeTimeout: ms("writeTimeout", options.writeTimeout, DEFAULT_WRITE_TIMEOUT, "createAnetServer"),
     logger: options.logger ?? silentLogger,

@@ -79,8 +79,7 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
   if (typeof logger?.warn !== "function" || typeof logger.debug !== "function") {
     throw new InvalidArgumentError(`Broker option "logger" must have debug() and warn(), as console and pino do`);
   }
-  const lengthSize = options.lengthSize ?? DEFAULT_LENGTH_SIZE;
-  if (lengthSize !== 2 && lengthSize !== 4) throw new InvalidArgumentError(`Broker option "lengthSize" must be 2 or 4, got ${String(lengthSize)}`);
+  const { lengthSize, maxBodyBytes } = resolveAnetCodec(options, "Broker");
   return {
     workers: numberOption(`Broker option "workers"`, options.workers, DEFAULT_WORKERS, { min: 1 }),
     logger,
@@ -93,11 +92,22 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
       MAX_TASK_TABLE_CAPACITY,
     ),
     lengthSize,
-    maxBodyBytes: options.maxBodyBytes === undefined ? undefined : numberOption(`Broker option "maxBodyBytes"`, options.maxBodyBytes, 0),
+    maxBodyBytes,
     closeTimeout: ms("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
     backoffInitial: ms("backoffInitial", options.backoffInitial, DEFAULT_BACKOFF_INITIAL),
     backoffMax: ms("backoffMax", options.backoffMax, DEFAULT_BACKOFF_MAX),
   };
+}
+
+/**
+ * The codec options shared by the Broker and createAnetServer, checked: lengthSize 2 or 4 (default
+ * 2), maxBodyBytes a whole number when given. `owner` names where they were given.
+ */
+export function resolveAnetCodec(options: Pick<BrokerOptions, "lengthSize" | "maxBodyBytes">, owner: string): { lengthSize: AnetLengthSize; maxBodyBytes: number | undefined } {
+  const lengthSize = options.lengthSize ?? DEFAULT_LENGTH_SIZE;
+  if (lengthSize !== 2 && lengthSize !== 4) throw new InvalidArgumentError(`${owner} option "lengthSize" must be 2 or 4, got ${String(lengthSize)}`);
+  const maxBodyBytes = options.maxBodyBytes === undefined ? undefined : numberOption(`${owner} option "maxBodyBytes"`, options.maxBodyBytes, 0);
+  return { lengthSize, maxBodyBytes };
 }
 
 /** A timeout in ms: 0 ..= MAX_TIMER_MS, fractions allowed. `owner` names where it was given. */

@@ -22,6 +22,15 @@ async function client(address: string) {
 }
 
 describe("createAnetServer", () => {
+  it("refuses codec options the wire cannot carry, as the Broker does, with INVALID_ARGUMENT naming them", () => {
+    expect(() => createAnetServer(async (body) => body, { lengthSize: 3 as 2 })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringContaining('createAnetServer option "lengthSize"') }),
+    );
+    expect(() => createAnetServer(async (body) => body, { maxBodyBytes: -1 })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringContaining('createAnetServer option "maxBodyBytes"') }),
+    );
+  });
+
   it("answers each request as soon as its handler resolves, so slow ones are overtaken", async () => {
     const address = await startServer(async (body) => {
       await sleep(Number(String(body)));

@@ -64,6 +64,8 @@ export class BrokerServer {
   readonly #owner: PeerOwner = {
     onFrame: (peer, frame) => this.#onFrame(peer, frame),
     onClose: (peer, error) => this.#onClose(peer, error),
+    // the close that follows logs why
+    onViolation: () => this.#router.counters.errorsSent.PROTOCOL_ERROR++,
   };
 
   /** Checks every option (InvalidArgumentError naming a bad one); nothing listens until start(). */
@@ -178,7 +180,7 @@ export class BrokerServer {
   #onFrame(peer: Peer, frame: Frame): void {
     const role = peer.role;
     if (role === 0) {
-      if (!peer.refused) this.#register(peer, frame);
+      this.#register(peer, frame);
       return;
     }
     const type = frame.type;

@@ -20,6 +20,7 @@ const NO_WORDS = new Int32Array(0);
 export interface PeerOwner {
   onFrame(peer: Peer, frame: Frame): void;
   onClose(peer: Peer, error: Error | undefined): void;
+  onViolation(peer: Peer): void;
 }
 
 /**
@@ -30,8 +31,6 @@ export class Peer {
   readonly ctx: ConnectionContext;
   /** 0 until the registration is accepted. */
   role: Role | 0 = 0;
-  /** The connection was refused (or failed registration) and is closing: its frames are ignored. */
-  refused = false;
   clientId: Buffer = CONNECTION_ID;
   /** clientId as latin1: its key in the registry. */
   clientKey = "";
@@ -53,7 +52,11 @@ export class Peer {
   constructor(socket: Socket, owner: PeerOwner, options: ConnectionOptions) {
     this.ctx = new ConnectionContext(
       socket,
-      { onFrame: (frame) => owner.onFrame(this, frame), onClose: (error) => owner.onClose(this, error) },
+      {
+        onFrame: (frame) => owner.onFrame(this, frame),
+        onClose: (error) => owner.onClose(this, error),
+        onViolation: () => owner.onViolation(this),
+      },
       options,
     );
   }
@@ -83,16 +86,12 @@ export class Peer {
 
   /** Answers `error` on `requestId`, flushes, and closes this connection (a refused registration). */
   refuse(requestId: Uint8Array, error: WireError): void {
-    this.refused = true;
     this.ctx.sendError(requestId, error);
     void this.ctx.close();
   }
 
   /** PROTOCOL.md's answer to bad input: ERROR(PROTOCOL_ERROR) on requestId zero, flush, close. */
   protocolViolation(message: string): void {
-    const violation = new ProtocolError(message);
-    this.refused = true;
-    this.ctx.sendError(CONNECTION_ID, violation);
-    void this.ctx.close(violation);
+    this.ctx.protocolViolation(new ProtocolError(message));
   }
 }

@@ -146,6 +146,7 @@ describe("bad input", () => {
     consumer.sendRaw(frame);
     expect((await consumer.nextError()).code).toBe("PROTOCOL_ERROR");
     await consumer.waitClosed();
+    expect(server.stats().errorsSent.PROTOCOL_ERROR).toBe(1); // found by the decoder
     await h.expectHealthy(server);
   });
 
@@ -168,6 +169,7 @@ describe("bad input", () => {
     consumer.registerRaw({ role: "consumer", channelId: newId() }).catch(() => {});
     expect((await consumer.nextError()).code).toBe("PROTOCOL_ERROR");
     await consumer.waitClosed();
+    expect(server.stats().errorsSent.PROTOCOL_ERROR).toBe(1); // found by the router
   });
 
   it("closes a consumer reusing the requestId of one of its live requests with PROTOCOL_ERROR, cancelling that request", async () => {

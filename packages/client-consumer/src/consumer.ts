@@ -28,6 +28,7 @@ import {
   RequestTable,
   RequestTimeoutError,
   refusal,
+  checkBody,
   sendBody,
   type Issued,
   type TableItem,
@@ -176,6 +177,7 @@ export class Consumer {
 
   /** Registers and sends a request; every failure goes to `sink`. Returns the entry, or null. */
   #start(body: Body, timeoutMs: number, signal: AbortSignal | undefined, sink: ResponseSink): PendingRequest | null {
+    checkBody(body, "the request body");
     const connection = this.#client.connection;
     if (this.#client.state !== "open" || connection === null) {
       sink.fail(this.#notOpen());

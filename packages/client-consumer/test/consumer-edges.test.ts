@@ -104,6 +104,16 @@ describe("consumer edge cases", () => {
     expect((await consumer.send("second", 20_000)).toString()).toBe("re: second");
   });
 
+  it("a body that is neither text, bytes nor an AsyncIterable is refused with INVALID_ARGUMENT before anything is sent", async () => {
+    const consumer = await rig.consumer();
+    for (const bad of [123, null, { not: "a body" }]) {
+      await expect(consumer.send(bad as unknown as string)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+    expect(consumer.inflight).toBe(0);
+    expect(rig.broker.frames("consumer", FrameType.START)).toHaveLength(0);
+    expect(rig.broker.frames("consumer", FrameType.CANCEL)).toHaveLength(0);
+  });
+
   it("a streamed body stops being read once the request has already failed", async () => {
     rig.broker.interceptConsumer = (frame, connection) => {
       if (frame.type === FrameType.START) connection.sendError(frame.requestId, new BrokerError("NO_PROVIDER", "nobody"));

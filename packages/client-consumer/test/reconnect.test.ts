@@ -74,6 +74,18 @@ describe("when the broker goes away", () => {
     await vi.waitFor(() => expect(consumer.state).toBe("closed"), { timeout: 10_000 });
   });
 
+  it("a provider that gives up reconnecting ends its requests() loop, as close() would", async () => {
+    const provider = await rig.handlerlessProvider({ maxReconnectAttempts: 2, reconnectDelay: 1, maxReconnectDelay: 5 });
+    const served = (async () => {
+      for await (const req of provider.requests()) await req.respond("unused");
+      return "loop ended";
+    })();
+    await rig.broker.stop();
+    await vi.waitFor(() => expect(provider.state).toBe("closed"), { timeout: 10_000 });
+    await expect(served).resolves.toBe("loop ended");
+    await provider.close(); // nothing left to do, and no hang
+  });
+
   it("close() while reconnecting stops reconnecting", async () => {
     const consumer = await rig.consumer();
     await rig.broker.stop();

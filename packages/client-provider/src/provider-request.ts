@@ -7,6 +7,7 @@ import {
   type DeadlineEntry,
   type Logger,
   refusal,
+  checkBody,
   sendBody,
   type TableItem,
   tickNow,
@@ -128,7 +129,11 @@ export class ProviderRequest implements RequestContext, TableItem {
    */
   respond(body: Body): Promise<void> {
     if (this.#phase !== "handling") return SETTLED;
-    if (!isBody(body)) return this.fail(new TypeError(`the handler answered ${describe(body)}, not a string, Uint8Array or AsyncIterable`));
+    try {
+      checkBody(body, "the handler's answer");
+    } catch (error) {
+      return this.fail(error);
+    }
     this.#phase = "responding";
     const sent = sendBody(this.#route, this.#id, this.#routing, body);
     if (sent === true) {
@@ -233,10 +238,3 @@ function clip(message: string): string {
   return message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}…` : message;
 }
 
-function isBody(value: unknown): value is Body {
-  return typeof value === "string" || value instanceof Uint8Array || (value != null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function");
-}
-
-function describe(value: unknown): string {
-  return value === null ? "null" : typeof value;
-}

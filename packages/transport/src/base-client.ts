@@ -383,14 +383,20 @@ export class BaseClient {
     this.#session = null;
     stopPing(session);
     const lost = lossError(error ?? session.brokerError ?? undefined);
-    if (this.#state === "open") {
-      const reconnect = this.options.maxReconnectAttempts > 0;
-      if (!reconnect) this.#lifetime.abort();
-      this.#setState(reconnect ? "reconnecting" : "closed", lost);
-      this.options.logger.warn({ error: lost.message }, reconnect ? "lost the broker; reconnecting" : "lost the broker");
-      if (reconnect) void this.#reconnect();
+    if (this.#state !== "open") {
+      this.#hooks.onDisconnect(lost);
+      return;
     }
-    this.#hooks.onDisconnect(lost);
+    const reconnect = this.options.maxReconnectAttempts > 0;
+    this.options.logger.warn({ error: lost.message }, reconnect ? "lost the broker; reconnecting" : "lost the broker");
+    if (reconnect) {
+      this.#setState("reconnecting", lost);
+      this.#hooks.onDisconnect(lost);
+      void this.#reconnect();
+    } else {
+      this.#hooks.onDisconnect(lost);
+      this.#closeItself(lost);
+    }
   }
 
   async #reconnect(): Promise<void> {
@@ -405,8 +411,18 @@ export class BaseClient {
         logger.warn({ attempt: attempt + 1, error: (error as Error).message, code: (error as { code?: string }).code }, "reconnect attempt failed");
       }
     }
+    this.#closeItself(new DisconnectedError(`gave up reconnecting after ${maxReconnectAttempts} attempts`));
+  }
+
+  /**
+   * Closed without close(): the broker is gone for good. The roles end as close() would end them
+   * (a provider's requests() loop returns), and a later close() has nothing left to do.
+   */
+  #closeItself(reason: DisconnectedError): void {
     this.#lifetime.abort();
-    this.#setState("closed", new DisconnectedError(`gave up reconnecting after ${maxReconnectAttempts} attempts`));
+    this.#setState("closed", reason);
+    this.#hooks.onClosing();
+    this.#hooks.onClose(new ClientClosedError(`the client closed: ${reason.message}`));
   }
 
   /** Makes a registered session the client's; throws if it was lost between its ack and now. */

@@ -92,6 +92,17 @@ export function sendBody(route: BodyRoute, requestId: Uint8Array, prefix: Uint8A
 }
 
 /**
+ * Throws InvalidArgumentError unless `body` is a Body: text, bytes or an AsyncIterable of chunks.
+ * `what` names it in the message. Checked before anything is sent, so a bad body never starts an
+ * exchange.
+ */
+export function checkBody(body: unknown, what: string): asserts body is Body {
+  if (typeof body === "string" || body instanceof Uint8Array) return;
+  if (body != null && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") return;
+  throw new InvalidArgumentError(`${what} must be a string, a Uint8Array or an AsyncIterable of chunks, got ${body === null ? "null" : typeof body}`);
+}
+
+/**
  * Why a connection refused a frame: DisconnectedError when it is no longer open, otherwise
  * BrokerError(OVERLOADED) — its bounded write queue is full.
  */

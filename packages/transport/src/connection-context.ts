@@ -35,6 +35,8 @@ export interface ConnectionOptions extends SocketWriterOptions {
 export interface ConnectionHandlers {
   /** Called for every frame received, in order. A throw here closes the connection with that error. */
   onFrame(frame: Frame): void;
+  /** Called when this connection broke the protocol and was answered ERROR(PROTOCOL_ERROR) (for counting, logging). */
+  onViolation?(violation: ProtocolError): void;
   /**
    * Called once when the connection is closed: `error` says why (ProtocolError, SlowPeerError,
    * IdleTimeoutError, DisconnectedError with Node's error as cause), undefined for a clean close.
@@ -84,7 +86,7 @@ export class ConnectionContext {
       );
     }
     if (options.reader === undefined) socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    else options.reader.attach(this.#decoder, { frames: (frames) => this.#onFrames(frames), failed: (error) => this.#protocolViolation(error) });
+    else options.reader.attach(this.#decoder, { frames: (frames) => this.#onFrames(frames), failed: (error) => this.protocolViolation(error) });
     socket.on("error", (error) => {
       this.#closeError ??= disconnectedBy(error, "connection failed");
     });
@@ -183,7 +185,7 @@ export class ConnectionContext {
     try {
       frames = this.#decoder.push(chunk);
     } catch (error) {
-      this.#protocolViolation(error);
+      this.protocolViolation(error);
       return;
     }
     this.#onFrames(frames);
@@ -201,11 +203,15 @@ export class ConnectionContext {
     }
   }
 
-  /** PROTOCOL.md: answer ERROR(PROTOCOL_ERROR) on requestId zero, flush, close this connection only. */
-  #protocolViolation(error: unknown): void {
+  /**
+   * PROTOCOL.md's answer to bad input, whether the decoder or the owner found it: ERROR(PROTOCOL_ERROR)
+   * on requestId zero, flush, close this connection only. Later frames are not delivered.
+   */
+  protocolViolation(error: unknown): void {
     if (this.#state !== "open") return;
     const violation = error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error });
     this.sendError(CONNECTION_ID, violation);
     void this.close(violation);
+    this.#handlers.onViolation?.(violation);
   }
 }

@@ -48,4 +48,16 @@ describe("DeadlineQueue regressions", () => {
     expect(expired).toEqual([-1]);
     expect(queue.size).toBe(0);
   });
+
+  it("deleting an entry dropped by clear() leaves a new entry with the same timeout in place", () => {
+    const expired: string[] = [];
+    const queue = new DeadlineQueue<string>((item) => expired.push(item));
+    const old = queue.add("old", 100);
+    queue.clear();
+    queue.add("new", 100);
+    queue.delete(old);
+    expect(queue.size).toBe(1);
+    vi.advanceTimersByTime(150);
+    expect(expired).toEqual(["new"]);
+  });
 });

@@ -82,6 +82,11 @@ export class DeadlineQueue<T> {
 
   /** Drops every entry without expiring it, and stops the timer. */
   clear(): void {
+    // Detach each entry, so a later delete() of one is the no-op it would be after expiry instead
+    // of unlinking it from (and perhaps dropping) a new lane with the same timeout.
+    for (const lane of this.#lanes.values()) {
+      for (let node = lane.head; node !== null; node = node.next) node.lane = null;
+    }
     this.#lanes.clear();
     this.#size = 0;
     this.#disarm();
