@@ -1,5 +1,5 @@
 import { type AnetLengthSize, InvalidArgumentError } from "@switchyard/protocol";
-import { DEFAULT_WRITE_TIMEOUT, type Logger, numberOption, silentLogger } from "@switchyard/transport";
+import { DEFAULT_WRITE_TIMEOUT, type Logger, msOption, numberOption, silentLogger } from "@switchyard/transport";
 import { MAX_TASK_TABLE_CAPACITY } from "./task-table.js";
 
 /** Default `workers`: no limit of its own, so each pool's `cap` decides. */
@@ -70,9 +70,6 @@ export interface BrokerOptions {
 /** BrokerOptions with every default applied and checked. */
 export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "maxBodyBytes">> & Pick<BrokerOptions, "maxBodyBytes">;
 
-/** Longest timer Node can arm (2³¹ − 1 ms, about 24.8 days); longer ones would fire at once. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
 /** Applies the defaults; a bad value throws INVALID_ARGUMENT naming the option. */
 export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOptions {
   const logger = options.logger ?? silentLogger;
@@ -110,7 +107,7 @@ export function resolveAnetCodec(options: Pick<BrokerOptions, "lengthSize" | "ma
   return { lengthSize, maxBodyBytes };
 }
 
-/** A timeout in ms: 0 ..= MAX_TIMER_MS, fractions allowed. `owner` names where it was given. */
+/** A timeout option in ms (transport's msOption); `owner` names where it was given. */
 export function ms(name: string, value: number | undefined, fallback: number, owner = "Broker"): number {
-  return numberOption(`${owner} option "${name}"`, value, fallback, { max: MAX_TIMER_MS, integer: false });
+  return msOption(`${owner} option "${name}"`, value, fallback);
 }

@@ -1,11 +1,10 @@
 import type { Socket } from "node:net";
 import { setMaxListeners } from "node:events";
 import { type AnetCodecOptions, type AnetFrame, InvalidArgumentError, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
-import { AbortedError, DeadlineQueue, LinkedQueue, type Pool } from "@switchyard/transport";
+import { AbortedError, DeadlineQueue, LinkedQueue, type Pool, RequestTimeoutError, rejectWithCallerStack } from "@switchyard/transport";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
-import { rejectWithCallerStack } from "./caller-stack.js";
-import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError, RequestTimeoutError } from "./errors.js";
+import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError } from "./errors.js";
 import { PendingRequest, type RequestOwner, RequestState } from "./pending-request.js";
 import { PoolSlot } from "./pool-slot.js";
 import { isSocketUsable } from "./tcp-factory.js";

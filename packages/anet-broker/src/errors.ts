@@ -1,15 +1,5 @@
 import { AnetError } from "@switchyard/protocol";
 
-/** No response within the request's timeout (`ErrTimeout`). Its stack points at the `send()` call. */
-export class RequestTimeoutError extends AnetError {
-  override name = "RequestTimeoutError";
-  declare readonly code: "TIMEOUT";
-
-  constructor(message: string) {
-    super("TIMEOUT", message);
-  }
-}
-
 /** The broker quit: `close()` gave up waiting for this in-flight request after `closeTimeout` (`ErrQuit`). */
 export class QuitError extends AnetError {
   override name = "QuitError";

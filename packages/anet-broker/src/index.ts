@@ -25,7 +25,6 @@ export {
   NoPoolsAvailableError,
   QueueFullError,
   QuitError,
-  RequestTimeoutError,
 } from "./errors.js";
 // Re-exported so that users of anet need this package only.
 export { AnetError, InvalidMsgLengthError, MaxLenExceededError, MAX_ANET_BODY_U16 } from "@switchyard/protocol";
@@ -36,6 +35,7 @@ export {
   ConnectError,
   PoolClosedError,
   PoolTimeoutError,
+  RequestTimeoutError,
   DEFAULT_POOL_ACQUIRE_TIMEOUT,
   DEFAULT_POOL_DIAL_TIMEOUT,
   DEFAULT_POOL_IDLE_TIMEOUT,

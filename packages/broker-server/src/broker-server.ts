@@ -8,7 +8,7 @@ import {
   PROTOCOL_VERSION,
   Role,
 } from "@switchyard/protocol";
-import { type ConnectionOptions, RequestIds } from "@switchyard/transport";
+import { type ConnectionOptions, RequestIds, settleWithin } from "@switchyard/transport";
 import { type AdmissionPolicy, admit } from "./admission.js";
 import { ListenError, NotListeningError, ServerClosedError, WIRE } from "./errors.js";
 import { type BrokerServerOptions, type ResolvedBrokerServerOptions, resolveBrokerServerOptions } from "./options.js";
@@ -270,40 +270,17 @@ export class BrokerServer {
     const serverClosed = wasListening ? new Promise<void>((resolve) => this.#server.close(() => resolve())) : Promise.resolve();
     this.#router.beginDrain();
     logger.info({ inFlight: this.#router.inFlight, queued: this.#router.queued, timeoutMs: timeout }, "broker draining");
-    await waitAtMost(this.#router.whenIdle(), timeout, signal);
+    await settleWithin(this.#router.whenIdle(), timeout, signal);
     if (this.#router.live > 0) {
       logger.warn({ live: this.#router.live }, "drain timeout: failing the requests left with SHUTTING_DOWN");
       this.#router.failAll(this.#peers, WIRE.SHUTTING_DOWN);
     }
     const peers = [...this.#peers];
-    await waitAtMost(Promise.all(peers.map((peer) => peer.ctx.close())), writeTimeoutMs, undefined);
+    await settleWithin(Promise.all(peers.map((peer) => peer.ctx.close())), writeTimeoutMs);
     for (const peer of peers) peer.ctx.destroy();
     await serverClosed;
     this.#router.close();
     this.#state = "stopped";
     logger.info({}, "broker stopped");
-  }
-}
-
-/** Waits for `promise`, but no longer than `ms` or until `signal` aborts. Never rejects. */
-async function waitAtMost(promise: Promise<unknown>, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    await Promise.race([
-      promise.then(
-        () => {},
-        () => {},
-      ),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
-        onAbort = resolve;
-        if (signal?.aborted) resolve();
-        signal?.addEventListener("abort", onAbort, { once: true });
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
   }
 }

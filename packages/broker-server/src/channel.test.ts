@@ -10,7 +10,7 @@ function provider(name: string, capacity: number, load = 0): Peer {
 }
 
 function channelWith(...providers: Peer[]): Channel {
-  const channel = new Channel(Buffer.alloc(16), "k");
+  const channel = new Channel("k");
   for (const p of providers) channel.addProvider(p);
   return channel;
 }

@@ -4,8 +4,7 @@ import type { BrokerRequest } from "./broker-request.js";
 
 /** One channel: its providers, how many consumers it has, and its requests waiting for capacity. */
 export class Channel {
-  readonly id: Buffer;
-  /** id as latin1: its key in the registry. */
+  /** The channel's id as latin1: its key in the registry. */
   readonly key: string;
   readonly providers: Peer[] = [];
   consumers = 0;
@@ -14,8 +13,7 @@ export class Channel {
   /** Round-robin cursor: where the next search for a provider starts. */
   #cursor = 0;
 
-  constructor(id: Buffer, key: string) {
-    this.id = id;
+  constructor(key: string) {
     this.key = key;
   }
 

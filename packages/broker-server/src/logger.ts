@@ -1,14 +1,14 @@
-/** One logging method: structured fields first, then a message (pino's signature). */
-export type LogMethod = (fields: Record<string, unknown>, message?: string) => void;
+import type { Logger, LogMethod } from "@switchyard/transport";
+
+export type { LogMethod };
 
 /**
- * What the broker logs through. A pino logger fits as it is. Connection-level events are logged
- * at debug, lifecycle at info, faults at warn/error; nothing is logged per request.
+ * What the broker logs through: the clients' Logger plus info and error. A pino logger fits as it
+ * is. Connection-level events are logged at debug, lifecycle at info, faults at warn/error;
+ * nothing is logged per request.
  */
-export interface BrokerLogger {
-  debug: LogMethod;
+export interface BrokerLogger extends Logger {
   info: LogMethod;
-  warn: LogMethod;
   error: LogMethod;
 }
 

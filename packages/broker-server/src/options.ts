@@ -1,5 +1,5 @@
 import { idToBytes, InvalidArgumentError, MAX_PAYLOAD, newId } from "@switchyard/protocol";
-import { DEFAULT_READ_TIMEOUT } from "@switchyard/transport";
+import { DEFAULT_READ_TIMEOUT, MAX_TIMER_MS, numberOption } from "@switchyard/transport";
 import { type BrokerLogger, silentLogger } from "./logger.js";
 
 /** Default TCP port: 9090. */
@@ -95,7 +95,6 @@ export interface NumericOptionSpec {
 }
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
-const MAX_MS = 2_147_483_647;
 
 /** Every numeric option: one table for the server's checks, the CLI's flags and its --help. */
 export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>> = {
@@ -109,10 +108,10 @@ export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>>
   maxPayloadBytes: { default: MAX_PAYLOAD, min: 256, max: MAX_PAYLOAD, help: "largest frame payload" },
   maxRequestBytes: { default: DEFAULT_MAX_REQUEST_BYTES, min: 0, max: MAX_INT, help: "largest assembled request body, then PAYLOAD_TOO_LARGE" },
   maxResponseBytes: { default: DEFAULT_MAX_RESPONSE_BYTES, min: 0, max: MAX_INT, help: "largest assembled response body, then PAYLOAD_TOO_LARGE" },
-  requestTimeoutMs: { default: DEFAULT_REQUEST_TIMEOUT_MS, min: 1, max: MAX_MS, help: "deadline of requests that give none" },
-  readTimeoutMs: { default: DEFAULT_READ_TIMEOUT_MS, min: 0, max: MAX_MS, help: "close a connection silent this long (0 = never)" },
-  writeTimeoutMs: { default: DEFAULT_WRITE_TIMEOUT_MS, min: 1, max: MAX_MS, help: "close a peer that leaves its socket undrained this long" },
-  drainTimeoutMs: { default: DEFAULT_DRAIN_TIMEOUT_MS, min: 0, max: MAX_MS, help: "on shutdown, wait this long for in-flight requests" },
+  requestTimeoutMs: { default: DEFAULT_REQUEST_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "deadline of requests that give none" },
+  readTimeoutMs: { default: DEFAULT_READ_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "close a connection silent this long (0 = never)" },
+  writeTimeoutMs: { default: DEFAULT_WRITE_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a peer that leaves its socket undrained this long" },
+  drainTimeoutMs: { default: DEFAULT_DRAIN_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "on shutdown, wait this long for in-flight requests" },
   defaultProviderCapacity: { default: DEFAULT_PROVIDER_CAPACITY, min: 1, max: 0xffff_ffff, help: "capacity of providers that declare none" },
 };
 
@@ -142,9 +141,6 @@ export function resolveBrokerServerOptions(options: BrokerServerOptions = {}): R
  * naming it as `label` (the CLI passes its flag name).
  */
 export function checkNumericOption(name: NumericOption, value: unknown, label: string = name): number {
-  const { min, max } = NUMERIC_OPTIONS[name];
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${label} must be an integer in ${min} ..= ${max}, got ${String(value)}`);
-  }
-  return value;
+  const spec = NUMERIC_OPTIONS[name];
+  return numberOption(label, value, spec.default, spec);
 }

@@ -31,7 +31,7 @@ export class Registry {
     const key = registration.channelId.toString("latin1");
     let channel = this.#channels.get(key);
     if (channel === undefined) {
-      channel = new Channel(registration.channelId, key);
+      channel = new Channel(key);
       this.#channels.set(key, channel);
     }
     peer.register(registration, channel, capacity);

@@ -314,7 +314,7 @@ export class Router {
 
   /** Forwards CHUNK or END of an in-flight request (payload in parts); a full provider queue aborts the request. */
   #toProvider(request: BrokerRequest, type: FrameType, payload: readonly Uint8Array[]): boolean {
-    if (request.provider!.ctx.sendFrame(type, FrameFlags.NONE, this.#ids.bytes(request), ...payload)) return true;
+    if (request.provider!.ctx.sendFrameParts(type, FrameFlags.NONE, this.#ids.bytes(request), payload)) return true;
     this.#settle(request, WIRE.OVERLOADED, true);
     return false;
   }
@@ -468,7 +468,7 @@ export class Router {
       this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
       return;
     }
-    if (!request.consumer.ctx.sendFrame(type, FrameFlags.NONE, this.#consumerId(request), ...body)) this.#settle(request, WIRE.OVERLOADED, true);
+    if (!request.consumer.ctx.sendFrameParts(type, FrameFlags.NONE, this.#consumerId(request), body)) this.#settle(request, WIRE.OVERLOADED, true);
   }
 
   /** Forwards the frame that completes a request (RESPONSE, RESPONSE_END, ERROR) and settles it. */

@@ -1,4 +1,4 @@
-import { BodyAssembler, RequestTimeoutError } from "@switchyard/transport";
+import { BodyAssembler, RequestTimeoutError, rejectWithCallerStack } from "@switchyard/transport";
 
 /** Where a pending request's response goes, frame by frame. */
 export interface ResponseSink {
@@ -20,13 +20,14 @@ export interface ResponseSink {
  * Its promise is what send() returns, as it is: no async wrapper, no extra link per request. A
  * timeout is the one failure whose stack must name the caller's send(), and the timer that
  * notices it is on no useful stack; so fail() makes that error again inside a promise job
- * chained to the caller's `await` (see #timeOut), where V8's async stack trace finds the caller.
+ * chained to the caller's `await` (transport's rejectWithCallerStack), where V8's async stack
+ * trace finds the caller.
  */
 export class ResponseBuffer extends BodyAssembler implements ResponseSink {
   /** The buffer under construction, for #capture: promise executors run synchronously. */
   static #building: ResponseBuffer | null = null;
   /** One executor for every buffer instead of a closure per request. */
-  static readonly #capture = (resolve: (body: Buffer | PromiseLike<Buffer>) => void, reject: (error: Error) => void): void => {
+  static readonly #capture = (resolve: (body: Buffer | PromiseLike<Buffer>) => void, reject: (error: unknown) => void): void => {
     const buffer = ResponseBuffer.#building!;
     buffer.#resolve = resolve;
     buffer.#reject = reject;
@@ -35,7 +36,7 @@ export class ResponseBuffer extends BodyAssembler implements ResponseSink {
   /** Resolves with the whole body at end(), or rejects with fail()'s error. */
   readonly promise: Promise<Buffer>;
   #resolve!: (body: Buffer | PromiseLike<Buffer>) => void;
-  #reject!: (error: Error) => void;
+  #reject!: (error: unknown) => void;
 
   constructor() {
     super();
@@ -50,25 +51,7 @@ export class ResponseBuffer extends BodyAssembler implements ResponseSink {
 
   fail(error: Error): void {
     this.take();
-    if (error instanceof RequestTimeoutError) this.#timeOut(error.message);
+    if (error instanceof RequestTimeoutError) rejectWithCallerStack(this.#resolve, this.#reject, () => new RequestTimeoutError(error.message));
     else this.#reject(error);
-  }
-
-  /**
-   * Rejects with a RequestTimeoutError made in a promise job that the caller's `await` is chained
-   * to. Order matters: the promise settles by following `made` (a job that links them is queued)
-   * before `gate` opens (queuing the job that makes the error), so the link exists when the error
-   * is made.
-   */
-  #timeOut(message: string): void {
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const made = gate.then((): never => {
-      throw new RequestTimeoutError(message);
-    });
-    this.#resolve(made);
-    open();
   }
 }

@@ -14,7 +14,10 @@ class StubConnection {
   readonly sent: Sent[] = [];
   state = "open";
   blocked = false;
-  sendFrame(type: number, _flags: number, _id: Uint8Array, ...parts: Uint8Array[]): boolean {
+  sendFrame(type: number, flags: number, id: Uint8Array, ...parts: Uint8Array[]): boolean {
+    return this.sendFrameParts(type, flags, id, parts);
+  }
+  sendFrameParts(type: number, _flags: number, _id: Uint8Array, parts: readonly Uint8Array[]): boolean {
     this.sent.push({ type, payload: Buffer.concat(parts) });
     return true;
   }

@@ -7,6 +7,7 @@ import {
   FrameFlags,
   FrameType,
   HEADER_SIZE,
+  InvalidArgumentError,
   MAX_PAYLOAD,
   MIN_PART,
   payloadLength,
@@ -253,8 +254,8 @@ describe("FrameDecoder reading a payload in place", () => {
 
   it("refuses filled() for bytes no room held, and stays failed", () => {
     const decoder = new FrameDecoder();
-    expect(() => decoder.filled(1)).toThrow(RangeError);
-    expect(() => decoder.push(stream)).toThrow(RangeError);
+    expect(() => decoder.filled(1)).toThrow(InvalidArgumentError);
+    expect(() => decoder.push(stream)).toThrow(InvalidArgumentError);
   });
 });
 

@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from "./errors.js";
+
 /**
  * Reads a header's declared payload length, validating the header against `limit` (the largest
  * payload allowed); throws to refuse it. Called before a single payload byte is buffered.
@@ -214,7 +216,9 @@ export class LengthPrefixedSplitter<T> {
   }
 
   #fillInPlace(bytes: number): void {
-    if (this.#body === null || bytes > this.#bodyLength - this.#bodyFill) throw new RangeError("filled() without a payloadRoom() that held those bytes");
+    if (this.#body === null || bytes > this.#bodyLength - this.#bodyFill) {
+      throw new InvalidArgumentError(`filled(${bytes}) without a payloadRoom() that held that many bytes`);
+    }
     this.#bodyFill += bytes;
     if (this.#bodyFill === this.#bodyLength) this.#finishBody();
   }

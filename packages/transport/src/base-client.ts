@@ -24,8 +24,9 @@ import { dial } from "./dial.js";
 import { errorFromPayload } from "./error-frame.js";
 import { ConnectError, DisconnectedError, disconnectedBy } from "./errors.js";
 import { type Logger, silentLogger } from "./logger.js";
-import { numberOption, stringOption } from "./option-checks.js";
+import { MAX_TIMER_MS, numberOption, stringOption } from "./option-checks.js";
 import { AbortedError } from "./pool-errors.js";
+import { settleWithin } from "./settle-within.js";
 import { SocketReader } from "./socket-reader.js";
 import {
   DEFAULT_MAX_QUEUED_BYTES,
@@ -48,9 +49,6 @@ export const DEFAULT_MAX_RECONNECT_DELAY = 5000;
 export const DEFAULT_MAX_RECONNECT_ATTEMPTS = Number.POSITIVE_INFINITY;
 /** Default ms close() waits for work in flight before failing what is left with CLOSED: 10 s. */
 export const DEFAULT_CLOSE_TIMEOUT = 10_000;
-
-/** Largest delay Node's timers accept, ms (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Where a client is:
@@ -487,14 +485,4 @@ function stopPing(session: Session): void {
 function lossError(error: Error | undefined): DisconnectedError {
   if (error === undefined) return new DisconnectedError("the broker closed the connection");
   return disconnectedBy(error, "lost the connection to the broker");
-}
-
-/** Waits for `promise`, but no longer than `ms`; never rejects. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  const timer = new AbortController();
-  try {
-    await Promise.race([promise, sleep(ms, undefined, { signal: timer.signal })]).catch(() => {});
-  } finally {
-    timer.abort();
-  }
 }

@@ -22,6 +22,10 @@ class StubConnection {
   #drained: Array<() => void> = [];
 
   sendFrame(type: number, flags: number, requestId: Uint8Array, ...parts: Uint8Array[]): boolean {
+    return this.sendFrameParts(type, flags, requestId, parts);
+  }
+
+  sendFrameParts(type: number, flags: number, requestId: Uint8Array, parts: readonly Uint8Array[]): boolean {
     if (this.state !== "open" || this.sent.length >= this.acceptFrames) return false;
     const frame = { type, flags, payload: Buffer.concat(parts) };
     sentIds.set(frame, Buffer.from(requestId));

@@ -134,7 +134,7 @@ function stopStreaming(stream: BodyStreamer): void {
 /** Queues a frame of the body, or throws `refusal(connection)`. */
 function queue(stream: BodyStreamer, type: FrameType, flags: number, ...payload: Uint8Array[]): void {
   const { connection } = stream.route;
-  if (!connection.sendFrame(type, flags, stream.requestId, ...payload)) throw refusal(connection);
+  if (!connection.sendFrameParts(type, flags, stream.requestId, payload)) throw refusal(connection);
 }
 
 /**

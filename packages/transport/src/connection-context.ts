@@ -135,6 +135,11 @@ export class ConnectionContext {
 
   /** Queues a frame. False when it cannot be queued (queue full or not open): the caller refuses the work. */
   sendFrame(type: FrameType, flags: number, requestId: Uint8Array, ...payload: Uint8Array[]): boolean {
+    return this.sendFrameParts(type, flags, requestId, payload);
+  }
+
+  /** sendFrame() for a payload already held as an array of parts (a relayed frame's), passed on as it is. */
+  sendFrameParts(type: FrameType, flags: number, requestId: Uint8Array, payload: readonly Uint8Array[]): boolean {
     if (this.#state !== "open") return false;
     return this.#writer.writeFrame(type, flags, requestId, payload);
   }

@@ -1,5 +1,4 @@
-/** Largest delay Node's setTimeout honours, ms (about 24.8 days). */
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from "./option-checks.js";
 
 /** A handle to an entry of a DeadlineQueue, to cancel it. */
 export interface DeadlineEntry<T> {
@@ -96,7 +95,7 @@ export class DeadlineQueue<T> {
     this.#disarm();
     this.#timerAt = at;
     // Node fires a delay above 2³¹−1 ms after 1 ms instead: wait at most that long, then re-arm.
-    this.#timer = setTimeout(() => this.#expire(), Math.min(MAX_TIMER_DELAY, Math.max(0, at - performance.now())));
+    this.#timer = setTimeout(() => this.#expire(), Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now())));
     this.#timer.unref();
   }
 

@@ -26,6 +26,14 @@ export function numberOption(name: string, value: unknown, fallback: number, bou
   return value;
 }
 
+/** Longest delay Node's timers take: 2³¹ − 1 ms, about 24.8 days (a longer one fires at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration option in ms: `min` (default 0) ..= MAX_TIMER_MS, fractions allowed. */
+export function msOption(name: string, value: unknown, fallback: number, min = 0): number {
+  return numberOption(name, value, fallback, { min, max: MAX_TIMER_MS, integer: false });
+}
+
 /** Resolves an optional string option: undefined stays undefined; anything else must be a string. */
 export function stringOption(name: string, value: unknown): string | undefined {
   if (value === undefined || typeof value === "string") return value;

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "@switchyard/protocol";
-import { numberOption } from "./option-checks.js";
+import { msOption, numberOption } from "./option-checks.js";
 import { AbortedError, PoolClosedError, PoolTimeoutError } from "./pool-errors.js";
 
 /** Default ms an item may sit idle in the pool before it is closed: 1 min. */
@@ -98,9 +98,9 @@ export class Pool<T extends PoolItem> {
     this.#cap = cap;
     this.#factory = options.factory;
     this.#validate = options.validate;
-    this.#idleTimeout = checkedMs("idleTimeout", options.idleTimeout ?? DEFAULT_POOL_IDLE_TIMEOUT);
-    this.#acquireTimeout = checkedMs("acquireTimeout", options.acquireTimeout ?? DEFAULT_POOL_ACQUIRE_TIMEOUT);
-    this.#dialTimeout = checkedMs("dialTimeout", options.dialTimeout ?? DEFAULT_POOL_DIAL_TIMEOUT);
+    this.#idleTimeout = msOption('pool option "idleTimeout"', options.idleTimeout, DEFAULT_POOL_IDLE_TIMEOUT);
+    this.#acquireTimeout = msOption('pool option "acquireTimeout"', options.acquireTimeout, DEFAULT_POOL_ACQUIRE_TIMEOUT);
+    this.#dialTimeout = msOption('pool option "dialTimeout"', options.dialTimeout, DEFAULT_POOL_DIAL_TIMEOUT);
   }
 
   /** Most items that may exist at once. */
@@ -145,7 +145,7 @@ export class Pool<T extends PoolItem> {
     if (signal?.aborted) return Promise.reject(new AbortedError(`get from pool ${this.name} aborted`, { cause: signal.reason }));
     let wait: number;
     try {
-      wait = checkedMs("timeout", timeout ?? this.#acquireTimeout);
+      wait = msOption('pool option "timeout"', timeout, this.#acquireTimeout);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -351,11 +351,4 @@ function destroyItem(item: PoolItem): void {
   } catch {
     // A close that throws still leaves the item forgotten by the pool.
   }
-}
-
-/** Longest timer Node can arm (2³¹ − 1 ms); a longer one would fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function checkedMs(option: string, value: number): number {
-  return numberOption(`pool option "${option}"`, value, 0, { max: MAX_TIMER_MS, integer: false });
 }
