@@ -1,6 +1,5 @@
-import { type DeadlineEntry, type Issued, readWord } from "@switchyard/transport";
+import { type DeadlineEntry, type IdKeyed, type Issued, readWord } from "@switchyard/transport";
 import type { Peer } from "./peer.js";
-import type { IdKeyed } from "./request-id-table.js";
 
 /**
  * Where a request is in its life. Every way out goes through the router's one `settle()`, which

@@ -8,10 +8,9 @@ import {
   type Registration,
   type Role,
 } from "@switchyard/protocol";
-import { ConnectionContext, type ConnectionOptions, LinkedQueue, type WireError } from "@switchyard/transport";
+import { ConnectionContext, type ConnectionOptions, LinkedQueue, RequestIdTable, type WireError } from "@switchyard/transport";
 import type { BrokerRequest } from "./broker-request.js";
 import type { Channel } from "./channel.js";
-import { RequestIdTable } from "./request-id-table.js";
 import { toWords } from "./words.js";
 
 const NO_WORDS = new Int32Array(0);

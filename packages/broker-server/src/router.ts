@@ -13,12 +13,11 @@ import {
   WIRE_ERROR_CODES,
   type WireErrorCode,
 } from "@switchyard/protocol";
-import { DeadlineQueue, type RequestIds, readWord, SlowPeerError, writeWord } from "@switchyard/transport";
+import { DeadlineQueue, hashRequestId, type RequestIds, type RequestIdTable, readWord, SlowPeerError, writeWord } from "@switchyard/transport";
 import { BrokerRequest, RequestState } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { WIRE } from "./errors.js";
 import type { Peer } from "./peer.js";
-import { hashRequestId, type RequestIdTable } from "./request-id-table.js";
 import { startsWithWords } from "./words.js";
 
 /** The limits the router enforces (a subset of the resolved server options). */

@@ -5,7 +5,10 @@ import {
   type BodyRoute,
   type BodyStream,
   type DeadlineEntry,
+  hashRequestId,
+  type IdKeyed,
   type Logger,
+  readWord,
   refusal,
   checkBody,
   sendBody,
@@ -43,7 +46,17 @@ export interface RequestOwner {
  * What most requests never use is made only when asked for: the AbortController behind `signal`
  * (when a handler reads it), the BodyAssembler (when the body comes in more than one frame).
  */
-export class ProviderRequest implements RequestContext, TableItem {
+export class ProviderRequest implements RequestContext, TableItem, IdKeyed {
+  /** @internal The requestId as words and its hash: the provider's table files the request by them. */
+  readonly id0: number;
+  /** @internal */
+  readonly id1: number;
+  /** @internal */
+  readonly id2: number;
+  /** @internal */
+  readonly id3: number;
+  /** @internal */
+  readonly idHash: number;
   /** @internal Set once requests() handed it out. */
   taken = false;
   /** @internal The provider's table keeps its deadline here. */
@@ -72,6 +85,11 @@ export class ProviderRequest implements RequestContext, TableItem {
     this.#owner = owner;
     this.#route = route;
     this.#id = requestId;
+    this.id0 = readWord(requestId, 0);
+    this.id1 = readWord(requestId, 4);
+    this.id2 = readWord(requestId, 8);
+    this.id3 = readWord(requestId, 12);
+    this.idHash = hashRequestId(requestId);
     this.#routing = routing;
     this.#deadlineAt = timeoutMs > 0 ? tickNow() + timeoutMs : 0;
   }

@@ -17,7 +17,7 @@ import {
   type ClientState,
   type ConnectionContext,
   errorFromPayload,
-  IdMap,
+  IdIndex,
   numberOption,
   RESPONSE_BODY_FRAMES,
   RequestTable,
@@ -62,7 +62,7 @@ export class Provider {
   readonly #concurrency: number;
   readonly #maxRequestBytes: number;
   /** Requests in flight by the requestId the broker gave them (any 16 bytes: no key string made per request). */
-  readonly #table = new RequestTable<Uint8Array, ProviderRequest>({ index: new IdMap((request: ProviderRequest) => request.idBytes) });
+  readonly #table = new RequestTable<Uint8Array, ProviderRequest>({ index: new IdIndex<ProviderRequest>() });
   /** Runs the safety net while requests are in flight. */
   #safetyNet: NodeJS.Timeout | null = null;
   /** Handlerless mode: requests waiting to be taken through requests(). Bounded by concurrency. */

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { IdMap } from "./id-map.js";
+import { IdIndex } from "./id-index.js";
+import { readWord } from "./id-words.js";
+import { hashRequestId, type IdKeyed } from "./request-id-table.js";
 import { RequestTable, type TableItem } from "./request-table.js";
 
 /** A table item with a name, for readable assertions. */
@@ -112,23 +114,32 @@ describe("RequestTable", () => {
     expect(table.size).toBe(0);
   });
 
-  it("finds items by requestId through an IdMap index, deadlines included", () => {
-    interface Request extends Named {
+  it("finds items by requestId through an IdIndex, deadlines included", () => {
+    interface Request extends Named, IdKeyed {
       id: Buffer;
     }
+    const keyed = (name: string, id: Buffer): Request => ({
+      ...item(name),
+      id,
+      id0: readWord(id, 0),
+      id1: readWord(id, 4),
+      id2: readWord(id, 8),
+      id3: readWord(id, 12),
+      idHash: hashRequestId(id),
+    });
     const expired: string[] = [];
     const table = new RequestTable<Uint8Array, Request>({
       onExpire: (entry) => {
         expired.push(entry.name);
         table.delete(entry.id, entry);
       },
-      index: new IdMap((entry: Request) => entry.id),
+      index: new IdIndex<Request>(),
     });
-    const a = { ...item("a"), id: Buffer.alloc(16, 1) };
-    const b = { ...item("b"), id: Buffer.alloc(16, 2) };
+    const a = keyed("a", Buffer.alloc(16, 1));
+    const b = keyed("b", Buffer.alloc(16, 2));
     table.add(a.id, a, 100);
     table.add(b.id, b);
-    expect(table.add(Buffer.alloc(16, 1), item("again") as Request)).toBe(false);
+    expect(table.add(Buffer.alloc(16, 1), keyed("again", Buffer.alloc(16, 1)))).toBe(false);
     const framed = Buffer.concat([Buffer.from([9]), Buffer.alloc(16, 2)]).subarray(1);
     expect(table.get(framed)).toBe(b);
     vi.advanceTimersByTime(100);

@@ -22,7 +22,7 @@ export interface RequestTableOptions<K, T> {
 }
 
 /**
- * Requests in flight, by key (a slot of the consumer's RequestIds, a requestId in an IdMap, or
+ * Requests in flight, by key (a slot of the consumer's RequestIds, a requestId in an IdIndex, or
  * anything a Map keys well), each with an optional deadline on one shared timer (DeadlineQueue). `delete` is the settle-once guard: it
  * answers true only for the call that actually removed the entry, so whoever settles a request
  * first — response, error, timeout, abort, disconnect — is the only one who does.

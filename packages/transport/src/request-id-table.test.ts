@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { hashRequestId, type IdKeyed, RequestIdTable } from "./request-id-table.js";
-import { readWord } from "@switchyard/transport";
+import { readWord } from "./id-words.js";
 
 interface Item extends IdKeyed {
   id: Buffer;
