@@ -1,14 +1,11 @@
-import { connect, type Socket } from "node:net";
-import { ConnectError, DEFAULT_POOL_DIAL_TIMEOUT, parseAddress } from "@switchyard/transport";
-import { ms } from "./broker-options.js";
+import type { Socket } from "node:net";
+import { ConnectError, dial, parseAddress } from "@switchyard/transport";
 
 /** Default ms of idleness before the first TCP keepalive probe. */
 export const DEFAULT_KEEPALIVE_INITIAL_DELAY = 30_000;
 
-/** Options of `tcpFactory`; every field optional. */
+/** Options of `tcpFactory`; every field optional. How long a dial may take is the pool's `dialTimeout`. */
 export interface TcpFactoryOptions {
-  /** Ms a dial may take before it fails with CONNECT_FAILED. Default 5000. */
-  dialTimeout?: number;
   /** TCP keepalive probes on idle connections, so a vanished peer is noticed. Default true. */
   keepAlive?: boolean;
   /** Ms of idleness before the first keepalive probe. Default 30 000. */
@@ -26,47 +23,24 @@ export function isSocketUsable(socket: Socket): boolean {
 }
 
 /**
- * The TCP connection factory for `createPoolList`: dials with a timeout, TCP keepalive and
- * NODELAY. Node's dial errors (ECONNREFUSED, …) become ConnectError (code CONNECT_FAILED) with
- * the original as `cause`. Each socket it makes carries a quiet 'error' listener, so a pooled
- * connection reset while idle never crashes the process (it is found unusable on validation).
+ * The TCP connection factory for `createPoolList`: dials (transport's dial) with TCP keepalive and
+ * NODELAY. Node's dial errors (ECONNREFUSED, …) become ConnectError (code CONNECT_FAILED) with the
+ * original as `cause`; an aborted dial (the pool's dialTimeout) too, with the abort's reason. Each
+ * socket it makes carries a quiet 'error' listener, so a pooled connection reset while idle never
+ * crashes the process (it is found unusable on validation).
  */
 export function tcpFactory(options: TcpFactoryOptions = {}): AddressFactory<Socket> {
-  const dialTimeout = ms("dialTimeout", options.dialTimeout, DEFAULT_POOL_DIAL_TIMEOUT, "tcpFactory");
-  const keepAlive = options.keepAlive ?? true;
-  const keepAliveInitialDelay = options.keepAliveInitialDelay ?? DEFAULT_KEEPALIVE_INITIAL_DELAY;
-  const noDelay = options.noDelay ?? true;
-  return (address, signal) =>
-    new Promise<Socket>((resolve, reject) => {
-      const { host, port } = parseAddress(address);
-      if (signal?.aborted) {
-        reject(new ConnectError(`dial ${address} aborted`, { cause: signal.reason }));
-        return;
-      }
-      const socket = connect({ host, port, noDelay, keepAlive, keepAliveInitialDelay });
-      socket.on("error", ignore);
-      const fail = (error: ConnectError) => {
-        done();
-        socket.destroy();
-        reject(error);
-      };
-      const onError = (error: NodeJS.ErrnoException) => fail(new ConnectError(`dial ${address} failed: ${error.code ?? error.message}`, { cause: error }));
-      const onAbort = () => fail(new ConnectError(`dial ${address} aborted`, { cause: signal?.reason }));
-      const timer = dialTimeout > 0 ? setTimeout(() => fail(new ConnectError(`dial ${address} timed out after ${dialTimeout} ms`)), dialTimeout) : undefined;
-      const done = () => {
-        clearTimeout(timer);
-        socket.off("error", onError);
-        socket.off("connect", onConnect);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const onConnect = () => {
-        done();
-        resolve(socket);
-      };
-      socket.once("connect", onConnect);
-      socket.once("error", onError);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+  const socketOptions = {
+    noDelay: options.noDelay ?? true,
+    keepAlive: options.keepAlive ?? true,
+    keepAliveInitialDelay: options.keepAliveInitialDelay ?? DEFAULT_KEEPALIVE_INITIAL_DELAY,
+  };
+  return async (address, signal) => {
+    const aborted = () => new ConnectError(`dial ${address} aborted`, { cause: signal?.reason });
+    const socket = await dial(parseAddress(address), signal, aborted, socketOptions);
+    socket.on("error", ignore);
+    return socket;
+  };
 }
 
 function ignore(): void {

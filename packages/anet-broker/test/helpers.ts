@@ -26,7 +26,7 @@ export async function startServer(handler: AnetHandler, options?: AnetServerOpti
 export function startBroker(addrs: string[], options: BrokerOptions & { cap?: number; pool?: PoolListOptions } = {}): Broker {
   // A short closeTimeout: tests leave requests unanswered on purpose, and cleanup must not wait 5 s.
   const { cap = 5, pool, closeTimeout = 200, ...brokerOptions } = options;
-  const broker = new Broker(createPoolList(cap, tcpFactory({ dialTimeout: 2000 }), addrs, pool), { closeTimeout, ...brokerOptions });
+  const broker = new Broker(createPoolList(cap, tcpFactory(), addrs, { dialTimeout: 2000, ...pool }), { closeTimeout, ...brokerOptions });
   broker.start();
   onCleanup(() => broker.close());
   return broker;

@@ -22,7 +22,7 @@ describe("Broker over several pools", () => {
     await rejection(broker.send("x"), "NO_POOLS_AVAILABLE");
     expect(warn).toHaveBeenCalledWith(
       expect.objectContaining({ address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), backoffMs: expect.any(Number) }),
-      expect.stringMatching(/^anet: cannot connect to 127\.0\.0\.1:\d+ \(dial .* failed: ECONNREFUSED\); skipping it for \d+ ms$/),
+      expect.stringMatching(/^anet: cannot connect to 127\.0\.0\.1:\d+ \(could not connect to 127\.0\.0\.1:\d+: ECONNREFUSED\); skipping it for \d+ ms$/),
     );
   });
 

@@ -285,7 +285,7 @@ export class BaseClient {
       return new ConnectError(`could not connect and register with ${where} within ${connectTimeout} ms`);
     };
     const reader = new SocketReader<Frame>();
-    const socket = await dial(this.#address, combined, abortError, reader.onread);
+    const socket = await dial(this.#address, combined, abortError, { onread: reader.onread });
     return this.#register(socket, reader, combined, abortError);
   }
 

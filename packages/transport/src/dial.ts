@@ -1,4 +1,4 @@
-import { connect, type OnReadOpts, type Socket } from "node:net";
+import { connect, type Socket, type TcpSocketConnectOpts } from "node:net";
 import type { HostPort } from "./address.js";
 import { ConnectError } from "./errors.js";
 
@@ -6,13 +6,18 @@ import { ConnectError } from "./errors.js";
  * Opens a TCP connection to `address`. Node's errors (ECONNREFUSED, ENOTFOUND, …) become
  * ConnectError with the original as `cause`; when `signal` aborts first the socket is destroyed
  * and the promise rejects with `abortError()` (the caller knows whether that was a timeout, a
- * close or the user's signal). `onread` (a SocketReader's) makes the socket read into buffers it
- * picks instead of emitting 'data'.
+ * close or the user's signal). `options` go to net.connect: `onread` (a SocketReader's), noDelay,
+ * keepAlive…
  */
-export function dial(address: HostPort, signal: AbortSignal, abortError: () => Error, onread?: OnReadOpts): Promise<Socket> {
-  if (signal.aborted) return Promise.reject(abortError());
+export function dial(
+  address: HostPort,
+  signal: AbortSignal | undefined,
+  abortError: () => Error,
+  options: Omit<TcpSocketConnectOpts, "host" | "port"> = {},
+): Promise<Socket> {
+  if (signal?.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: address.host, port: address.port, ...(onread === undefined ? {} : { onread }) });
+    const socket = connect({ ...options, host: address.host, port: address.port });
     const onConnect = () => {
       detach();
       resolve(socket);
@@ -30,10 +35,10 @@ export function dial(address: HostPort, signal: AbortSignal, abortError: () => E
     const detach = () => {
       socket.off("connect", onConnect);
       socket.off("error", onError);
-      signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
     };
     socket.once("connect", onConnect);
     socket.once("error", onError);
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

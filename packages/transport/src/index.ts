@@ -29,6 +29,7 @@ export {
 } from "./base-client.js";
 export type { ClientState, ClientOptions, ResolvedClientOptions, ClientRegistration, ClientHooks } from "./base-client.js";
 export { ClientClosedError, RequestTimeoutError } from "./client-errors.js";
+export { dial } from "./dial.js";
 export { checkBody, sendBody, refusal, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "./body-sender.js";
 export type { Body, BodyFrames, BodyRoute, BodyStream } from "./body-sender.js";
 export { RequestTable } from "./request-table.js";
