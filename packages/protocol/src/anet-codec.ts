@@ -1,4 +1,5 @@
 import { InvalidMsgLengthError, MaxLenExceededError } from "./anet-errors.js";
+import { readWord, writeWord } from "./id-words.js";
 import { LengthPrefixedSplitter } from "./length-prefixed-splitter.js";
 
 /** Bytes of the anet task id that follows the length prefix. */
@@ -56,30 +57,25 @@ export function refuseOversizedAnetBody(bodyLength: number, max: number, lengthS
 
 /**
  * Writes an anet head — `length` (2 or 4 bytes, counting task id + body) then `taskId u32` — at
- * `offset` of `target`. Byte stores, not writeUInt16BE/32BE: their argument checks cost more than
+ * `offset` of `target`. Byte stores (writeWord), not writeUInt16BE/32BE: their argument checks cost more than
  * a small frame's copy. The caller has checked the body against the limit.
  */
 export function writeAnetHead(target: Uint8Array, offset: number, taskId: number, bodyLength: number, lengthSize: AnetLengthSize): void {
   const length = TASK_ID_SIZE + bodyLength;
-  let at = offset;
-  if (lengthSize === 4) {
-    target[at++] = length >>> 24;
-    target[at++] = length >>> 16;
+  if (lengthSize === 4) writeWord(target, offset, length);
+  else {
+    target[offset] = length >>> 8;
+    target[offset + 1] = length;
   }
-  target[at++] = length >>> 8;
-  target[at++] = length;
-  target[at++] = taskId >>> 24;
-  target[at++] = taskId >>> 16;
-  target[at++] = taskId >>> 8;
-  target[at] = taskId;
+  writeWord(target, offset + lengthSize, taskId);
 }
 
 function readAnetLength16(source: Buffer, offset: number, limit: number): number {
-  return checkAnetLength(source.readUInt16BE(offset), limit);
+  return checkAnetLength((source[offset]! << 8) | source[offset + 1]!, limit);
 }
 
 function readAnetLength32(source: Buffer, offset: number, limit: number): number {
-  return checkAnetLength(source.readUInt32BE(offset), limit);
+  return checkAnetLength(readWord(source, offset) >>> 0, limit);
 }
 
 function checkAnetLength(length: number, limit: number): number {
@@ -89,7 +85,7 @@ function checkAnetLength(length: number, limit: number): number {
 }
 
 function anetFrameOf(_source: Buffer, _at: number, payload: Buffer): AnetFrame {
-  return { taskId: payload.readUInt32BE(0), body: payload.subarray(TASK_ID_SIZE) };
+  return { taskId: readWord(payload, 0) >>> 0, body: payload.subarray(TASK_ID_SIZE) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ID_SIZE, MAX_FRAME_TYPE, MAX_PAYLOAD, PROTOCOL_VERSION, type FrameType } from "./constants.js";
 import { ProtocolError } from "./errors.js";
+import { readWord, writeWord } from "./id-words.js";
 
 /** A decoded broker frame. `requestId` and `payload` may be views into the bytes received. */
 export interface Frame {
@@ -51,9 +52,10 @@ export function writeFrameHeader(
   }
   target[offset] = PROTOCOL_VERSION;
   target[offset + 1] = type;
-  target.writeUInt16BE(flags, offset + 2);
+  target[offset + 2] = flags >>> 8;
+  target[offset + 3] = flags;
   target.set(requestId, offset + 4);
-  target.writeUInt32BE(length, offset + 20);
+  writeWord(target, offset + 20, length);
 }
 
 /**
@@ -68,7 +70,7 @@ export function readFrameLength(source: Buffer, offset: number, maxPayload: numb
   }
   const type = source[offset + 1]!;
   if (type < 1 || type > MAX_FRAME_TYPE) throw new ProtocolError(`unknown frame type ${type}`);
-  const length = source.readUInt32BE(offset + 20);
+  const length = readWord(source, offset + 20) >>> 0;
   if (length > maxPayload) {
     throw new ProtocolError(`frame length ${length} exceeds the maximum payload of ${maxPayload} bytes`);
   }

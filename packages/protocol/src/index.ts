@@ -2,6 +2,7 @@ export { FrameDecoder } from "./frame-decoder.js";
 export type { FrameDecoderOptions } from "./frame-decoder.js";
 export { encodeFrame, COPY_THRESHOLD } from "./frame-encoder.js";
 export { writeFrameHeader, readFrameLength, payloadLength, payloadParts } from "./frame-header.js";
+export { readWord, writeWord } from "./id-words.js";
 export type { Frame } from "./frame-header.js";
 export {
   PROTOCOL_VERSION,

@@ -42,7 +42,8 @@ export { MapIndex } from "./key-index.js";
 export type { KeyIndex } from "./key-index.js";
 export { RequestIds } from "./request-ids.js";
 export type { Issued } from "./request-ids.js";
-export { readWord, writeWord } from "./id-words.js";
+// Re-exported: the broker and the clients match ids by their words.
+export { readWord, writeWord } from "@switchyard/protocol";
 export { AsyncQueue } from "./async-queue.js";
 export { BodyAssembler } from "./body-assembler.js";
 export { errorFromPayload } from "./error-frame.js";

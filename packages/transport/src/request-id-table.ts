@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readWord } from "./id-words.js";
+import { readWord } from "@switchyard/protocol";
 
 /** What a RequestIdTable holds: items keyed by a 16-byte id, kept as four words, and its hash. */
 export interface IdKeyed {
