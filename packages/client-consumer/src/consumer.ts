@@ -6,7 +6,6 @@ import {
   FrameType,
   MAX_TIMEOUT_MS,
   newId,
-  ROUTING_HEADER_SIZE,
   Role,
 } from "@switchyard/protocol";
 import {
@@ -14,7 +13,6 @@ import {
   AsyncQueue,
   BaseClient,
   type Body,
-  type BodyRoute,
   type BodyStream,
   ClientClosedError,
   type ClientState,
@@ -23,7 +21,6 @@ import {
   errorFromPayload,
   type NumberBounds,
   numberOption,
-  REQUEST_BODY_FRAMES,
   RequestIds,
   RequestTable,
   RequestTimeoutError,
@@ -71,8 +68,6 @@ export class Consumer {
     index: this.#ids,
     onExpire: (request) => this.#settle(request, new RequestTimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
   });
-  /** How bodies go on the current connection; remade when the connection changes. */
-  #route: BodyRoute | null = null;
   /** The request head last encoded, and its timeout: most requests share one timeout. */
   #head: Buffer | null = null;
   #headTimeoutMs = 0;
@@ -178,11 +173,12 @@ export class Consumer {
   /** Registers and sends a request; every failure goes to `sink`. Returns the entry, or null. */
   #start(body: Body, timeoutMs: number, signal: AbortSignal | undefined, sink: ResponseSink): PendingRequest | null {
     checkBody(body, "the request body");
-    const connection = this.#client.connection;
-    if (this.#client.state !== "open" || connection === null) {
+    const route = this.#client.route;
+    if (this.#client.state !== "open" || route === null) {
       sink.fail(this.#notOpen());
       return null;
     }
+    const connection = route.connection;
     if (signal?.aborted) {
       sink.fail(abortedBy(signal));
       return null;
@@ -194,7 +190,7 @@ export class Consumer {
       request.onAbort = () => this.#settle(request, abortedBy(signal), true);
       signal.addEventListener("abort", request.onAbort, { once: true });
     }
-    const sent = sendBody(this.#routeFor(connection), this.#ids.bytes(request), this.#headFor(timeoutMs), body);
+    const sent = sendBody(route, this.#ids.bytes(request), this.#headFor(timeoutMs), body);
     if (sent === false) this.#settle(request, refusal(connection), false);
     else if (sent !== true) {
       request.body = sent;
@@ -207,13 +203,6 @@ export class Consumer {
   #timeoutOf(options: number | SendOptions | undefined): number {
     const given = typeof options === "object" ? options.timeout : options;
     return Math.ceil(numberOption("timeout", given, this.#client.options.timeout, TIMEOUT_BOUNDS));
-  }
-
-  #routeFor(connection: ConnectionContext): BodyRoute {
-    if (this.#route?.connection !== connection) {
-      this.#route = { connection, frames: REQUEST_BODY_FRAMES, maxPayload: this.#client.maxPayload, reserve: ROUTING_HEADER_SIZE };
-    }
-    return this.#route;
   }
 
   /** The request head for `timeoutMs`; a new one only when the timeout changes (a head is never modified). */

@@ -19,7 +19,6 @@ import {
   errorFromPayload,
   IdIndex,
   numberOption,
-  RESPONSE_BODY_FRAMES,
   RequestTable,
   RequestTimeoutError,
 } from "@switchyard/transport";
@@ -68,8 +67,6 @@ export class Provider {
   /** Handlerless mode: requests waiting to be taken through requests(). Bounded by concurrency. */
   readonly #queue: AsyncQueue<ProviderRequest> | null;
   readonly #owner: RequestOwner;
-  /** How answers go on the current connection; remade when the connection changes. */
-  #route: BodyRoute | null = null;
 
   private constructor(address: string, channelId: string, handler: Handler | null, options: ProviderOptions) {
     this.#handler = handler;
@@ -80,7 +77,7 @@ export class Provider {
       address,
       { role: Role.PROVIDER, channelId, capacity: this.#concurrency },
       {
-        onFrame: (frame, connection) => this.#onFrame(frame, connection),
+        onFrame: (frame, route) => this.#onFrame(frame, route),
         onDisconnect: (error) => this.#cancelAll(error),
         onClosing: () => this.#queue?.end(),
         whenIdle: () => this.#table.whenEmpty(),
@@ -162,10 +159,10 @@ export class Provider {
     return this.close();
   }
 
-  #onFrame(frame: Frame, connection: ConnectionContext): void {
+  #onFrame(frame: Frame, route: BodyRoute): void {
     switch (frame.type) {
       case FrameType.START:
-        this.#onStart(frame, connection);
+        this.#onStart(frame, route);
         return;
       case FrameType.CHUNK:
         this.#table.get(frame.requestId)?.receive(frame.payload);
@@ -191,20 +188,20 @@ export class Provider {
    * timeout are read in place, and the requestId and routing header kept as views of the frame
    * (never modified, and the body — a view of the same bytes — keeps them alive anyway).
    */
-  #onStart(frame: Frame, connection: ConnectionContext): void {
+  #onStart(frame: Frame, route: BodyRoute): void {
     const payload = frame.payload;
     if (payload.length < START_BODY_OFFSET) {
-      this.#malformedStart(frame, connection);
+      this.#malformedStart(frame, route.connection);
       return;
     }
     const routing = payload.subarray(0, ROUTING_HEADER_SIZE);
     const refusal = this.#refusal();
     if (refusal !== null) {
-      connection.sendError(frame.requestId, refusal, routing);
+      route.connection.sendError(frame.requestId, refusal, routing);
       return;
     }
     const timeoutMs = payload.readUInt32BE(ROUTING_HEADER_SIZE);
-    const request = new ProviderRequest(this.#owner, this.#routeFor(connection), frame.requestId, routing, timeoutMs);
+    const request = new ProviderRequest(this.#owner, route, frame.requestId, routing, timeoutMs);
     if (!this.#table.add(frame.requestId, request)) {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
@@ -213,13 +210,6 @@ export class Provider {
     const body = payload.subarray(START_BODY_OFFSET);
     if ((frame.flags & FrameFlags.FINAL) === 0) request.receive(body);
     else if (request.receiveWhole(body)) this.#dispatch(request);
-  }
-
-  #routeFor(connection: ConnectionContext): BodyRoute {
-    if (this.#route?.connection !== connection) {
-      this.#route = { connection, frames: RESPONSE_BODY_FRAMES, maxPayload: this.#client.maxPayload };
-    }
-    return this.#route;
   }
 
   /** Why a new request cannot be taken now, or null. */

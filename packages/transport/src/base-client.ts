@@ -14,10 +14,12 @@ import {
   newId,
   newIdString,
   type RegistrationAck,
-  type Role,
+  Role,
+  ROUTING_HEADER_SIZE,
 } from "@switchyard/protocol";
 import { type HostPort, parseAddress } from "./address.js";
 import { backoffDelay } from "./backoff.js";
+import { type BodyRoute, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "./body-sender.js";
 import { ClientClosedError } from "./client-errors.js";
 import { ConnectionContext, type ConnectionOptions, DEFAULT_READ_TIMEOUT } from "./connection-context.js";
 import { dial } from "./dial.js";
@@ -150,7 +152,7 @@ export interface ClientRegistration {
 /** What a Consumer or Provider does with its connection; the base client does the rest. */
 export interface ClientHooks {
   /** Every frame but the registration ack, PING/PONG and errors about the connection itself. */
-  onFrame(frame: Frame, connection: ConnectionContext): void;
+  onFrame(frame: Frame, route: BodyRoute): void;
   /** The open connection was lost: fail at once what was in flight on it. */
   onDisconnect(error: DisconnectedError): void;
   /** close() begins (state `closing`): stop taking new work. */
@@ -164,6 +166,8 @@ export interface ClientHooks {
 /** One connection and what the client knows about it. */
 interface Session {
   connection: ConnectionContext;
+  /** How this client's bodies go on this connection; made once the ack says how large a frame may be. */
+  route: BodyRoute | null;
   socket: Socket;
   /** Set while the registration is unanswered. */
   registering: { requestId: Buffer; settle(error: Error | null, ack?: RegistrationAck): void } | null;
@@ -216,7 +220,12 @@ export class BaseClient {
 
   /** The registered connection while `open`; null otherwise. */
   get connection(): ConnectionContext | null {
-    return this.#state === "open" || this.#state === "closing" ? (this.#session?.connection ?? null) : null;
+    return this.route?.connection ?? null;
+  }
+
+  /** How bodies go on the current connection (while open or closing), else null. */
+  get route(): BodyRoute | null {
+    return this.#state === "open" || this.#state === "closing" ? (this.#session?.route ?? null) : null;
   }
 
   /** Largest frame payload to send, bytes: what the broker announced, at most MAX_PAYLOAD. */
@@ -293,6 +302,7 @@ export class BaseClient {
     const session: Session = {
       socket,
       connection: null as unknown as ConnectionContext,
+      route: null,
       registering: null,
       ack: null,
       brokerError: null,
@@ -354,7 +364,7 @@ export class BaseClient {
       this.#onConnectionError(session, frame);
       return;
     }
-    this.#hooks.onFrame(frame, session.connection);
+    if (session.route !== null) this.#hooks.onFrame(frame, session.route); // null: the registration failed
   }
 
   /**
@@ -429,6 +439,15 @@ export class BaseClient {
       throw new ConnectError("the broker closed the connection right after accepting the registration", { cause: session.brokerError ?? undefined });
     }
     this.#session = session;
+    // A consumer sends requests, whose first frame the broker forwards with the routing header in
+    // front (so that much is kept free); a provider sends responses.
+    const consumer = this.#registration.role === Role.CONSUMER;
+    session.route = {
+      connection: session.connection,
+      frames: consumer ? REQUEST_BODY_FRAMES : RESPONSE_BODY_FRAMES,
+      maxPayload: this.maxPayload,
+      reserve: consumer ? ROUTING_HEADER_SIZE : 0,
+    };
     session.bytesRead = session.socket.bytesRead;
     session.bytesWritten = session.socket.bytesWritten;
     const { pingInterval } = this.options;
