@@ -78,8 +78,6 @@ export class Router {
   /** A consumer's requestId rebuilt from its words for one frame header (see #consumerId). */
   readonly #consumerIdScratch = Buffer.alloc(16);
   readonly #deadlines = new DeadlineQueue<BrokerRequest>((request) => this.#settle(request, WIRE.TIMEOUT, true));
-  #live = 0;
-  #inFlight = 0;
   #queued = 0;
   #queuedBytes = 0;
   #pumping = false;
@@ -91,14 +89,14 @@ export class Router {
     this.#ids = ids;
   }
 
-  /** Requests not yet settled. */
+  /** Requests not yet settled: each has a deadline until it settles. */
   get live(): number {
-    return this.#live;
+    return this.#deadlines.size;
   }
 
-  /** Requests held by providers. */
+  /** Requests held by providers: each has a provider-side id while it is. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#ids.size;
   }
 
   /** Requests waiting for provider capacity. */
@@ -187,7 +185,7 @@ export class Router {
 
   /** Resolves once no request is live. */
   whenIdle(): Promise<void> {
-    if (this.#live === 0) return Promise.resolve();
+    if (this.live === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -233,7 +231,6 @@ export class Router {
     const request = new BrokerRequest(consumer, requestId, hash, (flags & FrameFlags.FINAL) !== 0, bodyBytes);
     consumer.requests.add(request);
     request.deadlineEntry = this.#deadlines.add(request, laneTimeout(timeoutMs));
-    this.#live++;
     this.counters.requests++;
     if (provider !== null) this.#dispatch(request, provider, payload, timeoutMs);
     else this.#enqueue(request, channel, payload);
@@ -305,7 +302,6 @@ export class Router {
     request.state = RequestState.IN_FLIGHT;
     request.provider = provider;
     provider.inFlight.push(request);
-    this.#inFlight++;
     if (!split) return true;
     if (!this.#toProvider(request, FrameType.CHUNK, [start.subarray(room)])) return false;
     return !request.single || this.#toProvider(request, FrameType.END, NO_PARTS);
@@ -494,7 +490,6 @@ export class Router {
     const consumer = request.consumer;
     consumer.requests.delete(request);
     this.#deadlines.delete(request.deadlineEntry!);
-    this.#live--;
     if (state === RequestState.QUEUED) {
       consumer.channel!.waiting.remove(request);
       this.#release(request);
@@ -502,7 +497,6 @@ export class Router {
     const provider = request.provider;
     if (provider !== null) {
       provider.inFlight.remove(request);
-      this.#inFlight--;
       if (cancelProvider && !provider.ctx.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request))) {
         this.counters.droppedFrames++;
       }
@@ -510,7 +504,7 @@ export class Router {
     this.#ids.remove(request.slot, request);
     if (error !== null) this.#sendError(consumer, this.#consumerId(request), error);
     if (provider !== null && provider.channel!.waiting.size > 0) this.#pump(provider.channel!);
-    if (this.#live === 0 && this.#idleWaiters.length > 0) this.#wakeIdle();
+    if (this.live === 0 && this.#idleWaiters.length > 0) this.#wakeIdle();
   }
 
   /**
