@@ -23,10 +23,11 @@ class PartedFrame implements Frame {
   readonly #length: number;
   #joined: Buffer | null = null;
 
-  constructor(header: Buffer, parts: readonly Buffer[], length: number) {
-    this.type = header[1] as FrameType;
-    this.flags = (header[2]! << 8) | header[3]!;
-    this.requestId = header.subarray(4, 20);
+  /** `head`: the frame's header fields (frameAt's, its payload unused). */
+  constructor(head: Frame, parts: readonly Buffer[], length: number) {
+    this.type = head.type;
+    this.flags = head.flags;
+    this.requestId = head.requestId;
     this.parts = parts;
     this.#length = length;
   }
@@ -37,10 +38,12 @@ class PartedFrame implements Frame {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** What `keepChunkParts` keeps in parts: CHUNK and RESPONSE_CHUNK payloads, whose bytes a broker forwards as they are. */
 const CHUNK_PARTS: PartsPolicy<Frame> = {
   keeps: (source, at) => source[at + 1] === FrameType.CHUNK || source[at + 1] === FrameType.RESPONSE_CHUNK,
-  build: (header, parts, length) => new PartedFrame(header, parts, length),
+  build: (header, parts, length) => new PartedFrame(frameAt(header, 0, EMPTY), parts, length),
 };
 
 /** The Frame whose header is at `at` of `source`; requestId and payload are views. */

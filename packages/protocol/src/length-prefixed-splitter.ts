@@ -189,7 +189,8 @@ export class LengthPrefixedSplitter<T> {
       this.#out.push(this.#build(source, headerAt, chunk.subarray(offset, offset + length)));
       return offset + length;
     }
-    this.#bodyHeader = Buffer.from(source.subarray(headerAt, headerAt + this.#headerSize));
+    // A header gathered across reads is already a buffer of its own; one inside `chunk` is copied out.
+    this.#bodyHeader = source === chunk ? Buffer.from(source.subarray(headerAt, headerAt + this.#headerSize)) : source;
     this.#bodyLength = length;
     this.#bodyFill = 0;
     this.#bodyKeepsParts = this.#parts?.keeps(source, headerAt) === true;
