@@ -20,7 +20,7 @@ export interface Admitted {
 }
 
 /**
- * Decides a connection's first frame (PROTOCOL.md "Registration"): the accepted registration, or
+ * Decides a connection's first frame (docs/protocol.md §1.5 "Registration"): the accepted registration, or
  * the error that refuses the connection: NOT_REGISTERED (not a registration), BAD_REGISTRATION,
  * UNAUTHORIZED, DUPLICATE_CLIENT, SHUTTING_DOWN.
  */

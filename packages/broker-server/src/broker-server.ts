@@ -38,7 +38,7 @@ export interface StopOptions {
 /**
  * The Switchyard broker: accepts consumer and provider connections, registers them by clientId
  * and channel, and routes each request to the least-loaded provider of its channel and the
- * response back (PROTOCOL.md §1).
+ * response back (docs/protocol.md §1).
  *
  * ```ts
  * const server = new BrokerServer({ port: 9090, host: "127.0.0.1" });

@@ -89,7 +89,7 @@ export class Peer {
     void this.ctx.close();
   }
 
-  /** PROTOCOL.md's answer to bad input: ERROR(PROTOCOL_ERROR) on requestId zero, flush, close. */
+  /** docs/protocol.md §1.16's answer to bad input: ERROR(PROTOCOL_ERROR) on requestId zero, flush, close. */
   protocolViolation(message: string): void {
     this.ctx.protocolViolation(new ProtocolError(message));
   }

@@ -1,6 +1,6 @@
 import { SwitchyardError } from "./errors.js";
 
-/** Codes of anet failures (DESIGN.md: anet's `ErrXxx` names mapped to stable codes). */
+/** Codes of anet failures (anet's `ErrXxx` names mapped to stable codes; docs/protocol.md §2). */
 export type AnetErrorCode =
   | "TIMEOUT"
   | "QUIT"

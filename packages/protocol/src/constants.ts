@@ -16,7 +16,7 @@ export const ROUTING_HEADER_SIZE = 32;
 /** Bytes of a request head: timeoutMs u32. */
 export const REQUEST_HEAD_SIZE = 4;
 
-/** Broker frame types (PROTOCOL.md §1, "Types"). */
+/** Broker frame types (docs/protocol.md §1.3 "Frame types"). */
 export const FrameType = {
   START: 1,
   CHUNK: 2,
@@ -35,7 +35,7 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 /** Highest frame type value; types 1..MAX_FRAME_TYPE are known. */
 export const MAX_FRAME_TYPE = FrameType.PONG;
 
-/** Frame flag bits (PROTOCOL.md §1, "Flags"); unknown bits are ignored by receivers. */
+/** Frame flag bits (docs/protocol.md §1.4 "Flags"); unknown bits are ignored by receivers. */
 export const FrameFlags = {
   NONE: 0,
   /** On START: this is the connection's registration; on RESPONSE: its ack. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BrokerError, decodeErrorBody, encodeErrorBody, ProtocolError, WIRE_ERROR_CODES, wireErrorName } from "./index.js";
 
-/** PROTOCOL.md §1 "Error body", copied by hand: the numbers are the wire. */
+/** docs/protocol.md §1.11 "Errors", copied by hand: the numbers are the wire. */
 const PROTOCOL_TABLE: [number, string][] = [
   [1, "PROTOCOL_ERROR"],
   [2, "NO_PROVIDER"],
@@ -27,7 +27,7 @@ function body(code: number, message: string): Buffer {
 }
 
 describe("error bodies", () => {
-  it("the exported table is exactly PROTOCOL.md's", () => {
+  it("the exported table is exactly docs/protocol.md's", () => {
     expect(Object.entries(WIRE_ERROR_CODES).map(([name, code]) => [code, name])).toEqual(PROTOCOL_TABLE);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The error table of PROTOCOL.md §1 "Error body": one source of truth for names and wire codes.
+ * The error table of docs/protocol.md §1.11 "Errors": one source of truth for names and wire codes.
  * Renaming or renumbering an entry is a breaking change of the wire and of the API.
  */
 export const WIRE_ERROR_CODES = {
@@ -73,7 +73,7 @@ export class BrokerError extends SwitchyardError {
 }
 
 /**
- * Bytes that break PROTOCOL.md: a bad version, an unknown type, an oversized length, a payload too
+ * Bytes that break docs/protocol.md (§1.16): a bad version, an unknown type, an oversized length, a payload too
  * short for its structure. The broker answers it with ERROR(PROTOCOL_ERROR) and closes that connection.
  */
 export class ProtocolError extends BrokerError {

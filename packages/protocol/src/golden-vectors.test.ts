@@ -24,7 +24,7 @@ import {
 } from "./index.js";
 
 /*
- * Golden vectors: every expected byte string below is written out by hand from PROTOCOL.md, field
+ * Golden vectors: every expected byte string below is written out by hand from docs/protocol.md, field
  * by field (spaces separate fields), never produced by the code under test. Any change to the wire
  * format breaks one of them.
  *
@@ -188,14 +188,14 @@ const frameVectors: FrameVector[] = [
 ];
 
 describe("broker frame golden vectors", () => {
-  it("cover every frame type of PROTOCOL.md and both flags", () => {
+  it("cover every frame type of docs/protocol.md and both flags", () => {
     const wires = frameVectors.map((v) => hex(v.wire));
     expect(new Set(wires.map((w) => w[1]))).toEqual(new Set(Object.values(FrameType)));
     expect(new Set(wires.map((w) => w.readUInt16BE(2)))).toEqual(new Set([0, FrameFlags.REGISTRATION, FrameFlags.FINAL]));
   });
 
   describe.each(frameVectors)("$name", (vector) => {
-    it("encodes to exactly the bytes PROTOCOL.md specifies", () => {
+    it("encodes to exactly the bytes docs/protocol.md specifies", () => {
       expect(Buffer.concat(vector.encode()).toString("hex")).toBe(hex(vector.wire).toString("hex"));
     });
 

@@ -2,7 +2,7 @@ import { ID_SIZE, PROTOCOL_VERSION, Role } from "./constants.js";
 import { BrokerError } from "./errors.js";
 import { clampTimeout } from "./request-head.js";
 
-/** Registration extension tags (PROTOCOL.md §1 "Registration"); unknown tags are skipped. */
+/** Registration extension tags (docs/protocol.md §1.5 "Registration"); unknown tags are skipped. */
 export const RegistrationTag = {
   AUTH_TOKEN: 1,
   CLIENT_NAME: 2,
@@ -90,7 +90,7 @@ function readExtension(registration: Registration, tag: number, value: Buffer): 
       registration.capacity = value.readUInt32BE(0);
       return;
     default:
-      return; // unknown tags are skipped, as PROTOCOL.md requires
+      return; // unknown tags are skipped, as docs/protocol.md §1.5 requires
   }
 }
 

@@ -209,7 +209,7 @@ export class ConnectionContext {
   }
 
   /**
-   * PROTOCOL.md's answer to bad input, whether the decoder or the owner found it: ERROR(PROTOCOL_ERROR)
+   * docs/protocol.md §1.16's answer to bad input, whether the decoder or the owner found it: ERROR(PROTOCOL_ERROR)
    * on requestId zero, flush, close this connection only. Later frames are not delivered.
    */
   protocolViolation(error: unknown): void {

@@ -149,7 +149,7 @@ export class SocketWriter {
   }
 
   /**
-   * Queues an anet frame (PROTOCOL.md §2), its head encoded straight into the batch. Same refusals
+   * Queues an anet frame (docs/protocol.md §2), its head encoded straight into the batch. Same refusals
    * as write(). The caller has checked the body against its limit (refuseOversizedAnetBody).
    */
   writeAnetFrame(taskId: number, body: Uint8Array, lengthSize: AnetLengthSize): boolean {
