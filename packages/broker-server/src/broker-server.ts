@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import {
+  CONNECTION_ID,
   encodeRegistrationAck,
   type Frame,
   FrameFlags,
@@ -66,6 +67,7 @@ export class BrokerServer {
     onClose: (peer, error) => this.#onClose(peer, error),
     // the close that follows logs why
     onViolation: () => this.#router.counters.errorsSent.PROTOCOL_ERROR++,
+    onQuiet: (peer) => this.#onQuiet(peer),
   };
 
   /** Checks every option (InvalidArgumentError naming a bad one); nothing listens until start(). */
@@ -187,9 +189,21 @@ export class BrokerServer {
     if (type === FrameType.PING) {
       if (!peer.ctx.sendFrame(FrameType.PONG, FrameFlags.NONE, frame.requestId, frame.payload)) this.#router.counters.droppedFrames++;
     } else if (type === FrameType.PONG) {
-      // an answer to a PING this broker never sends: nothing to do
+      // the answer to a liveness PING (#onQuiet): receiving it is all that counts
     } else if (role === Role.CONSUMER) this.#router.onConsumerFrame(peer, frame);
     else this.#router.onProviderFrame(peer, frame);
+  }
+
+  /**
+   * Nothing received from `peer` for half the read timeout. A peer that requests depend on is sent
+   * a PING: a live one answers PONG, which keeps it open; one that is frozen or half-open answers
+   * nothing and is closed at the read timeout, its requests settled as any lost peer's are. An idle
+   * peer is not pinged: clients PING on their own when idle, and a silent idle socket is closed.
+   */
+  #onQuiet(peer: Peer): void {
+    if (peer.role === 0 || !peer.hasWorkInFlight) return;
+    this.#options.logger.debug({ ...peer.describe(), readTimeoutMs: this.#options.readTimeoutMs }, "silent with work in flight: PING");
+    if (!peer.ctx.sendFrame(FrameType.PING, FrameFlags.NONE, CONNECTION_ID)) this.#router.counters.droppedFrames++;
   }
 
   /** A connection closed, for whatever reason. */

@@ -20,6 +20,8 @@ export interface PeerOwner {
   onFrame(peer: Peer, frame: Frame): void;
   onClose(peer: Peer, error: Error | undefined): void;
   onViolation(peer: Peer): void;
+  /** Nothing received from `peer` for half the read timeout. */
+  onQuiet(peer: Peer): void;
 }
 
 /**
@@ -55,6 +57,7 @@ export class Peer {
         onFrame: (frame) => owner.onFrame(this, frame),
         onClose: (error) => owner.onClose(this, error),
         onViolation: () => owner.onViolation(this),
+        onQuiet: () => owner.onQuiet(this),
       },
       options,
     );
@@ -71,6 +74,11 @@ export class Peer {
     this.capacity = capacity;
     this.routingHeader = encodeRoutingHeader(registration.clientId, registration.channelId);
     this.routingWords = toWords(this.routingHeader);
+  }
+
+  /** True while requests depend on this peer: a provider holding some, a consumer waiting for some. */
+  get hasWorkInFlight(): boolean {
+    return this.inFlight.size > 0 || this.requests.size > 0;
   }
 
   /** Fields that identify this connection in logs. */

@@ -44,6 +44,8 @@ export class RawClient {
   #waiters: Array<{ match: (frame: Frame) => boolean; resolve: (frame: Frame) => void }> = [];
   #decodeError: unknown = null;
   #isClosed = false;
+  /** When true, every PING is answered with PONG at once (and not kept in the inbox), as the library clients do. */
+  answerPings = false;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -196,6 +198,10 @@ export class RawClient {
       return;
     }
     for (const view of frames) {
+      if (this.answerPings && view.type === FrameType.PING) {
+        this.send(FrameType.PONG, 0, view.requestId, view.payload);
+        continue;
+      }
       const frame: Frame = { type: view.type, flags: view.flags, requestId: Buffer.from(view.requestId), payload: Buffer.from(view.payload) };
       const index = this.#waiters.findIndex((waiter) => waiter.match(frame));
       if (index < 0) this.#inbox.push(frame);

@@ -9,6 +9,7 @@ import {
   ProtocolError,
 } from "@switchyard/protocol";
 import { disconnectedBy, IdleTimeoutError } from "./errors.js";
+import { ReadWatch } from "./read-watch.js";
 import type { SocketReader } from "./socket-reader.js";
 import { SocketWriter, type SocketWriterOptions } from "./socket-writer.js";
 
@@ -17,7 +18,10 @@ export const DEFAULT_READ_TIMEOUT = 120_000;
 
 /** Options of a ConnectionContext: the writer's limits plus the reader's. */
 export interface ConnectionOptions extends SocketWriterOptions {
-  /** Milliseconds with nothing received before the connection is closed; 0 disables. Default 2 min. */
+  /**
+   * Milliseconds with nothing received before the connection is closed; 0 disables. Default 2 min.
+   * Only bytes received count: what this side writes does not keep a silent peer's connection open.
+   */
   readTimeout?: number;
   /** Largest frame payload accepted, in bytes. Default MAX_PAYLOAD. */
   maxPayload?: number;
@@ -35,6 +39,11 @@ export interface ConnectionOptions extends SocketWriterOptions {
 export interface ConnectionHandlers {
   /** Called for every frame received, in order. A throw here closes the connection with that error. */
   onFrame(frame: Frame): void;
+  /**
+   * Called once per silence when nothing was received for half the read timeout: the owner may
+   * PING a peer it waits for, so that a live one answers before the read timeout closes it.
+   */
+  onQuiet?(): void;
   /** Called when this connection broke the protocol and was answered ERROR(PROTOCOL_ERROR) (for counting, logging). */
   onViolation?(violation: ProtocolError): void;
   /**
@@ -72,6 +81,7 @@ export class ConnectionContext {
   /** Made only when someone waits for the close (most connections never need one). */
   #closed: Promise<void> | null = null;
   #onClosed: (() => void) | null = null;
+  readonly #readWatch: ReadWatch | null;
 
   constructor(socket: Socket, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
     this.#socket = socket;
@@ -80,11 +90,16 @@ export class ConnectionContext {
     this.#writer = new SocketWriter(socket, options, (error) => this.destroy(error));
     socket.setNoDelay(true);
     const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
-    if (readTimeout > 0) {
-      socket.setTimeout(readTimeout, () =>
-        this.destroy(new IdleTimeoutError(`nothing received for ${readTimeout} ms; connection closed as idle`)),
-      );
-    }
+    this.#readWatch =
+      readTimeout > 0
+        ? new ReadWatch(socket, readTimeout, {
+            onQuiet: () => {
+              if (this.#state === "open") handlers.onQuiet?.();
+            },
+            onIdle: (silentMs) =>
+              this.destroy(new IdleTimeoutError(`nothing received for ${Math.round(silentMs)} ms (read timeout ${readTimeout} ms); connection closed as idle`)),
+          })
+        : null;
     if (options.reader === undefined) socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     else options.reader.attach(this.#decoder, { frames: (frames) => this.#onFrames(frames), failed: (error) => this.protocolViolation(error) });
     socket.on("error", (error) => {
@@ -92,6 +107,7 @@ export class ConnectionContext {
     });
     socket.once("close", () => {
       this.#state = "closed";
+      this.#readWatch?.stop();
       this.#writer.close();
       this.#handlers.onClose(this.#closeError);
       this.#onClosed?.();

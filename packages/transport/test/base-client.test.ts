@@ -177,6 +177,22 @@ describe("BaseClient", () => {
     expect(broker.typed(FrameType.PING)[0]!.requestId.equals(CONNECTION_ID)).toBe(true);
   });
 
+  it("notices a broker gone silent (half-open) at its read timeout though it keeps PINGing it, and registers again", async () => {
+    const given = hooks();
+    const c = client({ pingInterval: 40, readTimeout: 400 }, given);
+    await c.open();
+    const openedAt = performance.now();
+    // the broker acks, then answers nothing more on that connection: not even the client's PINGs
+    broker.script = () => {};
+    await vi.waitFor(() => expect(given.disconnects).toHaveLength(1), { timeout: 5000 });
+    expect(performance.now() - openedAt).toBeGreaterThanOrEqual(380);
+    expect(given.disconnects[0]!.cause).toMatchObject({ code: "IDLE_TIMEOUT" });
+    expect(broker.typed(FrameType.PING).length).toBeGreaterThanOrEqual(3); // it kept writing all along
+    broker.script = (frame, connection) => broker.ack(frame, connection);
+    await vi.waitFor(() => expect(c.state).toBe("open"), { timeout: 5000 });
+    expect(broker.connections.length).toBeGreaterThanOrEqual(2);
+  });
+
   it("passes the role's frames on, but not connection-level errors", async () => {
     const given = hooks();
     const c = client({}, given);

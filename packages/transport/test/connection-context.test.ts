@@ -67,6 +67,41 @@ describe("ConnectionContext over a real socket", () => {
     expect(connection.state).toBe("closed");
   });
 
+  it("closes a connection at readTimeout when it only writes: its own writes do not count as received", async () => {
+    const { client, server } = await loopback.pair();
+    received(client); // the peer reads everything, answers nothing
+    const { closes, connection } = observed(server, { readTimeout: 300 });
+    const openedAt = performance.now();
+    const writer = setInterval(() => connection.sendFrame(FrameType.PING, 0, CONNECTION_ID), 20);
+    try {
+      await until(() => closes.length === 1, 3000);
+    } finally {
+      clearInterval(writer);
+    }
+    expect(closes[0]).toBeInstanceOf(IdleTimeoutError);
+    expect(performance.now() - openedAt).toBeGreaterThanOrEqual(290);
+  });
+
+  it("calls onQuiet once at half the read timeout, and a byte received starts the silence over", async () => {
+    const { client, server } = await loopback.pair();
+    const quiet: number[] = [];
+    const closes: Array<Error | undefined> = [];
+    const openedAt = performance.now();
+    new ConnectionContext(
+      server,
+      { onFrame: () => {}, onClose: (error) => closes.push(error), onQuiet: () => quiet.push(performance.now() - openedAt) },
+      { readTimeout: 400 },
+    );
+    await until(() => quiet.length === 1);
+    expect(quiet[0]).toBeGreaterThanOrEqual(190);
+    for (const part of encodeFrame(FrameType.PONG, 0, CONNECTION_ID)) client.write(part);
+    await until(() => quiet.length === 2);
+    expect(closes).toEqual([]); // the PONG kept it open past its first read timeout
+    await until(() => closes.length === 1);
+    expect(closes[0]).toBeInstanceOf(IdleTimeoutError);
+    expect(quiet).toHaveLength(2);
+  });
+
   it("closes a peer that leaves its socket full past writeTimeout as a slow peer", async () => {
     const { client, server } = await loopback.pair();
     client.pause();
