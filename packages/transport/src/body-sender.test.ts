@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { FrameFlags, FrameType } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
-import { type BodyStream, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES, sendBody } from "./body-sender.js";
+import { type BodyStream, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES, STREAM_HIGH_WATER, sendBody } from "./body-sender.js";
 import type { ConnectionContext } from "./connection-context.js";
 
 interface Sent {
@@ -13,12 +13,17 @@ interface Sent {
 /** The requestId of every frame sent, copied as the real connection does when it encodes a frame. */
 const sentIds = new WeakMap<Sent, Buffer>();
 
-/** Stands in for a ConnectionContext: records frames, can refuse, block and close. */
+/**
+ * Stands in for a ConnectionContext: records frames, can refuse, block and close. `queuedFrames`
+ * and `queuedBytes` stand for frames of others waiting to be written; drain() writes them.
+ */
 class StubConnection {
   readonly sent: Sent[] = [];
   state: "open" | "closed" = "open";
   blocked = false;
   acceptFrames = Number.POSITIVE_INFINITY;
+  queuedFrames = 0;
+  queuedBytes = 0;
   #drained: Array<() => void> = [];
 
   sendFrame(type: number, flags: number, requestId: Uint8Array, ...parts: Uint8Array[]): boolean {
@@ -34,12 +39,13 @@ class StubConnection {
   }
 
   drained(): Promise<void> {
-    if (!this.blocked) return Promise.resolve();
+    if (!this.blocked && this.queuedFrames === 0 && this.queuedBytes === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   drain(): void {
     this.blocked = false;
+    this.queuedFrames = this.queuedBytes = 0;
     for (const wake of this.#drained.splice(0)) wake();
   }
 }
@@ -145,7 +151,36 @@ describe("sendBody", () => {
     connection.blocked = true;
     const stream = sendBody(route(connection), ID, PREFIX, bytes(500)) as BodyStream;
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(types(connection)).toEqual([FrameType.START]);
+    expect(types(connection)).toEqual([]);
+    connection.drain();
+    await stream.done;
+    expect(types(connection).at(-1)).toBe(FrameType.END);
+  });
+
+  // Issue 10, defect 4: a full queue failed the body with OVERLOADED; it must wait for room.
+  it("waits for the connection to drain, instead of failing, when its write queue has no room for the next frame", async () => {
+    const connection = new StubConnection();
+    connection.queuedFrames = 10;
+    connection.acceptFrames = 2;
+    const stream = sendBody(route(connection), ID, PREFIX, bytes(500)) as BodyStream;
+    let failed: unknown = null;
+    stream.done.catch((error: unknown) => (failed = error));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(failed).toBeNull();
+    expect(types(connection)).toEqual([FrameType.START, FrameType.CHUNK]);
+    connection.acceptFrames = Number.POSITIVE_INFINITY;
+    connection.drain();
+    await stream.done;
+    expect(types(connection)).toHaveLength(7);
+    expect(types(connection).at(-1)).toBe(FrameType.END);
+  });
+
+  it("lets no more than STREAM_HIGH_WATER bytes wait on the connection before it waits for a drain, leaving the rest of the queue to others", async () => {
+    const connection = new StubConnection();
+    connection.queuedBytes = STREAM_HIGH_WATER;
+    const stream = sendBody(route(connection), ID, PREFIX, bytes(500)) as BodyStream;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(connection.sent).toEqual([]);
     connection.drain();
     await stream.done;
     expect(types(connection).at(-1)).toBe(FrameType.END);
@@ -158,7 +193,7 @@ describe("sendBody", () => {
     stream.stop();
     connection.drain();
     await stream.done;
-    expect(types(connection)).toEqual([FrameType.START]);
+    expect(types(connection)).toEqual([]);
   });
 
   it("stop() ends the stream at once and destroys a Readable source", async () => {
@@ -173,7 +208,7 @@ describe("sendBody", () => {
     expect(types(connection)).not.toContain(FrameType.END);
   });
 
-  it("rejects with OVERLOADED when the write queue refuses a frame, DISCONNECTED when the connection closed", async () => {
+  it("rejects with OVERLOADED when the write queue refuses a frame with nothing else queued (it never will take it), DISCONNECTED when the connection closed", async () => {
     const full = new StubConnection();
     full.acceptFrames = 1;
     await expect((sendBody(route(full), ID, PREFIX, bytes(300)) as BodyStream).done).rejects.toMatchObject({ code: "OVERLOADED" });

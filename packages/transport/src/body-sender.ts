@@ -67,13 +67,22 @@ export interface BodyStream {
 
 const EMPTY = Buffer.alloc(0);
 const STOPPED: unique symbol = Symbol("stopped");
+/**
+ * Bytes a streamed body lets wait on its connection (queued plus the socket's buffer) before its
+ * next frame waits for the connection to drain: 4 MiB, a few frames' worth — enough to keep the
+ * socket busy, and a small share of the write queue (64 MiB by default), whose rest stays free for
+ * the frames of other requests on the same connection.
+ */
+export const STREAM_HIGH_WATER = 4 * 1024 * 1024;
 
 /**
  * Sends `body` for `requestId` on `route`, `prefix` (a request head, or a routing header) leading
  * the first frame's payload. Text or bytes that fit one frame beside the prefix go as one frame,
  * and the answer is synchronous: true if queued, false if refused (see `refusal`). Anything else
  * streams — a first frame, chunks of ≤ maxPayload, an empty end — without reading the body into
- * memory first, awaiting the connection's `drained()` whenever it is `blocked`; the returned
+ * memory first, paced by the socket (no more than about STREAM_HIGH_WATER bytes wait on the
+ * connection before the next frame awaits its `drained()`), so a body of any size goes out as the
+ * socket takes it and is refused only by the receiver's limit; the returned
  * BodyStream says when it is done and lets the caller stop it (a stopped Readable is destroyed).
  * Bytes too long for one frame go as the prefix alone, then whole chunks of maxPayload: a body of
  * up to maxPayload then reaches the receiver as one chunk it takes as it is, instead of a first
@@ -131,26 +140,38 @@ function stopStreaming(stream: BodyStreamer): void {
   stream.wake?.();
 }
 
-/** Queues a frame of the body, or throws `refusal(connection)`. */
-function queue(stream: BodyStreamer, type: FrameType, flags: number, ...payload: Uint8Array[]): void {
+/**
+ * Queues a frame of the body, paced by the socket: while the connection holds STREAM_HIGH_WATER
+ * bytes or more, or has no room for the frame, it waits for the connection to drain instead of
+ * failing — a body is never refused for its size here (the receiver's limit answers that with
+ * PAYLOAD_TOO_LARGE), and it leaves the rest of the write queue to other requests' frames. Resolves
+ * true once queued, false if the stream was stopped while it waited; throws `refusal(connection)`
+ * once the connection is no longer open, or when it refuses the frame with nothing else queued
+ * (it could never take it).
+ */
+async function queue(stream: BodyStreamer, type: FrameType, flags: number, ...payload: Uint8Array[]): Promise<boolean> {
   const { connection } = stream.route;
-  if (!connection.sendFrameParts(type, flags, stream.requestId, payload)) throw refusal(connection);
+  if (connection.blocked || connection.queuedBytes >= STREAM_HIGH_WATER) {
+    await connection.drained();
+    if (stream.stopped) return false;
+  }
+  while (!connection.sendFrameParts(type, flags, stream.requestId, payload)) {
+    if (connection.state !== "open" || (connection.queuedFrames === 0 && connection.queuedBytes === 0)) throw refusal(connection);
+    await connection.drained();
+    if (stream.stopped) return false;
+  }
+  return true;
 }
 
-/**
- * Bytes too long for the first frame: the prefix alone, then the body in whole maxPayload chunks,
- * then the end, all queued at once (one batch) unless the connection is blocked.
- */
+/** Bytes too long for the first frame: the prefix alone, then the body in whole maxPayload chunks, then the end. */
 async function streamBytes(stream: BodyStreamer, bytes: Uint8Array): Promise<void> {
-  const { connection, frames, maxPayload } = stream.route;
+  const { frames, maxPayload } = stream.route;
   const body = toBuffer(bytes);
-  queue(stream, frames.start, FrameFlags.NONE, stream.prefix);
+  if (!(await queue(stream, frames.start, FrameFlags.NONE, stream.prefix))) return;
   for (let at = 0; at < body.length; at += maxPayload) {
-    if (connection.blocked) await connection.drained();
-    if (stream.stopped) return;
-    queue(stream, frames.chunk, FrameFlags.NONE, body.subarray(at, at + maxPayload));
+    if (!(await queue(stream, frames.chunk, FrameFlags.NONE, body.subarray(at, at + maxPayload)))) return;
   }
-  queue(stream, frames.end, FrameFlags.NONE);
+  await queue(stream, frames.end, FrameFlags.NONE);
 }
 
 /** A stream of chunks: the first frame carries the prefix and the first piece. */
@@ -165,12 +186,11 @@ async function streamSource(stream: BodyStreamer, source: AsyncIterable<Uint8Arr
     const second = first.done ? first : await untilStopped(pieces.next(), stream);
     if (second === STOPPED) return;
     if (second.done) {
-      queue(stream, frames.wholeType, frames.wholeFlags, stream.prefix, first.done ? EMPTY : first.value);
-      handedOver = true;
+      handedOver = await queue(stream, frames.wholeType, frames.wholeFlags, stream.prefix, first.done ? EMPTY : first.value);
       return;
     }
-    queue(stream, frames.start, FrameFlags.NONE, stream.prefix, first.value as Buffer);
-    handedOver = true;
+    handedOver = await queue(stream, frames.start, FrameFlags.NONE, stream.prefix, first.value as Buffer);
+    if (!handedOver) return;
     await streamRest(stream, pieces, second, source);
   } finally {
     if (!handedOver) release(pieces, source);
@@ -184,18 +204,15 @@ async function streamRest(
   next: IteratorResult<Buffer> | typeof STOPPED,
   source: object,
 ): Promise<void> {
-  const { connection, frames } = stream.route;
+  const { frames } = stream.route;
   let finished = false;
   try {
     while (next !== STOPPED && !next.done) {
-      if (connection.blocked) await connection.drained();
-      if (stream.stopped) return;
-      queue(stream, frames.chunk, FrameFlags.NONE, next.value);
+      if (!(await queue(stream, frames.chunk, FrameFlags.NONE, next.value))) return;
       next = await untilStopped(pieces.next(), stream);
     }
     if (next === STOPPED) return;
-    queue(stream, frames.end, FrameFlags.NONE);
-    finished = true;
+    finished = await queue(stream, frames.end, FrameFlags.NONE);
   } finally {
     if (!finished) release(pieces, source);
   }
