@@ -77,7 +77,10 @@ export interface ClientOptions extends Omit<ConnectionOptions, "maxPayload"> {
   maxReconnectDelay?: number;
   /** Reconnect attempts before the client gives up and closes; 0 = never reconnect. Default Infinity. */
   maxReconnectAttempts?: number;
-  /** Ms close() waits for work in flight before failing what is left with CLOSED. Default 10000. */
+  /**
+   * Ms close() waits for work in flight before failing what is left with CLOSED; it then gives the
+   * goodbye up to writeTimeout, so close() resolves within closeTimeout + writeTimeout. Default 10000.
+   */
   closeTimeout?: number;
   /** This client's id (UUID string), unique per instance. Default: a random one. */
   clientId?: string;
@@ -258,7 +261,9 @@ export class BaseClient {
   /**
    * Graceful close: the roles stop taking new work (state `closing`), close() waits up to
    * closeTimeout for work in flight, fails what is left with CLOSED, flushes and ends the
-   * connection. Idempotent: every call returns the same promise.
+   * connection, waiting up to writeTimeout for the broker to close its side before cutting it.
+   * Resolves within closeTimeout + writeTimeout whatever the network does. Idempotent: every call
+   * returns the same promise.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -276,7 +281,10 @@ export class BaseClient {
     this.#session = null;
     if (session !== null) {
       stopPing(session);
-      await session.connection.close();
+      // A broker that is gone without a word (frozen, half-open) never closes its side after our
+      // end(): the flush and goodbye get the write timeout, then the connection is cut.
+      await settleWithin(session.connection.close(), this.options.connection.writeTimeout);
+      session.connection.destroy();
     }
     this.#setState("closed", undefined);
   }
