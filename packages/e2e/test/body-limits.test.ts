@@ -18,6 +18,16 @@ async function smallOnesMeanwhile(send: (body: string) => Promise<Buffer>, big: 
   expect(answers.map(String)).toEqual(asked.map((body) => `echo: ${body}`));
 }
 
+/** A handler answering "big" with `answer` as a Buffer, "big stream" with it streamed from memory, and echoing the rest. */
+function answering(answer: Buffer) {
+  return (payload: Buffer) => {
+    const text = String(payload);
+    if (text === "big") return answer;
+    if (text === "big stream") return inMemory(answer);
+    return `echo: ${text}`;
+  };
+}
+
 // Defect 4 of issue 10: with default options every one of these failed locally with OVERLOADED
 // ("the connection's write queue is full"): the whole body was queued in one turn.
 describe("bodies at the 64 MiB limit, default options everywhere", () => {
@@ -57,12 +67,7 @@ describe("bodies at the 64 MiB limit, default options everywhere", () => {
     const { address } = await e2e.broker();
     const id = channel();
     const answer = patterned(5, LIMIT);
-    await e2e.provider(address, id, (payload) => {
-      const text = String(payload);
-      if (text === "big") return answer;
-      if (text === "big stream") return inMemory(answer);
-      return `echo: ${text}`;
-    });
+    await e2e.provider(address, id, answering(answer));
     const consumer = await e2e.consumer(address, id);
     const big = consumer.send("big", 60_000);
     await smallOnesMeanwhile((body) => consumer.send(body, 60_000), big);
@@ -78,12 +83,7 @@ describe("bodies at the 64 MiB limit, default options everywhere", () => {
     const { address } = await e2e.broker();
     const id = channel();
     const answer = patterned(6, LIMIT + 1);
-    await e2e.provider(address, id, (payload) => {
-      const text = String(payload);
-      if (text === "big") return answer;
-      if (text === "big stream") return inMemory(answer);
-      return `echo: ${text}`;
-    });
+    await e2e.provider(address, id, answering(answer));
     const consumer = await e2e.consumer(address, id);
     const big = consumer.send("big", 60_000);
     await smallOnesMeanwhile((body) => consumer.send(body, 60_000), big);
