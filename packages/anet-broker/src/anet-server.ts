@@ -1,6 +1,16 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { AnetDecoder, type AnetFrame, type AnetLengthSize, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
-import { type HostPort, type Logger, numberOption, SocketWriter, silentLogger } from "@switchyard/transport";
+import {
+  type HostPort,
+  type Logger,
+  numberOption,
+  peerIdentity,
+  resolveServerTls,
+  type ServerTlsOptions,
+  SocketWriter,
+  silentLogger,
+} from "@switchyard/transport";
 import { DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT, ms, resolveAnetCodec } from "./broker-options.js";
 
 /** Default handler calls running at once per connection: as many as a Broker pipelines. */
@@ -29,7 +39,17 @@ export interface AnetServerOptions {
   writeTimeout?: number;
   /** Where failed connections are reported (handler errors, bad frames); `console` or pino. Default: silent. */
   logger?: Logger;
+  /**
+   * Serve TLS (1.2 at least) with this certificate and key; `ca` and `clientAuth` ("request" or
+   * "require") ask clients for certificates signed by `ca`. Default: plaintext.
+   */
+  tls?: ServerTlsOptions;
+  /** Ms a TLS client has to finish its handshake before it is disconnected. Default 10000. */
+  handshakeTimeout?: number;
 }
+
+/** Default ms a TLS client of an anet server has to finish its handshake: 10 s. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /** A listening anet service. */
 export interface AnetServer {
@@ -46,6 +66,8 @@ export interface AnetServer {
 const NOT_READING = "the answers could not be queued: the client is not reading";
 
 interface ServerSettings {
+  tls: ReturnType<typeof resolveServerTls> | null;
+  handshakeTimeout: number;
   handler: AnetHandler;
   codec: { lengthSize: AnetLengthSize; maxBodyBytes: number | undefined };
   concurrency: number;
@@ -64,6 +86,8 @@ interface ServerSettings {
 export function createAnetServer(handler: AnetHandler, options: AnetServerOptions = {}): AnetServer {
   const concurrency = numberOption(`createAnetServer option "concurrency"`, options.concurrency, DEFAULT_SERVER_CONCURRENCY, { min: 1 });
   return new AnetServerImpl({
+    tls: options.tls === undefined ? null : resolveServerTls(options.tls, "createAnetServer option tls"),
+    handshakeTimeout: ms("handshakeTimeout", options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, "createAnetServer"),
     handler,
     codec: resolveAnetCodec(options, "createAnetServer"),
     concurrency,
@@ -77,10 +101,30 @@ class AnetServerImpl implements AnetServer {
   readonly #sockets = new Set<Socket>();
 
   constructor(settings: ServerSettings) {
-    this.#server = createServer({ noDelay: true }, (socket) => {
+    const serve = (socket: Socket) => {
+      const { problem } = peerIdentity(socket);
+      if (problem !== null) {
+        settings.logger.warn({ remote: socket.remoteAddress, problem }, "anet client refused");
+        socket.destroy();
+        return;
+      }
+      new ServerConnection(socket, settings);
+    };
+    const { tls } = settings;
+    if (tls === null) {
+      this.#server = createServer({ noDelay: true }, serve);
+    } else {
+      const { context, requestCert, rejectUnauthorized } = tls;
+      const server = createTlsServer({ ...context, requestCert, rejectUnauthorized, handshakeTimeout: settings.handshakeTimeout, noDelay: true }, serve);
+      server.on("tlsClientError", (error, socket) => {
+        settings.logger.warn({ remote: socket.remoteAddress, error: error.message }, "anet TLS handshake failed");
+      });
+      this.#server = server;
+    }
+    // Every accepted TCP socket, TLS handshakes under way included: close() ends them all
+    this.#server.on("connection", (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once("close", () => this.#sockets.delete(socket));
-      new ServerConnection(socket, settings);
     });
   }
 

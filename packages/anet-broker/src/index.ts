@@ -17,7 +17,8 @@ export { createPoolList } from "./pool-list.js";
 export type { PoolListOptions } from "./pool-list.js";
 export { tcpFactory, isSocketUsable, DEFAULT_KEEPALIVE_INITIAL_DELAY } from "./tcp-factory.js";
 export type { AddressFactory, TcpFactoryOptions } from "./tcp-factory.js";
-export { createAnetServer, DEFAULT_SERVER_CONCURRENCY } from "./anet-server.js";
+export type { ClientTlsOptions, ServerTlsOptions, ClientAuth, Pem } from "@switchyard/transport";
+export { createAnetServer, DEFAULT_SERVER_CONCURRENCY, DEFAULT_HANDSHAKE_TIMEOUT } from "./anet-server.js";
 export type { AnetHandler, AnetRequestInfo, AnetServer, AnetServerOptions } from "./anet-server.js";
 export {
   ClosingBrokerError,

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { AnetDecoder, type AnetFrame, encodeAnetFrame } from "@switchyard/protocol";
 import { afterEach, expect } from "vitest";
-import { type AnetHandler, type AnetServerOptions, Broker, type BrokerOptions, createAnetServer, createPoolList, type PoolListOptions, tcpFactory } from "../src/index.js";
+import { type AnetHandler, type AnetServerOptions, Broker, type BrokerOptions, createAnetServer, createPoolList, type PoolListOptions, type TcpFactoryOptions, tcpFactory } from "../src/index.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -23,10 +23,13 @@ export async function startServer(handler: AnetHandler, options?: AnetServerOpti
 }
 
 /** A started Broker over one pool per address, closed after the test. */
-export function startBroker(addrs: string[], options: BrokerOptions & { cap?: number; pool?: PoolListOptions } = {}): Broker {
+export function startBroker(
+  addrs: string[],
+  options: BrokerOptions & { cap?: number; pool?: PoolListOptions; factory?: TcpFactoryOptions } = {},
+): Broker {
   // A short closeTimeout: tests leave requests unanswered on purpose, and cleanup must not wait 5 s.
-  const { cap = 5, pool, closeTimeout = 200, ...brokerOptions } = options;
-  const broker = new Broker(createPoolList(cap, tcpFactory(), addrs, { dialTimeout: 2000, ...pool }), { closeTimeout, ...brokerOptions });
+  const { cap = 5, pool, factory, closeTimeout = 200, ...brokerOptions } = options;
+  const broker = new Broker(createPoolList(cap, tcpFactory(factory), addrs, { dialTimeout: 2000, ...pool }), { closeTimeout, ...brokerOptions });
   broker.start();
   onCleanup(() => broker.close());
   return broker;

@@ -18,4 +18,4 @@ export {
   DEFAULT_MAX_RECONNECT_ATTEMPTS,
   DEFAULT_CLOSE_TIMEOUT,
 } from "@switchyard/transport";
-export type { Body, ClientState, Logger, LogMethod } from "@switchyard/transport";
+export type { Body, ClientState, ClientTlsOptions, Logger, LogMethod, Pem } from "@switchyard/transport";

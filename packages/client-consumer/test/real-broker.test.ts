@@ -21,6 +21,21 @@ describe("the clients against the real BrokerServer", () => {
     return { server, address, channel, port };
   }
 
+  it("connect to tcp://host:port (the scheme is not read as the host), and refuse a bad address with INVALID_ARGUMENT naming it", async () => {
+    const { port, channel } = await setup();
+    const provider = await Provider.connect(`tcp://127.0.0.1:${port}`, channel, async (payload) => `p:${payload}`, { closeTimeout: 500 });
+    closers.push(() => provider.close());
+    const consumer = await Consumer.connect(`tcp://127.0.0.1:${port}`, channel, { closeTimeout: 500 });
+    closers.push(() => consumer.close());
+    expect(String(await consumer.send("x"))).toBe("p:x");
+    for (const bad of ["http://127.0.0.1:1", "127.0.0.1", "tcp://127.0.0.1:1/path"]) {
+      const refused = (await Consumer.connect(bad, channel).catch((error: unknown) => error)) as Error;
+      expect(refused).toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining(JSON.stringify(bad)) });
+      expect(refused.message).toContain('"tls://host:port"');
+    }
+    await expect(Provider.connect("tcp://localhost", channel, async () => "")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+
   it("carry a round trip, a 20 MiB body both ways, 1 000 concurrent requests past the provider's capacity, a handler error and a timeout", async () => {
     const { address, channel } = await setup();
     const provider = await Provider.connect(address, channel, async (payload, ctx) => {

@@ -90,7 +90,7 @@ export class InvalidArgumentError extends SwitchyardError {
   override name = "InvalidArgumentError";
   declare readonly code: "INVALID_ARGUMENT";
 
-  constructor(message: string) {
-    super("INVALID_ARGUMENT", message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("INVALID_ARGUMENT", message, options);
   }
 }

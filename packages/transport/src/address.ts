@@ -6,21 +6,55 @@ export interface HostPort {
   port: number;
 }
 
+/** A parsed address: where to dial, and whether its scheme asks for TLS. */
+export interface ParsedAddress extends HostPort {
+  /**
+   * `"tls"` for `tls://…` (TLS, never plaintext), `"tcp"` for `tcp://…` (plaintext), `null` when
+   * the address names no scheme (plaintext unless a `tls` option asks for TLS).
+   */
+  scheme: "tcp" | "tls" | null;
+}
+
+/** The forms an address may take, as error messages list them. */
+export const ADDRESS_FORMS = '"host:port", "tcp://host:port" or "tls://host:port" (IPv6 as "[::1]:port")';
+
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+
 /**
- * Parses `"host:port"`, `"[ipv6]:port"` or `"ipv6-with-colons:port"` (the last colon splits).
- * Throws InvalidArgumentError naming `what` when it is not such an address.
+ * Parses an address: `"host:port"`, `"tcp://host:port"`, `"tls://host:port"`, with IPv6 hosts as
+ * `"[::1]:port"` (a bare `"::1:9090"` is read with the last colon before the port). Anything else
+ * — another scheme, a path, a port outside 1 ..= 65535 — throws InvalidArgumentError naming
+ * `what`, the address and the accepted forms.
  */
-export function parseAddress(address: string, what = "address"): HostPort {
-  const fail = (): never => {
-    throw new InvalidArgumentError(`${what} must be "host:port" (e.g. "127.0.0.1:9090"), got ${JSON.stringify(address)}`);
+export function parseAddress(address: string, what = "address"): ParsedAddress {
+  const fail = (why: string): never => {
+    throw new InvalidArgumentError(`${what} ${JSON.stringify(address)} ${why}: use ${ADDRESS_FORMS}, e.g. "127.0.0.1:9090"`);
   };
-  if (typeof address !== "string") fail();
-  const colon = address.lastIndexOf(":");
-  if (colon <= 0) fail();
-  let host = address.slice(0, colon);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  const portText = address.slice(colon + 1);
+  if (typeof address !== "string") return fail("is not a string");
+  let rest = address;
+  let scheme: ParsedAddress["scheme"] = null;
+  const named = SCHEME.exec(address);
+  if (named !== null) {
+    const name = named[1]!.toLowerCase();
+    if (name !== "tcp" && name !== "tls") return fail(`has the scheme "${named[1]}", which is not tcp or tls`);
+    scheme = name;
+    rest = address.slice(named[0].length);
+  }
+  if (/[/?#@\s]/.test(rest)) return fail("is not host:port");
+  const colon = rest.lastIndexOf(":");
+  if (colon <= 0) return fail("has no port");
+  let host = rest.slice(0, colon);
+  if (host.startsWith("[") !== host.endsWith("]")) return fail("has an unclosed IPv6 bracket");
+  if (host.startsWith("[")) host = host.slice(1, -1);
+  else if (host.includes(":") && scheme !== null) return fail("has an IPv6 host without brackets");
+  const portText = rest.slice(colon + 1);
   const port = Number(portText);
-  if (host === "" || !/^\d+$/.test(portText) || port < 1 || port > 65_535) fail();
-  return { host, port };
+  if (host === "") return fail("has no host");
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65_535) return fail("has no port between 1 and 65535");
+  return { host, port, scheme };
+}
+
+/** `host:port`, with an IPv6 host in brackets: how messages and logs name an address. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }

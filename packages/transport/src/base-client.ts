@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   CONNECTION_ID,
@@ -17,10 +18,11 @@ import {
   Role,
   ROUTING_HEADER_SIZE,
 } from "@switchyard/protocol";
-import { type HostPort, parseAddress } from "./address.js";
+import { formatHostPort, type HostPort, parseAddress } from "./address.js";
 import { backoffDelay } from "./backoff.js";
 import { type BodyRoute, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "./body-sender.js";
 import { ClientClosedError } from "./client-errors.js";
+import { type ClientTlsOptions, explainTlsFailure, resolveClientTls } from "./client-tls.js";
 import { ConnectionContext, type ConnectionOptions, DEFAULT_READ_TIMEOUT } from "./connection-context.js";
 import { dial } from "./dial.js";
 import { errorFromPayload } from "./error-frame.js";
@@ -88,6 +90,12 @@ export interface ClientOptions extends Omit<ConnectionOptions, "maxPayload"> {
   clientName?: string;
   /** Token the broker checks (registration extension 1). */
   authToken?: string;
+  /**
+   * Connect with TLS: `true` or settings (`ca`, `cert`/`key` for mutual TLS, `servername`,
+   * `rejectUnauthorized`). A `tls://` address means TLS without this option; a `tcp://` address
+   * with it is refused. Default: plaintext unless the address is `tls://`.
+   */
+  tls?: ClientTlsOptions | boolean;
   /** Aborts the first connect (rejecting it with ABORTED); no effect once connected. */
   signal?: AbortSignal;
   /** Where the client logs; a pino logger fits. Default: silent. */
@@ -194,6 +202,8 @@ export class BaseClient {
   /** Resolved options. */
   readonly options: ResolvedClientOptions;
   readonly #address: HostPort;
+  /** tls.connect's settings, or null for plaintext. */
+  readonly #tls: TlsConnectionOptions | null;
   readonly #registration: ClientRegistration;
   readonly #hooks: ClientHooks;
   /** Aborted by close(): stops a reconnect wait or attempt. */
@@ -204,7 +214,9 @@ export class BaseClient {
 
   /** Throws InvalidArgumentError for a bad address, channelId or option. Call open() next. */
   constructor(address: string, registration: ClientRegistration, hooks: ClientHooks, options: ClientOptions = {}) {
-    this.#address = parseAddress(address);
+    const parsed = parseAddress(address);
+    this.#address = parsed;
+    this.#tls = resolveClientTls(parsed, options.tls);
     idToBytes(registration.channelId, "channelId");
     this.#registration = registration;
     this.#hooks = hooks;
@@ -296,13 +308,13 @@ export class BaseClient {
     const signals = signal === undefined ? [this.#lifetime.signal, deadline] : [this.#lifetime.signal, deadline, signal];
     const combined = AbortSignal.any(signals);
     const abortError = (): Error => {
-      const where = `${this.#address.host}:${this.#address.port}`;
+      const where = formatHostPort(this.#address);
       if (this.#lifetime.signal.aborted) return new ClientClosedError(`closed while connecting to ${where}`);
       if (signal?.aborted) return new AbortedError(`connecting to ${where} was aborted`, { cause: signal.reason });
       return new ConnectError(`could not connect and register with ${where} within ${connectTimeout} ms`);
     };
     const reader = new SocketReader<Frame>();
-    const socket = await dial(this.#address, combined, abortError, { onread: reader.onread });
+    const socket = await dial(this.#address, combined, abortError, { onread: reader.onread, tls: this.#tls });
     return this.#register(socket, reader, combined, abortError);
   }
 
@@ -392,7 +404,10 @@ export class BaseClient {
   #onConnectionClose(session: Session, error: Error | undefined): void {
     if (session.registering !== null) {
       const cause = session.brokerError ?? error;
-      session.registering.settle(new ConnectError("the broker closed the connection during registration", { cause }));
+      // With TLS 1.3 a server refuses a client certificate after the client's handshake is done:
+      // the refusal arrives here, while registering
+      const tlsFailure = this.#tls === null ? null : explainTlsFailure(cause, formatHostPort(this.#address));
+      session.registering.settle(new ConnectError(tlsFailure ?? "the broker closed the connection during registration", { cause }));
       return;
     }
     if (session !== this.#session) return;

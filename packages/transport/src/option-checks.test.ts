@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
-import { parseAddress } from "./address.js";
 import { numberOption, stringOption } from "./option-checks.js";
 
 describe("numberOption", () => {
@@ -22,18 +21,5 @@ describe("stringOption", () => {
     expect(stringOption("s", "x")).toBe("x");
     expect(stringOption("s", undefined)).toBeUndefined();
     expect(() => stringOption("authToken", 42)).toThrow(/authToken/);
-  });
-});
-
-describe("parseAddress", () => {
-  it("reads host:port, [ipv6]:port and bare ipv6:port", () => {
-    expect(parseAddress("127.0.0.1:9090")).toEqual({ host: "127.0.0.1", port: 9090 });
-    expect(parseAddress("broker.local:1")).toEqual({ host: "broker.local", port: 1 });
-    expect(parseAddress("[::1]:9090")).toEqual({ host: "::1", port: 9090 });
-    expect(parseAddress("::1:9090")).toEqual({ host: "::1", port: 9090 });
-  });
-
-  it.each(["9090", ":9090", "host:", "host:0", "host:65536", "host:90a", "host:-1"])("refuses %j", (address) => {
-    expect(() => parseAddress(address)).toThrow(InvalidArgumentError);
   });
 });
