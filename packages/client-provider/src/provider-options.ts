@@ -12,7 +12,11 @@ export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
  * `onStateChange`, and the connection's queue limits.
  */
 export interface ProviderOptions extends ClientOptions {
-  /** Most requests handled at once (1 ..= 2³²−1), declared in the registration. Default 64. */
+  /**
+   * Most requests handled at once (1 ..= 2³²−1), declared in the registration. With a handler, also
+   * the most handlers running at once: one that ignores ctx.signal after a cancel counts until it
+   * returns, and requests routed meanwhile wait for a free slot. Default 64.
+   */
   concurrency?: number;
   /** Largest request body assembled, bytes; beyond it the request gets PAYLOAD_TOO_LARGE. Default 64 MiB. */
   maxRequestBytes?: number;

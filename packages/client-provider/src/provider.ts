@@ -50,6 +50,9 @@ const START_BODY_OFFSET = ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE;
  * Serves the requests of one channel that a Switchyard broker routes to it: either through a
  * handler, or through `requests()` when connected without one. It declares its `concurrency` to
  * the broker, which never routes more at once; the table of requests in flight is bounded by it.
+ * With a handler, `concurrency` also bounds the handlers running: a handler that ignores
+ * `ctx.signal` after a cancel keeps its slot until it returns, and a request the broker routes
+ * meanwhile waits here for a free slot (its deadline running; cancelled, it leaves at once).
  *
  * After the broker goes away the provider reconnects and registers again; handlers still running
  * for the lost connection see `ctx.signal` abort with DISCONNECTED (their answers could not be
@@ -66,6 +69,19 @@ export class Provider {
   #safetyNet: NodeJS.Timeout | null = null;
   /** Handlerless mode: requests waiting to be taken through requests(). Bounded by concurrency. */
   readonly #queue: AsyncQueue<ProviderRequest> | null;
+  /**
+   * Handler mode: handlers running now, each counted until its answer is queued (or it was
+   * cancelled and it returned), so never more than `concurrency`. A cancelled request leaves the
+   * table at once — the broker has already given its consumer an outcome and frees the slot — but a
+   * handler deaf to ctx.signal keeps running and keeps its place here.
+   */
+  #running = 0;
+  /**
+   * Handler mode: requests received whole while `concurrency` handlers were running (the broker
+   * routed them into slots it freed on CANCEL), in arrival order. They are in the table, so there
+   * are fewer than `concurrency`; one that is cancelled while it waits leaves at once.
+   */
+  readonly #waiting = new Set<ProviderRequest>();
   readonly #owner: RequestOwner;
 
   private constructor(address: string, channelId: string, handler: Handler | null, options: ProviderOptions) {
@@ -94,6 +110,7 @@ export class Provider {
       maxRequestBytes: this.#maxRequestBytes,
       finished: (request) => {
         this.#table.delete(request.idBytes, request);
+        if (this.#waiting.size > 0) this.#waiting.delete(request);
       },
     };
   }
@@ -247,18 +264,37 @@ export class Provider {
 
   #dispatch(request: ProviderRequest): void {
     if (this.#handler !== null) {
-      void this.#run(this.#handler, request);
+      if (this.#running < this.#concurrency) void this.#run(this.#handler, request);
+      else this.#waiting.add(request);
       return;
     }
     if (!this.#queue!.push(request)) void request.fail(new BrokerError("SHUTTING_DOWN", "the provider stopped taking requests"));
   }
 
-  /** Runs the handler; respond() and fail() never reject, and queue their frames at once. */
+  /**
+   * Runs the handler and answers; respond() and fail() never reject. The handler counts as running
+   * until its answer is queued (a streamed one too: the stream may be the handler's work), then the
+   * oldest waiting request takes its place.
+   */
   async #run(handler: Handler, request: ProviderRequest): Promise<void> {
+    this.#running++;
     try {
-      void request.respond(await handler(request.payload, request));
+      await request.respond(await handler(request.payload, request));
     } catch (error) {
       void request.fail(error);
+    } finally {
+      this.#running--;
+      this.#runNext(handler);
+    }
+  }
+
+  /** A handler returned: the oldest waiting request, if any, runs now. */
+  #runNext(handler: Handler): void {
+    if (this.#waiting.size === 0) return;
+    for (const request of this.#waiting) {
+      this.#waiting.delete(request);
+      void this.#run(handler, request);
+      return;
     }
   }
 
