@@ -14,7 +14,7 @@ export const DEFAULT_MAX_QUEUED_REQUESTS = 8192;
 export const DEFAULT_MAX_QUEUED_REQUEST_BYTES = 64 * 1024 * 1024;
 /** Default most frames in one connection's write queue: 8192. */
 export const DEFAULT_MAX_WRITE_QUEUE_FRAMES = 8192;
-/** Default most frames in one connection's error write queue (flushed first): 2048. */
+/** Default error frames waiting for one connection past which the broker stops reading it until they are written: 2048. */
 export const DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES = 2048;
 /** Default most bytes queued for one connection, socket buffer included: 64 MiB. */
 export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 64 * 1024 * 1024;
@@ -47,7 +47,11 @@ export interface BrokerServerOptions {
   maxQueuedRequestBytes?: number;
   /** Most frames in one connection's write queue. Default 8192. */
   maxWriteQueueFrames?: number;
-  /** Most frames in one connection's error queue, flushed before the regular one. Default 2048. */
+  /**
+   * Error frames waiting for one connection (in its error queue, flushed before the regular one)
+   * past which the broker reads nothing more from it until they are written. Errors are never
+   * refused: this is what bounds them for a peer that floods without reading. Default 2048.
+   */
   maxWriteQueueErrorFrames?: number;
   /** Most bytes queued for one connection, its socket buffer included. Default 64 MiB. */
   maxWriteQueueBytes?: number;
@@ -103,7 +107,7 @@ export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>>
   maxQueuedRequests: { default: DEFAULT_MAX_QUEUED_REQUESTS, min: 0, max: MAX_INT, help: "requests waiting for provider capacity, then OVERLOADED" },
   maxQueuedRequestBytes: { default: DEFAULT_MAX_QUEUED_REQUEST_BYTES, min: 0, max: MAX_INT, help: "body bytes held for waiting requests, then OVERLOADED" },
   maxWriteQueueFrames: { default: DEFAULT_MAX_WRITE_QUEUE_FRAMES, min: 1, max: MAX_INT, help: "frames queued per connection" },
-  maxWriteQueueErrorFrames: { default: DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES, min: 1, max: MAX_INT, help: "error frames queued per connection (sent first)" },
+  maxWriteQueueErrorFrames: { default: DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES, min: 1, max: MAX_INT, help: "error frames queued per connection (sent first) past which its reads pause" },
   maxWriteQueueBytes: { default: DEFAULT_MAX_WRITE_QUEUE_BYTES, min: MAX_PAYLOAD, max: MAX_INT, help: "bytes queued per connection, socket buffer included" },
   maxPayloadBytes: { default: MAX_PAYLOAD, min: 256, max: MAX_PAYLOAD, help: "largest frame payload" },
   maxRequestBytes: { default: DEFAULT_MAX_REQUEST_BYTES, min: 0, max: MAX_INT, help: "largest assembled request body, then PAYLOAD_TOO_LARGE" },

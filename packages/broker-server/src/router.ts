@@ -13,7 +13,7 @@ import {
   WIRE_ERROR_CODES,
   type WireErrorCode,
 } from "@switchyard/protocol";
-import { DeadlineQueue, hashRequestId, type RequestIds, type RequestIdTable, readWord, SlowPeerError, writeWord } from "@switchyard/transport";
+import { DeadlineQueue, hashRequestId, type RequestIds, type RequestIdTable, readWord, writeWord } from "@switchyard/transport";
 import { BrokerRequest, RequestState } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { WIRE } from "./errors.js";
@@ -508,14 +508,13 @@ export class Router {
   }
 
   /**
-   * Sends a consumer an error the broker decided. The error queue is separate and flushed first;
-   * if even it is full the consumer is not reading at all, and closing it is the only outcome left
-   * that still reaches it (its client fails everything in flight at once).
+   * Sends a consumer an error the broker decided, in its error queue (flushed first). That queue
+   * refuses nothing while the connection is open, so however many requests fail in one turn each
+   * gets its error; only a closed connection, whose client fails them all itself, misses it.
    */
   #sendError(consumer: Peer, requestId: Uint8Array, error: BrokerError): void {
     this.counters.errorsSent[error.code as WireErrorCode]++;
-    if (consumer.ctx.sendError(requestId, error) || consumer.ctx.state !== "open") return;
-    consumer.ctx.destroy(new SlowPeerError("consumer's error queue is full; connection closed"));
+    consumer.ctx.sendError(requestId, error);
   }
 
   /**

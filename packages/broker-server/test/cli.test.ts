@@ -1,49 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { FrameType, newId } from "@switchyard/protocol";
-import { afterEach, describe, expect, it } from "vitest";
-import { RawClient } from "./raw-client.js";
+import { describe, expect, it } from "vitest";
+import { useCliBrokers } from "./cli-broker.js";
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bin/switchyard-broker.js");
-const children: ChildProcess[] = [];
-const clients: RawClient[] = [];
-
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-});
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (chunk: Buffer) => (out += chunk));
-  child.stderr!.on("data", (chunk: Buffer) => (err += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function listening(broker: Run): Promise<{ host: string; port: number }> {
-  await expect.poll(() => broker.stdout(), { timeout: 10_000 }).toMatch(/\n/);
-  const match = /^switchyard-broker listening on (\d+\.\d+\.\d+\.\d+):(\d+)\n$/.exec(broker.stdout());
-  if (match === null) throw new Error(`unexpected startup output: ${JSON.stringify(broker.stdout())}`);
-  return { host: match[1]!, port: Number(match[2]) };
-}
-
-async function client(port: number): Promise<RawClient> {
-  const raw = await RawClient.connect(port);
-  clients.push(raw);
-  return raw;
-}
+const { run, listening, client } = useCliBrokers();
 
 describe("switchyard-broker CLI", () => {
   it("prints its address with the real port for --port 0, routes requests, and exits 0 after SIGTERM", async () => {

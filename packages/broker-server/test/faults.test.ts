@@ -1,4 +1,4 @@
-import { encodeRequestHead, FrameType, newId, REQUEST_HEAD_SIZE, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
+import { encodeFrame, encodeRequestHead, FrameFlags, FrameType, newId, REQUEST_HEAD_SIZE, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { useBrokerHarness } from "./harness.js";
 import { RawClient } from "./raw-client.js";
@@ -246,6 +246,32 @@ describe("faults", () => {
     expect(maxBytes).toBeLessThanOrEqual(2 * 1024 * 1024 + 60 * 1024 + 64);
     await expect.poll(() => server.stats()).toMatchObject({ consumers: 0, inFlight: 0 });
     expect(server.stats().overloaded).toBeGreaterThan(0);
+    await h.expectHealthy(server);
+  });
+
+  it("stops reading a consumer that floods refusable requests without reading its errors, bounding its error queue, then closes it as a slow peer", async () => {
+    const maxWriteQueueErrorFrames = 100;
+    const server = await h.start({ writeTimeoutMs: 300, maxWriteQueueErrorFrames });
+    const flooder = await h.consumer(server, newId()); // no provider: every START is refused with NO_PROVIDER
+    flooder.socket.pause(); // reads nothing from now on
+    const batch = Buffer.concat(
+      Array.from({ length: 2000 }, () => encodeFrame(FrameType.START, FrameFlags.FINAL, newId(), encodeRequestHead(0))).flat(),
+    );
+    let maxErrorFrames = 0;
+    let sent = 0;
+    // 2 000 STARTs a time, far more than loopback's buffers hold in errors, until the broker closes it
+    while (!flooder.isClosed && sent < 2_000_000) {
+      if (flooder.socket.write(batch)) sent += 2000;
+      else await new Promise((resolve) => setTimeout(resolve, 5));
+      maxErrorFrames = Math.max(maxErrorFrames, server.stats().writeQueue.maxErrorFrames);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await flooder.waitClosed(5000);
+    // at most the mark plus what one read holds (64 KiB of 28-byte STARTs), never refused, never unbounded
+    expect(maxErrorFrames).toBeGreaterThan(0);
+    expect(maxErrorFrames).toBeLessThanOrEqual(maxWriteQueueErrorFrames + Math.ceil(65_536 / 28));
+    expect(sent).toBeLessThan(2_000_000);
+    await expect.poll(() => server.stats().consumers).toBe(0);
     await h.expectHealthy(server);
   });
 });

@@ -78,6 +78,11 @@ export class RawClient {
     return this.#inbox;
   }
 
+  /** Takes every frame received and not yet taken. */
+  takeAll(): Frame[] {
+    return this.#inbox.splice(0);
+  }
+
   send(type: FrameType, flags: number, requestId: Uint8Array, ...payload: Uint8Array[]): void {
     for (const part of encodeFrame(type, flags, requestId, ...payload)) this.socket.write(part);
   }

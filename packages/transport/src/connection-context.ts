@@ -78,6 +78,12 @@ export class ConnectionContext {
   readonly #writer: SocketWriter;
   #state: ConnectionState = "open";
   #closeError: Error | undefined;
+  /** Reading is paused until the error queue is written (see #onFrames). */
+  #readsPaused = false;
+  readonly #resumeReads = () => {
+    this.#readsPaused = false;
+    if (this.#state === "open") this.#socket.resume();
+  };
   /** Made only when someone waits for the close (most connections never need one). */
   #closed: Promise<void> | null = null;
   #onClosed: (() => void) | null = null;
@@ -221,6 +227,15 @@ export class ConnectionContext {
         this.destroy(error instanceof Error ? error : new Error(String(error)));
         return;
       }
+    }
+    // Errors are never refused (see SocketWriter), so what bounds them for a peer that sends
+    // refusable frames without reading its answers is this: past the mark, read nothing more from
+    // it until they are written. A prompt reader is paused for a tick at most; one that never
+    // reads stays paused until the write timeout closes it as a slow peer.
+    if (this.#writer.backlogged && !this.#readsPaused) {
+      this.#readsPaused = true;
+      this.#socket.pause();
+      void this.#writer.drained().then(this.#resumeReads);
     }
   }
 

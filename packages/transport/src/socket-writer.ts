@@ -6,7 +6,10 @@ const EMPTY = Buffer.alloc(0);
 
 /** Default most frames waiting in the regular queue of one connection. */
 export const DEFAULT_MAX_QUEUED_FRAMES = 8192;
-/** Default most frames waiting in the error queue (flushed before the regular one). */
+/**
+ * Default error frames waiting (in the error queue, flushed before the regular one) past which the
+ * connection stops reading its peer until they are written: 2048. Never a refusal (see writeError).
+ */
 export const DEFAULT_MAX_QUEUED_ERROR_FRAMES = 2048;
 /** Default most bytes queued for one connection, ours plus the socket's own buffer: 64 MiB. */
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
@@ -37,6 +40,7 @@ const EARLY_FLUSH_BYTES = 256 * 1024;
 /** Limits of a SocketWriter; every field optional, defaults above. */
 export interface SocketWriterOptions {
   maxQueuedFrames?: number;
+  /** Error frames waiting past which `backlogged` is true (the owner stops reading its peer). Default 2048. */
   maxQueuedErrorFrames?: number;
   /** Bytes, counting the socket's own buffer. */
   maxQueuedBytes?: number;
@@ -53,7 +57,7 @@ export interface SocketWriterOptions {
  *
  *   slab:  [ sent … | f1 f2 f3 (region) | free … ]     the region becomes one part at flush
  *   write/writeFrame ──► regular [region, big part, region …] (≤ maxQueuedFrames) ─┐
- *   writeError ────────► errors  [e e …]                (≤ maxQueuedErrorFrames)   ─┴► flush: errors, then regular ──► socket
+ *   writeError ────────► errors  [e e …]   (backlogged past maxQueuedErrorFrames) ─┴► flush: errors, then regular ──► socket
  *
  * A region handed to the socket is never written again: the slab only fills forward, and a new
  * one is allocated when it is full.
@@ -62,6 +66,13 @@ export interface SocketWriterOptions {
  * 'drain' does not come within writeTimeout, `onFailure(SlowPeerError)` is called (the owner
  * destroys the connection). A frame that does not fit the limits is refused (write returns false),
  * never dropped silently.
+ *
+ * An error frame is never refused while the writer is open: it is a request's only outcome, and a
+ * burst of them in one turn (a provider dying with thousands of requests) says nothing about
+ * whether the peer reads. Their number is bounded where they are made, not here: one per request
+ * the peer had open (bounded by the broker's request limits) or per frame of the peer's that was
+ * refused — and the owner stops reading the peer while the error queue is `backlogged`, so a peer
+ * that floods refusable frames without reading gets at most one read's worth beyond the mark.
  */
 export class SocketWriter {
   readonly #socket: Socket;
@@ -109,6 +120,11 @@ export class SocketWriter {
   /** Frames waiting in the error queue. */
   get queuedErrorFrames(): number {
     return this.#errorFrames;
+  }
+
+  /** True while maxQueuedErrorFrames or more error frames wait: the owner should stop reading its peer until drained(). */
+  get backlogged(): boolean {
+    return this.#errorFrames >= this.#maxErrorFrames;
   }
 
   /** Bytes waiting: in our queues plus the socket's own buffer. */
@@ -164,9 +180,12 @@ export class SocketWriter {
   }
 
 
-  /** Queues an error frame ahead of regular frames; false if the error queue is full or closed. */
+  /**
+   * Queues an error frame ahead of regular frames; false only once the writer is closed. Never
+   * refused for a limit (see the class comment): past maxQueuedErrorFrames it is `backlogged`.
+   */
   writeError(parts: Buffer[]): boolean {
-    if (this.#closed || this.#errorFrames >= this.#maxErrorFrames) return false;
+    if (this.#closed) return false;
     for (const part of parts) this.#errors.push(part);
     this.#errorFrames++;
     this.#enqueued(byteLength(parts));

@@ -115,17 +115,22 @@ describe("SocketWriter over a real socket", () => {
     expect(byBytes.write(frame("1234"))).toBe(true);
   });
 
-  it("has its own error queue with its own limit, flushed before regular frames", async () => {
+  it("has its own error queue, flushed before regular frames, that refuses nothing and is backlogged past maxQueuedErrorFrames", async () => {
     const { client, server } = await loopback.pair();
     const inbox = received(server);
-    const writer = new SocketWriter(client, { maxQueuedFrames: 1, maxQueuedErrorFrames: 2 }, () => {});
+    const writer = new SocketWriter(client, { maxQueuedFrames: 1, maxQueuedErrorFrames: 2, maxQueuedBytes: 30 }, () => {});
     expect(writer.write(frame("regular;"))).toBe(true);
     expect(writer.write(frame("refused;"))).toBe(false);
     expect(writer.writeError(frame("error1;"))).toBe(true);
+    expect(writer.backlogged).toBe(false);
     expect(writer.writeError(frame("error2;"))).toBe(true);
-    expect(writer.writeError(frame("error3;"))).toBe(false);
-    await until(() => inbox.bytes().length === 22);
-    expect(inbox.bytes().toString()).toBe("error1;error2;regular;");
+    expect(writer.backlogged).toBe(true);
+    // past the mark and past the byte limit: an error is a request's only outcome, never refused
+    expect(writer.writeError(frame("error3;"))).toBe(true);
+    expect(writer.queuedErrorFrames).toBe(3);
+    await until(() => inbox.bytes().length === 29);
+    expect(inbox.bytes().toString()).toBe("error1;error2;error3;regular;");
+    expect(writer.backlogged).toBe(false);
   });
 
   it("reports a peer that does not drain its socket within writeTimeout as a slow peer", async () => {
