@@ -99,7 +99,10 @@ export class BrokerServer {
     this.#server = createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
     this.#server.maxConnections = resolved.maxConnections;
     this.#server.on("drop", () => this.#refusedConnections++);
-    this.#server.on("error", (error) => resolved.logger.error({ err: error }, "broker server error"));
+    // A failure to listen is start()'s rejection, reported by its caller; log only later errors.
+    this.#server.on("error", (error) => {
+      if (this.#state !== "starting") resolved.logger.error({ err: error }, "broker server error");
+    });
   }
 
   /** Where it is in its life. */
@@ -229,7 +232,7 @@ export class BrokerServer {
       const server = this.#server;
       const onError = (error: Error) => {
         cleanup();
-        reject(new ListenError(`cannot listen on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error }));
+        reject(new ListenError(`cannot listen on ${host}:${port}: ${listenFailure(error)}`, { cause: error }));
       };
       const onAbort = () => {
         cleanup();
@@ -296,5 +299,19 @@ export class BrokerServer {
     this.#router.close();
     this.#state = "stopped";
     logger.info({}, "broker stopped");
+  }
+}
+
+/** Why listening failed, and what to do about it, for ListenError's message. */
+function listenFailure(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case "EADDRINUSE":
+      return "EADDRINUSE (another process holds the port: stop it, or choose another port)";
+    case "EACCES":
+      return "EACCES (this user may not listen there: choose a port above 1023, or grant the permission)";
+    case "EADDRNOTAVAIL":
+      return "EADDRNOTAVAIL (no interface of this machine has that address: check the host)";
+    default:
+      return error.code ?? error.message;
   }
 }

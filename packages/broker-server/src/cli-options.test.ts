@@ -20,9 +20,10 @@ describe("parseCli", () => {
     expect(parseCli([], { SWITCHYARD_AUTH_TOKENS: "x, y" }).options.authTokens).toEqual(["x", "y"]);
   });
 
-  it("defaults to log level info and no help", () => {
-    expect(parseCli([], {})).toEqual({ help: false, logLevel: "info", options: {} });
+  it("defaults to log level info, no help and no version", () => {
+    expect(parseCli([], {})).toEqual({ help: false, version: false, logLevel: "info", options: {} });
     expect(parseCli(["-h"], {}).help).toBe(true);
+    expect(parseCli(["--version"], {}).version).toBe(true);
   });
 
   it("refuses bad values naming the flag or the variable", () => {
@@ -31,6 +32,8 @@ describe("parseCli", () => {
     expect(() => parseCli([], { SWITCHYARD_MAX_PAYLOAD_BYTES: "9999999" })).toThrow(/SWITCHYARD_MAX_PAYLOAD_BYTES/);
     expect(() => parseCli(["--log-level", "loud"], {})).toThrow(/--log-level/);
     expect(() => parseCli(["--no-such-flag"], {})).toThrow(expect.objectContaining({ code: "USAGE" }));
+    expect(() => parseCli(["--server-id", "notauuid"], {})).toThrow(expect.objectContaining({ code: "USAGE", message: expect.stringMatching(/^--server-id must be a UUID/) }));
+    expect(() => parseCli(["--host", " "], {})).toThrow(expect.objectContaining({ code: "USAGE", message: expect.stringMatching(/^--host /) }));
   });
 
   it("documents every numeric option in the usage text", () => {

@@ -1,6 +1,12 @@
 import { parseArgs } from "node:util";
-import { SwitchyardError } from "@switchyard/protocol";
-import { type BrokerServerOptions, checkNumericOption, DEFAULT_HOST, NUMERIC_OPTIONS, type NumericOption } from "./options.js";
+import { idToBytes, SwitchyardError } from "@switchyard/protocol";
+import {
+  type BrokerServerOptions,
+  checkNumericOption,
+  DEFAULT_HOST,
+  NUMERIC_OPTIONS,
+  type NumericOption,
+} from "./options.js";
 
 /** pino's level names, quietest last. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -22,6 +28,8 @@ export class UsageError extends SwitchyardError {
 /** What the command line and environment ask for. */
 export interface CliSettings {
   help: boolean;
+  /** `--version`: print the package version and exit. */
+  version: boolean;
   logLevel: LogLevel;
   options: BrokerServerOptions;
 }
@@ -63,21 +71,37 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     if (setting !== undefined) options[name] = parseInteger(name, setting.value, setting.label);
   }
   const host = read("host");
-  if (host !== undefined) options.host = host.value;
+  if (host !== undefined) {
+    if (host.value.trim() === "") throw new UsageError(`${host.label} must name an interface, such as 127.0.0.1 or 0.0.0.0; got an empty value`);
+    options.host = host.value;
+  }
   const serverId = read("serverId");
-  if (serverId !== undefined) options.serverId = serverId.value;
+  if (serverId !== undefined) {
+    usageCheck(() => idToBytes(serverId.value, serverId.label));
+    options.serverId = serverId.value;
+  }
   const tokens = (flags["auth-token"] as string[] | undefined) ?? env.SWITCHYARD_AUTH_TOKENS?.split(",").map((token) => token.trim()).filter(Boolean);
   if (tokens !== undefined && tokens.length > 0) options.authTokens = tokens;
   const level = read("logLevel");
   if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
     throw new UsageError(`${level.label} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level.value)}`);
   }
-  return { help: flags.help === true, logLevel: (level?.value as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL, options };
+  return { help: flags.help === true, version: flags.version === true, logLevel: (level?.value as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL, options };
+}
+
+/** Runs `check`; an error it throws becomes a UsageError with the same message. */
+function usageCheck(check: () => unknown): void {
+  try {
+    check();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 function parseFlags(argv: readonly string[]): Record<string, unknown> {
   const spec: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {
     help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
     "auth-token": { type: "string", multiple: true },
   };
   for (const name of [...NUMERIC_NAMES, ...Object.keys(STRING_SETTINGS)]) spec[flagOf(name)] = { type: "string" };
@@ -109,6 +133,7 @@ export function usage(): string {
     ["--server-id <uuid>", "id sent in registration acks (default random)  [SWITCHYARD_SERVER_ID]"],
     ["--log-level <level>", `${LOG_LEVELS.join("|")} (default ${DEFAULT_LOG_LEVEL}); logs go to stderr  [SWITCHYARD_LOG_LEVEL]`],
     ["-h, --help", "print this help"],
+    ["--version", "print the version"],
   ];
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return [

@@ -1,6 +1,27 @@
+import { InvalidArgumentError } from "@switchyard/protocol";
 import { pino } from "pino";
+import packageJson from "../package.json" with { type: "json" };
 import { BrokerServer } from "./broker-server.js";
-import { parseCli, type CliSettings, usage } from "./cli-options.js";
+import { parseCli, type CliSettings, UsageError, usage } from "./cli-options.js";
+
+/** Exit code of a bad flag, variable or value: the command line is wrong. */
+const EXIT_USAGE = 2;
+/** Exit code of a start-up failure (port in use, …): the command line was fine, the world was not. */
+const EXIT_FAILED = 1;
+
+/**
+ * Reports `error` as the one line the CLI prints on stderr and exits: a caller's mistake (a
+ * UsageError, or an option the server refuses) with 2 and a pointer to --help, anything else with 1.
+ */
+function exitWith(error: unknown): never {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
+  if (error instanceof UsageError || error instanceof InvalidArgumentError) {
+    process.stderr.write(`switchyard-broker: ${message} (switchyard-broker --help lists the options)\n`);
+    process.exit(EXIT_USAGE);
+  }
+  process.stderr.write(`switchyard-broker: ${message}\n`);
+  process.exit(EXIT_FAILED);
+}
 
 /** `host:port`, with IPv6 hosts in brackets. */
 function formatAddress(host: string, port: number): string {
@@ -10,18 +31,22 @@ function formatAddress(host: string, port: number): string {
 /**
  * The `switchyard-broker` command: reads flags and SWITCHYARD_* variables, starts a BrokerServer,
  * prints one line with its address on stdout, logs with pino to stderr, and on SIGINT/SIGTERM
- * drains and exits 0 (a second signal exits at once with 1).
+ * drains and exits 0 (a second signal exits at once with 1). A bad flag or value is one line on
+ * stderr and exit 2; a failure to start (port in use, …) one line and exit 1.
  */
 async function main(): Promise<void> {
   let settings: CliSettings;
   try {
     settings = parseCli(process.argv.slice(2), process.env);
   } catch (error) {
-    process.stderr.write(`switchyard-broker: ${(error as Error).message}\nRun switchyard-broker --help for the options.\n`);
-    process.exit(2);
+    exitWith(error);
   }
   if (settings.help) {
     process.stdout.write(usage());
+    return;
+  }
+  if (settings.version) {
+    process.stdout.write(`${packageJson.version}\n`);
     return;
   }
   const logger = pino({ name: "switchyard-broker", level: settings.logLevel }, pino.destination({ dest: 2, sync: true }));
@@ -30,9 +55,7 @@ async function main(): Promise<void> {
     server = new BrokerServer({ ...settings.options, logger });
     await server.start();
   } catch (error) {
-    logger.fatal({ err: error }, "broker failed to start");
-    process.stderr.write(`switchyard-broker: ${(error as Error).message}\n`);
-    process.exit(1);
+    exitWith(error);
   }
   const { host, port } = server.address();
   process.stdout.write(`switchyard-broker listening on ${formatAddress(host, port)}\n`);

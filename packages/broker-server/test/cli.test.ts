@@ -1,8 +1,14 @@
+import { readFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { FrameType, newId } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { useCliBrokers } from "./cli-broker.js";
 
 const { run, listening, client } = useCliBrokers();
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const packageVersion: string = JSON.parse(readFileSync(path.join(packageDir, "package.json"), "utf8")).version;
 
 describe("switchyard-broker CLI", () => {
   it("prints its address with the real port for --port 0, routes requests, and exits 0 after SIGTERM", async () => {
@@ -62,5 +68,47 @@ describe("switchyard-broker CLI", () => {
     const broker = run(["--port", "0", "--max-queued-requests", "lots"]);
     expect(await broker.exited).toBe(2);
     expect(broker.stderr()).toMatch(/--max-queued-requests/);
+  });
+
+  it("prints the package's version for --version and exits 0", async () => {
+    const broker = run(["--version"]);
+    expect(await broker.exited).toBe(0);
+    expect(broker.stdout()).toBe(`${packageVersion}\n`);
+    expect(broker.stderr()).toBe("");
+  });
+
+  it.each<{ what: string; args: string[]; env: Record<string, string>; names: string }>([
+    { what: "a server id that is not a UUID", args: ["--server-id", "notauuid"], env: {}, names: "--server-id" },
+    { what: "a server id variable that is not a UUID", args: [], env: { SWITCHYARD_SERVER_ID: "notauuid" }, names: "SWITCHYARD_SERVER_ID" },
+    { what: "an unknown flag", args: ["--no-such-flag"], env: {}, names: "--no-such-flag" },
+    { what: "a flag without its value", args: ["--port"], env: {}, names: "--port" },
+    { what: "a positional argument", args: ["9090"], env: {}, names: "9090" },
+    { what: "a port out of range", args: ["--port", "70000"], env: {}, names: "--port" },
+    { what: "a number that is not one", args: ["--max-queued-requests", "lots"], env: {}, names: "--max-queued-requests" },
+    { what: "a number variable that is not one", args: [], env: { SWITCHYARD_READ_TIMEOUT_MS: "soon" }, names: "SWITCHYARD_READ_TIMEOUT_MS" },
+    { what: "an empty host", args: ["--host", ""], env: {}, names: "--host" },
+    { what: "an unknown log level", args: ["--log-level", "loud"], env: {}, names: "--log-level" },
+  ])("$what is one line on stderr naming $names, exit 2, and nothing starts", async ({ args, env, names }) => {
+    const broker = run(["--port", "0", ...args], env);
+    expect(await broker.exited).toBe(2);
+    expect(broker.stdout()).toBe("");
+    const stderr = broker.stderr();
+    expect(stderr).toMatch(/^switchyard-broker: [^\n]+\n$/);
+    expect(stderr).toContain(names);
+    expect(stderr).toContain("--help");
+  });
+
+  it("a port in use is reported once, in one line saying what to do, exit 1", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = holder.address() as AddressInfo;
+      const broker = run(["--port", String(port)]); // default log level: info
+      expect(await broker.exited).toBe(1);
+      expect(broker.stdout()).toBe("");
+      expect(broker.stderr()).toBe(`switchyard-broker: cannot listen on 127.0.0.1:${port}: EADDRINUSE (another process holds the port: stop it, or choose another port)\n`);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 });
