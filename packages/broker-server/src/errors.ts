@@ -39,7 +39,7 @@ export const WIRE: Readonly<Record<WireErrorCode, BrokerError>> = {
   NO_PROVIDER: new BrokerError("NO_PROVIDER", "no provider is registered on this channel"),
   TIMEOUT: new BrokerError("TIMEOUT", "the request's deadline passed before a response"),
   PROVIDER_GONE: new BrokerError("PROVIDER_GONE", "the provider disconnected while holding the request"),
-  OVERLOADED: new BrokerError("OVERLOADED", "a broker queue is full; the request was refused"),
+  OVERLOADED: new BrokerError("OVERLOADED", "a connection's write queue at the broker is full (maxWriteQueueFrames or maxWriteQueueBytes); the request was ended"),
   UNAUTHORIZED: new BrokerError("UNAUTHORIZED", "registration refused: missing or unknown auth token"),
   HANDLER_ERROR: new BrokerError("HANDLER_ERROR", "the provider sent an unreadable error body"),
   PAYLOAD_TOO_LARGE: new BrokerError("PAYLOAD_TOO_LARGE", "the assembled body is over the broker's limit"),
@@ -50,3 +50,20 @@ export const WIRE: Readonly<Record<WireErrorCode, BrokerError>> = {
   BAD_ROUTE: new BrokerError("BAD_ROUTE", "response refused: this provider does not hold that request (or its routing header differs)"),
   BAD_REGISTRATION: new BrokerError("BAD_REGISTRATION", "registration payload cannot be read"),
 };
+
+/**
+ * The OVERLOADED refusals of the wait queue, one per limit, each naming which one was full (built
+ * once, like WIRE). The consumer's shares are its fair shares (BrokerServerOptions.queueShareFloor).
+ */
+export const WAIT_QUEUE_FULL = {
+  requests: new BrokerError("OVERLOADED", "the broker's wait queue is full (maxQueuedRequests): every provider of the channel is busy; retry later"),
+  bytes: new BrokerError("OVERLOADED", "the body bytes held for waiting requests are at the broker's limit (maxQueuedRequestBytes); retry later"),
+  consumerRequests: new BrokerError(
+    "OVERLOADED",
+    "this consumer holds its fair share of the broker's wait queue (requests): wait for some of its requests to end before sending more",
+  ),
+  consumerBytes: new BrokerError(
+    "OVERLOADED",
+    "this consumer holds its fair share of the body bytes of the broker's wait queue: wait for some of its requests to end before sending more",
+  ),
+} as const;

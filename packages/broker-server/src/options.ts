@@ -12,6 +12,13 @@ export const DEFAULT_MAX_CONNECTIONS = 16_384;
 export const DEFAULT_MAX_QUEUED_REQUESTS = 8192;
 /** Default most body bytes held for requests waiting for capacity, over all channels: 64 MiB. */
 export const DEFAULT_MAX_QUEUED_REQUEST_BYTES = 64 * 1024 * 1024;
+/**
+ * Default waiting requests a consumer may always hold, whatever its fair share of the wait queue
+ * (the queue's own limit still applies): 64.
+ */
+export const DEFAULT_QUEUE_SHARE_FLOOR = 64;
+/** Default body bytes a consumer may always hold in the wait queue, whatever its fair share: 1 MiB (one whole frame). */
+export const DEFAULT_QUEUE_SHARE_FLOOR_BYTES = MAX_PAYLOAD;
 /** Default most frames in one connection's write queue: 8192. */
 export const DEFAULT_MAX_WRITE_QUEUE_FRAMES = 8192;
 /** Default error frames waiting for one connection past which the broker stops reading it until they are written: 2048. */
@@ -45,6 +52,16 @@ export interface BrokerServerOptions {
   maxQueuedRequests?: number;
   /** Most body bytes held for waiting requests (all channels); beyond it OVERLOADED. Default 64 MiB. */
   maxQueuedRequestBytes?: number;
+  /**
+   * Fair shares of the wait queue: a consumer may hold at most max(queueShareFloor,
+   * maxQueuedRequests / (n + 1)) waiting requests, n being the consumers holding some (itself
+   * included), so one that parks requests leaves room for the others; beyond it OVERLOADED. This is
+   * the number it may always hold, whatever its share. Set it to maxQueuedRequests to turn fair
+   * shares off. Default 64.
+   */
+  queueShareFloor?: number;
+  /** Body bytes a consumer may always hold in the wait queue; its share is computed as for queueShareFloor, from maxQueuedRequestBytes. Default 1 MiB. */
+  queueShareFloorBytes?: number;
   /** Most frames in one connection's write queue. Default 8192. */
   maxWriteQueueFrames?: number;
   /**
@@ -106,6 +123,8 @@ export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>>
   maxConnections: { default: DEFAULT_MAX_CONNECTIONS, min: 1, max: MAX_INT, help: "most open sockets; more are closed at once" },
   maxQueuedRequests: { default: DEFAULT_MAX_QUEUED_REQUESTS, min: 0, max: MAX_INT, help: "requests waiting for provider capacity, then OVERLOADED" },
   maxQueuedRequestBytes: { default: DEFAULT_MAX_QUEUED_REQUEST_BYTES, min: 0, max: MAX_INT, help: "body bytes held for waiting requests, then OVERLOADED" },
+  queueShareFloor: { default: DEFAULT_QUEUE_SHARE_FLOOR, min: 0, max: MAX_INT, help: "waiting requests a consumer may hold whatever its fair share of the queue" },
+  queueShareFloorBytes: { default: DEFAULT_QUEUE_SHARE_FLOOR_BYTES, min: 0, max: MAX_INT, help: "body bytes a consumer may hold waiting whatever its fair share" },
   maxWriteQueueFrames: { default: DEFAULT_MAX_WRITE_QUEUE_FRAMES, min: 1, max: MAX_INT, help: "frames queued per connection" },
   maxWriteQueueErrorFrames: { default: DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES, min: 1, max: MAX_INT, help: "error frames queued per connection (sent first) past which its reads pause" },
   maxWriteQueueBytes: { default: DEFAULT_MAX_WRITE_QUEUE_BYTES, min: MAX_PAYLOAD, max: MAX_INT, help: "bytes queued per connection, socket buffer included" },

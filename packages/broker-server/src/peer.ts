@@ -45,6 +45,9 @@ export class Peer {
   routingHeader: Buffer = CONNECTION_ID;
   /** Consumers: routingHeader as words, to check a provider's response echoes it (startsWithWords). */
   routingWords: Int32Array = NO_WORDS;
+  /** Consumers: how many of their requests wait in the wait queue, and the body bytes held for them (their fair shares). */
+  queuedRequests = 0;
+  queuedBytes = 0;
   /** Consumers: their live requests by their own requestId. */
   readonly requests = new RequestIdTable<BrokerRequest>();
   /** Providers: the requests they hold (their load), oldest first. */

@@ -16,7 +16,7 @@ import {
 import { DeadlineQueue, hashRequestId, type RequestIds, type RequestIdTable, readWord, writeWord } from "@switchyard/transport";
 import { BrokerRequest, RequestState } from "./broker-request.js";
 import type { Channel } from "./channel.js";
-import { WIRE } from "./errors.js";
+import { WAIT_QUEUE_FULL, WIRE } from "./errors.js";
 import type { Peer } from "./peer.js";
 import { startsWithWords } from "./words.js";
 
@@ -24,6 +24,9 @@ import { startsWithWords } from "./words.js";
 export interface RouterLimits {
   maxQueuedRequests: number;
   maxQueuedRequestBytes: number;
+  /** What a consumer may always hold of the wait queue, whatever its fair share (see #waitRefusal). */
+  queueShareFloor: number;
+  queueShareFloorBytes: number;
   maxRequestBytes: number;
   maxResponseBytes: number;
   requestTimeoutMs: number;
@@ -63,6 +66,7 @@ const ERROR_CODE_SIZE = 2;
  *   #ids                RequestIds: the slot named in the provider's id  response lookup
  *   provider.inFlight   LinkedQueue                                  capacity, PROVIDER_GONE
  *   channel.waiting     LinkedQueue                                  requests waiting for capacity
+ *                       (counted per consumer for fair shares: consumer.queuedRequests/queuedBytes)
  *   #deadlines          DeadlineQueue (one timer)                    TIMEOUT
  */
 export class Router {
@@ -80,6 +84,8 @@ export class Router {
   readonly #deadlines = new DeadlineQueue<BrokerRequest>((request) => this.#settle(request, WIRE.TIMEOUT, true));
   #queued = 0;
   #queuedBytes = 0;
+  /** Consumers with at least one request in the wait queue: they share it (see #waitRefusal). */
+  #queuingConsumers = 0;
   #pumping = false;
   #draining = false;
   #idleWaiters: Array<() => void> = [];
@@ -220,10 +226,14 @@ export class Router {
       return;
     }
     const channel = consumer.channel!;
-    const refusal = this.#startRefusal(channel, payload.length - REQUEST_HEAD_SIZE);
-    const provider = refusal === null ? channel.pickProvider() : null;
-    if (refusal !== null || (provider === null && !this.#canHold(payload.length))) {
-      this.#sendError(consumer, requestId, refusal ?? WIRE.OVERLOADED);
+    let refusal = this.#startRefusal(channel, payload.length - REQUEST_HEAD_SIZE);
+    let provider: Peer | null = null;
+    if (refusal === null) {
+      provider = channel.pickProvider();
+      if (provider === null) refusal = this.#waitRefusal(consumer, 1, payload.length);
+    }
+    if (refusal !== null) {
+      this.#sendError(consumer, requestId, refusal);
       return;
     }
     const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
@@ -261,8 +271,10 @@ export class Router {
       this.#toProvider(request, FrameType.CHUNK, payloadParts(frame));
       return;
     }
-    if (!this.#canHold(length)) {
-      this.#settle(request, WIRE.OVERLOADED, true);
+    // Its place in the queue was granted at START: only the bytes are checked now.
+    const refusal = this.#waitRefusal(consumer, 0, length);
+    if (refusal !== null) {
+      this.#settle(request, refusal, true);
       return;
     }
     this.#hold(request, frame.payload);
@@ -316,14 +328,38 @@ export class Router {
 
   // ── the wait queue ───────────────────────────────────────────────────────────────────────────
 
-  #canHold(bytes: number): boolean {
-    return this.#queued < this.#limits.maxQueuedRequests && this.#queuedBytes + bytes <= this.#limits.maxQueuedRequestBytes;
+  /**
+   * Why `consumer` may not put `requests` more (1 for a START, 0 for a CHUNK of a request already
+   * waiting) and `bytes` more into the wait queue, or null if it may. The queue's limits are shared
+   * by every consumer, so each also gets a fair share of them:
+   *
+   *   share = max(floor, limit / (n + 1))    n = consumers holding waiting requests, this one included
+   *
+   * One consumer alone may fill half the queue; k of them k/(k+1) of it — there is always room left
+   * for one more, so a consumer that parks thousands of requests on one channel cannot starve the
+   * other channels or consumers. Those over their share (after others arrived) keep what they hold
+   * and add nothing until it drains. Computed only for requests that wait: the path where a
+   * provider is free does none of this.
+   */
+  #waitRefusal(consumer: Peer, requests: 0 | 1, bytes: number): BrokerError | null {
+    const limits = this.#limits;
+    if (requests > 0 && this.#queued >= limits.maxQueuedRequests) return WAIT_QUEUE_FULL.requests;
+    if (this.#queuedBytes + bytes > limits.maxQueuedRequestBytes) return WAIT_QUEUE_FULL.bytes;
+    const sharers = this.#queuingConsumers + (consumer.queuedRequests === 0 ? 2 : 1);
+    if (requests > 0 && consumer.queuedRequests >= Math.max(limits.queueShareFloor, Math.floor(limits.maxQueuedRequests / sharers))) {
+      return WAIT_QUEUE_FULL.consumerRequests;
+    }
+    if (consumer.queuedBytes + bytes > Math.max(limits.queueShareFloorBytes, Math.floor(limits.maxQueuedRequestBytes / sharers))) {
+      return WAIT_QUEUE_FULL.consumerBytes;
+    }
+    return null;
   }
 
   #enqueue(request: BrokerRequest, channel: Channel, start: Buffer): void {
     request.state = RequestState.QUEUED;
     request.held = [];
     this.#queued++;
+    if (request.consumer.queuedRequests++ === 0) this.#queuingConsumers++;
     channel.waiting.push(request);
     this.#hold(request, start);
   }
@@ -336,14 +372,18 @@ export class Router {
   #hold(request: BrokerRequest, payload: Buffer): void {
     request.held!.push(payload.byteLength === payload.buffer.byteLength ? payload : Buffer.from(payload));
     request.heldBytes += payload.length;
+    request.consumer.queuedBytes += payload.length;
     this.#queuedBytes += payload.length;
   }
 
   /** Gives back what a request that leaves the wait queue held; returns its held bytes. */
   #release(request: BrokerRequest): Buffer[] {
     const held = request.held!;
+    const consumer = request.consumer;
     this.#queued--;
     this.#queuedBytes -= request.heldBytes;
+    consumer.queuedBytes -= request.heldBytes;
+    if (--consumer.queuedRequests === 0) this.#queuingConsumers--;
     request.held = null;
     request.heldBytes = 0;
     return held;

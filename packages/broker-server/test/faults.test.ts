@@ -163,6 +163,37 @@ describe("faults", () => {
     expect(server.stats()).toMatchObject({ queued: 0, queuedRequestBytes: 0 });
   });
 
+  it("completes a waiting streamed request with maxQueuedRequests: 1: its CHUNKs count only their bytes (regression: OVERLOADED on its first CHUNK)", async () => {
+    const { server, provider, consumer } = await h.pair({ maxQueuedRequests: 1 }, { capacity: 1 });
+    consumer.request("occupier");
+    const occupier = await provider.nextOf(FrameType.START);
+    const id = newId();
+    consumer.send(FrameType.START, 0, id, encodeRequestHead(5000), Buffer.from("s|"));
+    for (let i = 0; i < 3; i++) consumer.send(FrameType.CHUNK, 0, id, Buffer.from(`c${i}|`));
+    consumer.send(FrameType.END, 0, id);
+    await expect.poll(() => server.stats().queuedRequestBytes).toBe(REQUEST_HEAD_SIZE + 2 + 3 * 3);
+    expect(server.stats()).toMatchObject({ queued: 1, overloaded: 0 });
+    provider.respond(occupier, "free now");
+    const start = await provider.nextOf(FrameType.START);
+    for (let i = 0; i < 3; i++) expect((await provider.nextOf(FrameType.CHUNK)).payload.toString()).toBe(`c${i}|`);
+    await provider.nextOf(FrameType.END);
+    provider.respond(start, "streamed and answered");
+    expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("streamed and answered");
+  });
+
+  it("ends a waiting streamed request with OVERLOADED when a CHUNK would pass maxQueuedRequestBytes", async () => {
+    const { server, provider, consumer } = await h.pair({ maxQueuedRequestBytes: 1000 }, { capacity: 1 });
+    consumer.request("occupier");
+    await provider.nextOf(FrameType.START);
+    const id = newId();
+    consumer.send(FrameType.START, 0, id, encodeRequestHead(5000), Buffer.alloc(500));
+    consumer.send(FrameType.CHUNK, 0, id, Buffer.alloc(600));
+    const refusal = await consumer.nextError(id);
+    expect(refusal.code).toBe("OVERLOADED");
+    expect(refusal.message).toMatch(/maxQueuedRequestBytes/);
+    expect(server.stats()).toMatchObject({ queued: 0, queuedRequestBytes: 0 });
+  });
+
   it("forwards a waiting request's large CHUNKs byte for byte, whether they arrived whole or gathered across reads", async () => {
     const { server, provider, consumer } = await h.pair({}, { capacity: 1 });
     consumer.request("occupier");
