@@ -9,8 +9,6 @@ export interface AdmissionPolicy {
   defaultProviderCapacity: number;
   /** The broker is draining: no new registrations. */
   draining: boolean;
-  /** A connection with this clientId is registered already. */
-  isRegistered(clientId: Buffer): boolean;
 }
 
 /** A registration the broker accepts, with the provider capacity it will enforce. */
@@ -22,7 +20,8 @@ export interface Admitted {
 /**
  * Decides a connection's first frame (docs/protocol.md §1.5 "Registration"): the accepted registration, or
  * the error that refuses the connection: NOT_REGISTERED (not a registration), BAD_REGISTRATION,
- * UNAUTHORIZED, DUPLICATE_CLIENT, SHUTTING_DOWN.
+ * UNAUTHORIZED, SHUTTING_DOWN. A clientId that is registered already is no refusal: the new
+ * registration takes it over (BrokerServer), as MQTT's CONNECT does.
  */
 export function admit(frame: Frame, policy: AdmissionPolicy): Admitted | BrokerError {
   if (frame.type !== FrameType.START || (frame.flags & FrameFlags.REGISTRATION) === 0) return WIRE.NOT_REGISTERED;
@@ -38,7 +37,6 @@ export function admit(frame: Frame, policy: AdmissionPolicy): Admitted | BrokerE
   if (registration.role === Role.PROVIDER && capacity < 1) {
     return new BrokerError("BAD_REGISTRATION", "registration refused: provider capacity must be at least 1");
   }
-  if (policy.isRegistered(registration.clientId)) return WIRE.DUPLICATE_CLIENT;
   return { registration, capacity };
 }
 

@@ -86,7 +86,6 @@ export class BrokerServer {
     };
     this.#router = new Router(resolved, new RequestIds<BrokerRequest>(resolved.serverId));
     this.#ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: resolved.maxPayloadBytes, serverId: resolved.serverId });
-    const registry = this.#registry;
     const server = this;
     this.#admission = {
       authTokens: resolved.authTokens.map((token) => Buffer.from(token, "utf8")),
@@ -94,7 +93,6 @@ export class BrokerServer {
       get draining() {
         return server.#state !== "listening";
       },
-      isRegistered: (clientId) => registry.hasClient(clientId),
     };
     this.#server = createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
     this.#server.maxConnections = resolved.maxConnections;
@@ -218,10 +216,15 @@ export class BrokerServer {
       log.debug({ ...peer.describe(), ...reason }, "connection closed before registering");
       return;
     }
-    this.#registry.remove(peer);
+    // a connection taken over has left the registry and settled its requests already
+    if (this.#registry.remove(peer)) this.#leave(peer);
+    log.debug({ ...peer.describe(), ...reason }, "client disconnected");
+  }
+
+  /** A registered peer is out of the registry: its requests get their outcomes, its channel may go. */
+  #leave(peer: Peer): void {
     this.#router.peerLeft(peer);
     this.#registry.prune(peer.channel!);
-    log.debug({ ...peer.describe(), ...reason }, "client disconnected");
   }
 
   #listen(signal: AbortSignal | undefined): Promise<void> {
@@ -273,10 +276,30 @@ export class BrokerServer {
       peer.refuse(frame.requestId, verdict);
       return;
     }
+    const previous = this.#registry.client(verdict.registration.clientId);
+    if (previous !== undefined) this.#registry.remove(previous);
     this.#registry.add(peer, verdict.registration, verdict.capacity);
     peer.ctx.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, frame.requestId, this.#ack);
     this.#options.logger.debug({ ...peer.describe(), ...(peer.role === Role.PROVIDER ? { capacity: peer.capacity } : {}) }, "client registered");
+    // the old connection leaves after the new one joined its channel, so that requests waiting
+    // there stay for the new provider instead of failing NO_PROVIDER in between
+    if (previous !== undefined) this.#takenOver(previous);
     if (peer.role === Role.PROVIDER) this.#router.providerJoined(peer);
+  }
+
+  /**
+   * A new registration took `previous`'s clientId (MQTT's rule: the newest connection of a client
+   * wins; the old one is most likely half-open, its client already reconnected). Its requests get
+   * their outcomes as if it had disconnected — a provider's fail with PROVIDER_GONE, a consumer's
+   * are cancelled at their providers — and it is told DUPLICATE_CLIENT on the connection id and
+   * closed (destroyed if it does not drain within the write timeout).
+   */
+  #takenOver(previous: Peer): void {
+    this.#leave(previous);
+    this.#router.counters.errorsSent.DUPLICATE_CLIENT++;
+    this.#options.logger.info(previous.describe(), "clientId registered again on a new connection: the old connection is closed");
+    previous.ctx.sendError(CONNECTION_ID, WIRE.DUPLICATE_CLIENT);
+    void settleWithin(previous.ctx.close(), this.#options.writeTimeoutMs).then(() => previous.ctx.destroy());
   }
 
   async #drainAndClose(timeout: number, signal: AbortSignal | undefined): Promise<void> {

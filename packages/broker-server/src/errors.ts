@@ -45,7 +45,8 @@ export const WIRE: Readonly<Record<WireErrorCode, BrokerError>> = {
   PAYLOAD_TOO_LARGE: new BrokerError("PAYLOAD_TOO_LARGE", "the assembled body is over the broker's limit"),
   CANCELLED: new BrokerError("CANCELLED", "the consumer cancelled"),
   NOT_REGISTERED: new BrokerError("NOT_REGISTERED", "the first frame of a connection must be START|REGISTRATION"),
-  DUPLICATE_CLIENT: new BrokerError("DUPLICATE_CLIENT", "a connection with this clientId is already registered"),
+  // never a refusal now: sent to the old connection when a new registration takes its clientId over
+  DUPLICATE_CLIENT: new BrokerError("DUPLICATE_CLIENT", "another connection registered with this clientId and took over; this connection is closed"),
   SHUTTING_DOWN: new BrokerError("SHUTTING_DOWN", "the broker is draining and takes no new work"),
   BAD_ROUTE: new BrokerError("BAD_ROUTE", "response refused: this provider does not hold that request (or its routing header differs)"),
   BAD_REGISTRATION: new BrokerError("BAD_REGISTRATION", "registration payload cannot be read"),

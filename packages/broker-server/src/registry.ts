@@ -21,9 +21,9 @@ export class Registry {
     return this.#channels.size;
   }
 
-  /** True when a connection with this clientId is registered (DUPLICATE_CLIENT). */
-  hasClient(clientId: Buffer): boolean {
-    return this.#clients.has(clientId.toString("latin1"));
+  /** The connection registered with this clientId, if any. */
+  client(clientId: Buffer): Peer | undefined {
+    return this.#clients.get(clientId.toString("latin1"));
   }
 
   /** Registers `peer` under `registration`, joining (or opening) its channel. */
@@ -46,9 +46,12 @@ export class Registry {
     return channel;
   }
 
-  /** Takes a registered peer out of its channel; call `prune` once its requests are settled. */
-  remove(peer: Peer): void {
-    if (this.#clients.get(peer.clientKey) !== peer) return;
+  /**
+   * Takes a registered peer out of its channel; call `prune` once its requests are settled. False
+   * when it was not registered (any more: a takeover removed it already).
+   */
+  remove(peer: Peer): boolean {
+    if (this.#clients.get(peer.clientKey) !== peer) return false;
     this.#clients.delete(peer.clientKey);
     const channel = peer.channel!;
     if (peer.role === Role.PROVIDER) {
@@ -58,6 +61,7 @@ export class Registry {
       channel.consumers--;
       this.#consumers--;
     }
+    return true;
   }
 
   /** Forgets `channel` if nothing is left in it, so idle channels cost no memory. */

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { FrameType, newId } from "@switchyard/protocol";
+import { decodeErrorBody, FrameType, newId } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { useCliBrokers } from "./cli-broker.js";
 
@@ -42,6 +42,24 @@ describe("switchyard-broker CLI", () => {
     expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("made it");
     expect(await broker.exited).toBe(0);
     expect(broker.stderr()).toMatch(/"msg":"broker stopped"/);
+  });
+
+  it("accepts 50 re-registrations with one clientId, each right after the previous connection was closed cleanly", async () => {
+    const broker = run(["--port", "0", "--log-level", "silent"]);
+    const { port } = await listening(broker);
+    const channelId = newId();
+    const clientId = newId();
+    const refusals: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const raw = await client(port);
+      const answer = await raw.registerRaw({ role: attempt % 2 === 0 ? "provider" : "consumer", channelId, clientId });
+      if (answer.type === FrameType.ERROR) refusals.push(decodeErrorBody(answer.payload).code);
+      // a clean close (FIN), and the next registration at once: the broker may not have read the FIN yet
+      raw.socket.end();
+    }
+    expect(refusals).toEqual([]);
+    broker.child.kill("SIGTERM");
+    expect(await broker.exited).toBe(0);
   });
 
   it("reads settings from SWITCHYARD_* variables, flags winning", async () => {

@@ -1,4 +1,5 @@
 import {
+  CONNECTION_ID,
   decodeErrorBody,
   decodeRegistrationAck,
   encodeRequestHead,
@@ -51,21 +52,78 @@ describe("registration", () => {
     await client.waitClosed();
   });
 
-  it("refuses a second connection with a clientId already registered with DUPLICATE_CLIENT, leaving the first one working", async () => {
+  it("a half-open provider's client reconnecting at once with the same clientId takes over: the old connection is told DUPLICATE_CLIENT and closed, its requests fail with PROVIDER_GONE, new ones go to the new connection", async () => {
     const server = await h.start();
     const channelId = newId();
     const clientId = newId();
-    const first = await h.provider(server, channelId, { clientId });
-    const second = await h.client(server);
-    const answer = await second.registerRaw({ role: "consumer", channelId, clientId });
-    expect(answer.type).toBe(FrameType.ERROR);
-    expect(decodeErrorBody(answer.payload).code).toBe("DUPLICATE_CLIENT");
-    await second.waitClosed();
-    // the first registration still serves
+    const old = await h.provider(server, channelId, { clientId }); // its socket stays open, but it answers nothing from now on
     const consumer = await h.consumer(server, channelId);
-    const id = consumer.request("ping");
-    first.respond(await first.nextOf(FrameType.START), "pong");
-    expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("pong");
+    const held = consumer.request("held by the old connection", 30_000);
+    await old.nextOf(FrameType.START);
+    const successor = await h.client(server);
+    const answer = await successor.registerRaw({ role: "provider", channelId, clientId });
+    expect(answer.type).toBe(FrameType.RESPONSE);
+    expect((await consumer.nextError(held)).code).toBe("PROVIDER_GONE");
+    const notice = await old.nextOf(FrameType.ERROR, CONNECTION_ID);
+    expect(decodeErrorBody(notice.payload).code).toBe("DUPLICATE_CLIENT");
+    await old.waitClosed();
+    const id = consumer.request("for the new connection");
+    const start = await successor.nextOf(FrameType.START);
+    successor.respond(start, "from the new one");
+    expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("from the new one");
+    expect(server.stats()).toMatchObject({ providers: 1, consumers: 1, inFlight: 0, errorsSent: expect.objectContaining({ DUPLICATE_CLIENT: 1, PROVIDER_GONE: 1 }) });
+  });
+
+  it("a half-open consumer's client reconnecting with the same clientId takes over: the old one's requests are cancelled at the provider", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const clientId = newId();
+    const provider = await h.provider(server, channelId);
+    const old = await h.consumer(server, channelId, { clientId });
+    old.request("the old connection's", 30_000);
+    const start = await provider.nextOf(FrameType.START);
+    const successor = await h.consumer(server, channelId, { clientId });
+    await provider.nextOf(FrameType.CANCEL, start.requestId);
+    await old.waitClosed();
+    // the provider's late answer to the old request reaches nobody, and the new connection works
+    provider.respond(start, "too late");
+    expect((await provider.nextError(start.requestId)).code).toBe("BAD_ROUTE");
+    const id = successor.request("mine");
+    provider.respond(await provider.nextOf(FrameType.START), "yours");
+    expect((await successor.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("yours");
+    await successor.expectNothing((frame) => frame.type !== FrameType.RESPONSE);
+    expect(server.stats()).toMatchObject({ consumers: 1, providers: 1, inFlight: 0 });
+  });
+
+  it("a provider taking over keeps its channel's waiting requests: they go to the new connection, not NO_PROVIDER", async () => {
+    const server = await h.start();
+    const channelId = newId();
+    const clientId = newId();
+    const old = await h.provider(server, channelId, { clientId, capacity: 1 });
+    const consumer = await h.consumer(server, channelId);
+    const first = consumer.request("first", 30_000);
+    const waiting = consumer.request("waiting", 30_000);
+    await old.nextOf(FrameType.START);
+    await expect.poll(() => server.stats().queued).toBe(1);
+    const successor = await h.provider(server, channelId, { clientId, capacity: 1 });
+    expect((await consumer.nextError(first)).code).toBe("PROVIDER_GONE");
+    const start = await successor.nextOf(FrameType.START);
+    successor.respond(start, "served after the takeover");
+    expect((await consumer.nextOf(FrameType.RESPONSE, waiting)).payload.toString()).toBe("served after the takeover");
+  });
+
+  it("a takeover still needs a valid auth token", async () => {
+    const server = await h.start({ authTokens: ["right"] });
+    const channelId = newId();
+    const clientId = newId();
+    const first = await h.provider(server, channelId, { clientId, authToken: "right" });
+    const intruder = await h.client(server);
+    const answer = await intruder.registerRaw({ role: "provider", channelId, clientId, authToken: "wrong" });
+    expect(decodeErrorBody(answer.payload).code).toBe("UNAUTHORIZED");
+    await intruder.waitClosed();
+    await first.expectNothing();
+    expect(first.isClosed).toBe(false);
+    expect(server.stats().providers).toBe(1);
   });
 
   it("refuses an unreadable registration with BAD_REGISTRATION", async () => {
