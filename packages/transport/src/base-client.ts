@@ -194,9 +194,11 @@ interface Session {
  * What Consumer and Provider share: dial with a timeout, register (START|REGISTRATION, await the
  * ack or the broker's refusal), PING when idle and answer the broker's PINGs, and after the broker
  * goes away, report the loss (so work in flight fails at once) and reconnect with capped
- * exponential backoff and jitter, registering again. A refusal while reconnecting — e.g.
- * DUPLICATE_CLIENT because the broker has not yet noticed the old connection — is retried like any
- * failed attempt. The roles plug in through ClientHooks.
+ * exponential backoff and jitter, registering again. A refusal while reconnecting (e.g. an older
+ * broker's DUPLICATE_CLIENT, sent while it had not noticed the old connection) is retried like any
+ * failed attempt. A connection that another registration with the same clientId took over (ERROR
+ * DUPLICATE_CLIENT on requestId zero) is not reconnected: the client closes. The roles plug in
+ * through ClientHooks.
  */
 export class BaseClient {
   /** Resolved options. */
@@ -388,15 +390,16 @@ export class BaseClient {
   }
 
   /**
-   * An ERROR on requestId zero is about the connection. PROTOCOL_ERROR and NOT_REGISTERED mean the
-   * broker is closing it: close now, so work in flight fails at once with the broker's error as
-   * cause, and reconnect. Anything else is logged and kept as the cause of a later loss.
+   * An ERROR on requestId zero is about the connection. PROTOCOL_ERROR, NOT_REGISTERED and
+   * DUPLICATE_CLIENT mean the broker is closing it: close now, so work in flight fails at once with
+   * the broker's error as cause, and reconnect — except after DUPLICATE_CLIENT (see
+   * #onConnectionClose). Anything else is logged and kept as the cause of a later loss.
    */
   #onConnectionError(session: Session, frame: Frame): void {
     const error = errorFromPayload(frame.payload);
     session.brokerError = error;
     this.options.logger.warn({ code: error.code, message: error.message }, "broker reported a connection error");
-    if (error.code === "PROTOCOL_ERROR" || error.code === "NOT_REGISTERED") {
+    if (error.code === "PROTOCOL_ERROR" || error.code === "NOT_REGISTERED" || error.code === "DUPLICATE_CLIENT") {
       session.connection.destroy(new DisconnectedError(`the broker closed the connection: ${error.code}`, { cause: error }));
     }
   }
@@ -418,7 +421,10 @@ export class BaseClient {
       this.#hooks.onDisconnect(lost);
       return;
     }
-    const reconnect = this.options.maxReconnectAttempts > 0;
+    // DUPLICATE_CLIENT on a live connection: another connection registered with this clientId and
+    // took it over (the newest wins). Reconnecting would take it back, and the two would fight.
+    const takenOver = (session.brokerError as { code?: string } | null)?.code === "DUPLICATE_CLIENT";
+    const reconnect = this.options.maxReconnectAttempts > 0 && !takenOver;
     this.options.logger.warn({ error: lost.message }, reconnect ? "lost the broker; reconnecting" : "lost the broker");
     if (reconnect) {
       this.#setState("reconnecting", lost);

@@ -218,6 +218,19 @@ describe("BaseClient", () => {
     expect(states).toEqual(["open", "reconnecting", "open"]);
   });
 
+  it("on ERROR(DUPLICATE_CLIENT) about the connection (another connection took its clientId over), reports the loss and closes instead of taking it back", async () => {
+    const given = hooks();
+    const states: string[] = [];
+    const c = client({ onStateChange: (state) => states.push(state) }, given);
+    await c.open();
+    broker.connections[0]!.sendError(CONNECTION_ID, new BrokerError("DUPLICATE_CLIENT", "taken over"));
+    await vi.waitFor(() => expect(c.state).toBe("closed"));
+    expect(given.disconnects[0]).toMatchObject({ code: "DISCONNECTED", cause: { code: "DUPLICATE_CLIENT" } });
+    await new Promise((resolve) => setTimeout(resolve, 100)); // longer than the reconnect delay
+    expect(broker.typed(FrameType.START)).toHaveLength(1);
+    expect(states).toEqual(["open", "closed"]);
+  });
+
   it("close() tells the role in order — closing, wait for idle, fail the rest — ends the connection, and is idempotent", async () => {
     const calls: string[] = [];
     const c = client(
