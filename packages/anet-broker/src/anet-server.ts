@@ -61,6 +61,8 @@ export interface AnetServer {
   readonly connections: number;
   /** Stops accepting, closes every connection, and resolves once the server is closed. */
   close(): Promise<void>;
+  /** For `await using server = createAnetServer(…)`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const NOT_READING = "the answers could not be queued: the client is not reading";
@@ -145,6 +147,10 @@ class AnetServerImpl implements AnetServer {
   address(): HostPort | null {
     const address = this.#server.address();
     return address === null || typeof address === "string" ? null : { host: address.address, port: address.port };
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   close(): Promise<void> {

@@ -205,6 +205,11 @@ export class Broker {
     return this.#closing;
   }
 
+  /** For `await using broker = new Broker(…)`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async #shutdown(): Promise<void> {
     this.#state = "closing";
     this.#stopDials.abort(new ClosingBrokerError("the broker is closing"));

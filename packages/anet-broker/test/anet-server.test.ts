@@ -101,4 +101,18 @@ describe("createAnetServer", () => {
     await c.closed;
     expect(server.connections).toBe(0);
   });
+
+  it("await using closes it at the end of its scope: its connections end and its port refuses", async () => {
+    let port = 0;
+    let open: Awaited<ReturnType<typeof client>> | null = null;
+    {
+      await using server = createAnetServer((body) => body);
+      port = (await server.listen(0)).port;
+      open = await client(`127.0.0.1:${port}`);
+      await expect.poll(() => server.connections).toBe(1);
+    }
+    await open.closed;
+    const refused = connect({ host: "127.0.0.1", port });
+    await expect(new Promise((_, reject) => refused.once("error", reject))).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
 });

@@ -160,6 +160,19 @@ describe("Broker", () => {
     expect(broker.stats).toMatchObject({ state: "closed", connections: 0 });
   });
 
+  it("await using closes it at the end of its scope, like close()", async () => {
+    const address = await startServer(echo);
+    let escaped: Broker | null = null;
+    {
+      await using broker = new Broker(createPoolList(2, tcpFactory(), [address]), {});
+      broker.start();
+      expect(String(await broker.send("x"))).toBe("x");
+      escaped = broker;
+    }
+    expect(escaped.state).toBe("closed");
+    await expect(escaped.send("y")).rejects.toMatchObject({ code: "CLOSING_BROKER" });
+  });
+
   it("with maxInflightPerConn 1 never has two requests on one connection at once", async () => {
     const outstanding = new Map<number, number>();
     let peak = 0;

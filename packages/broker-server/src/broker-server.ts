@@ -148,6 +148,11 @@ export class BrokerServer {
     return this.#stopping;
   }
 
+  /** For `await using server = new BrokerServer(…)`: stop() — drain, then close — at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
   /** A snapshot of connections, requests, queues and counters (see BrokerStats). */
   stats(): BrokerStats {
     let maxFrames = 0;

@@ -93,6 +93,23 @@ describe("stop", () => {
     await server.stop();
   });
 
+  it("await using stops it at the end of its scope: its clients are closed and its port refuses connections", async () => {
+    let escaped: BrokerServer | null = null;
+    let port = 0;
+    let client: RawClient | null = null;
+    {
+      await using server = new BrokerServer({ port: 0, host: "127.0.0.1" });
+      await server.start();
+      port = server.address().port;
+      client = await RawClient.connect(port);
+      await client.register({ role: "consumer", channelId: newId() });
+      escaped = server;
+    }
+    expect(escaped.state).toBe("stopped");
+    await client.waitClosed();
+    await expect(RawClient.connect(port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+
   it("refuses registrations while draining with SHUTTING_DOWN", async () => {
     const { server, channelId, provider, consumer } = await h.pair();
     consumer.request("keeps the drain going", 5000);

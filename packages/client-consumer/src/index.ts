@@ -1,6 +1,8 @@
 export { Consumer } from "./consumer.js";
 export { DEFAULT_MAX_RESPONSE_BYTES } from "./consumer-options.js";
 export type { ConsumerOptions, SendOptions } from "./consumer-options.js";
+// Channel ids from names, so both sides can name a channel instead of sharing a UUID.
+export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.
 export { BrokerError, ProtocolError, InvalidArgumentError, SwitchyardError } from "@switchyard/protocol";
 export type { BrokerErrorCode } from "@switchyard/protocol";

@@ -1,6 +1,6 @@
 import { BrokerServer } from "@switchyard/broker-server";
-import { Consumer } from "@switchyard/client-consumer";
-import { Provider } from "@switchyard/client-provider";
+import { Consumer, channelIdFor } from "@switchyard/client-consumer";
+import { channelIdFor as providerChannelIdFor, Provider } from "@switchyard/client-provider";
 import { newIdString } from "@switchyard/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { randomBody, sha256 } from "./fixtures/clients.js";
@@ -34,6 +34,18 @@ describe("the clients against the real BrokerServer", () => {
       expect(refused.message).toContain('"tls://host:port"');
     }
     await expect(Provider.connect("tcp://localhost", channel, async () => "")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+
+  it("meet on a channel both sides name with channelIdFor, each from its own package; another name is another channel", async () => {
+    const { address } = await setup();
+    const provider = await Provider.connect(address, providerChannelIdFor("orders"), async (payload) => `order ${payload}`, { closeTimeout: 500 });
+    closers.push(() => provider.close());
+    const consumer = await Consumer.connect(address, channelIdFor("orders"), { closeTimeout: 500 });
+    closers.push(() => consumer.close());
+    expect(String(await consumer.send("42"))).toBe("order 42");
+    const elsewhere = await Consumer.connect(address, channelIdFor("invoices"), { closeTimeout: 500 });
+    closers.push(() => elsewhere.close());
+    await expect(elsewhere.send("42")).rejects.toMatchObject({ code: "NO_PROVIDER" });
   });
 
   it("carry a round trip, a 20 MiB body both ways, 1 000 concurrent requests past the provider's capacity, a handler error and a timeout", async () => {

@@ -3,6 +3,8 @@ export { ProviderRequest } from "./provider-request.js";
 export { CancelledError } from "./errors.js";
 export { DEFAULT_CONCURRENCY, DEFAULT_MAX_REQUEST_BYTES } from "./provider-options.js";
 export type { Handler, ProviderOptions, RequestContext, ResponseBody } from "./provider-options.js";
+// Channel ids from names, so both sides can name a channel instead of sharing a UUID.
+export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.
 export { BrokerError, ProtocolError, InvalidArgumentError, SwitchyardError } from "@switchyard/protocol";
 export type { BrokerErrorCode } from "@switchyard/protocol";

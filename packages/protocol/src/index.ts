@@ -40,6 +40,7 @@ export {
 } from "./registration.js";
 export type { Registration, RegistrationAck } from "./registration.js";
 export { newId, newIdString, idToBytes, idToString } from "./ids.js";
+export { channelIdFor, CHANNEL_NAMESPACE } from "./channel-id.js";
 export {
   AnetDecoder,
   encodeAnetFrame,

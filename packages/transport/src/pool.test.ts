@@ -41,6 +41,20 @@ afterEach(async () => {
 });
 
 describe("Pool", () => {
+  it("await using closes it at the end of its scope: idle items are destroyed, gets fail with CLOSING", async () => {
+    let escaped: Pool<FakeConn> | null = null;
+    let item: FakeConn | null = null;
+    {
+      await using scoped = new Pool<FakeConn>({ cap: 2, factory: () => new FakeConn(), name: "scoped" });
+      item = await scoped.get();
+      scoped.put(item);
+      escaped = scoped;
+    }
+    expect(escaped.closed).toBe(true);
+    expect(item.destroyed).toBe(true);
+    await expect(escaped.get()).rejects.toMatchObject({ code: "CLOSING" });
+  });
+
   it("reuses an item that was put back instead of making a new one", async () => {
     const p = pool();
     const first = await p.get();

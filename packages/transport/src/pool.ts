@@ -177,6 +177,11 @@ export class Pool<T extends PoolItem> {
     this.#pump();
   }
 
+  /** For `await using pool = new Pool(…)`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /**
    * Rejects every waiter with CLOSING, closes idle items and aborts dials in progress; busy items
    * are closed when they are put back or released. Resolves once the dials have settled. Idempotent.
