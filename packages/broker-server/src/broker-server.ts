@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import {
+  BrokerError,
   CONNECTION_ID,
   encodeRegistrationAck,
   type Frame,
@@ -13,6 +14,7 @@ import { type ConnectionOptions, RequestIds, settleWithin } from "@switchyard/tr
 import { type AdmissionPolicy, admit } from "./admission.js";
 import { ListenError, NotListeningError, ServerClosedError, WIRE } from "./errors.js";
 import { type BrokerServerOptions, type ResolvedBrokerServerOptions, resolveBrokerServerOptions } from "./options.js";
+import { addressShareKey, PendingConnections } from "./pending-connections.js";
 import { Peer, type PeerOwner } from "./peer.js";
 import { Registry } from "./registry.js";
 import { Router } from "./router.js";
@@ -57,6 +59,9 @@ export class BrokerServer {
   readonly #peers = new Set<Peer>();
   readonly #ack: Buffer;
   readonly #admission: AdmissionPolicy;
+  readonly #pending: PendingConnections<Peer>;
+  /** Sent to a connection that did not register by its deadline. */
+  readonly #registrationLate: BrokerError;
   #state: BrokerServerState = "new";
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
@@ -94,6 +99,8 @@ export class BrokerServer {
         return server.#state !== "listening";
       },
     };
+    this.#pending = new PendingConnections(resolved.registrationTimeoutMs, resolved.maxUnregisteredPerAddress, (peer) => this.#registrationTimedOut(peer));
+    this.#registrationLate = new BrokerError("NOT_REGISTERED", `no registration within ${resolved.registrationTimeoutMs} ms of connecting; connection closed`);
     this.#server = createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
     this.#server.maxConnections = resolved.maxConnections;
     this.#server.on("drop", () => this.#refusedConnections++);
@@ -218,6 +225,7 @@ export class BrokerServer {
     const log = this.#options.logger;
     const reason = error === undefined ? {} : { code: (error as { code?: string }).code ?? error.name, reason: error.message };
     if (peer.role === 0) {
+      this.#pending.remove(peer);
       log.debug({ ...peer.describe(), ...reason }, "connection closed before registering");
       return;
     }
@@ -268,12 +276,35 @@ export class BrokerServer {
       socket.destroy();
       return;
     }
+    const address = addressShareKey(socket.remoteAddress);
+    if (!this.#pending.hasRoom(address)) {
+      this.#refusedConnections++;
+      this.#options.logger.debug({ remote: socket.remoteAddress, address }, "connection refused: too many unregistered connections from its address");
+      socket.destroy();
+      return;
+    }
     const peer = new Peer(socket, this.#owner, this.#connectionOptions);
     this.#peers.add(peer);
+    this.#pending.add(peer, address);
     this.#options.logger.debug(peer.describe(), "connection accepted");
   }
 
+  /** A connection sent no registration by its deadline (a slow trickle, or nothing at all). */
+  #registrationTimedOut(peer: Peer): void {
+    if (peer.ctx.state !== "open") return;
+    this.#router.counters.errorsSent.NOT_REGISTERED++;
+    this.#options.logger.debug({ ...peer.describe(), registrationTimeoutMs: this.#options.registrationTimeoutMs }, "no registration by the deadline: closed");
+    this.#dismiss(peer, this.#registrationLate);
+  }
+
+  /** Tells `peer` why on the connection id and closes it: flushed if it drains within the write timeout, else cut. */
+  #dismiss(peer: Peer, error: BrokerError): void {
+    peer.ctx.sendError(CONNECTION_ID, error);
+    void settleWithin(peer.ctx.close(), this.#options.writeTimeoutMs).then(() => peer.ctx.destroy());
+  }
+
   #register(peer: Peer, frame: Frame): void {
+    this.#pending.remove(peer); // registered or refused (and closing): its deadline is over
     const verdict = admit(frame, this.#admission);
     if (!("registration" in verdict)) {
       this.#router.counters.errorsSent[verdict.code as keyof BrokerStats["errorsSent"]]++;
@@ -303,8 +334,7 @@ export class BrokerServer {
     this.#leave(previous);
     this.#router.counters.errorsSent.DUPLICATE_CLIENT++;
     this.#options.logger.info(previous.describe(), "clientId registered again on a new connection: the old connection is closed");
-    previous.ctx.sendError(CONNECTION_ID, WIRE.DUPLICATE_CLIENT);
-    void settleWithin(previous.ctx.close(), this.#options.writeTimeoutMs).then(() => previous.ctx.destroy());
+    this.#dismiss(previous, WIRE.DUPLICATE_CLIENT);
   }
 
   async #drainAndClose(timeout: number, signal: AbortSignal | undefined): Promise<void> {

@@ -8,6 +8,13 @@ export const DEFAULT_PORT = 9090;
 export const DEFAULT_HOST = "127.0.0.1";
 /** Default most open sockets; connections beyond it are closed at once and counted. */
 export const DEFAULT_MAX_CONNECTIONS = 16_384;
+/** Default ms a new connection has to register before it is closed: 5 s (the clients' own connect timeout). */
+export const DEFAULT_REGISTRATION_TIMEOUT_MS = 5000;
+/**
+ * Default most connections one remote address (an IPv4 address, an IPv6 /64) may hold that have not
+ * registered yet: 256. Beyond it a new socket from there is closed at once.
+ */
+export const DEFAULT_MAX_UNREGISTERED_PER_ADDRESS = 256;
 /** Default most requests waiting for provider capacity, over all channels: 8192, then OVERLOADED. */
 export const DEFAULT_MAX_QUEUED_REQUESTS = 8192;
 /** Default most body bytes held for requests waiting for capacity, over all channels: 64 MiB. */
@@ -48,6 +55,17 @@ export interface BrokerServerOptions {
   host?: string;
   /** Most open sockets; beyond it a new socket is closed at once and counted. Default 16384. */
   maxConnections?: number;
+  /**
+   * Ms a new connection has to send its registration; then it is sent ERROR(NOT_REGISTERED) and
+   * closed. Default 5000.
+   */
+  registrationTimeoutMs?: number;
+  /**
+   * Most connections not yet registered that one remote address may hold (IPv6 addresses count
+   * by their /64); a socket beyond it is closed at once and counted in `refusedConnections`, so
+   * sockets that never register cannot take `maxConnections` from everyone. Default 256.
+   */
+  maxUnregisteredPerAddress?: number;
   /** Most requests waiting for provider capacity (all channels); beyond it OVERLOADED. Default 8192. */
   maxQueuedRequests?: number;
   /** Most body bytes held for waiting requests (all channels); beyond it OVERLOADED. Default 64 MiB. */
@@ -121,6 +139,8 @@ const MAX_INT = Number.MAX_SAFE_INTEGER;
 export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>> = {
   port: { default: DEFAULT_PORT, min: 0, max: 65_535, help: "TCP port; 0 picks a free one" },
   maxConnections: { default: DEFAULT_MAX_CONNECTIONS, min: 1, max: MAX_INT, help: "most open sockets; more are closed at once" },
+  registrationTimeoutMs: { default: DEFAULT_REGISTRATION_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a connection that has not registered this long after connecting" },
+  maxUnregisteredPerAddress: { default: DEFAULT_MAX_UNREGISTERED_PER_ADDRESS, min: 1, max: MAX_INT, help: "connections not yet registered per remote address (IPv6: per /64); more are closed at once" },
   maxQueuedRequests: { default: DEFAULT_MAX_QUEUED_REQUESTS, min: 0, max: MAX_INT, help: "requests waiting for provider capacity, then OVERLOADED" },
   maxQueuedRequestBytes: { default: DEFAULT_MAX_QUEUED_REQUEST_BYTES, min: 0, max: MAX_INT, help: "body bytes held for waiting requests, then OVERLOADED" },
   queueShareFloor: { default: DEFAULT_QUEUE_SHARE_FLOOR, min: 0, max: MAX_INT, help: "waiting requests a consumer may hold whatever its fair share of the queue" },

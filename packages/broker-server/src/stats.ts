@@ -38,7 +38,10 @@ export interface BrokerStats {
   completed: number;
   /** Requests refused or aborted with OVERLOADED since start (same as errorsSent.OVERLOADED). */
   overloaded: number;
-  /** Sockets closed at once because maxConnections was reached or the broker was stopping. */
+  /**
+   * Sockets closed at once: maxConnections was reached, their address held its maxUnregisteredPerAddress
+   * connections not yet registered, or the broker was stopping.
+   */
   refusedConnections: number;
   /** Frames that could not be queued and were not a request's outcome (CANCEL, PONG, BAD_ROUTE). */
   droppedFrames: number;

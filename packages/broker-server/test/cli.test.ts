@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeErrorBody, FrameType, newId } from "@switchyard/protocol";
+import { CONNECTION_ID, decodeErrorBody, FrameType, newId } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { useCliBrokers } from "./cli-broker.js";
 
@@ -42,6 +42,23 @@ describe("switchyard-broker CLI", () => {
     expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("made it");
     expect(await broker.exited).toBe(0);
     expect(broker.stderr()).toMatch(/"msg":"broker stopped"/);
+  });
+
+  it("closes a socket that does not register within --registration-timeout-ms (or SWITCHYARD_REGISTRATION_TIMEOUT_MS)", async () => {
+    for (const [args, env] of [
+      [["--registration-timeout-ms", "300"], {}],
+      [[], { SWITCHYARD_REGISTRATION_TIMEOUT_MS: "300" }],
+    ] as const) {
+      const broker = run(["--port", "0", "--log-level", "silent", ...args], env);
+      const { port } = await listening(broker);
+      const silent = await client(port);
+      const connectedAt = performance.now();
+      await silent.waitClosed(5000);
+      expect(performance.now() - connectedAt).toBeGreaterThanOrEqual(280);
+      expect((await silent.nextError(CONNECTION_ID)).code).toBe("NOT_REGISTERED");
+      broker.child.kill("SIGTERM");
+      expect(await broker.exited).toBe(0);
+    }
   });
 
   it("accepts 50 re-registrations with one clientId, each right after the previous connection was closed cleanly", async () => {

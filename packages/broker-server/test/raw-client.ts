@@ -57,9 +57,10 @@ export class RawClient {
     }));
   }
 
-  static connect(port: number, host = "127.0.0.1"): Promise<RawClient> {
+  /** Connects to the broker at host:port, from `localAddress` when given (e.g. 127.0.0.2: another loopback address). */
+  static connect(port: number, host = "127.0.0.1", localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host });
+      const socket = connect({ port, host, ...(localAddress === undefined ? {} : { localAddress }) });
       socket.once("error", reject);
       socket.once("connect", () => {
         socket.off("error", reject);
