@@ -404,7 +404,14 @@ export class Router {
         const request = channel.waiting.shift()!;
         const held = this.#release(request);
         request.state = RequestState.PENDING;
-        const timeLeftMs = Math.max(1, Math.ceil(request.deadlineEntry!.deadline - performance.now()));
+        const timeLeftMs = Math.ceil(request.deadlineEntry!.deadline - performance.now());
+        if (timeLeftMs <= 0) {
+          // Its deadline passed while it waited (its timer is due in this very turn, behind the one
+          // that freed this capacity): forwarding it would only cost the provider a START and a
+          // CANCEL — thousands of each when a whole queue expires together.
+          this.#settle(request, WIRE.TIMEOUT, false);
+          continue;
+        }
         if (!this.#dispatch(request, provider, held[0]!, timeLeftMs)) continue;
         let ok = true;
         for (let i = 1; ok && i < held.length; i++) ok = this.#toProvider(request, FrameType.CHUNK, [held[i]!]);

@@ -34,6 +34,23 @@ describe("deadlines and cancellation", () => {
     await provider.expectNothing();
   });
 
+  it("never forwards a waiting request whose deadline passed while it waited, when capacity frees in the turn it expires", async () => {
+    const { server, provider, consumer } = await h.pair({}, { capacity: 1 });
+    const occupier = consumer.request("holds the only slot", 200);
+    const start = await provider.nextOf(FrameType.START);
+    const waiting = consumer.request("waits", 200); // same 200 ms lane, behind the occupier
+    await expect.poll(() => server.stats().queued).toBe(1);
+    // hold this process (the broker's too) past both deadlines, so both expire in one timer run:
+    // the occupier first, whose freed slot must not go to the waiting request
+    const until = performance.now() + 400;
+    while (performance.now() < until) {}
+    expect((await consumer.nextError(occupier)).code).toBe("TIMEOUT");
+    expect((await consumer.nextError(waiting)).code).toBe("TIMEOUT");
+    await provider.nextOf(FrameType.CANCEL, start.requestId);
+    await provider.expectNothing(undefined, 200);
+    expect(server.stats()).toMatchObject({ queued: 0, inFlight: 0 });
+  });
+
   it("forwards a consumer's CANCEL to the provider holding the request and forgets the request", async () => {
     const { server, provider, consumer } = await h.pair();
     const id = consumer.request("never mind");
