@@ -4,6 +4,9 @@ import { useCliBrokers } from "./cli-broker.js";
 import { useBrokerHarness } from "./harness.js";
 import type { RawClient } from "./raw-client.js";
 
+/** Bursts of thousands of frames between processes: generous on a loaded machine. */
+const SLOW_TEST_MS = 120_000;
+
 // Issue 10, design risk: the wait queue was one pool for every consumer, and one consumer parking
 // 8 192 requests on one channel made 19 of 20 requests on an unrelated channel fail OVERLOADED.
 // Each consumer now gets a fair share: max(queueShareFloor, limit / (n + 1)), n the consumers
@@ -21,7 +24,7 @@ function pipeline(consumer: RawClient, count: number, body: Buffer = Buffer.from
 
 /** Waits for `count` ERRORs and returns their messages (the frames are taken from the inbox). */
 async function refusals(consumer: RawClient, count: number): Promise<string[]> {
-  await expect.poll(() => consumer.inbox.length, { timeout: 10_000, interval: 50 }).toBe(count);
+  await expect.poll(() => consumer.inbox.length, { timeout: 30_000, interval: 50 }).toBe(count);
   return consumer.takeAll().map((frame) => {
     expect(frame.type).toBe(FrameType.ERROR);
     const error = decodeErrorBody(frame.payload);
@@ -57,7 +60,7 @@ describe("fair shares of the wait queue", () => {
     const messages = await refusals(hog, 4096);
     expect(new Set(messages).size).toBe(1);
     expect(messages[0]).toMatch(/this consumer holds its fair share of the broker's wait queue/);
-  });
+  }, SLOW_TEST_MS);
 
   it("shares the queue among the consumers holding waiting requests: each may hold limit / (n + 1), with room left for one more", async () => {
     const server = await h.start({ maxQueuedRequests: 30, queueShareFloor: 0 });
@@ -79,7 +82,7 @@ describe("fair shares of the wait queue", () => {
     pipeline(third, 6);
     await refusals(third, 1);
     expect(server.stats()).toMatchObject({ queued: 30, inFlight: 1 });
-  });
+  }, SLOW_TEST_MS);
 
   it("shares the bytes held for waiting requests the same way, naming the bytes share when it refuses", async () => {
     const server = await h.start({ maxQueuedRequestBytes: 10_000, queueShareFloorBytes: 0 });
@@ -95,7 +98,7 @@ describe("fair shares of the wait queue", () => {
     expect(error.message).toMatch(/fair share of the body bytes/);
     expect(consumer.inbox).toEqual([]); // the two before it wait, unrefused
     expect(server.stats().queuedRequestBytes).toBe(2 * 2004);
-  });
+  }, SLOW_TEST_MS);
 
   it("lets a consumer hold queueShareFloor requests whatever its share; a floor of maxQueuedRequests turns shares off", async () => {
     const server = await h.start({ maxQueuedRequests: 10, queueShareFloor: 10 });
@@ -107,5 +110,5 @@ describe("fair shares of the wait queue", () => {
     expect(message).toMatch(/wait queue is full \(maxQueuedRequests\)/);
     await provider.nextOf(FrameType.START);
     expect(server.stats().queued).toBe(10);
-  });
+  }, SLOW_TEST_MS);
 });
