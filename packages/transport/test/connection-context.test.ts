@@ -1,6 +1,7 @@
 import { CONNECTION_ID, decodeErrorBody, encodeFrame, type Frame, FrameDecoder, FrameType, ProtocolError } from "@switchyard/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConnectionContext } from "../src/connection-context.js";
+import { SocketReader } from "../src/socket-reader.js";
 import { DisconnectedError, IdleTimeoutError, SlowPeerError } from "../src/errors.js";
 import { Loopback, received, until } from "./tcp.js";
 
@@ -40,6 +41,33 @@ describe("ConnectionContext over a real socket", () => {
     expect(frames[0]!.payload.toString()).toBe("first");
     expect(frames[1]!.payload.length).toBe(5000);
   });
+
+  for (const via of ["data", "onread"] as const) {
+    it(`answers every frame of a burst with its error, never refused, pausing reads past maxQueuedErrorFrames until they are written (reading via ${via})`, async () => {
+      const reader = via === "onread" ? new SocketReader<Frame>() : undefined;
+      const pair = await loopback.pair(reader?.onread);
+      // the side under test reads: the server's 'data' events, or the client's onread
+      const [reading, peer] = via === "data" ? [pair.server, pair.client] : [pair.client, pair.server];
+      const pause = vi.spyOn(reading, "pause");
+      const resume = vi.spyOn(reading, "resume");
+      const connection: ConnectionContext = new ConnectionContext(
+        reading,
+        { onFrame: (frame) => expect(connection.sendError(frame.requestId, { wireCode: 2, message: "no provider" })).toBe(true), onClose: () => {} },
+        { maxQueuedErrorFrames: 3, ...(reader === undefined ? {} : { reader }) },
+      );
+      const inbox = received(peer);
+      const ids = Array.from({ length: 500 }, (_, i) => Buffer.alloc(16, (i % 255) + 1));
+      peer.write(Buffer.concat(ids.flatMap((id) => encodeFrame(FrameType.START, 0, id))));
+      await until(() => decodeAll(inbox.bytes()).length === 500);
+      const answers = decodeAll(inbox.bytes());
+      expect(answers.every((frame) => frame.type === FrameType.ERROR)).toBe(true);
+      expect(answers.map((frame) => frame.requestId[0])).toEqual(ids.map((id) => id[0]));
+      expect(pause).toHaveBeenCalled();
+      await until(() => resume.mock.calls.length >= pause.mock.calls.length && !reading.isPaused());
+      expect(connection.state).toBe("open");
+      expect(connection.queuedErrorFrames).toBe(0);
+    });
+  }
 
   it("answers a protocol violation with ERROR(PROTOCOL_ERROR) on requestId zero, then closes that connection", async () => {
     const { client, server } = await loopback.pair();

@@ -1,18 +1,18 @@
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type OnReadOpts, type Server, type Socket } from "node:net";
 
 /** Loopback socket pairs for tests; `closeAll()` (in afterEach) destroys every one opened. */
 export class Loopback {
   readonly #sockets = new Set<Socket>();
   readonly #servers = new Set<Server>();
 
-  /** A connected pair: `client` dialled `server`'s listener on 127.0.0.1, port 0. */
-  async pair(): Promise<{ client: Socket; server: Socket }> {
+  /** A connected pair: `client` dialled `server`'s listener on 127.0.0.1, port 0 (reading through `onread` when given). */
+  async pair(onread?: OnReadOpts): Promise<{ client: Socket; server: Socket }> {
     const listener = createServer();
     this.#servers.add(listener);
     const accepted = new Promise<Socket>((resolve) => listener.once("connection", resolve));
     await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
     const { port } = listener.address() as { port: number };
-    const client = connect(port, "127.0.0.1");
+    const client = connect({ port, host: "127.0.0.1", ...(onread === undefined ? {} : { onread }) });
     await new Promise<void>((resolve, reject) => {
       client.once("connect", resolve);
       client.once("error", reject);
