@@ -66,7 +66,7 @@ export interface BrokerServerOptions {
    * sockets that never register cannot take `maxConnections` from everyone. Default 256.
    */
   maxUnregisteredPerAddress?: number;
-  /** Most requests waiting for provider capacity (all channels); beyond it OVERLOADED. Default 8192. */
+  /** Most requests waiting for provider capacity (all channels), each consumer a fair share (see queueShareFloor); beyond it OVERLOADED. Default 8192. */
   maxQueuedRequests?: number;
   /** Most body bytes held for waiting requests (all channels); beyond it OVERLOADED. Default 64 MiB. */
   maxQueuedRequestBytes?: number;
@@ -141,8 +141,8 @@ export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>>
   maxConnections: { default: DEFAULT_MAX_CONNECTIONS, min: 1, max: MAX_INT, help: "most open sockets; more are closed at once" },
   registrationTimeoutMs: { default: DEFAULT_REGISTRATION_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a connection that has not registered this long after connecting" },
   maxUnregisteredPerAddress: { default: DEFAULT_MAX_UNREGISTERED_PER_ADDRESS, min: 1, max: MAX_INT, help: "connections not yet registered per remote address (IPv6: per /64); more are closed at once" },
-  maxQueuedRequests: { default: DEFAULT_MAX_QUEUED_REQUESTS, min: 0, max: MAX_INT, help: "requests waiting for provider capacity, then OVERLOADED" },
-  maxQueuedRequestBytes: { default: DEFAULT_MAX_QUEUED_REQUEST_BYTES, min: 0, max: MAX_INT, help: "body bytes held for waiting requests, then OVERLOADED" },
+  maxQueuedRequests: { default: DEFAULT_MAX_QUEUED_REQUESTS, min: 0, max: MAX_INT, help: "requests waiting for provider capacity, each consumer a fair share, then OVERLOADED" },
+  maxQueuedRequestBytes: { default: DEFAULT_MAX_QUEUED_REQUEST_BYTES, min: 0, max: MAX_INT, help: "body bytes held for waiting requests, each consumer a fair share, then OVERLOADED" },
   queueShareFloor: { default: DEFAULT_QUEUE_SHARE_FLOOR, min: 0, max: MAX_INT, help: "waiting requests a consumer may hold whatever its fair share of the queue" },
   queueShareFloorBytes: { default: DEFAULT_QUEUE_SHARE_FLOOR_BYTES, min: 0, max: MAX_INT, help: "body bytes a consumer may hold waiting whatever its fair share" },
   maxWriteQueueFrames: { default: DEFAULT_MAX_WRITE_QUEUE_FRAMES, min: 1, max: MAX_INT, help: "frames queued per connection" },
