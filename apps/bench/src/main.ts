@@ -49,6 +49,7 @@ async function main(): Promise<number> {
     cpuProfileDir,
     runName: stamp,
     requestTimeoutMs: options.requestTimeoutMs,
+    monitor: options.monitor,
   };
 
   const scenarios = SCENARIOS.filter((s) => options.scenarios.includes(s.name)).map((s) => applyOverrides(s, options.overrides));

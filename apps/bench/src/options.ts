@@ -33,6 +33,8 @@ export interface BenchOptions {
   progress: boolean | undefined;
   brokerCli: string | undefined;
   requestTimeoutMs: number;
+  /** Run the broker with its monitoring listener on and scrape /metrics every second. */
+  monitor: boolean;
 }
 
 /** A bad command line; main prints the message and the usage hint, and exits 2. */
@@ -68,6 +70,8 @@ Options:
       --broker-bin PATH   the switchyard-broker CLI (default: from PATH, else <repo>/node_modules/.bin);
                           with --cpu-prof it must be a Node script (it is run as node --cpu-prof PATH)
       --timeout MS        per-request timeout in the clients (default ${DEFAULT_REQUEST_TIMEOUT_MS})
+      --monitor           run the broker with --monitor 127.0.0.1:0 and scrape its /metrics every second
+                          (as Prometheus would), to compare against a run without
   -h, --help              this text
 
 Peers: NATS needs nats-server on PATH (apt-get install nats-server); it is skipped otherwise.
@@ -94,6 +98,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions | u
       progress: { type: "boolean" },
       "broker-bin": { type: "string" },
       timeout: { type: "string" },
+      monitor: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -117,6 +122,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions | u
     progress: values.progress,
     brokerCli: values["broker-bin"],
     requestTimeoutMs: number(values.timeout, DEFAULT_REQUEST_TIMEOUT_MS, "timeout", 1),
+    monitor: values.monitor === true,
   };
 }
 

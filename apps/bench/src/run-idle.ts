@@ -36,7 +36,10 @@ export async function runIdle(scenario: Scenario, system: BenchSystem, context: 
   const base = { scenario: scenario.name, system: system.name, label: system.label, shape: scenario.shape };
   const cleanup = new Cleanup();
   try {
-    const broker = cleanup.add(await startBroker(context, count + 1), (b) => b.child.stop());
+    const broker = cleanup.add(await startBroker(context, count + 1), (b) => {
+      b.stopScraping();
+      return b.child.stop();
+    });
     const channel = randomUUID();
     const providers = cleanup.add(await startPeer(context, "switchyard-providers", { address: broker.address, channels: [channel], concurrency: 64 }), (p) => p.child.stop());
     const limit = openFileLimits().hard;

@@ -34,6 +34,8 @@ export class BrokerRequest implements IdKeyed, Issued {
   /** hashRequestId of the consumer's requestId. */
   readonly idHash: number;
   state: RequestState = RequestState.PENDING;
+  /** performance.now() ms when the START arrived (its deadline less its timeout): for the duration histogram. */
+  startedAt = 0;
   /** Its entry in the router's DeadlineQueue; `deadlineEntry.deadline` is when it times out. */
   deadlineEntry: DeadlineEntry<BrokerRequest> | null = null;
   /** The provider holding the request, once dispatched. */

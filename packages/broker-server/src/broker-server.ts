@@ -12,8 +12,13 @@ import {
 } from "@switchyard/protocol";
 import { type ConnectionOptions, RequestIds, settleWithin } from "@switchyard/transport";
 import { type AdmissionPolicy, admit } from "./admission.js";
+import { ClosedConnections } from "./closed-connections.js";
+import { LatencyHistogram } from "./latency-histogram.js";
+import type { BrokerView } from "./monitor/broker-view.js";
+import { MonitorServer } from "./monitor/monitor-server.js";
+import { OperatorLog } from "./operator-log.js";
 import { ListenError, NotListeningError, ServerClosedError, WIRE } from "./errors.js";
-import { type BrokerServerOptions, type ResolvedBrokerServerOptions, resolveBrokerServerOptions } from "./options.js";
+import { type BrokerServerOptions, NUMERIC_OPTIONS, type NumericOption, type ResolvedBrokerServerOptions, resolveBrokerServerOptions } from "./options.js";
 import { addressShareKey, PendingConnections } from "./pending-connections.js";
 import { Peer, type PeerOwner } from "./peer.js";
 import { Registry } from "./registry.js";
@@ -66,6 +71,10 @@ export class BrokerServer {
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #refusedConnections = 0;
+  /** Totals, bytes and a ring of recent closes (the monitor's /connections). */
+  readonly #closed = new ClosedConnections();
+  readonly #operatorLog: OperatorLog;
+  readonly #monitor: MonitorServer | null = null;
   /** What every Peer reports to; kept private so frames enter only from sockets. */
   readonly #owner: PeerOwner = {
     onFrame: (peer, frame) => this.#onFrame(peer, frame),
@@ -90,6 +99,12 @@ export class BrokerServer {
       keepChunkParts: true,
     };
     this.#router = new Router(resolved, new RequestIds<BrokerRequest>(resolved.serverId));
+    this.#operatorLog = new OperatorLog(resolved.logger);
+    this.#router.onOverloaded = (consumer) => this.#operatorLog.overloaded(consumer);
+    if (resolved.monitor !== null) {
+      this.#router.latency = new LatencyHistogram();
+      this.#monitor = new MonitorServer(resolved.monitor, this.#view(), resolved.logger);
+    }
     this.#ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: resolved.maxPayloadBytes, serverId: resolved.serverId });
     const server = this;
     this.#admission = {
@@ -144,6 +159,11 @@ export class BrokerServer {
     return { host: address.address, port: address.port };
   }
 
+  /** Where the monitoring listener is, or null when there is none (no `monitor` option) or it is not listening. */
+  monitorAddress(): { host: string; port: number } | null {
+    return this.#monitor?.address() ?? null;
+  }
+
   /**
    * Drains and closes: stops accepting connections and registrations, answers new requests with
    * SHUTTING_DOWN, lets in-flight and waiting requests finish for up to `timeout` ms, then fails
@@ -165,11 +185,15 @@ export class BrokerServer {
     let maxFrames = 0;
     let maxErrorFrames = 0;
     let maxBytes = 0;
+    let bytesReceived = this.#closed.bytesRead;
+    let bytesSent = this.#closed.bytesWritten;
     for (const peer of this.#peers) {
       const ctx = peer.ctx;
       maxFrames = Math.max(maxFrames, ctx.queuedFrames);
       maxErrorFrames = Math.max(maxErrorFrames, ctx.queuedErrorFrames);
       maxBytes = Math.max(maxBytes, ctx.queuedBytes);
+      bytesReceived += ctx.bytesRead;
+      bytesSent += ctx.bytesWritten;
     }
     const router = this.#router;
     const counters = router.counters;
@@ -187,6 +211,10 @@ export class BrokerServer {
       overloaded: counters.errorsSent.OVERLOADED,
       refusedConnections: this.#refusedConnections,
       droppedFrames: counters.droppedFrames,
+      slowPeersClosed: this.#closed.count("SLOW_PEER"),
+      idleConnectionsClosed: this.#closed.count("IDLE_TIMEOUT"),
+      bytesReceived,
+      bytesSent,
       errorsSent: { ...counters.errorsSent },
     };
   }
@@ -224,6 +252,10 @@ export class BrokerServer {
     this.#peers.delete(peer);
     const log = this.#options.logger;
     const reason = error === undefined ? {} : { code: (error as { code?: string }).code ?? error.name, reason: error.message };
+    const closed = this.#closed.record(peer, error);
+    if (closed.reason === "SLOW_PEER" || closed.reason === "IDLE_TIMEOUT" || closed.reason === "PROTOCOL_ERROR") {
+      this.#operatorLog.connectionClosed(peer, closed.reason, closed.message);
+    }
     if (peer.role === 0) {
       this.#pending.remove(peer);
       log.debug({ ...peer.describe(), ...reason }, "connection closed before registering");
@@ -240,7 +272,39 @@ export class BrokerServer {
     this.#registry.prune(peer.channel!);
   }
 
-  #listen(signal: AbortSignal | undefined): Promise<void> {
+  /** What the monitor reads: read-only views of the broker's own state, nothing copied per request. */
+  #view(): BrokerView {
+    const server = this;
+    const limits = Object.fromEntries(Object.keys(NUMERIC_OPTIONS).map((name) => [name, this.#options[name as NumericOption]])) as Record<NumericOption, number>;
+    const latency = this.#router.latency!;
+    const startedAt = Date.now();
+    return {
+      serverId: this.serverId,
+      get state() {
+        return server.#state;
+      },
+      startedAt,
+      limits,
+      stats: () => this.stats(),
+      peers: () => this.#peers,
+      channels: () => this.#registry.channelValues(),
+      latency,
+      closed: this.#closed,
+    };
+  }
+
+  async #listen(signal: AbortSignal | undefined): Promise<void> {
+    // the monitor listens first, so a probe sees 503 on /readyz until the broker accepts clients
+    await this.#monitor?.listen();
+    try {
+      await this.#listenForClients(signal);
+    } catch (error) {
+      await this.#monitor?.close();
+      throw error;
+    }
+  }
+
+  #listenForClients(signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     this.#state = "starting";
     const { port, host, logger } = this.#options;
@@ -308,7 +372,9 @@ export class BrokerServer {
     const verdict = admit(frame, this.#admission);
     if (!("registration" in verdict)) {
       this.#router.counters.errorsSent[verdict.code as keyof BrokerStats["errorsSent"]]++;
-      this.#options.logger.debug({ ...peer.describe(), code: verdict.code, reason: verdict.message }, "registration refused");
+      // a client registering while the broker drains is routine, not something to act on
+      if (verdict.code === "SHUTTING_DOWN") this.#options.logger.debug({ ...peer.describe(), code: verdict.code }, "registration refused");
+      else this.#operatorLog.registrationRefused(peer, verdict.code, verdict.message, frame);
       peer.refuse(frame.requestId, verdict);
       return;
     }
@@ -355,6 +421,8 @@ export class BrokerServer {
     for (const peer of peers) peer.ctx.destroy();
     await serverClosed;
     this.#router.close();
+    this.#operatorLog.close();
+    await this.#monitor?.close();
     this.#state = "stopped";
     logger.info({}, "broker stopped");
   }

@@ -1,6 +1,8 @@
 import type { Peer } from "./peer.js";
+import { idToString, type WireErrorCode } from "@switchyard/protocol";
 import { LinkedQueue } from "@switchyard/transport";
 import type { BrokerRequest } from "./broker-request.js";
+import { LatencyHistogram } from "./latency-histogram.js";
 
 /** One channel: its providers, how many consumers it has, and its requests waiting for capacity. */
 export class Channel {
@@ -10,11 +12,29 @@ export class Channel {
   consumers = 0;
   /** Requests waiting for capacity. Non-empty only while every provider is at capacity. */
   readonly waiting = new LinkedQueue<BrokerRequest>();
+  /** Requests accepted on this channel since it opened. */
+  requests = 0;
+  /** ERRORs the broker sent this channel's consumers, by code (only codes that occurred). */
+  readonly errors: Partial<Record<WireErrorCode, number>> = {};
+  /** Durations of completed requests, filled only while the broker is monitored. */
+  readonly latency = new LatencyHistogram();
+  #id: string | null = null;
   /** Round-robin cursor: where the next search for a provider starts. */
   #cursor = 0;
 
   constructor(key: string) {
     this.key = key;
+  }
+
+  /** The channel's id as a UUID string (for logs and the monitor). */
+  get id(): string {
+    this.#id ??= idToString(Buffer.from(this.key, "latin1"));
+    return this.#id;
+  }
+
+  /** Counts an ERROR the broker sent one of this channel's consumers. */
+  countError(code: WireErrorCode): void {
+    this.errors[code] = (this.errors[code] ?? 0) + 1;
   }
 
   /** No members and nothing waiting: the registry may forget the channel. */

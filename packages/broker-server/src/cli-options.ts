@@ -7,6 +7,7 @@ import {
   NUMERIC_OPTIONS,
   type NumericOption,
 } from "./options.js";
+import { MONITOR_USAGE, monitorFromCli } from "./monitor/monitor-cli.js";
 
 /** pino's level names, quietest last. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -50,6 +51,8 @@ const STRING_SETTINGS = {
   host: "host",
   serverId: "server-id",
   logLevel: "log-level",
+  monitor: "monitor",
+  monitorToken: "monitor-token",
 } as const;
 
 /**
@@ -82,6 +85,11 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   }
   const tokens = (flags["auth-token"] as string[] | undefined) ?? env.SWITCHYARD_AUTH_TOKENS?.split(",").map((token) => token.trim()).filter(Boolean);
   if (tokens !== undefined && tokens.length > 0) options.authTokens = tokens;
+  const perChannel = flags["metrics-per-channel"] === true ? { value: "", label: "--metrics-per-channel" } : read("metricsPerChannel");
+  usageCheck(() => {
+    const monitor = monitorFromCli(read("monitor"), read("monitorToken"), perChannel);
+    if (monitor !== undefined) options.monitor = monitor;
+  });
   const level = read("logLevel");
   if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
     throw new UsageError(`${level.label} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level.value)}`);
@@ -103,6 +111,7 @@ function parseFlags(argv: readonly string[]): Record<string, unknown> {
     help: { type: "boolean", short: "h" },
     version: { type: "boolean" },
     "auth-token": { type: "string", multiple: true },
+    "metrics-per-channel": { type: "boolean" },
   };
   for (const name of [...NUMERIC_NAMES, ...Object.keys(STRING_SETTINGS)]) spec[flagOf(name)] = { type: "string" };
   try {
@@ -131,6 +140,7 @@ export function usage(): string {
     ]),
     ["--auth-token <token>", "accept only registrations carrying this token; repeatable  [SWITCHYARD_AUTH_TOKENS, comma-separated]"],
     ["--server-id <uuid>", "id sent in registration acks (default random)  [SWITCHYARD_SERVER_ID]"],
+    ...MONITOR_USAGE,
     ["--log-level <level>", `${LOG_LEVELS.join("|")} (default ${DEFAULT_LOG_LEVEL}); logs go to stderr  [SWITCHYARD_LOG_LEVEL]`],
     ["-h, --help", "print this help"],
     ["--version", "print the version"],

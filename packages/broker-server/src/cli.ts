@@ -59,6 +59,8 @@ async function main(): Promise<void> {
   }
   const { host, port } = server.address();
   process.stdout.write(`switchyard-broker listening on ${formatAddress(host, port)}\n`);
+  const monitor = server.monitorAddress();
+  if (monitor !== null) process.stdout.write(`switchyard-broker monitoring on http://${formatAddress(monitor.host, monitor.port)}\n`);
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -24,6 +24,8 @@ export {
   DEFAULT_PROVIDER_CAPACITY,
 } from "./options.js";
 export type { BrokerServerOptions, ResolvedBrokerServerOptions } from "./options.js";
+export { DEFAULT_MONITOR_HOST, DEFAULT_MONITOR_PORT } from "./monitor/monitor-options.js";
+export type { MonitorOptions, ResolvedMonitorOptions } from "./monitor/monitor-options.js";
 export type { BrokerStats, WriteQueueStats } from "./stats.js";
 export type { BrokerLogger, LogMethod } from "./logger.js";
 export { silentLogger } from "./logger.js";

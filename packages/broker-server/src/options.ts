@@ -1,6 +1,7 @@
 import { idToBytes, InvalidArgumentError, MAX_PAYLOAD, newId } from "@switchyard/protocol";
 import { DEFAULT_READ_TIMEOUT, MAX_TIMER_MS, numberOption } from "@switchyard/transport";
 import { type BrokerLogger, silentLogger } from "./logger.js";
+import { type MonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from "./monitor/monitor-options.js";
 
 /** Default TCP port: 9090. */
 export const DEFAULT_PORT = 9090;
@@ -112,18 +113,22 @@ export interface BrokerServerOptions {
   serverId?: string;
   /** Where the broker logs; a pino logger fits. Default: silent. */
   logger?: BrokerLogger;
+  /** The monitoring HTTP listener (health, Prometheus metrics, JSON status, status page). Default: off. */
+  monitor?: MonitorOptions;
 }
 
 /** BrokerServerOptions with every default applied and every value checked. */
 export interface ResolvedBrokerServerOptions
-  extends Required<Omit<BrokerServerOptions, "authTokens" | "serverId" | "logger">> {
+  extends Required<Omit<BrokerServerOptions, "authTokens" | "serverId" | "logger" | "monitor">> {
   authTokens: readonly string[];
   serverId: Buffer;
   logger: BrokerLogger;
+  /** null: no monitoring listener. */
+  monitor: ResolvedMonitorOptions | null;
 }
 
 /** The options that are whole numbers (sizes, counts, milliseconds). */
-export type NumericOption = Exclude<keyof ResolvedBrokerServerOptions, "host" | "authTokens" | "serverId" | "logger">;
+export type NumericOption = Exclude<keyof ResolvedBrokerServerOptions, "host" | "authTokens" | "serverId" | "logger" | "monitor">;
 
 /** Default, allowed range and one-line help of a numeric option. */
 export interface NumericOptionSpec {
@@ -176,6 +181,7 @@ export function resolveBrokerServerOptions(options: BrokerServerOptions = {}): R
     authTokens: [...authTokens],
     serverId: options.serverId === undefined ? newId() : idToBytes(options.serverId, "serverId"),
     logger: options.logger ?? silentLogger,
+    monitor: options.monitor === undefined ? null : resolveMonitorOptions(options.monitor),
   };
 }
 

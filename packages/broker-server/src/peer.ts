@@ -52,6 +52,8 @@ export class Peer {
   readonly requests = new RequestIdTable<BrokerRequest>();
   /** Providers: the requests they hold (their load), oldest first. */
   readonly inFlight = new LinkedQueue<BrokerRequest>();
+  /** Date.now() when the connection was accepted. */
+  readonly connectedAt = Date.now();
 
   constructor(socket: Socket, owner: PeerOwner, options: ConnectionOptions) {
     this.ctx = new ConnectionContext(
@@ -91,6 +93,7 @@ export class Peer {
       remote: this.ctx.remoteAddress,
       ...(this.role === 0 ? {} : { role: this.role === 1 ? "consumer" : "provider", clientId: idToString(this.clientId) }),
       ...(this.clientName === "" ? {} : { clientName: this.clientName }),
+      ...(this.channel === null ? {} : { channel: this.channel.id }),
     };
   }
 

@@ -21,6 +21,11 @@ export class Registry {
     return this.#channels.size;
   }
 
+  /** Every open channel, in the order they opened. */
+  channelValues(): IterableIterator<Channel> {
+    return this.#channels.values();
+  }
+
   /** The connection registered with this clientId, if any. */
   client(clientId: Buffer): Peer | undefined {
     return this.#clients.get(clientId.toString("latin1"));

@@ -13,10 +13,11 @@ import {
   WIRE_ERROR_CODES,
   type WireErrorCode,
 } from "@switchyard/protocol";
-import { DeadlineQueue, hashRequestId, type RequestIds, type RequestIdTable, readWord, writeWord } from "@switchyard/transport";
+import { DeadlineQueue, hashRequestId, type RequestIds, type RequestIdTable, readWord, tickNow, writeWord } from "@switchyard/transport";
 import { BrokerRequest, RequestState } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { WAIT_QUEUE_FULL, WIRE } from "./errors.js";
+import { bucketOf, type LatencyHistogram } from "./latency-histogram.js";
 import type { Peer } from "./peer.js";
 import { startsWithWords } from "./words.js";
 
@@ -76,6 +77,13 @@ export class Router {
     droppedFrames: 0,
     errorsSent: Object.fromEntries(Object.keys(WIRE_ERROR_CODES).map((code) => [code, 0])) as Record<WireErrorCode, number>,
   };
+  /**
+   * Durations of completed requests, set when the broker is monitored (null: not measured). Each
+   * completed request is counted here and in its channel's histogram: one bucket lookup.
+   */
+  latency: LatencyHistogram | null = null;
+  /** Told of every OVERLOADED the broker sends a consumer (the operator log); not per request otherwise. */
+  onOverloaded: ((consumer: Peer) => void) | null = null;
   readonly #limits: RouterLimits;
   /** The ids requests are forwarded to providers under (see BrokerRequest.slot). */
   readonly #ids: RequestIds<BrokerRequest>;
@@ -240,8 +248,11 @@ export class Router {
     const timeoutMs = Math.min(readWord(payload, 0) >>> 0 || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS);
     const request = new BrokerRequest(consumer, requestId, hash, (flags & FrameFlags.FINAL) !== 0, bodyBytes);
     consumer.requests.add(request);
-    request.deadlineEntry = this.#deadlines.add(request, laneTimeout(timeoutMs));
+    const lane = laneTimeout(timeoutMs);
+    request.deadlineEntry = this.#deadlines.add(request, lane);
+    request.startedAt = request.deadlineEntry.deadline - lane;
     this.counters.requests++;
+    channel.requests++;
     if (provider !== null) this.#dispatch(request, provider, payload, timeoutMs);
     else this.#enqueue(request, channel, payload);
   }
@@ -518,8 +529,19 @@ export class Router {
     // Forwarded in the regular queue, not the error queue, so a provider's ERROR stays behind the
     // RESPONSE_CHUNKs it follows.
     const delivered = request.consumer.ctx.sendFrame(type, FrameFlags.NONE, this.#consumerId(request), body);
-    if (delivered) this.counters.completed++;
+    if (delivered) {
+      this.counters.completed++;
+      if (this.latency !== null) this.#measure(request, this.latency);
+    }
     this.#settle(request, delivered ? null : WIRE.OVERLOADED, false);
+  }
+
+  /** Counts a completed request's duration, START to the frame that completed it, overall and in its channel. */
+  #measure(request: BrokerRequest, overall: LatencyHistogram): void {
+    const ms = tickNow() - request.startedAt;
+    const bucket = bucketOf(ms);
+    overall.add(bucket, ms);
+    request.consumer.channel!.latency.add(bucket, ms);
   }
 
   // ── the one way out ──────────────────────────────────────────────────────────────────────────
@@ -561,6 +583,8 @@ export class Router {
    */
   #sendError(consumer: Peer, requestId: Uint8Array, error: BrokerError): void {
     this.counters.errorsSent[error.code as WireErrorCode]++;
+    consumer.channel!.countError(error.code as WireErrorCode);
+    if (error.code === "OVERLOADED") this.onOverloaded?.(consumer);
     consumer.ctx.sendError(requestId, error);
   }
 

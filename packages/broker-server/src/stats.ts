@@ -45,6 +45,13 @@ export interface BrokerStats {
   refusedConnections: number;
   /** Frames that could not be queued and were not a request's outcome (CANCEL, PONG, BAD_ROUTE). */
   droppedFrames: number;
+  /** Connections the broker closed because the peer left its socket undrained (SLOW_PEER) since start. */
+  slowPeersClosed: number;
+  /** Connections the broker closed because nothing arrived within readTimeoutMs (IDLE_TIMEOUT) since start. */
+  idleConnectionsClosed: number;
+  /** Bytes received from and sent to clients since start, open and closed connections together. */
+  bytesReceived: number;
+  bytesSent: number;
   /** ERRORs the broker itself sent (not forwarded from providers), by code, since start. */
   errorsSent: Record<WireErrorCode, number>;
 }

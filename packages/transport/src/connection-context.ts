@@ -130,6 +130,24 @@ export class ConnectionContext {
     return `${this.#socket.remoteAddress}:${this.#socket.remotePort}`;
   }
 
+  /** Bytes received on the socket so far (Node's count). */
+  get bytesRead(): number {
+    return this.#socket.bytesRead;
+  }
+
+  /** Bytes handed to the kernel so far (Node's count). */
+  get bytesWritten(): number {
+    return this.#socket.bytesWritten;
+  }
+
+  /**
+   * performance.now() ms by which the peer last sent something (or the connection opened), as the
+   * read-timeout watch samples it: at most readTimeout/8 later than the byte. Null without a read timeout.
+   */
+  get lastReceivedAt(): number | null {
+    return this.#readWatch?.heardAt ?? null;
+  }
+
   /** Frames waiting in the regular write queue. */
   get queuedFrames(): number {
     return this.#writer.queuedFrames;

@@ -44,6 +44,11 @@ export class ReadWatch {
     this.#timer.unref();
   }
 
+  /** performance.now() ms of the check that last saw new bytes (or of the start). */
+  get heardAt(): number {
+    return this.#heardAt;
+  }
+
   /** Stops watching. Idempotent. */
   stop(): void {
     clearInterval(this.#timer);

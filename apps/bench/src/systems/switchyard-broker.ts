@@ -4,6 +4,10 @@ import type { SystemContext } from "./system.js";
 
 /** The line `switchyard-broker` prints on stdout once it listens. */
 export const BROKER_READY = /switchyard-broker listening on (\S+):(\d+)/;
+/** The second start-up line, with --monitor. */
+const MONITOR_READY = /switchyard-broker monitoring on (http:\/\/\S+)/;
+/** How often --monitor scrapes /metrics, ms: a busy Prometheus's interval. */
+const SCRAPE_INTERVAL_MS = 1000;
 
 /** Open files to allow a broker beyond its client connections (listener, stdio, logs). */
 const SPARE_FILES = 1024;
@@ -12,6 +16,8 @@ const SPARE_FILES = 1024;
 export interface StartedBroker {
   child: Child;
   address: string;
+  /** Stops the /metrics scrapes of --monitor (a no-op without it). */
+  stopScraping: () => void;
 }
 
 /**
@@ -21,11 +27,32 @@ export interface StartedBroker {
 export async function startBroker(context: SystemContext, connections: number): Promise<StartedBroker> {
   const child = await startChild({
     role: "switchyard-broker",
-    ...brokerCommand(context, ["--port", "0", "--host", "127.0.0.1"]),
+    ...brokerCommand(context, ["--port", "0", "--host", "127.0.0.1", ...(context.monitor ? ["--monitor", "127.0.0.1:0"] : [])]),
     ready: BROKER_READY,
     maxOpenFiles: connections + SPARE_FILES,
   });
-  return { child, address: `${child.ready[1]}:${child.ready[2]}` };
+  const address = `${child.ready[1]}:${child.ready[2]}`;
+  if (!context.monitor) return { child, address, stopScraping: () => {} };
+  return { child, address, stopScraping: await scrapeMetrics(child) };
+}
+
+/** Scrapes the broker's /metrics every second, as Prometheus would, until the returned function is called. */
+async function scrapeMetrics(child: Child): Promise<() => void> {
+  const deadline = Date.now() + 10_000;
+  let match = MONITOR_READY.exec(child.output);
+  while (match === null) {
+    if (Date.now() > deadline) throw new Error(`switchyard-broker --monitor printed no monitoring line:\n${child.output}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    match = MONITOR_READY.exec(child.output);
+  }
+  const url = `${match[1]}/metrics`;
+  const timer = setInterval(() => {
+    fetch(url).then(
+      (response) => response.text(),
+      () => undefined, // the broker is stopping
+    );
+  }, SCRAPE_INTERVAL_MS);
+  return () => clearInterval(timer);
 }
 
 /**

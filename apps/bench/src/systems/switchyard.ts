@@ -25,7 +25,10 @@ export const switchyard: BenchSystem = {
   },
   prepare: (shape, context) =>
     prepareWith(async (cleanup) => {
-      const broker = cleanup.add(await startBroker(context, shape.connections + shape.channels), (b) => b.child.stop());
+      const broker = cleanup.add(await startBroker(context, shape.connections + shape.channels), (b) => {
+        b.stopScraping();
+        return b.child.stop();
+      });
       const channels = Array.from({ length: shape.channels }, () => randomUUID());
       const providerArgs = { address: broker.address, channels, concurrency: Math.max(1, shape.connections * shape.inflight) };
       const providers = cleanup.add(await startPeer(context, "switchyard-providers", providerArgs), (p) => p.child.stop());

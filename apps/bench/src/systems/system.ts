@@ -48,6 +48,8 @@ export interface SystemContext {
   runName: string;
   /** Per-request timeout the clients use (ms): a hung system fails its run instead of hanging it. */
   requestTimeoutMs: number;
+  /** --monitor: the broker runs with `--monitor 127.0.0.1:0` and its /metrics is scraped every second. */
+  monitor: boolean;
 }
 
 /** One system under test: how to tell it is usable here, and how to set it up for a shape. */
