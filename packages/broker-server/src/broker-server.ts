@@ -294,6 +294,8 @@ export class BrokerServer {
   }
 
   async #listen(signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) throw signal.reason;
+    this.#state = "starting";
     // the monitor listens first, so a probe sees 503 on /readyz until the broker accepts clients
     await this.#monitor?.listen();
     try {

@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from "@switchyard/protocol";
+import { formatHostPort } from "@switchyard/transport";
 import { pino } from "pino";
-import packageJson from "../package.json" with { type: "json" };
 import { BrokerServer } from "./broker-server.js";
 import { parseCli, type CliSettings, UsageError, usage } from "./cli-options.js";
+import { BROKER_VERSION } from "./version.js";
 
 /** Exit code of a bad flag, variable or value: the command line is wrong. */
 const EXIT_USAGE = 2;
@@ -23,11 +24,6 @@ function exitWith(error: unknown): never {
   process.exit(EXIT_FAILED);
 }
 
-/** `host:port`, with IPv6 hosts in brackets. */
-function formatAddress(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /**
  * The `switchyard-broker` command: reads flags and SWITCHYARD_* variables, starts a BrokerServer,
  * prints one line with its address on stdout, logs with pino to stderr, and on SIGINT/SIGTERM
@@ -46,7 +42,7 @@ async function main(): Promise<void> {
     return;
   }
   if (settings.version) {
-    process.stdout.write(`${packageJson.version}\n`);
+    process.stdout.write(`${BROKER_VERSION}\n`);
     return;
   }
   const logger = pino({ name: "switchyard-broker", level: settings.logLevel }, pino.destination({ dest: 2, sync: true }));
@@ -57,10 +53,9 @@ async function main(): Promise<void> {
   } catch (error) {
     exitWith(error);
   }
-  const { host, port } = server.address();
-  process.stdout.write(`switchyard-broker listening on ${formatAddress(host, port)}\n`);
+  process.stdout.write(`switchyard-broker listening on ${formatHostPort(server.address())}\n`);
   const monitor = server.monitorAddress();
-  if (monitor !== null) process.stdout.write(`switchyard-broker monitoring on http://${formatAddress(monitor.host, monitor.port)}\n`);
+  if (monitor !== null) process.stdout.write(`switchyard-broker monitoring on http://${formatHostPort(monitor)}\n`);
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -20,13 +20,19 @@ export const ADDRESS_FORMS = '"host:port", "tcp://host:port" or "tls://host:port
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
+/** Options of parseAddress. */
+export interface ParseAddressOptions {
+  /** Accept port 0 (an address to listen on, where 0 picks a free port). Default false. */
+  allowPortZero?: boolean;
+}
+
 /**
  * Parses an address: `"host:port"`, `"tcp://host:port"`, `"tls://host:port"`, with IPv6 hosts as
  * `"[::1]:port"` (a bare `"::1:9090"` is read with the last colon before the port). Anything else
- * — another scheme, a path, a port outside 1 ..= 65535 — throws InvalidArgumentError naming
- * `what`, the address and the accepted forms.
+ * — another scheme, a path, a port outside 1 ..= 65535 (0 ..= 65535 with `allowPortZero`) — throws
+ * InvalidArgumentError naming `what`, the address and the accepted forms.
  */
-export function parseAddress(address: string, what = "address"): ParsedAddress {
+export function parseAddress(address: string, what = "address", options: ParseAddressOptions = {}): ParsedAddress {
   const fail = (why: string): never => {
     throw new InvalidArgumentError(`${what} ${JSON.stringify(address)} ${why}: use ${ADDRESS_FORMS}, e.g. "127.0.0.1:9090"`);
   };
@@ -50,7 +56,8 @@ export function parseAddress(address: string, what = "address"): ParsedAddress {
   const portText = rest.slice(colon + 1);
   const port = Number(portText);
   if (host === "") return fail("has no host");
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65_535) return fail("has no port between 1 and 65535");
+  const lowest = options.allowPortZero === true ? 0 : 1;
+  if (!/^\d+$/.test(portText) || port < lowest || port > 65_535) return fail(`has no port between ${lowest} and 65535`);
   return { host, port, scheme };
 }
 

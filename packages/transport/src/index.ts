@@ -54,7 +54,7 @@ export { BodyAssembler } from "./body-assembler.js";
 export { errorFromPayload } from "./error-frame.js";
 export { backoffDelay } from "./backoff.js";
 export { parseAddress, formatHostPort, ADDRESS_FORMS } from "./address.js";
-export type { HostPort, ParsedAddress } from "./address.js";
+export type { HostPort, ParsedAddress, ParseAddressOptions } from "./address.js";
 export { rejectWithCallerStack } from "./caller-stack.js";
 export { settleWithin } from "./settle-within.js";
 export { MAX_TIMER_MS, msOption, numberOption, stringOption } from "./option-checks.js";

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "@switchyard/protocol";
+import { parseAddress } from "@switchyard/transport";
 
 /** Default interface of the monitoring listener: loopback only. */
 export const DEFAULT_MONITOR_HOST = "127.0.0.1";
@@ -44,12 +45,12 @@ export function resolveMonitorOptions(options: MonitorOptions): ResolvedMonitorO
 }
 
 /**
- * Reads `HOST:PORT` (IPv6 in brackets: `[::1]:9091`) as the CLI's `--monitor` takes it; throws
- * InvalidArgumentError naming `label` for anything else.
+ * Reads `HOST:PORT` (IPv6 in brackets: `[::1]:9091`; port 0 picks one) as the CLI's `--monitor`
+ * takes it; throws InvalidArgumentError naming `label` for anything else, TLS included (the
+ * monitor speaks plain HTTP: keep it on loopback or a private interface).
  */
 export function parseMonitorAddress(text: string, label: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
-  const port = match === null ? Number.NaN : Number(match[3]);
-  if (match === null || port > 65_535) throw new InvalidArgumentError(`${label} must be HOST:PORT (e.g. 127.0.0.1:9091, [::1]:0), got ${JSON.stringify(text)}`);
-  return { host: (match[1] ?? match[2])!, port };
+  const { host, port, scheme } = parseAddress(text, label, { allowPortZero: true });
+  if (scheme === "tls") throw new InvalidArgumentError(`${label} ${JSON.stringify(text)}: the monitor serves plain HTTP, not TLS; give HOST:PORT`);
+  return { host, port };
 }
