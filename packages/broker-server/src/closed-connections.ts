@@ -20,9 +20,16 @@ export interface ClosedConnection {
   message: string;
 }
 
-/** The role a peer has, as the monitor names it. */
-export function roleName(peer: Peer): ClosedConnection["role"] {
-  return peer.role === 0 ? "unregistered" : peer.role === Role.CONSUMER ? "consumer" : "provider";
+/** Who a connection is, as the monitor lists it (open or closed). */
+export function identityOf(peer: Peer): Pick<ClosedConnection, "id" | "role" | "clientName" | "clientId" | "channel" | "remoteAddress"> {
+  return {
+    id: peer.ctx.id,
+    role: peer.role === 0 ? "unregistered" : peer.role === Role.CONSUMER ? "consumer" : "provider",
+    clientName: peer.clientName,
+    clientId: peer.role === 0 ? null : idToString(peer.clientId),
+    channel: peer.channel?.id ?? null,
+    remoteAddress: peer.ctx.remoteAddress,
+  };
 }
 
 /**
@@ -53,12 +60,7 @@ export class ClosedConnections {
     const reason = error === undefined ? "CLOSED" : ((error as { code?: string }).code ?? error.name);
     this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
     const entry: ClosedConnection = {
-      id: ctx.id,
-      role: roleName(peer),
-      clientName: peer.clientName,
-      clientId: peer.role === 0 ? null : idToString(peer.clientId),
-      channel: peer.channel?.id ?? null,
-      remoteAddress: ctx.remoteAddress,
+      ...identityOf(peer),
       connectedAt: peer.connectedAt,
       closedAt: Date.now(),
       reason,

@@ -1,25 +1,8 @@
 import { newId } from "@switchyard/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { BrokerLogger } from "./logger.js";
+import { recordingLogger as recorder } from "../test/recording-logger.js";
 import { OperatorLog } from "./operator-log.js";
 import type { Peer } from "./peer.js";
-
-interface Line {
-  fields: Record<string, unknown>;
-  message: string;
-}
-
-function recorder(): { logger: BrokerLogger; warnings: Line[] } {
-  const warnings: Line[] = [];
-  const ignore = () => {};
-  const logger: BrokerLogger = {
-    debug: ignore,
-    info: ignore,
-    error: ignore,
-    warn: (fields: unknown, message?: string) => warnings.push({ fields: fields as Record<string, unknown>, message: message ?? "" }),
-  } as BrokerLogger;
-  return { logger, warnings };
-}
 
 const peer = { describe: () => ({ conn: 7, remote: "10.0.0.9:5123", clientName: "billing", channel: "c0ffee00-0000-4000-8000-000000000000", clientId: newId().toString("hex") }) } as unknown as Peer;
 

@@ -1,25 +1,13 @@
 import { connect } from "node:net";
 import { FrameType, newId } from "@switchyard/protocol";
 import parsePrometheusTextFormat, { type PrometheusFamily } from "parse-prometheus-text-format";
-import { afterEach, describe, expect, it } from "vitest";
-import { brokerPort, type CliRun, startupLines, useCli } from "./cli-process.js";
-import { RawClient } from "./raw-client.js";
+import { describe, expect, it } from "vitest";
+import { type BrokerRun, useCliBrokers } from "./cli-broker.js";
 
-const run = useCli();
-const clients: RawClient[] = [];
-
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-});
-
-async function client(port: number): Promise<RawClient> {
-  const raw = await RawClient.connect(port);
-  clients.push(raw);
-  return raw;
-}
+const { run, client } = useCliBrokers();
 
 interface Monitored {
-  broker: CliRun;
+  broker: BrokerRun;
   port: number;
   monitor: string;
 }
@@ -27,10 +15,10 @@ interface Monitored {
 /** Starts the CLI with a monitor on port 0 and reads both start-up lines. */
 async function startMonitored(extra: string[] = []): Promise<Monitored> {
   const broker = run(["--port", "0", "--monitor", "127.0.0.1:0", "--log-level", "warn", ...extra]);
-  const [listening, monitoring] = await startupLines(broker, 2);
-  const match = /^switchyard-broker monitoring on (http:\/\/127\.0\.0\.1:\d+)$/.exec(monitoring!);
-  if (match === null) throw new Error(`unexpected second line: ${JSON.stringify(monitoring)}`);
-  return { broker, port: brokerPort(listening!), monitor: match[1]! };
+  await expect.poll(() => broker.stdout().split("\n").length, { timeout: 10_000 }).toBe(3);
+  const match = /^switchyard-broker listening on 127\.0\.0\.1:(\d+)\nswitchyard-broker monitoring on (http:\/\/127\.0\.0\.1:\d+)\n$/.exec(broker.stdout());
+  if (match === null) throw new Error(`unexpected start-up lines: ${JSON.stringify(broker.stdout())}`);
+  return { broker, port: Number(match[1]), monitor: match[2]! };
 }
 
 async function get(url: string, init: RequestInit = {}): Promise<{ status: number; body: string; headers: Headers }> {

@@ -1,32 +1,14 @@
 import { FrameType, newId } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
-import type { BrokerLogger } from "../src/index.js";
 import { useBrokerHarness } from "./harness.js";
-
-interface Line {
-  fields: Record<string, unknown>;
-  message: string;
-}
-
-/** A logger that keeps the warn lines. */
-function warnings(): { logger: BrokerLogger; lines: Line[] } {
-  const lines: Line[] = [];
-  const ignore = () => {};
-  const logger = {
-    debug: ignore,
-    info: ignore,
-    error: ignore,
-    warn: (fields: unknown, message?: string) => lines.push({ fields: fields as Record<string, unknown>, message: message ?? "" }),
-  } as BrokerLogger;
-  return { logger, lines };
-}
+import { recordingLogger } from "./recording-logger.js";
 
 const h = useBrokerHarness();
 const remote = expect.stringMatching(/^127\.0\.0\.1:\d+$/);
 
 describe("operator logs at warn", () => {
   it("log refused registrations with who they claimed to be, once per window, and how many more when the window ends", async () => {
-    const { logger, lines } = warnings();
+    const { logger, warnings: lines } = recordingLogger();
     const server = await h.start({ authTokens: ["right"], logger });
     const channelId = newId();
     for (let i = 0; i < 30; i++) {
@@ -41,7 +23,7 @@ describe("operator logs at warn", () => {
   });
 
   it("log OVERLOADED refusals, protocol violations and idle connections with the client and channel", async () => {
-    const { logger, lines } = warnings();
+    const { logger, warnings: lines } = recordingLogger();
     const server = await h.start({ maxQueuedRequests: 0, readTimeoutMs: 300, logger });
     const channelId = newId();
     const provider = await h.provider(server, channelId, { capacity: 1, clientName: "one-at-a-time" });
@@ -72,7 +54,7 @@ describe("operator logs at warn", () => {
   });
 
   it("log a consumer closed as a slow peer and count it", async () => {
-    const { logger, lines } = warnings();
+    const { logger, warnings: lines } = recordingLogger();
     const server = await h.start({ writeTimeoutMs: 300, maxWriteQueueBytes: 2 * 1024 * 1024, logger });
     const channelId = newId();
     const provider = await h.provider(server, channelId, { capacity: 10_000 });

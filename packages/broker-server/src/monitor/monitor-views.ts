@@ -1,6 +1,6 @@
 import { idToString, Role } from "@switchyard/protocol";
 import type { Channel } from "../channel.js";
-import { type ClosedConnection, roleName } from "../closed-connections.js";
+import { type ClosedConnection, identityOf } from "../closed-connections.js";
 import { LATENCY_BUCKETS_MS, type LatencyHistogram } from "../latency-histogram.js";
 import type { Peer } from "../peer.js";
 import { BROKER_VERSION } from "../version.js";
@@ -76,12 +76,7 @@ function inFlightOf(peer: Peer): number {
 function connectionOf(peer: Peer, now: number, nowMs: number) {
   const ctx = peer.ctx;
   return {
-    id: ctx.id,
-    role: roleName(peer),
-    clientName: peer.clientName,
-    clientId: peer.role === 0 ? null : idToString(peer.clientId),
-    channel: peer.channel?.id ?? null,
-    remoteAddress: ctx.remoteAddress,
+    ...identityOf(peer),
     ...(peer.role === Role.PROVIDER ? { capacity: peer.capacity } : {}),
     inFlight: inFlightOf(peer),
     queuedWriteBytes: ctx.queuedBytes,
