@@ -1,11 +1,15 @@
 import { timingSafeEqual } from "node:crypto";
-import { BrokerError, decodeRegistration, type Frame, FrameFlags, FrameType, type Registration, Role } from "@switchyard/protocol";
+import { BrokerError, decodeRegistration, type Frame, FrameFlags, FrameType, idToString, type Registration, Role } from "@switchyard/protocol";
+import type { CertificateIdentity } from "@switchyard/transport";
+import { type AccessList, tokenDigest } from "./acl/access-list.js";
 import { WIRE } from "./errors.js";
 
 /** What admission needs to know about the broker. */
 export interface AdmissionPolicy {
   /** Tokens of which a registration must carry one; empty = no auth. */
   authTokens: readonly Buffer[];
+  /** Per-channel permissions, or null for none. */
+  acl: AccessList | null;
   defaultProviderCapacity: number;
   /** The broker is draining: no new registrations. */
   draining: boolean;
@@ -15,15 +19,18 @@ export interface AdmissionPolicy {
 export interface Admitted {
   registration: Registration;
   capacity: number;
+  /** SHA-256 of its auth token (null without one): what an ACL reload checks it by again. */
+  tokenDigest: Buffer | null;
 }
 
 /**
  * Decides a connection's first frame (docs/protocol.md §1.5 "Registration"): the accepted registration, or
  * the error that refuses the connection: NOT_REGISTERED (not a registration), BAD_REGISTRATION,
- * UNAUTHORIZED, SHUTTING_DOWN. A clientId that is registered already is no refusal: the new
- * registration takes it over (BrokerServer), as MQTT's CONNECT does.
+ * UNAUTHORIZED, FORBIDDEN (the ACL), SHUTTING_DOWN. A clientId that is registered already is no
+ * refusal: the new registration takes it over (BrokerServer), as MQTT's CONNECT does. `identity`
+ * is the connection's verified client certificate, if any.
  */
-export function admit(frame: Frame, policy: AdmissionPolicy): Admitted | BrokerError {
+export function admit(frame: Frame, policy: AdmissionPolicy, identity: CertificateIdentity | null): Admitted | BrokerError {
   if (frame.type !== FrameType.START || (frame.flags & FrameFlags.REGISTRATION) === 0) return WIRE.NOT_REGISTERED;
   if (policy.draining) return WIRE.SHUTTING_DOWN;
   let registration: Registration;
@@ -33,11 +40,16 @@ export function admit(frame: Frame, policy: AdmissionPolicy): Admitted | BrokerE
     return error instanceof BrokerError ? error : WIRE.BAD_REGISTRATION;
   }
   if (policy.authTokens.length > 0 && !tokenAccepted(registration.authToken, policy.authTokens)) return WIRE.UNAUTHORIZED;
+  const digest = registration.authToken === undefined ? null : tokenDigest(registration.authToken);
+  if (policy.acl !== null) {
+    const verdict = policy.acl.decide({ tokenDigest: digest, identity }, registration.role, idToString(registration.channelId));
+    if (!verdict.allowed) return new BrokerError(verdict.code, verdict.message);
+  }
   const capacity = registration.role === Role.PROVIDER ? (registration.capacity ?? policy.defaultProviderCapacity) : 0;
   if (registration.role === Role.PROVIDER && capacity < 1) {
     return new BrokerError("BAD_REGISTRATION", "registration refused: provider capacity must be at least 1");
   }
-  return { registration, capacity };
+  return { registration, capacity, tokenDigest: digest };
 }
 
 /** Compares against every token in constant time, so timing does not reveal a token's prefix. */

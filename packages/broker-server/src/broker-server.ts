@@ -3,6 +3,7 @@ import {
   BrokerError,
   CONNECTION_ID,
   encodeRegistrationAck,
+  InvalidArgumentError,
   type Frame,
   FrameFlags,
   FrameType,
@@ -10,7 +11,16 @@ import {
   PROTOCOL_VERSION,
   Role,
 } from "@switchyard/protocol";
-import { type ConnectionOptions, RequestIds, settleWithin } from "@switchyard/transport";
+import {
+  type CertificateIdentity,
+  type ConnectionOptions,
+  RequestIds,
+  type ResolvedServerTls,
+  resolveServerTls,
+  type ServerTlsOptions,
+  settleWithin,
+} from "@switchyard/transport";
+import { AccessList, type AclDocument } from "./acl/access-list.js";
 import { type AdmissionPolicy, admit } from "./admission.js";
 import { ClosedConnections } from "./closed-connections.js";
 import { LatencyHistogram } from "./latency-histogram.js";
@@ -25,6 +35,7 @@ import { Registry } from "./registry.js";
 import { Router } from "./router.js";
 import type { BrokerStats } from "./stats.js";
 import type { BrokerRequest } from "./broker-request.js";
+import { ConnectionGate } from "./tls/connection-gate.js";
 
 /** Lifecycle: new → starting → listening → stopping → stopped. */
 export type BrokerServerState = "new" | "starting" | "listening" | "stopping" | "stopped";
@@ -67,6 +78,9 @@ export class BrokerServer {
   readonly #pending: PendingConnections<Peer>;
   /** Sent to a connection that did not register by its deadline. */
   readonly #registrationLate: BrokerError;
+  readonly #gate: ConnectionGate;
+  #tls: ResolvedServerTls | null;
+  #acl: AccessList | null;
   #state: BrokerServerState = "new";
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
@@ -107,8 +121,13 @@ export class BrokerServer {
     }
     this.#ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: resolved.maxPayloadBytes, serverId: resolved.serverId });
     const server = this;
+    this.#tls = resolved.tls;
+    this.#acl = resolved.acl;
     this.#admission = {
       authTokens: resolved.authTokens.map((token) => Buffer.from(token, "utf8")),
+      get acl() {
+        return server.#acl;
+      },
       defaultProviderCapacity: resolved.defaultProviderCapacity,
       get draining() {
         return server.#state !== "listening";
@@ -116,7 +135,18 @@ export class BrokerServer {
     };
     this.#pending = new PendingConnections(resolved.registrationTimeoutMs, resolved.maxUnregisteredPerAddress, (peer) => this.#registrationTimedOut(peer));
     this.#registrationLate = new BrokerError("NOT_REGISTERED", `no registration within ${resolved.registrationTimeoutMs} ms of connecting; connection closed`);
-    this.#server = createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+    this.#gate = new ConnectionGate(resolved.tls, resolved.handshakeTimeoutMs, resolved.logger, {
+      admitted: (socket, identity) => this.#onConnection(socket, identity),
+      refused: () => this.#refusedConnections++,
+    });
+    this.#server = createServer({ noDelay: true }, (socket) => {
+      if (this.#state !== "listening") {
+        this.#refusedConnections++;
+        socket.destroy();
+        return;
+      }
+      this.#gate.accept(socket);
+    });
     this.#server.maxConnections = resolved.maxConnections;
     this.#server.on("drop", () => this.#refusedConnections++);
     // A failure to listen is start()'s rejection, reported by its caller; log only later errors.
@@ -128,6 +158,57 @@ export class BrokerServer {
   /** Where it is in its life. */
   get state(): BrokerServerState {
     return this.#state;
+  }
+
+  /** TLS as served now (certificate subject, expiry, client auth), or null for a plaintext broker. */
+  get tls(): { subject: string; validTo: Date; clientAuth: ResolvedServerTls["clientAuth"] } | null {
+    const tls = this.#tls;
+    return tls === null ? null : { subject: tls.subject, validTo: tls.validTo, clientAuth: tls.clientAuth };
+  }
+
+  /**
+   * Serves a new certificate, key and CA from now on (a renewed certificate), without dropping a
+   * connection: open ones keep the session they have. Throws InvalidArgumentError, keeping the
+   * ones in use, when the new ones cannot be used (e.g. a key that does not match the
+   * certificate, as when only one of the two files has been replaced yet). A plaintext broker
+   * cannot start serving TLS: that is a new port.
+   */
+  setTls(options: ServerTlsOptions): void {
+    if (this.#tls === null) throw new InvalidArgumentError("this broker was created without the tls option; it cannot start serving TLS");
+    const resolved = resolveServerTls(options);
+    if (resolved.clientAuth !== this.#tls.clientAuth) {
+      throw new InvalidArgumentError(`tls.clientAuth cannot change while running (${this.#tls.clientAuth} → ${resolved.clientAuth}); restart the broker`);
+    }
+    this.#gate.setSecureContext(resolved);
+    this.#tls = resolved;
+    this.#options.logger.info({ subject: resolved.subject, validTo: resolved.validTo.toISOString() }, "TLS certificate loaded");
+  }
+
+  /**
+   * Replaces the per-channel permissions (null: none). Registered connections that the new ACL no
+   * longer lets in are sent ERROR(FORBIDDEN) on requestId zero and closed (their requests end as a
+   * lost connection's do); the others, and their requests in flight, are untouched. Throws
+   * InvalidArgumentError, keeping the ACL in use, when the document is not a valid ACL. Returns how
+   * many connections it closed.
+   */
+  setAcl(document: AclDocument | null): number {
+    const acl = document === null ? null : AccessList.from(document);
+    this.#acl = acl;
+    let closed = 0;
+    if (acl !== null) {
+      for (const peer of this.#peers) {
+        if (peer.role === 0) continue;
+        const verdict = acl.decide({ tokenDigest: peer.tokenDigest, identity: peer.identity }, peer.role, idToString(Buffer.from(peer.channel!.key, "latin1")));
+        if (verdict.allowed) continue;
+        closed++;
+        const message = verdict.code === "FORBIDDEN" ? verdict.message : "no ACL principal matches this token or client certificate any more";
+        this.#router.counters.errorsSent.FORBIDDEN++;
+        this.#options.logger.info({ ...peer.describe(), reason: message }, "ACL reload: rights withdrawn, connection closed");
+        peer.refuse(CONNECTION_ID, new BrokerError("FORBIDDEN", `rights withdrawn by an ACL reload: ${message.replace(/^registration refused: /, "")}`));
+      }
+    }
+    this.#options.logger.info({ principals: acl?.size ?? 0, closed }, "ACL loaded");
+    return closed;
   }
 
   /** The id this broker sends in registration acks (UUID string). */
@@ -198,7 +279,7 @@ export class BrokerServer {
     const router = this.#router;
     const counters = router.counters;
     return {
-      connections: this.#peers.size,
+      connections: this.#peers.size + this.#gate.pending,
       consumers: this.#registry.consumers,
       providers: this.#registry.providers,
       channels: this.#registry.channels,
@@ -330,18 +411,15 @@ export class BrokerServer {
       server.listen({ port, host }, () => {
         cleanup();
         this.#state = "listening";
-        logger.info({ ...this.address(), serverId: this.serverId }, "broker listening");
+        const tls = this.tls === null ? {} : { tls: true, certificate: this.tls.subject, validTo: this.tls.validTo.toISOString(), clientAuth: this.tls.clientAuth };
+        logger.info({ ...this.address(), serverId: this.serverId, ...tls, acl: this.#acl !== null }, "broker listening");
         resolve();
       });
     });
   }
 
-  #onConnection(socket: Socket): void {
-    if (this.#state !== "listening") {
-      this.#refusedConnections++;
-      socket.destroy();
-      return;
-    }
+  /** A connection through the gate (accepted while listening; it may arrive while draining, to be told SHUTTING_DOWN). */
+  #onConnection(socket: Socket, identity: CertificateIdentity | null): void {
     const address = addressShareKey(socket.remoteAddress);
     if (!this.#pending.hasRoom(address)) {
       this.#refusedConnections++;
@@ -350,6 +428,7 @@ export class BrokerServer {
       return;
     }
     const peer = new Peer(socket, this.#owner, this.#connectionOptions);
+    peer.identity = identity;
     this.#peers.add(peer);
     this.#pending.add(peer, address);
     this.#options.logger.debug(peer.describe(), "connection accepted");
@@ -371,7 +450,7 @@ export class BrokerServer {
 
   #register(peer: Peer, frame: Frame): void {
     this.#pending.remove(peer); // registered or refused (and closing): its deadline is over
-    const verdict = admit(frame, this.#admission);
+    const verdict = admit(frame, this.#admission, peer.identity);
     if (!("registration" in verdict)) {
       this.#router.counters.errorsSent[verdict.code as keyof BrokerStats["errorsSent"]]++;
       // a client registering while the broker drains is routine, not something to act on
@@ -383,6 +462,7 @@ export class BrokerServer {
     const previous = this.#registry.client(verdict.registration.clientId);
     if (previous !== undefined) this.#registry.remove(previous);
     this.#registry.add(peer, verdict.registration, verdict.capacity);
+    peer.tokenDigest = verdict.tokenDigest;
     peer.ctx.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, frame.requestId, this.#ack);
     this.#options.logger.debug({ ...peer.describe(), ...(peer.role === Role.PROVIDER ? { capacity: peer.capacity } : {}) }, "client registered");
     // the old connection leaves after the new one joined its channel, so that requests waiting
@@ -418,6 +498,7 @@ export class BrokerServer {
       logger.warn({ live: this.#router.live }, "drain timeout: failing the requests left with SHUTTING_DOWN");
       this.#router.failAll(this.#peers, WIRE.SHUTTING_DOWN);
     }
+    this.#gate.close();
     const peers = [...this.#peers];
     await settleWithin(Promise.all(peers.map((peer) => peer.ctx.close())), writeTimeoutMs);
     for (const peer of peers) peer.ctx.destroy();

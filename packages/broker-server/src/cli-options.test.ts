@@ -21,7 +21,7 @@ describe("parseCli", () => {
   });
 
   it("defaults to log level info, no help and no version", () => {
-    expect(parseCli([], {})).toEqual({ help: false, version: false, logLevel: "info", options: {} });
+    expect(parseCli([], {})).toEqual({ help: false, version: false, logLevel: "info", options: {}, files: {} });
     expect(parseCli(["-h"], {}).help).toBe(true);
     expect(parseCli(["--version"], {}).version).toBe(true);
   });
@@ -34,6 +34,22 @@ describe("parseCli", () => {
     expect(() => parseCli(["--no-such-flag"], {})).toThrow(expect.objectContaining({ code: "USAGE" }));
     expect(() => parseCli(["--server-id", "notauuid"], {})).toThrow(expect.objectContaining({ code: "USAGE", message: expect.stringMatching(/^--server-id must be a UUID/) }));
     expect(() => parseCli(["--host", " "], {})).toThrow(expect.objectContaining({ code: "USAGE", message: expect.stringMatching(/^--host /) }));
+  });
+
+  it("takes the TLS, ACL and token files from flags or SWITCHYARD_TLS_* / SWITCHYARD_ACL / SWITCHYARD_AUTH_TOKEN_FILE", () => {
+    const flags = ["--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-ca", "ca.pem", "--tls-client-auth", "require", "--acl", "acl.yaml"];
+    expect(parseCli(flags, {}).files).toEqual({ tlsCert: "c.pem", tlsKey: "k.pem", tlsCa: "ca.pem", tlsClientAuth: "require", acl: "acl.yaml" });
+    const env = { SWITCHYARD_TLS_CERT: "c", SWITCHYARD_TLS_KEY: "k", SWITCHYARD_AUTH_TOKEN_FILE: "tokens", SWITCHYARD_TLS_CLIENT_AUTH: "none" };
+    expect(parseCli(["--tls-cert", "flag.pem"], env).files).toEqual({ tlsCert: "flag.pem", tlsKey: "k", authTokenFile: "tokens", tlsClientAuth: "none" });
+  });
+
+  it("refuses TLS flags that cannot work together, naming them", () => {
+    expect(() => parseCli(["--tls-key", "k.pem"], {})).toThrow("--tls-cert and --tls-key go together");
+    expect(() => parseCli(["--tls-ca", "ca.pem"], {})).toThrow("--tls-ca and --tls-client-auth need --tls-cert and --tls-key");
+    expect(() => parseCli(["--tls-cert", "c", "--tls-key", "k", "--tls-client-auth", "require"], {})).toThrow("--tls-client-auth require needs --tls-ca");
+    expect(() => parseCli(["--tls-cert", "c", "--tls-key", "k", "--tls-client-auth", "always"], {})).toThrow(
+      expect.objectContaining({ code: "USAGE", message: '--tls-client-auth must be one of none, request, require, got "always"' }),
+    );
   });
 
   it("documents every numeric option in the usage text", () => {

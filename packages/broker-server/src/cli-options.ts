@@ -1,5 +1,7 @@
 import { parseArgs } from "node:util";
 import { idToBytes, SwitchyardError } from "@switchyard/protocol";
+import { CLIENT_AUTH_MODES, type ClientAuth } from "@switchyard/transport";
+import { type CliFiles, FILE_SETTINGS } from "./cli-files.js";
 import {
   type BrokerServerOptions,
   checkNumericOption,
@@ -33,6 +35,8 @@ export interface CliSettings {
   version: boolean;
   logLevel: LogLevel;
   options: BrokerServerOptions;
+  /** Files to read at start (and again on SIGHUP, or when they change): see cli-files.ts. */
+  files: CliFiles;
 }
 
 const NUMERIC_NAMES = Object.keys(NUMERIC_OPTIONS) as NumericOption[];
@@ -53,6 +57,12 @@ const STRING_SETTINGS = {
   logLevel: "log-level",
   monitor: "monitor",
   monitorToken: "monitor-token",
+  tlsCert: "tls-cert",
+  tlsKey: "tls-key",
+  tlsCa: "tls-ca",
+  tlsClientAuth: "tls-client-auth",
+  acl: "acl",
+  authTokenFile: "auth-token-file",
 } as const;
 
 /**
@@ -90,11 +100,24 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     const monitor = monitorFromCli(read("monitor"), read("monitorToken"), perChannel);
     if (monitor !== undefined) options.monitor = monitor;
   });
+  const files: CliFiles = {};
+  for (const name of FILE_SETTINGS) {
+    const setting = read(name);
+    if (setting !== undefined) files[name] = setting.value;
+  }
+  const clientAuth = read("tlsClientAuth");
+  if (clientAuth !== undefined) {
+    if (!(CLIENT_AUTH_MODES as readonly string[]).includes(clientAuth.value)) {
+      throw new UsageError(`${clientAuth.label} must be one of ${CLIENT_AUTH_MODES.join(", ")}, got ${JSON.stringify(clientAuth.value)}`);
+    }
+    files.tlsClientAuth = clientAuth.value as ClientAuth;
+  }
+  checkFiles(files);
   const level = read("logLevel");
   if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
     throw new UsageError(`${level.label} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level.value)}`);
   }
-  return { help: flags.help === true, version: flags.version === true, logLevel: (level?.value as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL, options };
+  return { help: flags.help === true, version: flags.version === true, logLevel: (level?.value as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL, options, files };
 }
 
 /** Runs `check`; an error it throws becomes a UsageError with the same message. */
@@ -103,6 +126,19 @@ function usageCheck(check: () => unknown): void {
     check();
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+}
+
+/** Flags that only make sense together; a missing partner is a usage error. */
+function checkFiles(files: CliFiles): void {
+  if ((files.tlsCert === undefined) !== (files.tlsKey === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together (or SWITCHYARD_TLS_CERT and SWITCHYARD_TLS_KEY): give both");
+  }
+  if (files.tlsCert === undefined && (files.tlsCa !== undefined || files.tlsClientAuth !== undefined)) {
+    throw new UsageError("--tls-ca and --tls-client-auth need --tls-cert and --tls-key");
+  }
+  if (files.tlsClientAuth !== undefined && files.tlsClientAuth !== "none" && files.tlsCa === undefined) {
+    throw new UsageError(`--tls-client-auth ${files.tlsClientAuth} needs --tls-ca: the CA that signs client certificates`);
   }
 }
 
@@ -139,6 +175,12 @@ export function usage(): string {
       `${NUMERIC_OPTIONS[name].help} (default ${NUMERIC_OPTIONS[name].default})  [${envOf(name)}]`,
     ]),
     ["--auth-token <token>", "accept only registrations carrying this token; repeatable  [SWITCHYARD_AUTH_TOKENS, comma-separated]"],
+    ["--auth-token-file <file>", "like --auth-token, one token a line (# comments), kept out of the process list  [SWITCHYARD_AUTH_TOKEN_FILE]"],
+    ["--tls-cert <file>", "serve TLS with this certificate chain (PEM); re-read on SIGHUP and when it changes  [SWITCHYARD_TLS_CERT]"],
+    ["--tls-key <file>", "the certificate's private key (PEM); needed with --tls-cert  [SWITCHYARD_TLS_KEY]"],
+    ["--tls-ca <file>", "CA certificates that client certificates must chain to (PEM)  [SWITCHYARD_TLS_CA]"],
+    ["--tls-client-auth <mode>", `${CLIENT_AUTH_MODES.join("|")}: ask clients for a certificate (default none)  [SWITCHYARD_TLS_CLIENT_AUTH]`],
+    ["--acl <file>", "per-channel permissions, JSON or YAML (see README \"Security\"); re-read on SIGHUP  [SWITCHYARD_ACL]"],
     ["--server-id <uuid>", "id sent in registration acks (default random)  [SWITCHYARD_SERVER_ID]"],
     ...MONITOR_USAGE,
     ["--log-level <level>", `${LOG_LEVELS.join("|")} (default ${DEFAULT_LOG_LEVEL}); logs go to stderr  [SWITCHYARD_LOG_LEVEL]`],

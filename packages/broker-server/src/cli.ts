@@ -2,6 +2,7 @@ import { InvalidArgumentError } from "@switchyard/protocol";
 import { formatHostPort } from "@switchyard/transport";
 import { pino } from "pino";
 import { BrokerServer } from "./broker-server.js";
+import { reloadOnHangup, tlsNote, withFiles } from "./cli-files.js";
 import { parseCli, type CliSettings, UsageError, usage } from "./cli-options.js";
 import { BROKER_VERSION } from "./version.js";
 
@@ -48,14 +49,15 @@ async function main(): Promise<void> {
   const logger = pino({ name: "switchyard-broker", level: settings.logLevel }, pino.destination({ dest: 2, sync: true }));
   let server: BrokerServer;
   try {
-    server = new BrokerServer({ ...settings.options, logger });
+    server = new BrokerServer({ ...withFiles(settings.options, settings.files), logger });
     await server.start();
   } catch (error) {
     exitWith(error);
   }
-  process.stdout.write(`switchyard-broker listening on ${formatHostPort(server.address())}\n`);
+  process.stdout.write(`switchyard-broker listening on ${formatHostPort(server.address())}${tlsNote(server)}\n`);
   const monitor = server.monitorAddress();
   if (monitor !== null) process.stdout.write(`switchyard-broker monitoring on http://${formatHostPort(monitor)}\n`);
+  reloadOnHangup(server, settings.files, logger);
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

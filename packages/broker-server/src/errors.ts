@@ -50,6 +50,7 @@ export const WIRE: Readonly<Record<WireErrorCode, BrokerError>> = {
   SHUTTING_DOWN: new BrokerError("SHUTTING_DOWN", "the broker is draining and takes no new work"),
   BAD_ROUTE: new BrokerError("BAD_ROUTE", "response refused: this provider does not hold that request (or its routing header differs)"),
   BAD_REGISTRATION: new BrokerError("BAD_REGISTRATION", "registration payload cannot be read"),
+  FORBIDDEN: new BrokerError("FORBIDDEN", "the ACL does not allow this registration"),
 };
 
 /**

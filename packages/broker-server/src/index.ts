@@ -22,7 +22,10 @@ export {
   DEFAULT_WRITE_TIMEOUT_MS,
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_PROVIDER_CAPACITY,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
 } from "./options.js";
+export type { AclDocument, AclPrincipal } from "./acl/access-list.js";
+export type { ServerTlsOptions, ClientAuth, Pem } from "@switchyard/transport";
 export type { BrokerServerOptions, ResolvedBrokerServerOptions } from "./options.js";
 export { DEFAULT_MONITOR_HOST, DEFAULT_MONITOR_PORT } from "./monitor/monitor-options.js";
 export type { MonitorOptions, ResolvedMonitorOptions } from "./monitor/monitor-options.js";

@@ -1,5 +1,6 @@
 import { idToBytes, InvalidArgumentError, MAX_PAYLOAD, newId } from "@switchyard/protocol";
-import { DEFAULT_READ_TIMEOUT, MAX_TIMER_MS, numberOption } from "@switchyard/transport";
+import { DEFAULT_READ_TIMEOUT, MAX_TIMER_MS, numberOption, type ResolvedServerTls, resolveServerTls, type ServerTlsOptions } from "@switchyard/transport";
+import { AccessList, type AclDocument } from "./acl/access-list.js";
 import { type BrokerLogger, silentLogger } from "./logger.js";
 import { type MonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from "./monitor/monitor-options.js";
 
@@ -45,6 +46,8 @@ export const DEFAULT_READ_TIMEOUT_MS = DEFAULT_READ_TIMEOUT;
 export const DEFAULT_WRITE_TIMEOUT_MS = 5000;
 /** Default ms stop() waits for in-flight requests before failing them with SHUTTING_DOWN: 10 s. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+/** Default ms a new connection has to send its first byte, and as long again to finish a TLS handshake: 10 s. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default capacity of a provider whose registration declares none: 64 requests at once. */
 export const DEFAULT_PROVIDER_CAPACITY = 64;
 
@@ -107,8 +110,22 @@ export interface BrokerServerOptions {
   drainTimeoutMs?: number;
   /** Capacity of a provider whose registration has no capacity extension. Default 64. */
   defaultProviderCapacity?: number;
+  /** Ms a new connection has to send its first byte, and (TLS) as long again for its handshake; then it is closed. Default 10000. */
+  handshakeTimeoutMs?: number;
   /** When set and non-empty, a registration must carry one of these tokens, else UNAUTHORIZED. */
   authTokens?: readonly string[];
+  /**
+   * Serve TLS (1.2 at least): the certificate and key (PEM strings or Buffers), the CA of client
+   * certificates, and whether to ask for them (`clientAuth`: "none", "request", "require").
+   * Replace them while running with `setTls()`. Default: plaintext.
+   */
+  tls?: ServerTlsOptions;
+  /**
+   * Per-channel permissions (what an ACL file holds): a registration no principal matches is
+   * refused with UNAUTHORIZED, one outside its principal's rights with FORBIDDEN. Replace it while
+   * running with `setAcl()`. Default: none (any registration that passes `authTokens` is let in).
+   */
+  acl?: AclDocument;
   /** This broker's id (UUID string) sent in registration acks. Default: a random one. */
   serverId?: string;
   /** Where the broker logs; a pino logger fits. Default: silent. */
@@ -119,8 +136,10 @@ export interface BrokerServerOptions {
 
 /** BrokerServerOptions with every default applied and every value checked. */
 export interface ResolvedBrokerServerOptions
-  extends Required<Omit<BrokerServerOptions, "authTokens" | "serverId" | "logger" | "monitor">> {
+  extends Required<Omit<BrokerServerOptions, "authTokens" | "serverId" | "logger" | "monitor" | "tls" | "acl">> {
   authTokens: readonly string[];
+  tls: ResolvedServerTls | null;
+  acl: AccessList | null;
   serverId: Buffer;
   logger: BrokerLogger;
   /** null: no monitoring listener. */
@@ -128,7 +147,7 @@ export interface ResolvedBrokerServerOptions
 }
 
 /** The options that are whole numbers (sizes, counts, milliseconds). */
-export type NumericOption = Exclude<keyof ResolvedBrokerServerOptions, "host" | "authTokens" | "serverId" | "logger" | "monitor">;
+export type NumericOption = Exclude<keyof ResolvedBrokerServerOptions, "host" | "authTokens" | "serverId" | "logger" | "monitor" | "tls" | "acl">;
 
 /** Default, allowed range and one-line help of a numeric option. */
 export interface NumericOptionSpec {
@@ -159,6 +178,7 @@ export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>>
   requestTimeoutMs: { default: DEFAULT_REQUEST_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "deadline of requests that give none" },
   readTimeoutMs: { default: DEFAULT_READ_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "close a connection silent this long (0 = never)" },
   writeTimeoutMs: { default: DEFAULT_WRITE_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a peer that leaves its socket undrained this long" },
+  handshakeTimeoutMs: { default: DEFAULT_HANDSHAKE_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a new connection that has not sent its first byte (TLS: finished its handshake) in this long" },
   drainTimeoutMs: { default: DEFAULT_DRAIN_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "on shutdown, wait this long for in-flight requests" },
   defaultProviderCapacity: { default: DEFAULT_PROVIDER_CAPACITY, min: 1, max: 0xffff_ffff, help: "capacity of providers that declare none" },
 };
@@ -179,6 +199,8 @@ export function resolveBrokerServerOptions(options: BrokerServerOptions = {}): R
     ...numbers,
     host,
     authTokens: [...authTokens],
+    tls: options.tls === undefined ? null : resolveServerTls(options.tls),
+    acl: options.acl === undefined ? null : AccessList.from(options.acl),
     serverId: options.serverId === undefined ? newId() : idToBytes(options.serverId, "serverId"),
     logger: options.logger ?? silentLogger,
     monitor: options.monitor === undefined ? null : resolveMonitorOptions(options.monitor),

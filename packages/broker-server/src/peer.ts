@@ -8,7 +8,14 @@ import {
   type Registration,
   type Role,
 } from "@switchyard/protocol";
-import { ConnectionContext, type ConnectionOptions, LinkedQueue, RequestIdTable, type WireError } from "@switchyard/transport";
+import {
+  type CertificateIdentity,
+  ConnectionContext,
+  type ConnectionOptions,
+  LinkedQueue,
+  RequestIdTable,
+  type WireError,
+} from "@switchyard/transport";
 import type { BrokerRequest } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { toWords } from "./words.js";
@@ -48,6 +55,10 @@ export class Peer {
   /** Consumers: how many of their requests wait in the wait queue, and the body bytes held for them (their fair shares). */
   queuedRequests = 0;
   queuedBytes = 0;
+  /** Its verified TLS client certificate, if any: who it is for the ACL. */
+  identity: CertificateIdentity | null = null;
+  /** SHA-256 of the auth token it registered with (null without one): the ACL checks it again on reload. */
+  tokenDigest: Buffer | null = null;
   /** Consumers: their live requests by their own requestId. */
   readonly requests = new RequestIdTable<BrokerRequest>();
   /** Providers: the requests they hold (their load), oldest first. */

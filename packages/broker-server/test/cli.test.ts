@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONNECTION_ID, decodeErrorBody, FrameType, newId } from "@switchyard/protocol";
@@ -89,6 +90,38 @@ describe("switchyard-broker CLI", () => {
     expect(broker.stderr()).toBe("");
     broker.child.kill("SIGTERM");
     expect(await broker.exited).toBe(0);
+  });
+
+  it("takes tokens from --auth-token-file, keeping them out of the process list", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "switchyard-tokens-"));
+    try {
+      const file = path.join(dir, "tokens");
+      writeFileSync(file, "# one token a line\nfile-token\n\n");
+      const broker = run(["--port", "0", "--log-level", "silent", "--auth-token-file", file]);
+      const { port } = await listening(broker);
+      const refused = await (await client(port)).registerRaw({ role: "consumer", channelId: newId(), authToken: "other" });
+      expect(decodeErrorBody(refused.payload).code).toBe("UNAUTHORIZED");
+      await (await client(port)).register({ role: "consumer", channelId: newId(), authToken: "file-token" });
+      broker.child.kill("SIGTERM");
+      expect(await broker.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("exits 1 naming a TLS or ACL file it cannot read", async () => {
+    const missingCert = run(["--port", "0", "--tls-cert", "/no/such/cert.pem", "--tls-key", "/no/such/key.pem"]);
+    expect(await missingCert.exited).toBe(1);
+    expect(missingCert.stderr()).toContain("cannot read the TLS certificate file /no/such/cert.pem: ENOENT");
+    const missingAcl = run(["--port", "0", "--acl", "/no/such/acl.yaml"]);
+    expect(await missingAcl.exited).toBe(1);
+    expect(missingAcl.stderr()).toContain("cannot read the ACL file /no/such/acl.yaml: ENOENT");
+  });
+
+  it("exits 2 for --tls-key without --tls-cert", async () => {
+    const broker = run(["--port", "0", "--tls-key", "k.pem"]);
+    expect(await broker.exited).toBe(2);
+    expect(broker.stderr()).toContain("--tls-cert and --tls-key go together");
   });
 
   it("prints usage for --help and exits 0", async () => {

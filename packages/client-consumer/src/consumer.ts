@@ -91,7 +91,7 @@ export class Consumer {
   /**
    * Connects to the broker at `address` ("host:port") and registers as a consumer of `channelId`
    * (a UUID string). Rejects with InvalidArgumentError (bad address, id or option), ConnectError
-   * (CONNECT_FAILED), BrokerError (UNAUTHORIZED, BAD_REGISTRATION; DUPLICATE_CLIENT only from older brokers) or
+   * (CONNECT_FAILED), BrokerError (UNAUTHORIZED, FORBIDDEN, BAD_REGISTRATION; DUPLICATE_CLIENT only from older brokers) or
    * AbortedError (options.signal).
    */
   static async connect(address: string, channelId: string, options: ConsumerOptions = {}): Promise<Consumer> {

@@ -119,7 +119,7 @@ export class Provider {
    * Connects to the broker at `address` ("host:port") and registers as a provider of `channelId`
    * (a UUID string) with capacity `concurrency`. With a `handler`, every request is handed to it;
    * without one, take requests from `requests()`. Rejects like `Consumer.connect`: InvalidArgumentError,
-   * ConnectError (CONNECT_FAILED), BrokerError (UNAUTHORIZED, BAD_REGISTRATION; DUPLICATE_CLIENT only from older brokers),
+   * ConnectError (CONNECT_FAILED), BrokerError (UNAUTHORIZED, FORBIDDEN, BAD_REGISTRATION; DUPLICATE_CLIENT only from older brokers),
    * AbortedError.
    */
   static connect(address: string, channelId: string, handler: Handler, options?: ProviderOptions): Promise<Provider>;

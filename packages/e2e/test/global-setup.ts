@@ -4,8 +4,8 @@ import { fileURLToPath } from "node:url";
 
 const packages = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** What a provider child process runs: client-provider's dist and the dists it imports. */
-const SPAWNED = ["protocol", "transport", "client-provider"];
+/** What child processes run: client-provider's and broker-server's dists (the provider process, the broker CLI) and the dists they import. */
+const SPAWNED = ["protocol", "transport", "client-provider", "broker-server"];
 
 function newest(dir: string): number {
   let latest = 0;

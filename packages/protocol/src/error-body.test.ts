@@ -17,6 +17,7 @@ const PROTOCOL_TABLE: [number, string][] = [
   [12, "SHUTTING_DOWN"],
   [13, "BAD_ROUTE"],
   [14, "BAD_REGISTRATION"],
+  [15, "FORBIDDEN"],
 ];
 
 /** An error body built by hand: code u16, then the message. */
@@ -38,7 +39,7 @@ describe("error bodies", () => {
     expect(wireErrorName(code)).toBe(name);
   });
 
-  it.each([0, 15, 0xffff])("unknown code %d decodes to UNKNOWN_ERROR carrying that wireCode", (code) => {
+  it.each([0, 16, 0xffff])("unknown code %d decodes to UNKNOWN_ERROR carrying that wireCode", (code) => {
     const error = decodeErrorBody(body(code, "from a newer peer"));
     expect([error.code, error.wireCode, error.message]).toEqual(["UNKNOWN_ERROR", code, "from a newer peer"]);
     expect(wireErrorName(code)).toBeUndefined();

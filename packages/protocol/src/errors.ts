@@ -17,6 +17,7 @@ export const WIRE_ERROR_CODES = {
   SHUTTING_DOWN: 12,
   BAD_ROUTE: 13,
   BAD_REGISTRATION: 14,
+  FORBIDDEN: 15,
 } as const;
 
 /** A name from the wire error table, e.g. `"NO_PROVIDER"`. */

@@ -258,7 +258,7 @@ export class BaseClient {
 
   /**
    * Dials and registers the first time. Rejects with ConnectError (CONNECT_FAILED: refused,
-   * unreachable, timed out), the broker's BrokerError (UNAUTHORIZED, DUPLICATE_CLIENT,
+   * unreachable, timed out, a TLS certificate refused), the broker's BrokerError (UNAUTHORIZED, FORBIDDEN, DUPLICATE_CLIENT,
    * BAD_REGISTRATION) or AbortedError (options.signal); the client is then closed. No retry: a
    * broker that cannot be reached at start is a configuration error the caller should see.
    */
@@ -390,16 +390,18 @@ export class BaseClient {
   }
 
   /**
-   * An ERROR on requestId zero is about the connection. PROTOCOL_ERROR, NOT_REGISTERED and
-   * DUPLICATE_CLIENT mean the broker is closing it: close now, so work in flight fails at once with
-   * the broker's error as cause, and reconnect — except after DUPLICATE_CLIENT (see
-   * #onConnectionClose). Anything else is logged and kept as the cause of a later loss.
+   * An ERROR on requestId zero is about the connection. PROTOCOL_ERROR, NOT_REGISTERED,
+   * DUPLICATE_CLIENT and FORBIDDEN (an ACL reload withdrew this client's rights) mean the broker is
+   * closing it: close now, so work in flight fails at once with the broker's error as cause, and
+   * reconnect — except after DUPLICATE_CLIENT (see #onConnectionClose). Anything else is logged and
+   * kept as the cause of a later loss.
    */
   #onConnectionError(session: Session, frame: Frame): void {
     const error = errorFromPayload(frame.payload);
     session.brokerError = error;
     this.options.logger.warn({ code: error.code, message: error.message }, "broker reported a connection error");
-    if (error.code === "PROTOCOL_ERROR" || error.code === "NOT_REGISTERED" || error.code === "DUPLICATE_CLIENT") {
+    const code = error.code;
+    if (code === "PROTOCOL_ERROR" || code === "NOT_REGISTERED" || code === "DUPLICATE_CLIENT" || code === "FORBIDDEN") {
       session.connection.destroy(new DisconnectedError(`the broker closed the connection: ${error.code}`, { cause: error }));
     }
   }
@@ -409,8 +411,8 @@ export class BaseClient {
       const cause = session.brokerError ?? error;
       // With TLS 1.3 a server refuses a client certificate after the client's handshake is done:
       // the refusal arrives here, while registering
-      const tlsFailure = this.#tls === null ? null : explainTlsFailure(cause, formatHostPort(this.#address));
-      session.registering.settle(new ConnectError(tlsFailure ?? "the broker closed the connection during registration", { cause }));
+      const tls = this.#tls === null ? null : explainTlsFailure(cause, formatHostPort(this.#address));
+      session.registering.settle(new ConnectError(tls?.message ?? "the broker closed the connection during registration", { cause: tls?.cause ?? cause }));
       return;
     }
     if (session !== this.#session) return;

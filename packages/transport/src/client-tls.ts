@@ -92,11 +92,17 @@ function isNodeTlsCode(error: Error): boolean {
 
 /**
  * What to tell a user whose TLS connection to `where` failed with `error`: what happened and what
- * to check. Returns null when `error` is not about TLS.
+ * to check, and Node's error (found under our own wrappers) to give as `cause`. Returns null when
+ * `error` is not about TLS.
  */
-export function explainTlsFailure(error: unknown, where: string): string | null {
+export function explainTlsFailure(error: unknown, where: string): { message: string; cause: unknown } | null {
   // our own errors wrap Node's: look through them
   for (let depth = 0; depth < 4 && error instanceof Error && !isNodeTlsCode(error) && error.cause !== undefined; depth++) error = error.cause;
+  const message = tlsMessage(error, where);
+  return message === null ? null : { message, cause: error };
+}
+
+function tlsMessage(error: unknown, where: string): string | null {
   const code = String((error as NodeJS.ErrnoException | undefined)?.code ?? "");
   const reason = `${code}${code === "" ? "" : ": "}${(error as Error | undefined)?.message ?? String(error)}`;
   if (CERTIFICATE_CODES.has(code)) {

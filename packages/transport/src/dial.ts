@@ -33,7 +33,7 @@ export function dial(address: HostPort, signal: AbortSignal | undefined, abortEr
       detach();
       socket.destroy();
       const where = formatHostPort(address);
-      const message = (tls == null ? null : explainTlsFailure(error, where)) ?? `could not connect to ${where}: ${error.code ?? error.message}`;
+      const message = (tls == null ? null : explainTlsFailure(error, where)?.message) ?? `could not connect to ${where}: ${error.code ?? error.message}`;
       reject(new ConnectError(message, { cause: error }));
     };
     const onAbort = () => {
