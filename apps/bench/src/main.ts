@@ -11,13 +11,15 @@ import { writeChart } from "./report/chart.js";
 import { type ProfileSummary, summarizeProfile } from "./report/cpu-profile-summary.js";
 import { Progress } from "./report/progress.js";
 import { scenarioTable } from "./report/table.js";
-import { judgeTargets } from "./report/targets.js";
+import { judgeTargets, TLS_TARGETS } from "./report/targets.js";
 import { runIdle } from "./run-idle.js";
 import { runLoad } from "./run-load.js";
 import { emptyResult, type RunResult } from "./run-result.js";
-import { applyOverrides, SCENARIOS, type Scenario } from "./scenarios.js";
+import { applyOverrides, overTls, SCENARIOS, type Scenario } from "./scenarios.js";
 import { SYSTEMS } from "./systems/registry.js";
 import type { BenchSystem, SystemContext, SystemName } from "./systems/system.js";
+import { makeBenchCertificates } from "./tls/bench-certificates.js";
+import { tlsCostLines } from "./report/tls-cost.js";
 
 interface PlannedRun {
   scenario: Scenario;
@@ -42,6 +44,22 @@ async function main(): Promise<number> {
   await mkdir(options.outDir, { recursive: true });
   const cpuProfileDir = options.cpuProf ? path.join(options.outDir, "profiles") : undefined;
   if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
+  const certificates = options.tls ? makeBenchCertificates(repoRoot) : undefined;
+  try {
+    return await runPlan(options, repoRoot, startedAt, stamp, cpuProfileDir, certificates);
+  } finally {
+    certificates?.remove();
+  }
+}
+
+async function runPlan(
+  options: BenchOptions,
+  repoRoot: string,
+  startedAt: Date,
+  stamp: string,
+  cpuProfileDir: string | undefined,
+  tls: SystemContext["tls"],
+): Promise<number> {
   const baseContext: SystemContext = {
     peerScript: peerScript(),
     brokerCli: options.brokerCli ?? findBrokerCli(repoRoot),
@@ -50,11 +68,15 @@ async function main(): Promise<number> {
     runName: stamp,
     requestTimeoutMs: options.requestTimeoutMs,
     monitor: options.monitor,
+    tls,
   };
 
-  const scenarios = SCENARIOS.filter((s) => options.scenarios.includes(s.name)).map((s) => applyOverrides(s, options.overrides));
+  const chosen = SCENARIOS.filter((s) => options.scenarios.includes(s.name));
+  const scenarios = (options.tls ? overTls(chosen) : chosen).map((s) => applyOverrides(s, options.overrides));
+  // --tls compares the TLS systems (and the plaintext ones beside them) even when --system leaves them out
+  const systems = options.tls ? [...options.systems, "switchyard-tls" as const, "nats-tls" as const] : options.systems;
   const plan: PlannedRun[] = scenarios.flatMap((scenario) =>
-    [scenario.ours, ...scenario.peers].filter((name) => options.systems.includes(name)).map((name) => ({ scenario, system: SYSTEMS[name] })),
+    [scenario.ours, ...scenario.peers].filter((name) => systems.includes(name)).map((name) => ({ scenario, system: SYSTEMS[name] })),
   );
   const environment = await describeEnvironment();
   const skipped = await unavailableSystems(plan, baseContext);
@@ -70,10 +92,11 @@ async function main(): Promise<number> {
 
   // Targets only where our system ran (or was meant to): with --system nats they would say nothing.
   const oursOf = (name: string) => plan.find((run) => run.scenario.name === name && run.system.name === run.scenario.ours)?.system.name;
-  const targets = judgeTargets(results, oursOf);
+  const targets = options.tls ? judgeTargets(results, oursOf, TLS_TARGETS) : judgeTargets(results, oursOf);
   for (const scenario of scenarios.filter((s) => plan.some((run) => run.scenario === s))) {
     const own = results.filter((r) => r.scenario === scenario.name);
-    process.stdout.write(`\n${scenarioTable(scenario, own, targets.filter((t) => t.scenario === scenario.name))}\n`);
+    const cost = options.tls ? tlsCostLines(own) : [];
+    process.stdout.write(`\n${scenarioTable(scenario, own, targets.filter((t) => t.scenario === scenario.name))}\n${cost.map((line) => `${line}\n`).join("")}`);
   }
   const profiles = await summarizeProfiles(results);
 

@@ -35,6 +35,8 @@ export interface BenchOptions {
   requestTimeoutMs: number;
   /** Run the broker with its monitoring listener on and scrape /metrics every second. */
   monitor: boolean;
+  /** --tls: the broker scenarios over TLS (Switchyard and NATS), beside plaintext. */
+  tls: boolean;
 }
 
 /** A bad command line; main prints the message and the usage hint, and exits 2. */
@@ -72,6 +74,8 @@ Options:
       --timeout MS        per-request timeout in the clients (default ${DEFAULT_REQUEST_TIMEOUT_MS})
       --monitor           run the broker with --monitor 127.0.0.1:0 and scrape its /metrics every second
                           (as Prometheus would), to compare against a run without
+      --tls               the broker scenarios over TLS: Switchyard TLS against NATS TLS (a tls {} block), with
+                          both in plaintext in the same run for the cost of TLS; certificates are made for the run
   -h, --help              this text
 
 Peers: NATS needs nats-server on PATH (apt-get install nats-server); it is skipped otherwise.
@@ -99,6 +103,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions | u
       "broker-bin": { type: "string" },
       timeout: { type: "string" },
       monitor: { type: "boolean", default: false },
+      tls: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -123,6 +128,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions | u
     brokerCli: values["broker-bin"],
     requestTimeoutMs: number(values.timeout, DEFAULT_REQUEST_TIMEOUT_MS, "timeout", 1),
     monitor: values.monitor === true,
+    tls: values.tls === true,
   };
 }
 

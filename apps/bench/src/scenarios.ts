@@ -54,6 +54,20 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "idle10k", description: "connected consumers that send nothing: the broker's memory", kind: "idle", shape: shape(DEFAULT_IDLE_CONNECTIONS, 0), ours: "switchyard", peers: [] },
 ];
 
+/** The systems a `--tls` run compares in each broker scenario: ours over TLS first, then NATS over TLS, then both in plaintext. */
+export const TLS_SYSTEMS: readonly SystemName[] = ["switchyard-tls", "nats-tls", "switchyard", "nats"];
+
+/**
+ * `--tls`: the broker load scenarios with Switchyard over TLS as ours and NATS over TLS beside it,
+ * and both in plaintext in the same run, so the table shows TLS against TLS and what TLS costs each.
+ * The anet and idle scenarios are left out.
+ */
+export function overTls(scenarios: readonly Scenario[]): Scenario[] {
+  return scenarios
+    .filter((scenario) => scenario.kind === "load" && scenario.ours === "switchyard")
+    .map((scenario) => ({ ...scenario, ours: TLS_SYSTEMS[0]!, peers: TLS_SYSTEMS.slice(1) }));
+}
+
 /** Command-line overrides of the scenarios' shapes. */
 export interface ShapeOverrides {
   payloadBytes?: number;

@@ -1,11 +1,13 @@
+import { readFileSync } from "node:fs";
 import { loadProviderModule } from "../systems/switchyard-api.js";
 import { announceReady, exitWithParent } from "./announce.js";
 
 /** One echo Provider per channel, all in this process, each allowed `concurrency` requests at once. */
-export async function runSwitchyardProviders(args: { address: string; channels: string[]; concurrency: number }): Promise<void> {
+export async function runSwitchyardProviders(args: { address: string; channels: string[]; concurrency: number; caFile?: string }): Promise<void> {
   const { Provider } = await loadProviderModule();
+  const tls = args.caFile === undefined ? {} : { tls: { ca: readFileSync(args.caFile) } };
   const providers = await Promise.all(
-    args.channels.map((channel) => Provider.connect(args.address, channel, async (payload) => payload, { concurrency: args.concurrency })),
+    args.channels.map((channel) => Provider.connect(args.address, channel, async (payload) => payload, { concurrency: args.concurrency, ...tls })),
   );
   exitWithParent(async () => {
     await Promise.allSettled(providers.map((provider) => provider.close()));

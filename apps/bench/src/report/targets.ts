@@ -30,7 +30,7 @@ const METRICS: Record<Metric, MetricInfo> = {
 };
 
 /** One target from issue 5: ours compared with a peer (`factor` × the peer's figure), or with a bound. */
-type TargetSpec =
+export type TargetSpec =
   | { scenario: string; metric: Metric; versus: SystemName; factor: number; strict?: boolean }
   | { scenario: string; metric: Metric; below: number };
 
@@ -52,9 +52,15 @@ export const TARGETS: readonly TargetSpec[] = [
   { scenario: "idle10k", metric: "serverPeakRss", below: 150 },
 ];
 
-/** Judges every target whose scenario is among `results`. */
-export function judgeTargets(results: RunResult[], ours: (scenario: string) => SystemName | undefined): TargetOutcome[] {
-  return TARGETS.flatMap((spec) => {
+/** Issue 12's targets of a `--tls` run: Switchyard over TLS against NATS over TLS. */
+export const TLS_TARGETS: readonly TargetSpec[] = [
+  { scenario: "throughput100", metric: "requestsPerSecond", versus: "nats-tls", factor: 2 },
+  { scenario: "pipelined256", metric: "requestsPerSecond", versus: "nats-tls", factor: 2 },
+];
+
+/** Judges every target of `targets` (default: issue 5's) whose scenario is among `results`. */
+export function judgeTargets(results: RunResult[], ours: (scenario: string) => SystemName | undefined, targets: readonly TargetSpec[] = TARGETS): TargetOutcome[] {
+  return targets.flatMap((spec) => {
     const mine = ours(spec.scenario);
     if (mine === undefined) return [];
     const find = (system: SystemName) => results.find((r) => r.scenario === spec.scenario && r.system === system);

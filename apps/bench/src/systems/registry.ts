@@ -1,16 +1,18 @@
 import { anet } from "./anet.js";
-import { nats } from "./nats.js";
+import { nats, natsTls } from "./nats.js";
 import { rawEcho } from "./raw-echo.js";
 import { rawRelay } from "./raw-relay.js";
 import type { BenchSystem, SystemName } from "./system.js";
-import { switchyard } from "./switchyard.js";
+import { switchyard, switchyardTls } from "./switchyard.js";
 import { zeromq } from "./zeromq.js";
 
 /** Every system, by name. */
 export const SYSTEMS: Readonly<Record<SystemName, BenchSystem>> = {
   switchyard,
+  "switchyard-tls": switchyardTls,
   anet,
   nats,
+  "nats-tls": natsTls,
   zeromq,
   "raw-relay": rawRelay,
   "raw-echo": rawEcho,

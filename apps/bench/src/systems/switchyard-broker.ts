@@ -24,10 +24,10 @@ export interface StartedBroker {
  * Starts the broker through its CLI on an ephemeral loopback port, as a deployment would. With
  * --cpu-prof it writes its profile when it exits (the CLI drains and exits on SIGTERM).
  */
-export async function startBroker(context: SystemContext, connections: number): Promise<StartedBroker> {
+export async function startBroker(context: SystemContext, connections: number, extraArgs: string[] = []): Promise<StartedBroker> {
   const child = await startChild({
     role: "switchyard-broker",
-    ...brokerCommand(context, ["--port", "0", "--host", "127.0.0.1", ...(context.monitor ? ["--monitor", "127.0.0.1:0"] : [])]),
+    ...brokerCommand(context, ["--port", "0", "--host", "127.0.0.1", ...(context.monitor ? ["--monitor", "127.0.0.1:0"] : []), ...extraArgs]),
     ready: BROKER_READY,
     maxOpenFiles: connections + SPARE_FILES,
   });

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { startPeer } from "./start-peer.js";
 import { type BenchSystem, lanesOver, measured, prepareWith } from "./system.js";
 import { startBroker } from "./switchyard-broker.js";
@@ -9,13 +10,16 @@ export const CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * Switchyard: `switchyard-broker` started through its CLI, one echo Provider per channel in a child
- * process, Consumers here.
+ * process, Consumers here; `secure`: the broker serves TLS (`--tls-cert`/`--tls-key`) and every
+ * client connects to `tls://` trusting the run's CA.
  */
-export const switchyard: BenchSystem = {
-  name: "switchyard",
-  label: "Switchyard",
+function switchyardSystem(secure: boolean): BenchSystem {
+  return {
+  name: secure ? "switchyard-tls" : "switchyard",
+  label: secure ? "Switchyard TLS" : "Switchyard",
   async unavailable(context) {
     if (context.brokerCli === undefined) return "switchyard-broker CLI not found: run through `pnpm bench` after `pnpm install`";
+    if (secure && context.tls === undefined) return "TLS systems run with --tls";
     try {
       await Promise.all([loadConsumerModule(), loadProviderModule()]);
       return undefined;
@@ -25,21 +29,31 @@ export const switchyard: BenchSystem = {
   },
   prepare: (shape, context) =>
     prepareWith(async (cleanup) => {
-      const broker = cleanup.add(await startBroker(context, shape.connections + shape.channels), (b) => {
+      const tls = secure ? context.tls! : undefined;
+      const tlsArgs = tls === undefined ? [] : ["--tls-cert", tls.certFile, "--tls-key", tls.keyFile];
+      const broker = cleanup.add(await startBroker(context, shape.connections + shape.channels, tlsArgs), (b) => {
         b.stopScraping();
         return b.child.stop();
       });
+      const address = tls === undefined ? broker.address : `tls://${broker.address}`;
+      const clientTls = tls === undefined ? {} : { tls: { ca: readFileSync(tls.caFile) } };
       const channels = Array.from({ length: shape.channels }, () => randomUUID());
-      const providerArgs = { address: broker.address, channels, concurrency: Math.max(1, shape.connections * shape.inflight) };
+      const providerArgs = { address, channels, concurrency: Math.max(1, shape.connections * shape.inflight), caFile: tls?.caFile };
       const providers = cleanup.add(await startPeer(context, "switchyard-providers", providerArgs), (p) => p.child.stop());
       const { Consumer } = await loadConsumerModule();
       const consumers = await Promise.all(
         Array.from({ length: shape.connections }, async (_, i) =>
-          cleanup.add(await Consumer.connect(broker.address, channels[i % channels.length]!, { connectTimeout: CONNECT_TIMEOUT_MS, timeout: context.requestTimeoutMs }), (c) => c.close()),
+          cleanup.add(await Consumer.connect(address, channels[i % channels.length]!, { connectTimeout: CONNECT_TIMEOUT_MS, timeout: context.requestTimeoutMs, ...clientTls }), (c) => c.close()),
         ),
       );
       const lanes = lanesOver(consumers, shape.inflight, (consumer, body) => consumer.send(body, context.requestTimeoutMs));
       return { lanes, server: measured("switchyard-broker", broker.child), others: [measured("providers", providers.child)] };
     }),
-};
+  };
+}
+
+/** Switchyard over plaintext TCP. */
+export const switchyard = switchyardSystem(false);
+/** Switchyard with every connection over TLS (--tls runs). */
+export const switchyardTls = switchyardSystem(true);
 

@@ -3,7 +3,14 @@ import { Cleanup } from "../proc/cleanup.js";
 import type { Shape } from "../scenarios.js";
 
 /** Every system the bench can drive: ours first, then the alternatives. */
-export type SystemName = "switchyard" | "anet" | "nats" | "zeromq" | "raw-relay" | "raw-echo";
+export type SystemName = "switchyard" | "switchyard-tls" | "anet" | "nats" | "nats-tls" | "zeromq" | "raw-relay" | "raw-echo";
+
+/** The certificates of a `--tls` run (made by scripts/make-certificates.sh): files and the CA's PEM. */
+export interface BenchTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
 
 /** Sends one request and resolves with the reply body. */
 export type SendFn = (body: Buffer) => Promise<Uint8Array>;
@@ -50,6 +57,8 @@ export interface SystemContext {
   requestTimeoutMs: number;
   /** --monitor: the broker runs with `--monitor 127.0.0.1:0` and its /metrics is scraped every second. */
   monitor: boolean;
+  /** With --tls: the certificates the TLS systems serve and trust. */
+  tls: BenchTls | undefined;
 }
 
 /** One system under test: how to tell it is usable here, and how to set it up for a shape. */
