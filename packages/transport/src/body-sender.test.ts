@@ -157,6 +157,12 @@ describe("sendBody", () => {
     expect(types(connection).at(-1)).toBe(FrameType.END);
   });
 
+  it("queues every frame of a body that fits the connection's room at once, before returning, so they share one write", () => {
+    const connection = new StubConnection();
+    sendBody(route(connection), ID, PREFIX, bytes(250));
+    expect(types(connection)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.CHUNK, FrameType.CHUNK, FrameType.END]);
+  });
+
   // Issue 10, defect 4: a full queue failed the body with OVERLOADED; it must wait for room.
   it("waits for the connection to drain, instead of failing, when its write queue has no room for the next frame", async () => {
     const connection = new StubConnection();

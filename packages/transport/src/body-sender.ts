@@ -141,37 +141,58 @@ function stopStreaming(stream: BodyStreamer): void {
 }
 
 /**
- * Queues a frame of the body, paced by the socket: while the connection holds STREAM_HIGH_WATER
- * bytes or more, or has no room for the frame, it waits for the connection to drain instead of
- * failing — a body is never refused for its size here (the receiver's limit answers that with
- * PAYLOAD_TOO_LARGE), and it leaves the rest of the write queue to other requests' frames. Resolves
- * true once queued, false if the stream was stopped while it waited; throws `refusal(connection)`
- * once the connection is no longer open, or when it refuses the frame with nothing else queued
- * (it could never take it).
+ * Queues a frame of the body now if the connection has room for it: it holds less than
+ * STREAM_HIGH_WATER bytes, is not blocked, and takes the frame. Returns true if queued, false if
+ * the frame must wait for a drain (queueWhenDrained). Throws `refusal(connection)` once the
+ * connection is no longer open, or when it refuses the frame with nothing else queued (it could
+ * never take it). Synchronous, so the frames of a body that fits at once share one write.
  */
-async function queue(stream: BodyStreamer, type: FrameType, flags: number, ...payload: Uint8Array[]): Promise<boolean> {
+function queueNow(stream: BodyStreamer, type: FrameType, flags: number, payload: Uint8Array[]): boolean {
   const { connection } = stream.route;
-  if (connection.blocked || connection.queuedBytes >= STREAM_HIGH_WATER) {
-    await connection.drained();
+  if (connection.blocked || connection.queuedBytes >= STREAM_HIGH_WATER) return false;
+  if (connection.sendFrameParts(type, flags, stream.requestId, payload)) return true;
+  if (connection.state !== "open" || (connection.queuedFrames === 0 && connection.queuedBytes === 0)) throw refusal(connection);
+  return false;
+}
+
+/**
+ * The frame queueNow could not take: waits for the connection to drain until it can, instead of
+ * failing — a body is paced by the socket and never refused for its size here (the receiver's
+ * limit answers that with PAYLOAD_TOO_LARGE), and it leaves the rest of the write queue to other
+ * requests' frames. Resolves true once queued, false if the stream was stopped meanwhile; throws
+ * as queueNow does.
+ */
+async function queueWhenDrained(stream: BodyStreamer, type: FrameType, flags: number, payload: Uint8Array[]): Promise<boolean> {
+  do {
+    await stream.route.connection.drained();
     if (stream.stopped) return false;
-  }
-  while (!connection.sendFrameParts(type, flags, stream.requestId, payload)) {
-    if (connection.state !== "open" || (connection.queuedFrames === 0 && connection.queuedBytes === 0)) throw refusal(connection);
-    await connection.drained();
-    if (stream.stopped) return false;
-  }
+  } while (!queueNow(stream, type, flags, payload));
   return true;
 }
 
-/** Bytes too long for the first frame: the prefix alone, then the body in whole maxPayload chunks, then the end. */
+/**
+ * Queues a frame: `true` at once when there is room (no await, so a body's frames share one
+ * write), else a promise of queueWhenDrained's answer.
+ */
+function queue(stream: BodyStreamer, type: FrameType, flags: number, ...payload: Uint8Array[]): true | Promise<boolean> {
+  return queueNow(stream, type, flags, payload) || queueWhenDrained(stream, type, flags, payload);
+}
+
+/**
+ * Bytes too long for the first frame: the prefix alone, then the body in whole maxPayload chunks,
+ * then the end — in one go while the connection has room, paced by its drains beyond that.
+ */
 async function streamBytes(stream: BodyStreamer, bytes: Uint8Array): Promise<void> {
   const { frames, maxPayload } = stream.route;
   const body = toBuffer(bytes);
-  if (!(await queue(stream, frames.start, FrameFlags.NONE, stream.prefix))) return;
+  let queued = queue(stream, frames.start, FrameFlags.NONE, stream.prefix);
+  if (queued !== true && !(await queued)) return;
   for (let at = 0; at < body.length; at += maxPayload) {
-    if (!(await queue(stream, frames.chunk, FrameFlags.NONE, body.subarray(at, at + maxPayload)))) return;
+    queued = queue(stream, frames.chunk, FrameFlags.NONE, body.subarray(at, at + maxPayload));
+    if (queued !== true && !(await queued)) return;
   }
-  await queue(stream, frames.end, FrameFlags.NONE);
+  queued = queue(stream, frames.end, FrameFlags.NONE);
+  if (queued !== true) await queued;
 }
 
 /** A stream of chunks: the first frame carries the prefix and the first piece. */
