@@ -42,6 +42,11 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 /** Default ms a connection may send nothing before it is closed as idle: 2 min. */
 export const DEFAULT_READ_TIMEOUT_MS = DEFAULT_READ_TIMEOUT;
+/**
+ * Default ms a provider has to send anything after the PING it gets when one of its requests passes
+ * its deadline: 5 s; then it is closed as dead.
+ */
+export const DEFAULT_PING_TIMEOUT_MS = 5000;
 /** Default ms a peer may leave its socket undrained before it is closed as a slow peer: 5 s. */
 export const DEFAULT_WRITE_TIMEOUT_MS = 5000;
 /** Default ms stop() waits for in-flight requests before failing them with SHUTTING_DOWN: 10 s. */
@@ -104,6 +109,13 @@ export interface BrokerServerOptions {
   requestTimeoutMs?: number;
   /** Ms with nothing received before a connection is closed as idle; 0 disables. Default 120000. */
   readTimeoutMs?: number;
+  /**
+   * When a request held by a provider passes its deadline, the provider is sent a PING and has this
+   * many ms to send anything (its PONG, a response…); silent, it is closed as dead and its requests
+   * fail with PROVIDER_GONE, so a frozen provider stops taking requests long before the read
+   * timeout. 0 disables. Default 5000.
+   */
+  pingTimeoutMs?: number;
   /** Ms a peer may leave its socket undrained before it is closed as a slow peer. Default 5000. */
   writeTimeoutMs?: number;
   /** Ms stop() waits for in-flight requests before failing them with SHUTTING_DOWN. Default 10000. */
@@ -177,6 +189,7 @@ export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>>
   maxResponseBytes: { default: DEFAULT_MAX_RESPONSE_BYTES, min: 0, max: MAX_INT, help: "largest assembled response body, then PAYLOAD_TOO_LARGE" },
   requestTimeoutMs: { default: DEFAULT_REQUEST_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "deadline of requests that give none" },
   readTimeoutMs: { default: DEFAULT_READ_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "close a connection silent this long (0 = never)" },
+  pingTimeoutMs: { default: DEFAULT_PING_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "close a provider silent this long after the PING sent when one of its requests times out (0 = never)" },
   writeTimeoutMs: { default: DEFAULT_WRITE_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a peer that leaves its socket undrained this long" },
   handshakeTimeoutMs: { default: DEFAULT_HANDSHAKE_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a new connection that has not sent its first byte (TLS: finished its handshake) in this long" },
   drainTimeoutMs: { default: DEFAULT_DRAIN_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "on shutdown, wait this long for in-flight requests" },

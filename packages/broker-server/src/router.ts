@@ -31,6 +31,8 @@ export interface RouterLimits {
   maxRequestBytes: number;
   maxResponseBytes: number;
   requestTimeoutMs: number;
+  /** Ms a provider whose request timed out has to answer the PING it is then sent; 0 = no PING. */
+  pingTimeoutMs: number;
   /** Largest frame payload clients accept (announced in the registration ack). */
   maxPayloadBytes: number;
 }
@@ -551,6 +553,12 @@ export class Router {
    * its provider's table; sends the consumer `error` (null when the consumer already has its
    * outcome or is gone); sends CANCEL to the provider holding it when `cancelProvider`; then lets
    * the freed capacity serve the channel's waiting requests. Idempotent.
+   *
+   * A provider a request is taken from unanswered (its deadline passed, the consumer cancelled —
+   * usually at its own deadline — or left) may be frozen or half-open, its kernel still taking our
+   * bytes: it is also PINGed (ConnectionContext.probe, one at a time) and closed if it sends
+   * nothing within pingTimeoutMs; its other requests then fail with PROVIDER_GONE and new ones go
+   * to live providers, long before the read timeout would close it.
    */
   #settle(request: BrokerRequest, error: BrokerError | null, cancelProvider: boolean): void {
     const state = request.state;
@@ -566,8 +574,9 @@ export class Router {
     const provider = request.provider;
     if (provider !== null) {
       provider.inFlight.remove(request);
-      if (cancelProvider && !provider.ctx.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request))) {
-        this.counters.droppedFrames++;
+      if (cancelProvider) {
+        if (!provider.ctx.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request))) this.counters.droppedFrames++;
+        if (this.#limits.pingTimeoutMs > 0) provider.ctx.probe(this.#limits.pingTimeoutMs);
       }
     }
     this.#ids.remove(request.slot, request);

@@ -101,4 +101,44 @@ describe("liveness: the read timeout counts only what is received", () => {
     await idle.waitClosed(readTimeoutMs * 4);
     expect(idle.inbox.filter((frame) => frame.type === FrameType.PING)).toEqual([]);
   });
+
+  it("PINGs a provider that lets a request pass its deadline, and closes it pingTimeoutMs later if it answers nothing — long before the read timeout; its other requests fail with PROVIDER_GONE and new ones go to the live provider", async () => {
+    const pingTimeoutMs = 400;
+    const server = await h.start({ pingTimeoutMs }); // the read timeout stays at its 2 min default
+    const channelId = newId();
+    const frozen = await h.provider(server, channelId, { capacity: 100 });
+    const consumer = await h.consumer(server, channelId);
+    consumer.answerPings = true;
+    const short = consumer.request("runs out", 200);
+    const long = consumer.request("held longer", 30_000);
+    await frozen.nextOf(FrameType.START);
+    await frozen.nextOf(FrameType.START);
+    const live = await h.provider(server, channelId);
+    serve(live, "live");
+    expect((await consumer.nextError(short)).code).toBe("TIMEOUT");
+    const timedOutAt = performance.now();
+    await frozen.nextOf(FrameType.PING);
+    await frozen.waitClosed(pingTimeoutMs * 5);
+    expect(performance.now() - timedOutAt).toBeGreaterThanOrEqual(pingTimeoutMs * 0.9);
+    expect((await consumer.nextError(long)).code).toBe("PROVIDER_GONE");
+    const ids = Array.from({ length: 10 }, (_, i) => consumer.request(`after ${i}`, 5000));
+    for (const [i, id] of ids.entries()) expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe(`live: after ${i}`);
+    expect(server.stats()).toMatchObject({ providers: 1, inFlight: 0 });
+  });
+
+  it("keeps a provider whose request ran out but that answers the PING (a slow handler, not a dead process)", async () => {
+    const pingTimeoutMs = 300;
+    const { server, provider, consumer } = await h.pair({ pingTimeoutMs });
+    provider.answerPings = true;
+    const id = consumer.request("too slow", 150);
+    const start = await provider.nextOf(FrameType.START);
+    expect((await consumer.nextError(id)).code).toBe("TIMEOUT");
+    await provider.nextOf(FrameType.CANCEL, start.requestId);
+    await new Promise((resolve) => setTimeout(resolve, pingTimeoutMs * 3));
+    expect(provider.isClosed).toBe(false);
+    const next = consumer.request("next one");
+    provider.respond(await provider.nextOf(FrameType.START), "fine");
+    expect((await consumer.nextOf(FrameType.RESPONSE, next)).payload.toString()).toBe("fine");
+    expect(server.stats().providers).toBe(1);
+  });
 });

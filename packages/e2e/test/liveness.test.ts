@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { channel, useE2E } from "./fixtures/harness.js";
 
 describe("liveness: frozen peers through the real clients", () => {
@@ -35,5 +35,20 @@ describe("liveness: frozen peers through the real clients", () => {
     const after = await Promise.all(Array.from({ length: 50 }, (_, i) => consumer.send(`after ${i}`, 5000)));
     expect(after.map(String)).toEqual(Array.from({ length: 50 }, (_, i) => `live: after ${i}`));
     expect(server.stats()).toMatchObject({ providers: 1, inFlight: 0 });
+  });
+
+  it("with the default 2 min read timeout, a provider process frozen with SIGSTOP is closed once a request it holds times out and it answers nothing for pingTimeoutMs", async () => {
+    const pingTimeoutMs = 1000;
+    const { address, server } = await e2e.broker({ pingTimeoutMs });
+    const id = channel();
+    const frozen = await e2e.spawnProvider(address, id, "hang", 64);
+    const consumer = await e2e.consumer(address, id);
+    process.kill(frozen.pid, "SIGSTOP");
+    const frozenAt = performance.now();
+    await expect(consumer.send("routed to the frozen one", 300)).rejects.toMatchObject({ code: "TIMEOUT" });
+    await vi.waitFor(() => expect(server.stats().providers).toBe(0), { timeout: pingTimeoutMs * 10, interval: 20 });
+    expect(performance.now() - frozenAt).toBeLessThan(300 + pingTimeoutMs * 3);
+    await e2e.provider(address, id, (payload) => `live: ${payload}`);
+    expect(String(await consumer.send("now", 5000))).toBe("live: now");
   });
 });

@@ -88,6 +88,8 @@ export class ConnectionContext {
   #closed: Promise<void> | null = null;
   #onClosed: (() => void) | null = null;
   readonly #readWatch: ReadWatch | null;
+  /** Set while a probe() waits for the peer to send anything. */
+  #probeTimer: NodeJS.Timeout | null = null;
 
   constructor(socket: Socket, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
     this.#socket = socket;
@@ -114,6 +116,7 @@ export class ConnectionContext {
     socket.once("close", () => {
       this.#state = "closed";
       this.#readWatch?.stop();
+      if (this.#probeTimer !== null) clearTimeout(this.#probeTimer);
       this.#writer.close();
       this.#handlers.onClose(this.#closeError);
       this.#onClosed?.();
@@ -193,6 +196,24 @@ export class ConnectionContext {
     const body = encodeErrorBody(error);
     const frame = prefix === undefined ? encodeFrame(FrameType.ERROR, 0, requestId, body) : encodeFrame(FrameType.ERROR, 0, requestId, prefix, body);
     return this.#writer.writeError(frame);
+  }
+
+  /**
+   * Asks the peer whether it is alive: sends a PING on the connection id and closes the connection
+   * (IdleTimeoutError) unless something — the PONG or any other byte — is received within
+   * `timeoutMs`. A probe already waiting makes this a no-op, so a burst of reasons costs one PING.
+   */
+  probe(timeoutMs: number): void {
+    if (this.#state !== "open" || this.#probeTimer !== null) return;
+    const bytesRead = this.#socket.bytesRead;
+    this.sendFrame(FrameType.PING, 0, CONNECTION_ID);
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = null;
+      if (this.#socket.bytesRead === bytesRead) {
+        this.destroy(new IdleTimeoutError(`nothing received within ${timeoutMs} ms of a PING, not even its PONG; connection closed as dead`));
+      }
+    }, timeoutMs);
+    this.#probeTimer.unref();
   }
 
   /** Flushes what is queued, ends the socket, and resolves once it is closed. Idempotent. */

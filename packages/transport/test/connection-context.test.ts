@@ -130,6 +130,26 @@ describe("ConnectionContext over a real socket", () => {
     expect(quiet).toHaveLength(2);
   });
 
+  it("probe() PINGs the peer and closes the connection if nothing comes back in time; a peer that answers stays", async () => {
+    const { client, server } = await loopback.pair();
+    const inbox = received(client);
+    const { connection, closes } = observed(server, { readTimeout: 0 });
+    connection.probe(150);
+    connection.probe(150); // one probe at a time: no second PING
+    await until(() => decodeAll(inbox.bytes()).length === 1);
+    const [ping] = decodeAll(inbox.bytes());
+    expect(ping).toMatchObject({ type: FrameType.PING });
+    for (const part of encodeFrame(FrameType.PONG, 0, CONNECTION_ID)) client.write(part);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(closes).toEqual([]);
+    const probedAt = performance.now();
+    connection.probe(150); // now the peer stays silent
+    await until(() => closes.length === 1);
+    expect(performance.now() - probedAt).toBeGreaterThanOrEqual(140);
+    expect(closes[0]).toBeInstanceOf(IdleTimeoutError);
+    expect(decodeAll(inbox.bytes()).filter((frame) => frame.type === FrameType.PING)).toHaveLength(2);
+  });
+
   it("closes a peer that leaves its socket full past writeTimeout as a slow peer", async () => {
     const { client, server } = await loopback.pair();
     client.pause();
