@@ -3,8 +3,8 @@
  * Checks the package in the current directory the way a user receives it: packs it with
  * `pnpm pack`, then requires of the tarball README.md, LICENSE (the root's, byte for byte),
  * package.json and the built dist (plus any `bin`), the metadata an npm page needs (repository
- * with its directory, homepage, bugs, keywords, engines equal to the root's), `publint --strict`
- * with no message at all, and `@arethetypeswrong/cli` with no problem. Exits 1 naming every failure.
+ * with its directory, homepage, bugs, keywords, engines equal to the root's), no `@internal` in any
+ * published declaration file, `publint --strict` with no message at all, and `@arethetypeswrong/cli` with no problem. Exits 1 naming every failure.
  *
  * Run by `pnpm test` through turbo's `check:package` task, in every publishable package.
  */
@@ -47,6 +47,12 @@ try {
   const required = ["README.md", "LICENSE", "package.json", "dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts"];
   for (const bin of Object.values(typeof pkg.bin === "string" ? { [pkg.name]: pkg.bin } : (pkg.bin ?? {}))) required.push(path.posix.normalize(bin));
   for (const file of required) if (!files.has(file)) fail(`the tarball has no ${file}`);
+  // A user reads the published types as the API: nothing marked for the package's own use may be in them.
+  for (const file of files) {
+    if (!/\.d\.[cm]?ts$/.test(file)) continue;
+    const internal = readFileSync(path.join(packageDir, file), "utf8").split("@internal").length - 1;
+    if (internal > 0) fail(`${file} has ${internal} @internal member(s): keep internals out of the public types (an interface, or not exported)`);
+  }
   const rootLicense = readFileSync(path.join(root, "LICENSE"), "utf8");
   if (readFileSync(path.join(packageDir, "LICENSE"), "utf8") !== rootLicense) fail("LICENSE differs from the repository root's LICENSE");
 

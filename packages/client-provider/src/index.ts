@@ -1,8 +1,8 @@
 export { Provider } from "./provider.js";
-export { ProviderRequest } from "./provider-request.js";
 export { CancelledError } from "./errors.js";
 export { DEFAULT_CONCURRENCY, DEFAULT_MAX_REQUEST_BYTES } from "./provider-options.js";
-export type { Handler, ProviderOptions, RequestContext, ResponseBody } from "./provider-options.js";
+export type { Handler, ProviderOptions, ResponseBody } from "./provider-options.js";
+export type { ProviderRequest, RequestContext } from "./request-context.js";
 // Channel ids from names, so both sides can name a channel instead of sharing a UUID.
 export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.

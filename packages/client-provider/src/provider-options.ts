@@ -1,4 +1,5 @@
 import type { Body, ClientOptions } from "@switchyard/transport";
+import type { RequestContext } from "./request-context.js";
 
 /** Default most requests a provider handles at once, declared to the broker: 64. */
 export const DEFAULT_CONCURRENCY = 64;
@@ -20,26 +21,6 @@ export interface ProviderOptions extends ClientOptions {
   concurrency?: number;
   /** Largest request body assembled, bytes; beyond it the request gets PAYLOAD_TOO_LARGE. Default 64 MiB. */
   maxRequestBytes?: number;
-}
-
-/** What a handler is told about the request besides its body. */
-export interface RequestContext {
-  /**
-   * Aborted when the request ends before the handler's answer: the consumer cancelled
-   * or the broker gave up on it (reason CancelledError, code CANCELLED), the provider's own safety
-   * net 1–1.25 s past the deadline fired (RequestTimeoutError, TIMEOUT),
-   * the broker connection was lost (DisconnectedError) or close() gave up waiting (CLOSED).
-   * Nothing is sent for the request after that.
-   */
-  readonly signal: AbortSignal;
-  /** The request's id (UUID string). */
-  readonly requestId: string;
-  /** Id of the consumer that sent it (UUID string), from the routing header. */
-  readonly clientId: string;
-  /** The channel (UUID string). */
-  readonly channelId: string;
-  /** Ms left before the request's deadline, as of now; 0 when the broker gave none. */
-  readonly timeoutMs: number;
 }
 
 /** What a handler may answer: text (UTF-8), bytes, or a stream of chunks (a Readable fits). */

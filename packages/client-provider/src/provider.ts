@@ -29,7 +29,8 @@ import {
   type Handler,
   type ProviderOptions,
 } from "./provider-options.js";
-import { ProviderRequest, type RequestOwner } from "./provider-request.js";
+import { InboundRequest, type RequestOwner } from "./inbound-request.js";
+import type { ProviderRequest } from "./request-context.js";
 
 /**
  * Ms after a request's deadline at which the provider gives up on it by itself (ctx.signal aborts
@@ -64,11 +65,11 @@ export class Provider {
   readonly #concurrency: number;
   readonly #maxRequestBytes: number;
   /** Requests in flight by the requestId the broker gave them (any 16 bytes: no key string made per request). */
-  readonly #table = new RequestTable<Uint8Array, ProviderRequest>({ index: new IdIndex<ProviderRequest>() });
+  readonly #table = new RequestTable<Uint8Array, InboundRequest>({ index: new IdIndex<InboundRequest>() });
   /** Runs the safety net while requests are in flight. */
   #safetyNet: NodeJS.Timeout | null = null;
   /** Handlerless mode: requests waiting to be taken through requests(). Bounded by concurrency. */
-  readonly #queue: AsyncQueue<ProviderRequest> | null;
+  readonly #queue: AsyncQueue<InboundRequest> | null;
   /**
    * Handler mode: handlers running now, each counted until its answer is queued (or it was
    * cancelled and it returned), so never more than `concurrency`. A cancelled request leaves the
@@ -81,14 +82,14 @@ export class Provider {
    * routed them into slots it freed on CANCEL), in arrival order. They are in the table, so there
    * are fewer than `concurrency`; one that is cancelled while it waits leaves at once.
    */
-  readonly #waiting = new Set<ProviderRequest>();
+  readonly #waiting = new Set<InboundRequest>();
   readonly #owner: RequestOwner;
 
   private constructor(address: string, channelId: string, handler: Handler | null, options: ProviderOptions) {
     this.#handler = handler;
     this.#concurrency = numberOption("concurrency", options.concurrency, DEFAULT_CONCURRENCY, { min: 1, max: MAX_TIMEOUT_MS });
     this.#maxRequestBytes = numberOption("maxRequestBytes", options.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES, { min: 0 });
-    this.#queue = handler === null ? new AsyncQueue<ProviderRequest>(() => this.#refuseUntaken()) : null;
+    this.#queue = handler === null ? new AsyncQueue<InboundRequest>(() => this.#refuseUntaken()) : null;
     this.#client = new BaseClient(
       address,
       { role: Role.PROVIDER, channelId, capacity: this.#concurrency },
@@ -218,7 +219,7 @@ export class Provider {
       return;
     }
     const timeoutMs = payload.readUInt32BE(ROUTING_HEADER_SIZE);
-    const request = new ProviderRequest(this.#owner, route, frame.requestId, routing, timeoutMs);
+    const request = new InboundRequest(this.#owner, route, frame.requestId, routing, timeoutMs);
     if (!this.#table.add(frame.requestId, request)) {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
@@ -262,7 +263,7 @@ export class Provider {
     }
   }
 
-  #dispatch(request: ProviderRequest): void {
+  #dispatch(request: InboundRequest): void {
     if (this.#handler !== null) {
       if (this.#running < this.#concurrency) void this.#run(this.#handler, request);
       else this.#waiting.add(request);
@@ -276,7 +277,7 @@ export class Provider {
    * until its answer is queued (a streamed one too: the stream may be the handler's work), then the
    * oldest waiting request takes its place.
    */
-  async #run(handler: Handler, request: ProviderRequest): Promise<void> {
+  async #run(handler: Handler, request: InboundRequest): Promise<void> {
     this.#running++;
     try {
       await request.respond(await handler(request.payload, request));
@@ -325,7 +326,7 @@ export class Provider {
 }
 
 /** Yields the queue's requests that are still live, marking each as taken. */
-async function* takeLive(queue: AsyncQueue<ProviderRequest>): AsyncGenerator<ProviderRequest> {
+async function* takeLive(queue: AsyncQueue<InboundRequest>): AsyncGenerator<InboundRequest> {
   for await (const request of queue) {
     if (request.cancelled) continue;
     request.taken = true;

@@ -23,7 +23,7 @@ import { backoffDelay } from "./backoff.js";
 import { type BodyRoute, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "./body-sender.js";
 import { ClientClosedError } from "./client-errors.js";
 import { type ClientTlsOptions, explainTlsFailure, resolveClientTls } from "./client-tls.js";
-import { ConnectionContext, type ConnectionOptions, DEFAULT_READ_TIMEOUT } from "./connection-context.js";
+import { ConnectionContext, type ConnectionLimits, DEFAULT_READ_TIMEOUT } from "./connection-context.js";
 import { dial } from "./dial.js";
 import { errorFromPayload } from "./error-frame.js";
 import { ConnectError, DisconnectedError, disconnectedBy } from "./errors.js";
@@ -66,7 +66,7 @@ export const DEFAULT_CLOSE_TIMEOUT = 10_000;
 export type ClientState = "connecting" | "open" | "reconnecting" | "closing" | "closed";
 
 /** Options shared by Consumer and Provider; every field optional, defaults in DEFAULT_* constants. */
-export interface ClientOptions extends Omit<ConnectionOptions, "maxPayload"> {
+export interface ClientOptions extends ConnectionLimits {
   /** Default request deadline, ms, 1 ..= 2³²−1; sent in the registration. Default 5000. */
   timeout?: number;
   /** Ms allowed to dial and register, each time. Default 5000. */
@@ -119,7 +119,7 @@ export interface ResolvedClientOptions {
   signal: AbortSignal | undefined;
   logger: Logger;
   onStateChange: ((state: ClientState, error: Error | undefined) => void) | undefined;
-  connection: Required<Omit<ConnectionOptions, "maxPayload" | "keepChunkParts" | "reader">>;
+  connection: Required<ConnectionLimits>;
 }
 
 /** Resolves and checks ClientOptions; a bad value throws InvalidArgumentError naming the option. */

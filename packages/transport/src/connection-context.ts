@@ -16,13 +16,17 @@ import { SocketWriter, type SocketWriterOptions } from "./socket-writer.js";
 /** Default ms without any byte received before a connection is closed as idle: 2 min. */
 export const DEFAULT_READ_TIMEOUT = 120_000;
 
-/** Options of a ConnectionContext: the writer's limits plus the reader's. */
-export interface ConnectionOptions extends SocketWriterOptions {
+/** A connection's limits that a client's user may set: the writer's, and the read timeout. */
+export interface ConnectionLimits extends SocketWriterOptions {
   /**
    * Milliseconds with nothing received before the connection is closed; 0 disables. Default 2 min.
    * Only bytes received count: what this side writes does not keep a silent peer's connection open.
    */
   readTimeout?: number;
+}
+
+/** Options of a ConnectionContext: its limits, and how its owner has it read frames. */
+export interface ConnectionOptions extends ConnectionLimits {
   /** Largest frame payload accepted, in bytes. Default MAX_PAYLOAD. */
   maxPayload?: number;
   /** Frames keep a CHUNK or RESPONSE_CHUNK read in pieces as `parts` (FrameDecoder's keepChunkParts): for relays. */

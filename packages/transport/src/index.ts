@@ -1,5 +1,5 @@
 export { ConnectionContext, DEFAULT_READ_TIMEOUT } from "./connection-context.js";
-export type { ConnectionHandlers, ConnectionOptions, ConnectionState, WireError } from "./connection-context.js";
+export type { ConnectionHandlers, ConnectionLimits, ConnectionOptions, ConnectionState, WireError } from "./connection-context.js";
 export {
   SocketWriter,
   DEFAULT_MAX_QUEUED_BYTES,

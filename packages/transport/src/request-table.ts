@@ -3,10 +3,10 @@ import { type KeyIndex, MapIndex } from "./key-index.js";
 
 /**
  * What a RequestTable holds: each item carries the handle of its own deadline, so the table needs
- * no wrapper object per entry. Only the table writes it.
+ * no wrapper object per entry.
  */
 export interface TableItem {
-  /** @internal The item's entry in the table's deadline queue, while it has one. */
+  /** The item's entry in the table's deadline queue, while it has one. Only the table writes it. */
   deadline: DeadlineEntry<unknown> | null;
 }
 

@@ -1,7 +1,7 @@
 import { BrokerError, decodeErrorBody, FrameType, newId, newIdString, idToBytes, idToString, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
 import { type ConnectionContext, RESPONSE_BODY_FRAMES } from "@switchyard/transport";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ProviderRequest } from "./provider-request.js";
+import { InboundRequest } from "./inbound-request.js";
 import { CancelledError } from "./errors.js";
 
 interface Sent {
@@ -49,7 +49,7 @@ function request(overrides: Partial<Setup> = {}) {
   const requestId = newId();
   const route = { connection: connection as unknown as ConnectionContext, frames: RESPONSE_BODY_FRAMES, maxPayload };
   const owner = { logger: { warn: () => {}, debug: () => {} }, maxRequestBytes, finished };
-  const req = new ProviderRequest(owner, route, requestId, routing, timeoutMs);
+  const req = new InboundRequest(owner, route, requestId, routing, timeoutMs);
   return { req, connection, finished, requestId };
 }
 
@@ -59,7 +59,7 @@ function errorOf(sent: Sent): BrokerError {
   return decodeErrorBody(sent.payload.subarray(ROUTING_HEADER_SIZE));
 }
 
-describe("ProviderRequest", () => {
+describe("InboundRequest", () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ["performance"] });
   });

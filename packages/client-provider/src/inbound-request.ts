@@ -15,7 +15,7 @@ import {
   type TableItem,
   tickNow,
 } from "@switchyard/transport";
-import type { RequestContext } from "./provider-options.js";
+import type { ProviderRequest } from "./request-context.js";
 
 /** Longest error message sent back, in UTF-16 units: keeps an ERROR frame far below MAX_PAYLOAD. */
 const MAX_ERROR_MESSAGE = 16 * 1024;
@@ -29,7 +29,7 @@ export interface RequestOwner {
   /** Largest body assembled, bytes. */
   readonly maxRequestBytes: number;
   /** The request is over (answered, failed or cancelled): take it out of the table. */
-  finished(request: ProviderRequest): void;
+  finished(request: InboundRequest): void;
 }
 
 
@@ -40,26 +40,24 @@ export interface RequestOwner {
  *       │                             │ fail()                           ▲
  *       └── cancel / over the limit ──┴──────────────────────────────────┘  (nothing sent after cancel)
  *
- * It is the handler's `ctx`, and what `provider.requests()` yields. The first of respond() and
- * fail() wins; later calls, and any call after the request was cancelled, do nothing.
+ * It is the handler's `ctx` (typed as RequestContext) and what `provider.requests()` yields (typed as
+ * ProviderRequest): users see those interfaces, never this class, whose other members are the
+ * provider's. The first of respond() and fail() wins; later calls, and any call after the request
+ * was cancelled, do nothing.
  *
  * What most requests never use is made only when asked for: the AbortController behind `signal`
  * (when a handler reads it), the BodyAssembler (when the body comes in more than one frame).
  */
-export class ProviderRequest implements RequestContext, TableItem, IdKeyed {
-  /** @internal The requestId as words and its hash: the provider's table files the request by them. */
+export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
+  /** The requestId as words and its hash: the provider's table files the request by them. */
   readonly id0: number;
-  /** @internal */
   readonly id1: number;
-  /** @internal */
   readonly id2: number;
-  /** @internal */
   readonly id3: number;
-  /** @internal */
   readonly idHash: number;
-  /** @internal Set once requests() handed it out. */
+  /** Set once requests() handed it out. */
   taken = false;
-  /** @internal The provider's table keeps its deadline here. */
+  /** The provider's table keeps its deadline here. */
   deadline: DeadlineEntry<unknown> | null = null;
   readonly #owner: RequestOwner;
   readonly #route: BodyRoute;
@@ -76,7 +74,7 @@ export class ProviderRequest implements RequestContext, TableItem, IdKeyed {
   #requestId: string | undefined;
 
   /**
-   * @internal A request that came in on `route` (answers go back there, as RESPONSE_BODY_FRAMES),
+   * A request that came in on `route` (answers go back there, as RESPONSE_BODY_FRAMES),
    * with its 16-byte `requestId` and 32-byte `routing` header (views of the received frame are
    * fine: they are never modified; the routing header goes back unchanged in front of the
    * answer) and the ms left per the broker (`timeoutMs`, 0 = none given).
@@ -107,17 +105,17 @@ export class ProviderRequest implements RequestContext, TableItem, IdKeyed {
     return this.#controller.signal;
   }
 
-  /** @internal The requestId's 16 bytes: the provider's table key. */
+  /** The requestId's 16 bytes: the provider's table key. */
   get idBytes(): Buffer {
     return this.#id;
   }
 
-  /** @internal True if the request has a deadline and it is `at` (performance.now() ms) or earlier. */
+  /** True if the request has a deadline and it is `at` (performance.now() ms) or earlier. */
   deadlinePassedAt(at: number): boolean {
     return this.#deadlineAt !== 0 && this.#deadlineAt <= at;
   }
 
-  /** @internal True once the request was cancelled (without making `signal`). */
+  /** True once the request was cancelled (without making `signal`). */
   get cancelled(): boolean {
     return this.#cancelReason !== null;
   }
@@ -180,7 +178,7 @@ export class ProviderRequest implements RequestContext, TableItem, IdKeyed {
     return SETTLED;
   }
 
-  /** @internal Body bytes of START/CHUNK; over maxRequestBytes the request is answered PAYLOAD_TOO_LARGE. */
+  /** Body bytes of START/CHUNK; over maxRequestBytes the request is answered PAYLOAD_TOO_LARGE. */
   receive(bytes: Buffer): void {
     if (this.#phase !== "receiving") return;
     this.#body ??= new BodyAssembler(this.#owner.maxRequestBytes);
@@ -188,7 +186,7 @@ export class ProviderRequest implements RequestContext, TableItem, IdKeyed {
   }
 
   /**
-   * @internal The whole body in one frame (START|FINAL): true if the request is now to be handled.
+   * The whole body in one frame (START|FINAL): true if the request is now to be handled.
    * Needs no assembler: the frame's bytes are the payload.
    */
   receiveWhole(bytes: Buffer): boolean {
@@ -202,7 +200,7 @@ export class ProviderRequest implements RequestContext, TableItem, IdKeyed {
     return true;
   }
 
-  /** @internal The body is complete (END): true if the request is now to be handled. */
+  /** The body is complete (END): true if the request is now to be handled. */
   complete(): boolean {
     if (this.#phase !== "receiving") return false;
     this.#payload = this.#body?.take() ?? EMPTY;
@@ -211,7 +209,7 @@ export class ProviderRequest implements RequestContext, TableItem, IdKeyed {
     return true;
   }
 
-  /** @internal Ends the request without sending anything more; `reason` aborts `signal`. */
+  /** Ends the request without sending anything more; `reason` aborts `signal`. */
   cancel(reason: Error): void {
     if (this.#phase === "done") return;
     this.#response?.stop();
