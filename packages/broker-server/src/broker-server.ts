@@ -26,6 +26,7 @@ import { ClosedConnections } from "./closed-connections.js";
 import { LatencyHistogram } from "./latency-histogram.js";
 import type { BrokerView } from "./monitor/broker-view.js";
 import { MonitorServer } from "./monitor/monitor-server.js";
+import { loadStatusPage } from "./monitor/status-page-files.js";
 import { OperatorLog } from "./operator-log.js";
 import { ListenError, NotListeningError, ServerClosedError, WIRE } from "./errors.js";
 import { type BrokerServerOptions, NUMERIC_OPTIONS, type NumericOption, type ResolvedBrokerServerOptions, resolveBrokerServerOptions } from "./options.js";
@@ -117,7 +118,7 @@ export class BrokerServer {
     this.#router.onOverloaded = (consumer) => this.#operatorLog.overloaded(consumer);
     if (resolved.monitor !== null) {
       this.#router.latency = new LatencyHistogram();
-      this.#monitor = new MonitorServer(resolved.monitor, this.#view(), resolved.logger);
+      this.#monitor = new MonitorServer(resolved.monitor, this.#view(), resolved.logger, loadStatusPage());
     }
     this.#ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: resolved.maxPayloadBytes, serverId: resolved.serverId });
     const server = this;

@@ -22,7 +22,7 @@ interface Endpoint {
 }
 
 /** A response body with its status and type. */
-interface Answer {
+export interface Answer {
   status: number;
   type: string;
   body: string | Buffer;
