@@ -43,7 +43,7 @@ export interface RouterCounters {
   requests: number;
   /** Requests completed by their provider: RESPONSE, RESPONSE_END or a provider ERROR delivered. */
   completed: number;
-  /** Frames that could not be queued and were not a request's outcome (CANCEL, BAD_ROUTE, PONG). */
+  /** Frames that could not be queued and were not a request's outcome (BAD_ROUTE, PONG, PING; a CANCEL only to a connection already closing). */
   droppedFrames: number;
   /** ERRORs the broker itself sent to consumers or providers, by code. */
   errorsSent: Record<WireErrorCode, number>;
@@ -575,7 +575,7 @@ export class Router {
     if (provider !== null) {
       provider.inFlight.remove(request);
       if (cancelProvider) {
-        if (!provider.ctx.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request))) this.counters.droppedFrames++;
+        if (!provider.ctx.sendControl(FrameType.CANCEL, this.#ids.bytes(request))) this.counters.droppedFrames++;
         if (this.#limits.pingTimeoutMs > 0) provider.ctx.probe(this.#limits.pingTimeoutMs);
       }
     }

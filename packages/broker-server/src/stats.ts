@@ -43,7 +43,7 @@ export interface BrokerStats {
    * connections not yet registered, or the broker was stopping.
    */
   refusedConnections: number;
-  /** Frames that could not be queued and were not a request's outcome (CANCEL, PONG, BAD_ROUTE). */
+  /** Frames that could not be queued and were not a request's outcome (PONG, PING, BAD_ROUTE; a CANCEL only to a connection already closing). */
   droppedFrames: number;
   /** Connections the broker closed because the peer left its socket undrained (SLOW_PEER) since start. */
   slowPeersClosed: number;

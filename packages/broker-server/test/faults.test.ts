@@ -52,6 +52,18 @@ describe("deadlines and cancellation", () => {
     expect(server.stats()).toMatchObject({ queued: 0, inFlight: 0 });
   });
 
+  it("cancels every request of a consumer that leaves at its provider, even more than the provider's write queue holds in frames (regression: CANCELs dropped)", async () => {
+    const { server, provider, consumer } = await h.pair({ maxWriteQueueFrames: 4 }, { capacity: 20 });
+    const starts = [];
+    for (let i = 0; i < 20; i++) {
+      consumer.request("held", 30_000); // one at a time: 4 frames a turn is all the provider's queue takes
+      starts.push(await provider.nextOf(FrameType.START));
+    }
+    consumer.destroy(); // the broker settles all 20 in one turn, each with a CANCEL to the provider
+    for (const start of starts) await provider.nextOf(FrameType.CANCEL, start.requestId);
+    await expect.poll(() => server.stats()).toMatchObject({ inFlight: 0, droppedFrames: 0 });
+  });
+
   it("forwards a consumer's CANCEL to the provider holding the request and forgets the request", async () => {
     const { server, provider, consumer } = await h.pair();
     const id = consumer.request("never mind");

@@ -191,6 +191,12 @@ export class ConnectionContext {
     return this.#writer.writeFrame(type, flags, requestId, payload);
   }
 
+  /** Queues a frame of header only that the caller bounds itself (a CANCEL: one per request held), never refused while open. See SocketWriter.writeControl. */
+  sendControl(type: FrameType, requestId: Uint8Array): boolean {
+    if (this.#state !== "open") return false;
+    return this.#writer.writeControl(type, requestId);
+  }
+
   /**
    * Queues an ERROR frame in the priority queue. `prefix` goes before the error body (a routing
    * header, for errors a provider sends). False when it cannot be queued.

@@ -165,6 +165,21 @@ export class SocketWriter {
   }
 
   /**
+   * Queues a frame of header only (a CANCEL) in the regular queue, behind what was queued for the
+   * same request. Like writeError, refused only once the writer is closed: the caller sends one at
+   * most per request it holds on this connection, which bounds them, and a burst of them in one
+   * turn (a consumer leaving with thousands of requests at one provider) must not lose any.
+   */
+  writeControl(type: FrameType, requestId: Uint8Array): boolean {
+    if (this.#closed) return false;
+    this.#reserve(HEADER_SIZE);
+    writeFrameHeader(this.#slab, this.#slabEnd, type, 0, requestId, 0);
+    this.#headWritten(HEADER_SIZE);
+    this.#enqueued(HEADER_SIZE);
+    return true;
+  }
+
+  /**
    * Queues an anet frame (docs/protocol.md §2), its head encoded straight into the batch. Same refusals
    * as write(). The caller has checked the body against its limit (refuseOversizedAnetBody).
    */

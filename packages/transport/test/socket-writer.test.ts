@@ -1,4 +1,4 @@
-import { encodeAnetFrame, encodeFrame, FrameType } from "@switchyard/protocol";
+import { encodeAnetFrame, encodeFrame, FrameDecoder, FrameType, HEADER_SIZE } from "@switchyard/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SlowPeerError } from "../src/errors.js";
 import { SocketWriter } from "../src/socket-writer.js";
@@ -131,6 +131,23 @@ describe("SocketWriter over a real socket", () => {
     await until(() => inbox.bytes().length === 29);
     expect(inbox.bytes().toString()).toBe("error1;error2;error3;regular;");
     expect(writer.backlogged).toBe(false);
+  });
+
+  it("queues a header-only control frame (CANCEL) in order with regular frames, past maxQueuedFrames too, refusing it only once closed", async () => {
+    const { client, server } = await loopback.pair();
+    const inbox = received(server);
+    const writer = new SocketWriter(client, { maxQueuedFrames: 1 }, () => {});
+    const id = Buffer.alloc(16, 7);
+    expect(writer.writeFrame(FrameType.START, 0, id, [Buffer.from("body")])).toBe(true);
+    expect(writer.writeFrame(FrameType.CHUNK, 0, id, [Buffer.from("refused")])).toBe(false);
+    expect(writer.writeControl(FrameType.CANCEL, id)).toBe(true);
+    expect(writer.writeControl(FrameType.CANCEL, id)).toBe(true);
+    await until(() => inbox.bytes().length === 3 * HEADER_SIZE + 4);
+    const frames = new FrameDecoder().push(inbox.bytes());
+    expect(frames.map((frame) => frame.type)).toEqual([FrameType.START, FrameType.CANCEL, FrameType.CANCEL]);
+    expect(frames[1]!.requestId.equals(id)).toBe(true);
+    writer.close();
+    expect(writer.writeControl(FrameType.CANCEL, id)).toBe(false);
   });
 
   it("reports a peer that does not drain its socket within writeTimeout as a slow peer", async () => {
