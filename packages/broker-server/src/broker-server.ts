@@ -76,7 +76,8 @@ export class BrokerServer {
   readonly #peers = new Set<Peer>();
   readonly #ack: Buffer;
   readonly #admission: AdmissionPolicy;
-  readonly #pending: PendingConnections<Peer>;
+  /** Connections not registered yet: Peers, and on a TLS port the raw sockets still in the gate. */
+  readonly #pending: PendingConnections<Peer | Socket>;
   /** Sent to a connection that did not register by its deadline. */
   readonly #registrationLate: BrokerError;
   readonly #gate: ConnectionGate;
@@ -134,10 +135,17 @@ export class BrokerServer {
         return server.#state !== "listening";
       },
     };
-    this.#pending = new PendingConnections(resolved.registrationTimeoutMs, resolved.maxUnregisteredPerAddress, (peer) => this.#registrationTimedOut(peer));
+    this.#pending = new PendingConnections(resolved.registrationTimeoutMs, resolved.maxUnregisteredPerAddress, (connection) => {
+      // a socket still in the TLS gate (handshaking, or silent) has no frame to be told why with
+      if (connection instanceof Peer) this.#registrationTimedOut(connection);
+      else connection.destroy();
+    });
     this.#registrationLate = new BrokerError("NOT_REGISTERED", `no registration within ${resolved.registrationTimeoutMs} ms of connecting; connection closed`);
     this.#gate = new ConnectionGate(resolved.tls, resolved.handshakeTimeoutMs, resolved.logger, {
-      admitted: (socket, identity) => this.#onConnection(socket, identity),
+      admitted: (socket, identity, raw) => {
+        this.#pending.remove(raw); // its Peer takes its place below, with a registration deadline of its own
+        this.#onConnection(socket, identity);
+      },
       refused: () => this.#refusedConnections++,
     });
     this.#server = createServer({ noDelay: true }, (socket) => {
@@ -146,6 +154,7 @@ export class BrokerServer {
         socket.destroy();
         return;
       }
+      if (this.#gate.tls && !this.#holdAgainstShare(socket)) return;
       this.#gate.accept(socket);
     });
     this.#server.maxConnections = resolved.maxConnections;
@@ -417,6 +426,24 @@ export class BrokerServer {
         resolve();
       });
     });
+  }
+
+  /**
+   * On a TLS port: counts a socket entering the gate against its address's share of unregistered
+   * connections and starts its registration deadline, so handshakes that stall cannot fill
+   * maxConnections either. False (and the socket closed) when the address has no room.
+   */
+  #holdAgainstShare(socket: Socket): boolean {
+    const address = addressShareKey(socket.remoteAddress);
+    if (!this.#pending.hasRoom(address)) {
+      this.#refusedConnections++;
+      this.#options.logger.debug({ remote: socket.remoteAddress, address }, "connection refused: too many unregistered connections from its address");
+      socket.destroy();
+      return false;
+    }
+    this.#pending.add(socket, address);
+    socket.once("close", () => this.#pending.remove(socket));
+    return true;
   }
 
   /** A connection through the gate (accepted while listening; it may arrive while draining, to be told SHUTTING_DOWN). */

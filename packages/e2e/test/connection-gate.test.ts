@@ -74,6 +74,24 @@ describe("the connection gate", () => {
     expect(server.stats().refusedConnections).toBeGreaterThanOrEqual(2);
   });
 
+  it("counts TLS handshakes against the address's share of unregistered connections and their registration deadline", async () => {
+    const server = await broker({ tls, maxUnregisteredPerAddress: 2, registrationTimeoutMs: 600, handshakeTimeoutMs: 30_000 });
+    const { port } = server.address();
+    const stalled = [await rawSocket(port), await rawSocket(port)];
+    for (const { socket } of stalled) socket.write(Buffer.from([0x16]));
+    const third = await rawSocket(port);
+    expect(await third.closed).toBeLessThan(2000); // refused at once: the address has no room
+    expect(server.stats().refusedConnections).toBe(1);
+    for (const { closed } of stalled) {
+      const openFor = await closed; // the registration deadline, not the 30 s handshake timeout
+      expect(openFor).toBeGreaterThanOrEqual(400);
+      expect(openFor).toBeLessThan(10_000);
+    }
+    const consumer = await Consumer.connect(`tls://127.0.0.1:${port}`, newIdString(), { ...FAST, tls: { ca: certs.ca } });
+    open.push(consumer);
+    expect(consumer.state).toBe("open"); // the share is free again
+  });
+
   it('with clientAuth "request" lets in a client without a certificate and refuses one whose certificate does not verify, with UNAUTHORIZED', async () => {
     const server = await broker({ tls: { ...tls, ca: certs.ca, clientAuth: "request" } });
     const address = `tls://127.0.0.1:${server.address().port}`;

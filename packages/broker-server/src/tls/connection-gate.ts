@@ -12,8 +12,8 @@ const GOODBYE_MS = 1000;
 
 /** Where the gate sends what it lets in, and what it turns away. */
 export interface GateSink {
-  /** A connection ready for frames: plaintext, or TLS with its handshake done. */
-  admitted(socket: Socket, identity: CertificateIdentity | null): void;
+  /** A connection ready for frames: plaintext, or TLS with its handshake done (`raw`: the TCP socket under it, or itself). */
+  admitted(socket: Socket, identity: CertificateIdentity | null, raw: Socket): void;
   /** A connection turned away before its first frame (wrong protocol, stalled, failed handshake). */
   refused(): void;
 }
@@ -69,7 +69,7 @@ export class ConnectionGate {
     }
     const tlsServer = this.#tlsServer;
     if (tlsServer === null) {
-      this.#sink.admitted(socket, null);
+      this.#sink.admitted(socket, null, socket);
       return;
     }
     this.#pending.add(socket);
@@ -105,7 +105,7 @@ export class ConnectionGate {
       socket.destroy();
       return;
     }
-    this.#sink.admitted(socket, identity);
+    this.#sink.admitted(socket, identity, raw);
   }
 
   /**
