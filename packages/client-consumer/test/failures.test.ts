@@ -175,4 +175,15 @@ describe("connecting", () => {
     await expect(Consumer.connect(rig.broker.address, rig.channelId, { maxResponseBytes: -1 })).rejects.toThrow(/maxResponseBytes/);
     await expect(Consumer.connect(rig.broker.address, rig.channelId, { connectTimeout: 0 })).rejects.toThrow(/connectTimeout/);
   });
+
+  it("an authToken or clientName too long for the registration is refused with INVALID_ARGUMENT naming it, not as BAD_REGISTRATION", async () => {
+    const token = await Consumer.connect(rig.broker.address, rig.channelId, { authToken: "t".repeat(0x10000) }).catch((e: unknown) => e);
+    expect(token).toBeInstanceOf(InvalidArgumentError);
+    expect(token).toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/^authToken of 65536 bytes/) });
+    const name = await Consumer.connect(rig.broker.address, rig.channelId, { clientName: "é".repeat(0x8000) }).catch((e: unknown) => e);
+    expect(name).toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/^clientName of 65536 bytes/) });
+    // The broker saw no registration, and still serves a client that registers properly.
+    expect(rig.broker.received).toHaveLength(0);
+    await rig.consumer();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COPY_THRESHOLD, encodeFrame, FrameType, HEADER_SIZE, MAX_PAYLOAD, ProtocolError, readFrameLength, writeFrameHeader } from "./index.js";
+import { COPY_THRESHOLD, encodeFrame, FrameType, HEADER_SIZE, InvalidArgumentError, MAX_PAYLOAD, readFrameLength, writeFrameHeader } from "./index.js";
 
 const id = Buffer.from("00112233445566778899aabbccddeeff", "hex");
 
@@ -46,14 +46,14 @@ describe("encodeFrame", () => {
     expect(header!.readUInt32BE(20)).toBe(MAX_PAYLOAD);
   });
 
-  it("refuses a payload of MAX_PAYLOAD + 1 bytes, whole or in parts, with ProtocolError", () => {
-    expect(() => encodeFrame(FrameType.CHUNK, 0, id, Buffer.alloc(MAX_PAYLOAD + 1))).toThrow(ProtocolError);
-    expect(() => encodeFrame(FrameType.CHUNK, 0, id, Buffer.alloc(MAX_PAYLOAD + 1))).toThrow(expect.objectContaining({ code: "PROTOCOL_ERROR" }));
-    expect(() => encodeFrame(FrameType.CHUNK, 0, id, Buffer.alloc(MAX_PAYLOAD), Buffer.alloc(1))).toThrow(ProtocolError);
+  it("refuses a payload of MAX_PAYLOAD + 1 bytes, whole or in parts, with InvalidArgumentError (the caller's mistake)", () => {
+    expect(() => encodeFrame(FrameType.CHUNK, 0, id, Buffer.alloc(MAX_PAYLOAD + 1))).toThrow(InvalidArgumentError);
+    expect(() => encodeFrame(FrameType.CHUNK, 0, id, Buffer.alloc(MAX_PAYLOAD + 1))).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => encodeFrame(FrameType.CHUNK, 0, id, Buffer.alloc(MAX_PAYLOAD), Buffer.alloc(1))).toThrow(InvalidArgumentError);
   });
 
-  it("refuses a requestId that is not 16 bytes", () => {
-    expect(() => encodeFrame(FrameType.END, 0, id.subarray(1))).toThrow(ProtocolError);
+  it("refuses a requestId that is not 16 bytes with InvalidArgumentError", () => {
+    expect(() => encodeFrame(FrameType.END, 0, id.subarray(1))).toThrow(InvalidArgumentError);
   });
 });
 
@@ -65,11 +65,11 @@ describe("writeFrameHeader", () => {
     expect(readFrameLength(target, 3)).toBe(MAX_PAYLOAD);
   });
 
-  it.each([MAX_PAYLOAD + 1, -1, Number.NaN])("refuses a length of %d with PROTOCOL_ERROR", (length) => {
+  it.each([MAX_PAYLOAD + 1, -1, Number.NaN])("refuses a length of %d with INVALID_ARGUMENT, writing nothing", (length) => {
     const target = Buffer.alloc(HEADER_SIZE);
     const write = () => writeFrameHeader(target, 0, FrameType.CHUNK, 0, id, length);
-    expect(write).toThrow(ProtocolError);
-    expect(write).toThrow(expect.objectContaining({ code: "PROTOCOL_ERROR", wireCode: 1 }));
+    expect(write).toThrow(InvalidArgumentError);
+    expect(write).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(target.equals(Buffer.alloc(HEADER_SIZE))).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { ID_SIZE, MAX_FRAME_TYPE, MAX_PAYLOAD, PROTOCOL_VERSION, type FrameType } from "./constants.js";
-import { ProtocolError } from "./errors.js";
+import { InvalidArgumentError, ProtocolError } from "./errors.js";
 import { readWord, writeWord } from "./id-words.js";
 
 /** A decoded broker frame. `requestId` and `payload` may be views into the bytes received. */
@@ -37,6 +37,9 @@ export function payloadLength(frame: Frame): number {
  *   +--------+------+--------+------------------+---------+
  *   | ver u8 | type | flags  | requestId (16)   | len u32 |
  *   +--------+------+--------+------------------+---------+
+ *
+ * A requestId that is not 16 bytes, or a length outside 0 ..= MAX_PAYLOAD, is the caller's mistake:
+ * InvalidArgumentError, and nothing is written.
  */
 export function writeFrameHeader(
   target: Buffer,
@@ -46,9 +49,9 @@ export function writeFrameHeader(
   requestId: Uint8Array,
   length: number,
 ): void {
-  if (requestId.length !== ID_SIZE) throw new ProtocolError(`requestId must be ${ID_SIZE} bytes, got ${requestId.length}`);
+  if (requestId.length !== ID_SIZE) throw new InvalidArgumentError(`requestId must be ${ID_SIZE} bytes, got ${requestId.length}`);
   if (!(length >= 0 && length <= MAX_PAYLOAD)) {
-    throw new ProtocolError(`frame payload of ${length} bytes exceeds MAX_PAYLOAD (${MAX_PAYLOAD}): split it into CHUNK frames`);
+    throw new InvalidArgumentError(`frame payload of ${length} bytes exceeds MAX_PAYLOAD (${MAX_PAYLOAD}): split it into CHUNK frames`);
   }
   target[offset] = PROTOCOL_VERSION;
   target[offset + 1] = type;

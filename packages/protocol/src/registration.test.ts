@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BrokerError, decodeRegistration, decodeRegistrationAck, encodeRegistration, type Registration, Role } from "./index.js";
+import { BrokerError, decodeRegistration, InvalidArgumentError, decodeRegistrationAck, encodeRegistration, type Registration, Role } from "./index.js";
 
 const clientId = Buffer.from("a1a2a3a4b1b2c1c2d1d2d3d4d5d6d7d8", "hex");
 const channelId = Buffer.from("0f0e0d0c0b0a09080706050403020100", "hex");
@@ -67,14 +67,18 @@ describe("encodeRegistration", () => {
     expect(bytes.readUInt32BE(1)).toBe(2);
   });
 
-  it("refuses ids that are not 16 bytes", () => {
-    expect(() => encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId: clientId.subarray(1), channelId })).toThrow(BrokerError);
-    expect(() => encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId, channelId: Buffer.alloc(17) })).toThrow(BrokerError);
+  it("refuses ids that are not 16 bytes with InvalidArgumentError: the caller's mistake, not a bad registration", () => {
+    expect(() => encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId: clientId.subarray(1), channelId })).toThrow(InvalidArgumentError);
+    expect(() => encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId, channelId: Buffer.alloc(17) })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: "channelId must be 16 bytes, got 17" }),
+    );
   });
 
-  it("refuses an extension value longer than its u16 length field can say", () => {
+  it("refuses an extension value longer than its u16 length field can say with InvalidArgumentError naming it", () => {
     const registration = { role: Role.CONSUMER, timeoutMs: 0, clientId, channelId, authToken: "x".repeat(0x10000) };
-    expect(() => encodeRegistration(registration)).toThrow(badRegistration);
+    expect(() => encodeRegistration(registration)).toThrow(InvalidArgumentError);
+    expect(() => encodeRegistration(registration)).toThrow(/^authToken of 65536 bytes/);
+    expect(() => encodeRegistration({ ...registration, authToken: "x".repeat(0xffff) })).not.toThrow();
   });
 });
 

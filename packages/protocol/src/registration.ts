@@ -1,5 +1,5 @@
 import { ID_SIZE, PROTOCOL_VERSION, Role } from "./constants.js";
-import { BrokerError } from "./errors.js";
+import { BrokerError, InvalidArgumentError } from "./errors.js";
 import { clampTimeout } from "./request-head.js";
 
 /** Registration extension tags (docs/protocol.md §1.5 "Registration"); unknown tags are skipped. */
@@ -35,15 +35,18 @@ const FIXED_SIZE = 1 + 4 + ID_SIZE + ID_SIZE;
 const TLV_HEAD = 3;
 const MAX_TLV_VALUE = 0xffff;
 
-/** Encodes a registration payload with its extensions. */
+/**
+ * Encodes a registration payload with its extensions. An id that is not 16 bytes, or an
+ * extension (authToken, clientName) over 65535 bytes of UTF-8, throws InvalidArgumentError.
+ */
 export function encodeRegistration(registration: Registration): Buffer {
   const extensions: Buffer[] = [];
-  if (registration.authToken !== undefined) extensions.push(tlv(RegistrationTag.AUTH_TOKEN, Buffer.from(registration.authToken, "utf8")));
-  if (registration.clientName !== undefined) extensions.push(tlv(RegistrationTag.CLIENT_NAME, Buffer.from(registration.clientName, "utf8")));
+  if (registration.authToken !== undefined) extensions.push(tlv(RegistrationTag.AUTH_TOKEN, "authToken", Buffer.from(registration.authToken, "utf8")));
+  if (registration.clientName !== undefined) extensions.push(tlv(RegistrationTag.CLIENT_NAME, "clientName", Buffer.from(registration.clientName, "utf8")));
   if (registration.capacity !== undefined) {
     const value = Buffer.allocUnsafe(4);
     value.writeUInt32BE(registration.capacity, 0);
-    extensions.push(tlv(RegistrationTag.CAPACITY, value));
+    extensions.push(tlv(RegistrationTag.CAPACITY, "capacity", value));
   }
   const fixed = Buffer.allocUnsafe(FIXED_SIZE);
   fixed[0] = registration.role;
@@ -113,8 +116,10 @@ export function decodeRegistrationAck(payload: Buffer): RegistrationAck {
   };
 }
 
-function tlv(tag: number, value: Buffer): Buffer {
-  if (value.length > MAX_TLV_VALUE) bad(`extension ${tag} of ${value.length} bytes exceeds ${MAX_TLV_VALUE}`);
+function tlv(tag: number, name: string, value: Buffer): Buffer {
+  if (value.length > MAX_TLV_VALUE) {
+    throw new InvalidArgumentError(`${name} of ${value.length} bytes (UTF-8) exceeds the ${MAX_TLV_VALUE} bytes a registration extension can carry`);
+  }
   const head = Buffer.allocUnsafe(TLV_HEAD);
   head[0] = tag;
   head.writeUInt16BE(value.length, 1);
@@ -122,7 +127,7 @@ function tlv(tag: number, value: Buffer): Buffer {
 }
 
 function checkId(id: Uint8Array, what: string): Uint8Array {
-  if (id.length !== ID_SIZE) bad(`${what} must be ${ID_SIZE} bytes, got ${id.length}`);
+  if (id.length !== ID_SIZE) throw new InvalidArgumentError(`${what} must be ${ID_SIZE} bytes, got ${id.length}`);
   return id;
 }
 

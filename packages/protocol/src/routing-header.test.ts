@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeRoutingHeader, encodeRoutingHeader, ProtocolError, ROUTING_HEADER_SIZE } from "./index.js";
+import { decodeRoutingHeader, encodeRoutingHeader, InvalidArgumentError, ProtocolError, ROUTING_HEADER_SIZE } from "./index.js";
 
 const protocolError = expect.objectContaining({ code: "PROTOCOL_ERROR", wireCode: 1 });
 
@@ -21,8 +21,8 @@ describe("routing header", () => {
     expect(() => decodeRoutingHeader(Buffer.alloc(size))).toThrow(protocolError);
   });
 
-  it("refuses to encode ids that are not 16 bytes", () => {
-    expect(() => encodeRoutingHeader(Buffer.alloc(15), Buffer.alloc(16))).toThrow(protocolError);
-    expect(() => encodeRoutingHeader(Buffer.alloc(16), Buffer.alloc(17))).toThrow(protocolError);
+  it("refuses to encode ids that are not 16 bytes with InvalidArgumentError (the caller's mistake, not the peer's)", () => {
+    expect(() => encodeRoutingHeader(Buffer.alloc(15), Buffer.alloc(16))).toThrow(InvalidArgumentError);
+    expect(() => encodeRoutingHeader(Buffer.alloc(16), Buffer.alloc(17))).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
   });
 });

@@ -149,7 +149,7 @@ export class SocketWriter {
 
   /**
    * Queues a broker frame, encoding its header straight into the batch (no intermediate buffer).
-   * Same refusals as write(). Throws ProtocolError for a requestId that is not 16 bytes or a
+   * Same refusals as write(). Throws InvalidArgumentError for a requestId that is not 16 bytes or a
    * payload over MAX_PAYLOAD (a caller's bug, not the peer's).
    */
   writeFrame(type: FrameType, flags: number, requestId: Uint8Array, payload: readonly Uint8Array[]): boolean {
