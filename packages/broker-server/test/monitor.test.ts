@@ -74,7 +74,14 @@ describe("switchyard-broker --monitor", () => {
     const consumer = await (await client(port)).register({ role: "consumer", channelId });
     const id = consumer.request("held across the drain", 10_000);
     const start = await provider.nextOf(FrameType.START);
-    expect((await get(`${monitor}/readyz`)).status).toBe(200);
+    // How long a /readyz round trip takes on this machine right now: on a loaded machine (a whole
+    // test run on 2 shared cores) one can take longer than 100 ms by itself.
+    let slowestRoundTripMs = 0;
+    for (let i = 0; i < 5; i++) {
+      const sentAt = performance.now();
+      expect((await get(`${monitor}/readyz`)).status).toBe(200);
+      slowestRoundTripMs = Math.max(slowestRoundTripMs, performance.now() - sentAt);
+    }
 
     const signalledAt = performance.now();
     broker.child.kill("SIGTERM");
@@ -83,7 +90,9 @@ describe("switchyard-broker --monitor", () => {
     const elapsedMs = performance.now() - signalledAt;
     expect(readiness.status).toBe(503);
     expect(JSON.parse(readiness.body)).toMatchObject({ status: "draining" });
-    expect(elapsedMs).toBeLessThan(100);
+    // 100 ms on a quiet machine; the CLI's signal handler flips the state synchronously, so beyond
+    // that only the round trips count
+    expect(elapsedMs).toBeLessThan(100 + 3 * slowestRoundTripMs);
     // still draining: alive, and the request held by the provider is not lost
     expect((await get(`${monitor}/livez`)).status).toBe(200);
     expect(broker.child.exitCode).toBe(null);

@@ -16,6 +16,8 @@ import {
   type BodyStream,
   ClientClosedError,
   type ClientState,
+  type ClientStatus,
+  type ClientTransportStats,
   type ConnectionContext,
   DisconnectedError,
   errorFromPayload,
@@ -50,6 +52,14 @@ interface PendingRequest extends TableItem, Issued {
   received: number;
 }
 
+/** A consumer's counters, from `stats()`: a plain snapshot. */
+export interface ConsumerStats extends ClientTransportStats {
+  /** Requests sent since start. */
+  requests: number;
+  /** Sent requests that failed, by error code (TIMEOUT, NO_PROVIDER, DISCONNECTED, …), since start. */
+  errors: Record<string, number>;
+}
+
 /**
  * Sends requests to the providers of one channel through a Switchyard broker and awaits their
  * responses. Many requests share one connection; each ends in exactly one outcome — its response,
@@ -71,6 +81,8 @@ export class Consumer {
   /** The request head last encoded, and its timeout: most requests share one timeout. */
   #head: Buffer | null = null;
   #headTimeoutMs = 0;
+  #requests = 0;
+  readonly #errors: Record<string, number> = {};
 
   private constructor(address: string, channelId: string, options: ConsumerOptions) {
     this.#maxResponseBytes = resolveMaxResponseBytes(options);
@@ -108,6 +120,21 @@ export class Consumer {
   /** This consumer's id (UUID string) as the broker knows it. */
   get clientId(): string {
     return this.#client.clientId;
+  }
+
+  /** Status events (connected, disconnected, reconnecting, closed); see BaseClient.status(). */
+  status(): AsyncIterableIterator<ClientStatus> {
+    return this.#client.status();
+  }
+
+  /** Resolves once closed: undefined after close(), the reason if it closed itself. */
+  closed(): Promise<Error | undefined> {
+    return this.#client.closed();
+  }
+
+  /** Requests sent, failures by code, reconnects, bytes each way and the server id, now. */
+  stats(): ConsumerStats {
+    return { ...this.#client.connectionStats(), requests: this.#requests, errors: { ...this.#errors } };
   }
 
   /** Requests sent and not yet settled. */
@@ -186,6 +213,7 @@ export class Consumer {
     const request: PendingRequest = { slot: -1, seq: 0, connection, sink, timeoutMs, signal, onAbort: null, body: null, received: 0, deadline: null };
     this.#ids.issue(request);
     this.#table.add(request.slot, request, timeoutMs);
+    this.#requests++;
     if (signal !== undefined) {
       request.onAbort = () => this.#settle(request, abortedBy(signal), true);
       signal.addEventListener("abort", request.onAbort, { once: true });
@@ -266,8 +294,13 @@ export class Consumer {
     if (cancel && request.connection.state === "open") {
       request.connection.sendFrame(FrameType.CANCEL, FrameFlags.NONE, this.#ids.bytes(request));
     }
-    if (error === null) request.sink.end();
-    else request.sink.fail(error);
+    if (error === null) {
+      request.sink.end();
+      return;
+    }
+    const code = (error as { code?: string }).code ?? "ERROR";
+    this.#errors[code] = (this.#errors[code] ?? 0) + 1;
+    request.sink.fail(error);
   }
 
   #failAll(error: Error, cancel: boolean): void {

@@ -1,4 +1,5 @@
 export { Consumer } from "./consumer.js";
+export type { ConsumerStats } from "./consumer.js";
 export { DEFAULT_MAX_RESPONSE_BYTES } from "./consumer-options.js";
 export type { ConsumerOptions, SendOptions } from "./consumer-options.js";
 // Channel ids from names, so both sides can name a channel instead of sharing a UUID.
@@ -20,4 +21,4 @@ export {
   DEFAULT_MAX_RECONNECT_ATTEMPTS,
   DEFAULT_CLOSE_TIMEOUT,
 } from "@switchyard/transport";
-export type { Body, ClientState, ClientTlsOptions, Logger, LogMethod, Pem } from "@switchyard/transport";
+export type { Body, ClientState, ClientStatus, ClientTransportStats, ClientTlsOptions, Logger, LogMethod, Pem } from "@switchyard/transport";

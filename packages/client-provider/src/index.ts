@@ -1,4 +1,5 @@
 export { Provider } from "./provider.js";
+export type { ProviderStats } from "./provider.js";
 export { CancelledError } from "./errors.js";
 export { DEFAULT_CONCURRENCY, DEFAULT_MAX_REQUEST_BYTES } from "./provider-options.js";
 export type { Handler, ProviderOptions, ResponseBody } from "./provider-options.js";
@@ -22,4 +23,4 @@ export {
   DEFAULT_MAX_RECONNECT_ATTEMPTS,
   DEFAULT_CLOSE_TIMEOUT,
 } from "@switchyard/transport";
-export type { Body, ClientState, ClientTlsOptions, Logger, LogMethod, Pem } from "@switchyard/transport";
+export type { Body, ClientState, ClientStatus, ClientTransportStats, ClientTlsOptions, Logger, LogMethod, Pem } from "@switchyard/transport";

@@ -15,6 +15,8 @@ import {
   BaseClient,
   type BodyRoute,
   type ClientState,
+  type ClientStatus,
+  type ClientTransportStats,
   type ConnectionContext,
   errorFromPayload,
   IdIndex,
@@ -47,6 +49,12 @@ const SAFETY_NET_SWEEP_MS = 250;
 /** Where a request START's body begins: after the routing header and the request head. */
 const START_BODY_OFFSET = ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE;
 
+/** A provider's counters, from `stats()`: a plain snapshot. */
+export interface ProviderStats extends ClientTransportStats {
+  /** Requests received (accepted into its table) since start. */
+  requests: number;
+}
+
 /**
  * Serves the requests of one channel that a Switchyard broker routes to it: either through a
  * handler, or through `requests()` when connected without one. It declares its `concurrency` to
@@ -60,6 +68,7 @@ const START_BODY_OFFSET = ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE;
  * delivered: the broker has answered those consumers PROVIDER_GONE).
  */
 export class Provider {
+  #requests = 0;
   readonly #client: BaseClient;
   readonly #handler: Handler | null;
   readonly #concurrency: number;
@@ -148,6 +157,21 @@ export class Provider {
     return this.#client.clientId;
   }
 
+  /** Status events (connected, disconnected, reconnecting, closed); see BaseClient.status(). */
+  status(): AsyncIterableIterator<ClientStatus> {
+    return this.#client.status();
+  }
+
+  /** Resolves once closed: undefined after close(), the reason if it closed itself. */
+  closed(): Promise<Error | undefined> {
+    return this.#client.closed();
+  }
+
+  /** Requests received, reconnects, bytes each way and the server id, now. */
+  stats(): ProviderStats {
+    return { ...this.#client.connectionStats(), requests: this.#requests };
+  }
+
   /** Requests received and not yet answered (being received, handled or answered). */
   get inflight(): number {
     return this.#table.size;
@@ -224,6 +248,7 @@ export class Provider {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
     }
+    this.#requests++;
     this.#safetyNet ??= setInterval(() => this.#sweep(), SAFETY_NET_SWEEP_MS).unref();
     const body = payload.subarray(START_BODY_OFFSET);
     if ((frame.flags & FrameFlags.FINAL) === 0) request.receive(body);

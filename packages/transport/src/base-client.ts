@@ -26,6 +26,7 @@ import { type ClientTlsOptions, explainTlsFailure, resolveClientTls } from "./cl
 import { ConnectionContext, type ConnectionLimits, DEFAULT_READ_TIMEOUT } from "./connection-context.js";
 import { dial } from "./dial.js";
 import { errorFromPayload } from "./error-frame.js";
+import { type ClientStatus, type ClientTransportStats, StatusFeed } from "./client-status.js";
 import { ConnectError, DisconnectedError, disconnectedBy } from "./errors.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { MAX_TIMER_MS, numberOption, stringOption } from "./option-checks.js";
@@ -213,6 +214,8 @@ export class BaseClient {
   #state: ClientState = "connecting";
   #session: Session | null = null;
   #closing: Promise<void> | null = null;
+  /** status(), closed() and the connection counters of stats(). */
+  readonly #status = new StatusFeed();
 
   /** Throws InvalidArgumentError for a bad address, channelId or option. Call open() next. */
   constructor(address: string, registration: ClientRegistration, hooks: ClientHooks, options: ClientOptions = {}) {
@@ -223,6 +226,32 @@ export class BaseClient {
     this.#registration = registration;
     this.#hooks = hooks;
     this.options = resolveClientOptions(options);
+  }
+
+  /**
+   * The client's status events as they happen: connected, disconnected, reconnecting, closed (then
+   * the iterator ends). Each iterator keeps at most STATUS_BUFFER unread events and drops the
+   * oldest beyond that, so a reader that never reads costs a bounded amount.
+   */
+  status(): AsyncIterableIterator<ClientStatus> {
+    return this.#status.iterator();
+  }
+
+  /** Resolves once the client is closed: undefined after close(), the reason if it closed itself. */
+  closed(): Promise<Error | undefined> {
+    return this.#status.closed();
+  }
+
+  /** State, server id, reconnects and bytes each way, as a plain snapshot. */
+  connectionStats(): ClientTransportStats {
+    const socket = this.#session?.socket;
+    return {
+      state: this.#state,
+      serverId: this.serverId,
+      reconnects: this.#status.reconnects,
+      bytesReceived: this.#status.bytesReceived + (socket?.bytesRead ?? 0),
+      bytesSent: this.#status.bytesSent + (socket?.bytesWritten ?? 0),
+    };
   }
 
   /** Where the client is in its lifecycle. */
@@ -299,8 +328,10 @@ export class BaseClient {
       // end(): the flush and goodbye get the write timeout, then the connection is cut.
       await settleWithin(session.connection.close(), this.options.connection.writeTimeout);
       session.connection.destroy();
+      this.#retire(session);
     }
     this.#setState("closed", undefined);
+    this.#status.publish({ type: "closed", error: undefined });
   }
 
   /** Dials, wraps the socket, registers. Rejects as open() documents. */
@@ -418,7 +449,9 @@ export class BaseClient {
     if (session !== this.#session) return;
     this.#session = null;
     stopPing(session);
+    this.#retire(session);
     const lost = lossError(error ?? session.brokerError ?? undefined);
+    this.#status.publish({ type: "disconnected", server: formatHostPort(this.#address), error: lost });
     if (this.#state !== "open") {
       this.#hooks.onDisconnect(lost);
       return;
@@ -442,7 +475,9 @@ export class BaseClient {
     const { reconnectDelay, maxReconnectDelay, maxReconnectAttempts, logger } = this.options;
     for (let attempt = 0; attempt < maxReconnectAttempts; attempt++) {
       try {
-        await sleep(backoffDelay(attempt, reconnectDelay, maxReconnectDelay), undefined, { signal: this.#lifetime.signal });
+        const delayMs = backoffDelay(attempt, reconnectDelay, maxReconnectDelay);
+        this.#status.publish({ type: "reconnecting", server: formatHostPort(this.#address), attempt: attempt + 1, delayMs });
+        await sleep(delayMs, undefined, { signal: this.#lifetime.signal });
         await this.#connectOnce(undefined);
         return;
       } catch (error) {
@@ -462,6 +497,13 @@ export class BaseClient {
     this.#setState("closed", reason);
     this.#hooks.onClosing();
     this.#hooks.onClose(new ClientClosedError(`the client closed: ${reason.message}`));
+    this.#status.publish({ type: "closed", error: reason });
+  }
+
+  /** Adds an ended connection's bytes to the totals of stats(). */
+  #retire(session: Session): void {
+    this.#status.bytesReceived += session.socket.bytesRead;
+    this.#status.bytesSent += session.socket.bytesWritten;
   }
 
   /** Makes a registered session the client's; throws if it was lost between its ack and now. */
@@ -487,7 +529,10 @@ export class BaseClient {
       session.pingTimer.unref();
     }
     this.options.logger.debug({ address: session.connection.remoteAddress, clientId: this.clientId }, "registered with the broker");
+    const reconnect = this.#state === "reconnecting";
+    if (reconnect) this.#status.reconnects++;
     this.#setState("open", undefined);
+    this.#status.publish({ type: "connected", server: formatHostPort(this.#address), serverId: this.serverId, reconnect });
   }
 
   #setState(state: ClientState, error: Error | undefined): void {

@@ -40,6 +40,8 @@ export type { Body, BodyFrames, BodyRoute, BodyStream } from "./body-sender.js";
 export { RequestTable } from "./request-table.js";
 export type { RequestTableOptions, TableItem } from "./request-table.js";
 export { tickNow } from "./tick-clock.js";
+export { StatusFeed, STATUS_BUFFER } from "./client-status.js";
+export type { ClientStatus, ClientTransportStats } from "./client-status.js";
 export { IdIndex } from "./id-index.js";
 export { hashRequestId, RequestIdTable } from "./request-id-table.js";
 export type { IdKeyed } from "./request-id-table.js";
