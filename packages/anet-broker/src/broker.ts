@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { setMaxListeners } from "node:events";
 import { type AnetCodecOptions, type AnetFrame, InvalidArgumentError, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
-import { AbortedError, DeadlineQueue, LinkedQueue, type Pool, RequestTimeoutError, rejectWithCallerStack } from "@switchyard/transport";
+import { AbortedError, DeadlineQueue, EventFeed, LinkedQueue, type Pool, RequestTimeoutError, rejectWithCallerStack } from "@switchyard/transport";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError } from "./errors.js";
@@ -16,6 +16,17 @@ export interface SendOptions {
   /** Ms to wait for the response, instead of the broker's `timeout`; 0 waits forever. */
   timeout?: number;
 }
+
+/** What `events()` reports about the broker's connections, in the order it happens. */
+export type AnetConnectionEvent =
+  /** A connection to `address` opened (connection: its number, as the logs name it). */
+  | { type: "connected"; address: string; connection: number }
+  /** A connection closed while running; `failed` requests in flight on it failed with CONNECTION_LOST. */
+  | { type: "disconnected"; address: string; connection: number; reason: string; failed: number }
+  /** A dial failed; the address is skipped for `backoffMs`. */
+  | { type: "dial-failed"; address: string; reason: string; backoffMs: number }
+  /** close() finished; the iterator ends after this. */
+  | { type: "closed" };
 
 /** Lifecycle: idle (before `start()`, sends queue) → running → closing → closed. */
 export type BrokerState = "idle" | "running" | "closing" | "closed";
@@ -75,6 +86,8 @@ type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections
  */
 export class Broker {
   readonly #options: ResolvedBrokerOptions;
+  /** What events() hands out. */
+  readonly #events = new EventFeed<AnetConnectionEvent>();
   readonly #codec: AnetCodecOptions;
   readonly #maxBody: number;
   readonly #settings: AnetConnectionSettings;
@@ -131,6 +144,15 @@ export class Broker {
     this.#connectionLimit = this.#slots.reduce((sum, slot) => sum + slot.limit, 0);
     // Every dial listens on this one signal; many pools must not trip the listener-leak warning.
     setMaxListeners(0, this.#stopDials.signal);
+  }
+
+  /**
+   * Connection events as they happen (connected, disconnected, dial-failed, closed). Each iterator
+   * keeps at most EVENT_BUFFER (64) unread events and drops the oldest beyond that; it ends after
+   * `closed`.
+   */
+  events(): AsyncIterableIterator<AnetConnectionEvent> {
+    return this.#events.iterator();
   }
 
   /** Where the broker is in its lifecycle. */
@@ -228,6 +250,8 @@ export class Broker {
     // Every request is settled or forgotten by now, so no deadline is left to clear.
     await Promise.all(this.#slots.map((slot) => slot.pool.close()));
     this.#state = "closed";
+    this.#events.publish({ type: "closed" });
+    this.#events.end();
   }
 
   #allSettled(timeoutMs: number): Promise<void> {
@@ -363,6 +387,7 @@ export class Broker {
     const connection = new AnetConnection(socket, slot, this.#connectionOwner, this.#settings);
     this.#connections.push(connection);
     this.#options.logger.debug({ address: slot.address, connection: connection.id }, "anet: connection opened");
+    this.#events.publish({ type: "connected", address: slot.address, connection: connection.id });
     this.#drainQueue(connection);
   }
 
@@ -372,6 +397,7 @@ export class Broker {
     const wait = slot.dialFailed(error, performance.now());
     const reason = describe(error);
     this.#options.logger.warn({ address: slot.address, reason, backoffMs: wait }, `anet: cannot connect to ${slot.address} (${reason}); skipping it for ${wait} ms`);
+    this.#events.publish({ type: "dial-failed", address: slot.address, reason, backoffMs: wait });
     this.#grow();
     this.#failIfStranded();
   }
@@ -432,6 +458,7 @@ export class Broker {
     this.#counters.connectionsLost++;
     const { id, address } = connection;
     this.#options.logger.warn({ address, connection: id, reason, failed }, `anet: connection ${id} to ${address} closed: ${reason}; ${failed} requests in flight failed`);
+    this.#events.publish({ type: "disconnected", address, connection: id, reason, failed });
     if (this.#queue.size > 0) {
       this.#grow();
       this.#failIfStranded();

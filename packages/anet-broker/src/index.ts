@@ -1,5 +1,5 @@
 export { Broker } from "./broker.js";
-export type { BrokerState, BrokerStats, SendOptions } from "./broker.js";
+export type { AnetConnectionEvent, BrokerState, BrokerStats, SendOptions } from "./broker.js";
 export {
   DEFAULT_BACKOFF_INITIAL,
   DEFAULT_BACKOFF_MAX,

@@ -1,5 +1,4 @@
 import type { ClientStatus } from "@switchyard/client-consumer";
-import { STATUS_BUFFER, StatusFeed } from "@switchyard/transport";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Rig } from "./fixtures/clients.js";
 
@@ -73,30 +72,5 @@ describe("client status, closed() and stats()", () => {
     expect(reason).toMatchObject({ code: "DISCONNECTED" });
     await events.ended;
     expect(events.seen.map((event) => event.type)).toEqual(["disconnected", "closed"]);
-  });
-});
-
-describe("StatusFeed", () => {
-  it("a reader that does not read keeps only the newest STATUS_BUFFER events and counts the dropped ones", async () => {
-    const feed = new StatusFeed();
-    const reader = feed.iterator() as AsyncIterableIterator<ClientStatus> & { dropped: number };
-    for (let attempt = 1; attempt <= STATUS_BUFFER + 36; attempt++) feed.publish({ type: "reconnecting", server: "h:1", attempt, delayMs: 1 });
-    feed.publish({ type: "closed", error: undefined });
-    const seen: ClientStatus[] = [];
-    for await (const event of reader) seen.push(event);
-    expect(seen).toHaveLength(STATUS_BUFFER);
-    expect(reader.dropped).toBe(37);
-    expect(seen.at(-1)).toEqual({ type: "closed", error: undefined });
-    expect(seen[0]).toMatchObject({ attempt: 38 });
-    // a reader made after the end ends at once
-    expect(await feed.iterator().next()).toEqual({ done: true, value: undefined });
-  });
-
-  it("a reader that leaves is forgotten", async () => {
-    const feed = new StatusFeed();
-    const reader = feed.iterator();
-    await reader.return!();
-    feed.publish({ type: "reconnecting", server: "h:1", attempt: 1, delayMs: 1 });
-    expect(await reader.next()).toEqual({ done: true, value: undefined });
   });
 });

@@ -230,7 +230,7 @@ export class BaseClient {
 
   /**
    * The client's status events as they happen: connected, disconnected, reconnecting, closed (then
-   * the iterator ends). Each iterator keeps at most STATUS_BUFFER unread events and drops the
+   * the iterator ends). Each iterator keeps at most EVENT_BUFFER unread events and drops the
    * oldest beyond that, so a reader that never reads costs a bounded amount.
    */
   status(): AsyncIterableIterator<ClientStatus> {

@@ -1,3 +1,5 @@
+import { EventFeed } from "./event-feed.js";
+
 /** What a client reports through `status()`, in the order it happens (nats.js's status() is the model). */
 export type ClientStatus =
   /** Registered with a broker (first connect or a reconnect). */
@@ -8,9 +10,6 @@ export type ClientStatus =
   | { type: "reconnecting"; server: string; attempt: number; delayMs: number }
   /** Closed for good: by close() (no error) or because it gave up or was taken over (the error). */
   | { type: "closed"; error: Error | undefined };
-
-/** Most status events one iterator keeps unread; older ones are dropped (and counted) beyond it. */
-export const STATUS_BUFFER = 64;
 
 /** What `stats()` of a client gives: a plain snapshot. */
 export interface ClientTransportStats {
@@ -26,75 +25,14 @@ export interface ClientTransportStats {
 }
 
 /**
- * One reader's view of the status events: a bounded queue. A reader that falls behind loses the
- * oldest events, never the newest (the last one says where the client is now), and `dropped`
- * counts what it lost.
- */
-class StatusIterator implements AsyncIterableIterator<ClientStatus> {
-  readonly #events: ClientStatus[] = [];
-  #waiter: ((result: IteratorResult<ClientStatus>) => void) | null = null;
-  #ended = false;
-  readonly #leave: (iterator: StatusIterator) => void;
-  /** Events dropped because this reader was STATUS_BUFFER behind. */
-  dropped = 0;
-
-  constructor(leave: (iterator: StatusIterator) => void) {
-    this.#leave = leave;
-  }
-
-  push(event: ClientStatus): void {
-    if (this.#ended) return;
-    if (this.#waiter !== null) {
-      const wake = this.#waiter;
-      this.#waiter = null;
-      wake({ done: false, value: event });
-      return;
-    }
-    if (this.#events.length >= STATUS_BUFFER) {
-      this.#events.shift();
-      this.dropped++;
-    }
-    this.#events.push(event);
-  }
-
-  end(): void {
-    this.#ended = true;
-    const wake = this.#waiter;
-    this.#waiter = null;
-    wake?.({ done: true, value: undefined });
-  }
-
-  next(): Promise<IteratorResult<ClientStatus>> {
-    const event = this.#events.shift();
-    if (event !== undefined) return Promise.resolve({ done: false, value: event });
-    if (this.#ended) return Promise.resolve({ done: true, value: undefined });
-    return new Promise((resolve) => {
-      this.#waiter = resolve;
-    });
-  }
-
-  return(): Promise<IteratorResult<ClientStatus>> {
-    this.#events.length = 0;
-    this.end();
-    this.#leave(this);
-    return Promise.resolve({ done: true, value: undefined });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<ClientStatus> {
-    return this;
-  }
-}
-
-/**
  * The client's status events, its closed() promise and the counters of stats() that belong to
- * the connection rather than to a role. Readers are bounded (STATUS_BUFFER); none is kept after
+ * the connection rather than to a role. Readers are bounded (EVENT_BUFFER); none is kept after
  * the client closes.
  */
 export class StatusFeed {
-  readonly #readers = new Set<StatusIterator>();
+  readonly #events = new EventFeed<ClientStatus>();
   readonly #closed: Promise<Error | undefined>;
   #resolveClosed!: (error: Error | undefined) => void;
-  #ended = false;
   reconnects = 0;
   /** Bytes of connections that have ended. */
   bytesReceived = 0;
@@ -108,10 +46,7 @@ export class StatusFeed {
 
   /** A new reader of every event from now on; ends after "closed". */
   iterator(): AsyncIterableIterator<ClientStatus> {
-    const reader = new StatusIterator((left) => this.#readers.delete(left));
-    if (this.#ended) reader.end();
-    else this.#readers.add(reader);
-    return reader;
+    return this.#events.iterator();
   }
 
   /** Resolves once the client is closed: undefined after close(), the reason if it closed itself. */
@@ -120,12 +55,9 @@ export class StatusFeed {
   }
 
   publish(event: ClientStatus): void {
-    if (this.#ended) return;
-    for (const reader of this.#readers) reader.push(event);
+    this.#events.publish(event);
     if (event.type !== "closed") return;
-    this.#ended = true;
-    for (const reader of this.#readers) reader.end();
-    this.#readers.clear();
+    this.#events.end();
     this.#resolveClosed(event.error);
   }
 }
