@@ -52,6 +52,24 @@ export function admit(frame: Frame, policy: AdmissionPolicy, identity: Certifica
   return { registration, capacity, tokenDigest: digest };
 }
 
+/** Who a connection is, as far as the broker can tell: its auth token's digest and its client certificate. */
+export interface Principal {
+  tokenDigest: Buffer | null;
+  identity: CertificateIdentity | null;
+}
+
+/**
+ * True when two connections are the same principal: the same auth token (or neither has one) and
+ * the same client certificate subject (or neither has one). A clientId may be taken over only by
+ * its own principal, so that one client cannot knock another off by reusing its clientId.
+ */
+export function samePrincipal(a: Principal, b: Principal): boolean {
+  const tokens = a.tokenDigest === null || b.tokenDigest === null ? a.tokenDigest === b.tokenDigest : a.tokenDigest.equals(b.tokenDigest);
+  if (!tokens) return false;
+  if (a.identity === null || b.identity === null) return a.identity === b.identity;
+  return a.identity.commonName === b.identity.commonName && a.identity.altNames.join("\n") === b.identity.altNames.join("\n");
+}
+
 /** Compares against every token in constant time, so timing does not reveal a token's prefix. */
 function tokenAccepted(token: string | undefined, accepted: readonly Buffer[]): boolean {
   if (token === undefined) return false;

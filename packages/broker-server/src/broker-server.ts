@@ -21,14 +21,14 @@ import {
   settleWithin,
 } from "@switchyard/transport";
 import { AccessList, type AclDocument } from "./acl/access-list.js";
-import { type AdmissionPolicy, admit } from "./admission.js";
+import { type AdmissionPolicy, admit, samePrincipal } from "./admission.js";
 import { ClosedConnections } from "./closed-connections.js";
 import { LatencyHistogram } from "./latency-histogram.js";
 import type { BrokerView } from "./monitor/broker-view.js";
 import { MonitorServer } from "./monitor/monitor-server.js";
 import { loadStatusPage } from "./monitor/status-page-files.js";
 import { OperatorLog } from "./operator-log.js";
-import { ListenError, NotListeningError, ServerClosedError, WIRE } from "./errors.js";
+import { CLIENT_ID_OF_ANOTHER, ListenError, NotListeningError, ServerClosedError, WIRE } from "./errors.js";
 import { type BrokerServerOptions, NUMERIC_OPTIONS, type NumericOption, type ResolvedBrokerServerOptions, resolveBrokerServerOptions } from "./options.js";
 import { addressShareKey, PendingConnections } from "./pending-connections.js";
 import { Peer, type PeerOwner } from "./peer.js";
@@ -488,6 +488,12 @@ export class BrokerServer {
       return;
     }
     const previous = this.#registry.client(verdict.registration.clientId);
+    if (previous !== undefined && !samePrincipal(previous, { tokenDigest: verdict.tokenDigest, identity: peer.identity })) {
+      this.#router.counters.errorsSent.DUPLICATE_CLIENT++;
+      this.#operatorLog.registrationRefused(peer, CLIENT_ID_OF_ANOTHER.code, CLIENT_ID_OF_ANOTHER.message, frame);
+      peer.refuse(frame.requestId, CLIENT_ID_OF_ANOTHER);
+      return;
+    }
     if (previous !== undefined) this.#registry.remove(previous);
     this.#registry.add(peer, verdict.registration, verdict.capacity);
     peer.tokenDigest = verdict.tokenDigest;

@@ -30,6 +30,12 @@ export class NotListeningError extends SwitchyardError {
   }
 }
 
+/** The refusal of a registration whose clientId is registered by another principal (docs/protocol.md §1.5). */
+export const CLIENT_ID_OF_ANOTHER = new BrokerError(
+  "DUPLICATE_CLIENT",
+  "registration refused: this clientId is registered by another principal (auth token or client certificate); use a clientId of your own",
+);
+
 /**
  * The errors the broker itself sends, built once: they only travel as (wireCode, message), so
  * reusing one object per outcome keeps failure paths free of per-request allocations.

@@ -112,6 +112,23 @@ describe("registration", () => {
     expect((await consumer.nextOf(FrameType.RESPONSE, waiting)).payload.toString()).toBe("served after the takeover");
   });
 
+  it("a clientId is taken over only by its own principal: another auth token is refused with DUPLICATE_CLIENT, the same token takes over", async () => {
+    const server = await h.start({ authTokens: ["alpha", "beta"] });
+    const channelId = newId();
+    const clientId = newId();
+    const first = await h.provider(server, channelId, { clientId, authToken: "alpha" });
+    const other = await h.client(server);
+    const refused = await other.registerRaw({ role: "provider", channelId, clientId, authToken: "beta" });
+    expect(decodeErrorBody(refused.payload)).toMatchObject({ code: "DUPLICATE_CLIENT", message: expect.stringContaining("another principal") });
+    await other.waitClosed();
+    await first.expectNothing();
+    expect(first.isClosed).toBe(false);
+    const same = await h.client(server);
+    expect((await same.registerRaw({ role: "provider", channelId, clientId, authToken: "alpha" })).type).toBe(FrameType.RESPONSE);
+    await first.waitClosed();
+    expect(server.stats()).toMatchObject({ providers: 1 });
+  });
+
   it("a takeover still needs a valid auth token", async () => {
     const server = await h.start({ authTokens: ["right"] });
     const channelId = newId();
