@@ -191,7 +191,10 @@ export class ConnectionContext {
     return this.#writer.writeFrame(type, flags, requestId, payload);
   }
 
-  /** Queues a frame of header only that the caller bounds itself (a CANCEL: one per request held), never refused while open. See SocketWriter.writeControl. */
+  /**
+   * Queues a frame of header only that the caller bounds itself (a CANCEL: one per request held; a
+   * probe's PING: one at a time), never refused while open. See SocketWriter.writeControl.
+   */
   sendControl(type: FrameType, requestId: Uint8Array): boolean {
     if (this.#state !== "open") return false;
     return this.#writer.writeControl(type, requestId);
@@ -216,7 +219,8 @@ export class ConnectionContext {
   probe(timeoutMs: number): void {
     if (this.#state !== "open" || this.#probeTimer !== null) return;
     const bytesRead = this.#socket.bytesRead;
-    this.sendFrame(FrameType.PING, 0, CONNECTION_ID);
+    // Never refused for a full write queue: a refused PING would leave a live peer with nothing to answer.
+    this.sendControl(FrameType.PING, CONNECTION_ID);
     this.#probeTimer = setTimeout(() => {
       this.#probeTimer = null;
       if (this.#socket.bytesRead === bytesRead) {

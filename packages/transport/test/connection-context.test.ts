@@ -150,6 +150,19 @@ describe("ConnectionContext over a real socket", () => {
     expect(decodeAll(inbox.bytes()).filter((frame) => frame.type === FrameType.PING)).toHaveLength(2);
   });
 
+  it("probe() PINGs even when the write queue is full of frames (regression: the PING was refused and a live peer closed)", async () => {
+    const { client, server } = await loopback.pair();
+    const inbox = received(client);
+    const { connection } = observed(server, { readTimeout: 0, maxQueuedFrames: 2 });
+    expect(connection.sendFrame(FrameType.RESPONSE, 0, ID, Buffer.from("a"))).toBe(true);
+    expect(connection.sendFrame(FrameType.RESPONSE, 0, ID, Buffer.from("b"))).toBe(true);
+    expect(connection.sendFrame(FrameType.RESPONSE, 0, ID, Buffer.from("c"))).toBe(false); // full
+    connection.probe(5_000);
+    await until(() => decodeAll(inbox.bytes()).length === 3);
+    expect(decodeAll(inbox.bytes()).map((frame) => frame.type)).toEqual([FrameType.RESPONSE, FrameType.RESPONSE, FrameType.PING]);
+    connection.destroy(new Error("test over"));
+  });
+
   it("closes a peer that leaves its socket full past writeTimeout as a slow peer", async () => {
     const { client, server } = await loopback.pair();
     client.pause();
