@@ -34,7 +34,8 @@ describe("registration deadline and per-address share of unregistered connection
       clearInterval(trickle);
     }
     const closedAfter = performance.now() - connectedAt;
-    expect(closedAfter).toBeGreaterThanOrEqual(registrationTimeoutMs * 0.95);
+    // the broker's deadline runs from its accept, a little before the client's connect resolved here
+    expect(closedAfter).toBeGreaterThanOrEqual(registrationTimeoutMs * 0.9);
     expect(closedAfter).toBeLessThan(registrationTimeoutMs * 3);
     expect(sent).toBeLessThan(registration.length); // it never finished: the bytes it sent did not buy it time
     const notice = slow.inbox.find((frame) => frame.type === FrameType.ERROR && frame.requestId.equals(CONNECTION_ID));
