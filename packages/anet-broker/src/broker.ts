@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { setMaxListeners } from "node:events";
-import { type AnetCodecOptions, type AnetFrame, InvalidArgumentError, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
-import { AbortedError, DeadlineQueue, EventFeed, LinkedQueue, type Pool, RequestTimeoutError, rejectWithCallerStack } from "@switchyard/transport";
+import { type AnetCodecOptions, type AnetFrame, InvalidArgumentError, maxAnetBody, refuseOversizedAnetBody, TimeoutError } from "@switchyard/protocol";
+import { AbortedError, DeadlineQueue, EventFeed, LinkedQueue, type Pool, rejectWithCallerStack } from "@switchyard/transport";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError } from "./errors.js";
@@ -58,7 +58,7 @@ export interface BrokerStats {
   dialFailures: number;
 }
 
-/** What a request that timed out is failed with inside the broker; its caller gets a RequestTimeoutError made by rejectCaller. */
+/** What a request that timed out is failed with inside the broker; its caller gets a TimeoutError made by rejectCaller. */
 const TIMED_OUT: unique symbol = Symbol("anet request timed out");
 
 type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections">;
@@ -530,7 +530,7 @@ export class Broker {
 /** Rejects the caller of `request` with `error`; a timeout's error is made now, with the stack of the code awaiting `send()`. */
 function rejectCaller(request: PendingRequest, resolve: (body: Buffer) => void, reject: (error: unknown) => void, error: unknown): void {
   if (error !== TIMED_OUT) reject(error);
-  else rejectWithCallerStack(resolve, reject, () => new RequestTimeoutError(`anet request got no response within ${request.timeout} ms`));
+  else rejectWithCallerStack(resolve, reject, () => new TimeoutError(`anet request got no response within ${request.timeout} ms`));
 }
 
 function describe(error: unknown): string {

@@ -28,15 +28,13 @@ export {
   QuitError,
 } from "./errors.js";
 // Re-exported so that users of anet need this package only.
-export { AnetError, InvalidMsgLengthError, MaxLenExceededError, MAX_ANET_BODY_U16 } from "@switchyard/protocol";
-export type { AnetErrorCode, AnetLengthSize } from "@switchyard/protocol";
+export { AnetError, InvalidMsgLengthError, MaxLenExceededError, TimeoutError, MAX_ANET_BODY_U16 } from "@switchyard/protocol";
+export type { AnetErrorCode, AnetLengthSize, SwitchyardErrorCode } from "@switchyard/protocol";
 export {
   Pool,
   AbortedError,
   ConnectError,
   PoolClosedError,
-  PoolTimeoutError,
-  RequestTimeoutError,
   DEFAULT_POOL_ACQUIRE_TIMEOUT,
   DEFAULT_POOL_DIAL_TIMEOUT,
   DEFAULT_POOL_IDLE_TIMEOUT,

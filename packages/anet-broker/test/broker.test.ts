@@ -75,7 +75,7 @@ describe("Broker", () => {
       return answer;
     }
     const error = await rejection(sendThatTimesOut(), "TIMEOUT");
-    expect(error.name).toBe("RequestTimeoutError");
+    expect(error.name).toBe("TimeoutError");
     expect(error.stack).toMatch(/at (async )?sendThatTimesOut/);
     const late = held[0]!;
     reply(late.socket, late.frame.taskId, "too late");

@@ -1,4 +1,4 @@
-import { BrokerError, SwitchyardError, type WireErrorCode } from "@switchyard/protocol";
+import { BrokerError, CancelledError, ProtocolError, SwitchyardError, TimeoutError, type WireErrorCode } from "@switchyard/protocol";
 
 /** The server could not listen (port in use, permission denied, …); `cause` holds Node's error. */
 export class ListenError extends SwitchyardError {
@@ -41,15 +41,15 @@ export const CLIENT_ID_OF_ANOTHER = new BrokerError(
  * reusing one object per outcome keeps failure paths free of per-request allocations.
  */
 export const WIRE: Readonly<Record<WireErrorCode, BrokerError>> = {
-  PROTOCOL_ERROR: new BrokerError("PROTOCOL_ERROR", "malformed frame"),
+  PROTOCOL_ERROR: new ProtocolError("malformed frame"),
   NO_PROVIDER: new BrokerError("NO_PROVIDER", "no provider is registered on this channel"),
-  TIMEOUT: new BrokerError("TIMEOUT", "the request's deadline passed before a response"),
+  TIMEOUT: new TimeoutError("the request's deadline passed before a response"),
   PROVIDER_GONE: new BrokerError("PROVIDER_GONE", "the provider disconnected while holding the request"),
   OVERLOADED: new BrokerError("OVERLOADED", "a connection's write queue at the broker is full (maxWriteQueueFrames or maxWriteQueueBytes); the request was ended"),
   UNAUTHORIZED: new BrokerError("UNAUTHORIZED", "registration refused: missing or unknown auth token"),
   HANDLER_ERROR: new BrokerError("HANDLER_ERROR", "the provider sent an unreadable error body"),
   PAYLOAD_TOO_LARGE: new BrokerError("PAYLOAD_TOO_LARGE", "the assembled body is over the broker's limit"),
-  CANCELLED: new BrokerError("CANCELLED", "the consumer cancelled"),
+  CANCELLED: new CancelledError("the consumer cancelled"),
   NOT_REGISTERED: new BrokerError("NOT_REGISTERED", "the first frame of a connection must be START|REGISTRATION"),
   // never a refusal now: sent to the old connection when a new registration takes its clientId over
   DUPLICATE_CLIENT: new BrokerError("DUPLICATE_CLIENT", "another connection registered with this clientId and took over; this connection is closed"),

@@ -35,4 +35,4 @@ export type { BrokerLogger, LogMethod } from "./logger.js";
 export { silentLogger } from "./logger.js";
 export { ListenError, NotListeningError, ServerClosedError } from "./errors.js";
 export { BrokerError, InvalidArgumentError } from "@switchyard/protocol";
-export type { BrokerErrorCode, WireErrorCode } from "@switchyard/protocol";
+export type { BrokerErrorCode, SwitchyardErrorCode, WireErrorCode } from "@switchyard/protocol";

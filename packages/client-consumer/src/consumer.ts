@@ -7,6 +7,7 @@ import {
   MAX_TIMEOUT_MS,
   newId,
   Role,
+  TimeoutError,
 } from "@switchyard/protocol";
 import {
   AbortedError,
@@ -25,7 +26,6 @@ import {
   numberOption,
   RequestIds,
   RequestTable,
-  RequestTimeoutError,
   refusal,
   checkBody,
   sendBody,
@@ -76,7 +76,7 @@ export class Consumer {
   readonly #ids = new RequestIds<PendingRequest>(newId());
   readonly #table = new RequestTable<number, PendingRequest>({
     index: this.#ids,
-    onExpire: (request) => this.#settle(request, new RequestTimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
+    onExpire: (request) => this.#settle(request, new TimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
   });
   /** The request head last encoded, and its timeout: most requests share one timeout. */
   #head: Buffer | null = null;
@@ -150,7 +150,7 @@ export class Consumer {
    *
    * Rejects with BrokerError (NO_PROVIDER, TIMEOUT from the broker, PROVIDER_GONE, OVERLOADED,
    * HANDLER_ERROR with the handler's message, PAYLOAD_TOO_LARGE, SHUTTING_DOWN, …),
-   * RequestTimeoutError (TIMEOUT here; CANCEL sent), AbortedError (ABORTED, `cause` = the signal's
+   * TimeoutError (TIMEOUT here; CANCEL sent), AbortedError (ABORTED, `cause` = the signal's
    * reason; CANCEL sent), DisconnectedError, ClientClosedError, InvalidArgumentError, or the body
    * stream's own error.
    */

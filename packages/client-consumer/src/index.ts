@@ -5,14 +5,13 @@ export type { ConsumerOptions, SendOptions } from "./consumer-options.js";
 // Channel ids from names, so both sides can name a channel instead of sharing a UUID.
 export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.
-export { BrokerError, ProtocolError, InvalidArgumentError, SwitchyardError } from "@switchyard/protocol";
-export type { BrokerErrorCode } from "@switchyard/protocol";
+export { BrokerError, CancelledError, ProtocolError, InvalidArgumentError, SwitchyardError, TimeoutError } from "@switchyard/protocol";
+export type { BrokerErrorCode, SwitchyardErrorCode } from "@switchyard/protocol";
 export {
   AbortedError,
   ClientClosedError,
   ConnectError,
   DisconnectedError,
-  RequestTimeoutError,
   DEFAULT_REQUEST_TIMEOUT,
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_PING_INTERVAL,

@@ -1,4 +1,5 @@
-import { BodyAssembler, RequestTimeoutError, rejectWithCallerStack } from "@switchyard/transport";
+import { TimeoutError } from "@switchyard/protocol";
+import { BodyAssembler, rejectWithCallerStack } from "@switchyard/transport";
 
 /** Where a pending request's response goes, frame by frame. */
 export interface ResponseSink {
@@ -51,7 +52,7 @@ export class ResponseBuffer extends BodyAssembler implements ResponseSink {
 
   fail(error: Error): void {
     this.take();
-    if (error instanceof RequestTimeoutError) rejectWithCallerStack(this.#resolve, this.#reject, () => new RequestTimeoutError(error.message));
+    if (error instanceof TimeoutError) rejectWithCallerStack(this.#resolve, this.#reject, () => new TimeoutError(error.message));
     else this.#reject(error);
   }
 }

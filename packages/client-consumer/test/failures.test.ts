@@ -26,7 +26,7 @@ describe("how a request fails", () => {
     });
     const consumer = await rig.consumer();
     const error = await consumer.send("slow", 150).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: "RequestTimeoutError", code: "TIMEOUT" });
+    expect(error).toMatchObject({ name: "TimeoutError", code: "TIMEOUT" });
     expect((error as Error).stack).toContain("failures.test.ts");
     await vi.waitFor(() => expect(reasons).toHaveLength(1));
     expect(reasons[0]).toBeInstanceOf(CancelledError);

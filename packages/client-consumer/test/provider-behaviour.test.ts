@@ -121,7 +121,7 @@ describe("provider behaviour", () => {
     await expect(consumer.send("x", 100)).rejects.toMatchObject({ code: "TIMEOUT" });
     await vi.waitFor(() => expect(reasons).toHaveLength(1), { timeout: 10_000, interval: 20 });
     expect(performance.now() - sentAt).toBeGreaterThanOrEqual(1100);
-    expect(reasons[0]).toMatchObject({ name: "RequestTimeoutError", code: "TIMEOUT" });
+    expect(reasons[0]).toMatchObject({ name: "TimeoutError", code: "TIMEOUT" });
     expect(provider.inflight).toBe(0);
   });
 

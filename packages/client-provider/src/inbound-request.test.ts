@@ -2,7 +2,7 @@ import { BrokerError, decodeErrorBody, FrameType, newId, newIdString, idToBytes,
 import { type ConnectionContext, RESPONSE_BODY_FRAMES } from "@switchyard/transport";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InboundRequest } from "./inbound-request.js";
-import { CancelledError } from "./errors.js";
+import { CancelledError } from "@switchyard/protocol";
 
 interface Sent {
   type: number;

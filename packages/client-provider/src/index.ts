@@ -1,20 +1,18 @@
 export { Provider } from "./provider.js";
 export type { ProviderStats } from "./provider.js";
-export { CancelledError } from "./errors.js";
 export { DEFAULT_CONCURRENCY, DEFAULT_MAX_REQUEST_BYTES } from "./provider-options.js";
 export type { Handler, ProviderOptions, ResponseBody } from "./provider-options.js";
 export type { ProviderRequest, RequestContext } from "./request-context.js";
 // Channel ids from names, so both sides can name a channel instead of sharing a UUID.
 export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.
-export { BrokerError, ProtocolError, InvalidArgumentError, SwitchyardError } from "@switchyard/protocol";
-export type { BrokerErrorCode } from "@switchyard/protocol";
+export { BrokerError, CancelledError, ProtocolError, InvalidArgumentError, SwitchyardError, TimeoutError } from "@switchyard/protocol";
+export type { BrokerErrorCode, SwitchyardErrorCode } from "@switchyard/protocol";
 export {
   AbortedError,
   ClientClosedError,
   ConnectError,
   DisconnectedError,
-  RequestTimeoutError,
   DEFAULT_REQUEST_TIMEOUT,
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_PING_INTERVAL,

@@ -1,5 +1,6 @@
 import {
   BrokerError,
+  CancelledError,
   type Frame,
   FrameFlags,
   FrameType,
@@ -9,6 +10,7 @@ import {
   REQUEST_HEAD_SIZE,
   ROUTING_HEADER_SIZE,
   Role,
+  TimeoutError,
 } from "@switchyard/protocol";
 import {
   AsyncQueue,
@@ -22,9 +24,7 @@ import {
   IdIndex,
   numberOption,
   RequestTable,
-  RequestTimeoutError,
 } from "@switchyard/transport";
-import { CancelledError } from "./errors.js";
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_REQUEST_BYTES,
@@ -275,7 +275,7 @@ export class Provider {
     }
     const overdue = performance.now() - DEADLINE_GRACE_MS;
     for (const request of this.#table.values()) {
-      if (request.deadlinePassedAt(overdue)) request.cancel(new RequestTimeoutError("the request's deadline passed before it was answered"));
+      if (request.deadlinePassedAt(overdue)) request.cancel(new TimeoutError("the request's deadline passed before it was answered"));
     }
   }
 

@@ -5,7 +5,7 @@ export interface RequestContext {
   /**
    * Aborted when the request ends before the handler's answer: the consumer cancelled
    * or the broker gave up on it (reason CancelledError, code CANCELLED), the provider's own safety
-   * net 1–1.25 s past the deadline fired (RequestTimeoutError, TIMEOUT),
+   * net 1–1.25 s past the deadline fired (TimeoutError, TIMEOUT),
    * the broker connection was lost (DisconnectedError) or close() gave up waiting (CLOSED).
    * Nothing is sent for the request after that.
    */

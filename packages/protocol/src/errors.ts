@@ -1,3 +1,5 @@
+import type { AnetErrorCode } from "./anet-errors.js";
+
 /**
  * The error table of docs/protocol.md §1.11 "Errors": one source of truth for names and wire codes.
  * Renaming or renumbering an entry is a breaking change of the wire and of the API.
@@ -29,6 +31,39 @@ export const UNKNOWN_WIRE_ERROR = "UNKNOWN_ERROR";
 /** Codes a BrokerError can carry. */
 export type BrokerErrorCode = WireErrorCode | typeof UNKNOWN_WIRE_ERROR;
 
+/**
+ * Every `code` a Switchyard error can have: what callers branch on. Each code belongs to one class
+ * (the table below the wire codes says which); renaming one is a breaking change.
+ *
+ * - the wire table (`WireErrorCode`) and `UNKNOWN_ERROR`: BrokerError, except PROTOCOL_ERROR
+ *   (ProtocolError), TIMEOUT (TimeoutError) and CANCELLED (CancelledError)
+ * - INVALID_ARGUMENT: InvalidArgumentError, a caller's mistake
+ * - clients and connections: CLOSED (ClientClosedError), ABORTED (AbortedError), DISCONNECTED
+ *   (DisconnectedError), CONNECT_FAILED (ConnectError), SLOW_PEER (SlowPeerError), IDLE_TIMEOUT
+ *   (IdleTimeoutError); the pool: CLOSING (PoolClosedError)
+ * - anet (`AnetErrorCode`): QUIT, CLOSING_BROKER, NO_POOLS_AVAILABLE, QUEUE_FULL,
+ *   INVALID_MSG_LENGTH, MAX_LEN_EXCEEDED, CONNECTION_LOST (an AnetError subclass each)
+ * - the broker server: LISTEN_FAILED (ListenError), SERVER_CLOSED (ServerClosedError),
+ *   NOT_LISTENING (NotListeningError); its CLI's USAGE and FILE_UNUSABLE, its monitor's BAD_QUERY
+ */
+export type SwitchyardErrorCode =
+  | BrokerErrorCode
+  | "INVALID_ARGUMENT"
+  | "CLOSED"
+  | "ABORTED"
+  | "DISCONNECTED"
+  | "CONNECT_FAILED"
+  | "SLOW_PEER"
+  | "IDLE_TIMEOUT"
+  | "CLOSING"
+  | AnetErrorCode
+  | "LISTEN_FAILED"
+  | "SERVER_CLOSED"
+  | "NOT_LISTENING"
+  | "USAGE"
+  | "FILE_UNUSABLE"
+  | "BAD_QUERY";
+
 const NAME_BY_WIRE_CODE = new Map<number, WireErrorCode>(
   Object.entries(WIRE_ERROR_CODES).map(([name, code]) => [code, name as WireErrorCode]),
 );
@@ -43,9 +78,9 @@ export function wireErrorName(wireCode: number): WireErrorCode | undefined {
  */
 export class SwitchyardError extends Error {
   override name = "SwitchyardError";
-  readonly code: string;
+  readonly code: SwitchyardErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: SwitchyardErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
@@ -65,9 +100,12 @@ export class BrokerError extends SwitchyardError {
     this.wireCode = options?.wireCode ?? (code === UNKNOWN_WIRE_ERROR ? 0 : WIRE_ERROR_CODES[code]);
   }
 
-  /** The error a peer sent as `(wireCode, message)`. */
+  /** The error a peer sent as `(wireCode, message)`: an instance of the class that owns its code. */
   static fromWire(wireCode: number, message: string): BrokerError {
     const name = wireErrorName(wireCode);
+    if (name === "PROTOCOL_ERROR") return new ProtocolError(message);
+    if (name === "TIMEOUT") return new TimeoutError(message);
+    if (name === "CANCELLED") return new CancelledError(message);
     if (name !== undefined) return new BrokerError(name, message);
     return new BrokerError(UNKNOWN_WIRE_ERROR, message || `peer sent unknown error code ${wireCode}`, { wireCode });
   }
@@ -83,6 +121,35 @@ export class ProtocolError extends BrokerError {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super("PROTOCOL_ERROR", message, options);
+  }
+}
+
+/**
+ * A deadline passed: a request's (a consumer's `send()` throws one made inside itself, so its stack
+ * points at the call that timed out; the broker's ERROR(TIMEOUT) arrives as one; a provider's
+ * `ctx.signal` is aborted with one past the deadline), an anet request's, or a pool's `get()` or
+ * dial. The one class of code TIMEOUT.
+ */
+export class TimeoutError extends BrokerError {
+  override name = "TimeoutError";
+  declare readonly code: "TIMEOUT";
+
+  constructor(message: string) {
+    super("TIMEOUT", message);
+  }
+}
+
+/**
+ * The consumer gave up on the request (it timed out or was aborted there), or the broker did: the
+ * reason a provider's `ctx.signal` is aborted with when the broker sends CANCEL. Nothing more is
+ * sent for the request.
+ */
+export class CancelledError extends BrokerError {
+  override name = "CancelledError";
+  declare readonly code: "CANCELLED";
+
+  constructor(message: string) {
+    super("CANCELLED", message);
   }
 }
 

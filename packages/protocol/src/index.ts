@@ -22,11 +22,13 @@ export {
   BrokerError,
   ProtocolError,
   InvalidArgumentError,
+  TimeoutError,
+  CancelledError,
   WIRE_ERROR_CODES,
   UNKNOWN_WIRE_ERROR,
   wireErrorName,
 } from "./errors.js";
-export type { WireErrorCode, BrokerErrorCode } from "./errors.js";
+export type { SwitchyardErrorCode, WireErrorCode, BrokerErrorCode } from "./errors.js";
 export { encodeRoutingHeader, decodeRoutingHeader } from "./routing-header.js";
 export type { RoutingHeader } from "./routing-header.js";
 export { encodeRequestHead, decodeRequestHead, clampTimeout, MAX_TIMEOUT_MS } from "./request-head.js";

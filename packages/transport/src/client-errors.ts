@@ -12,17 +12,3 @@ export class ClientClosedError extends SwitchyardError {
     super("CLOSED", message);
   }
 }
-
-/**
- * A request's deadline passed on this side. A consumer's `send()` throws one made inside itself,
- * so its stack points at the call that timed out; a provider's `ctx.signal` is aborted with it at
- * the deadline.
- */
-export class RequestTimeoutError extends SwitchyardError {
-  override name = "RequestTimeoutError";
-  declare readonly code: "TIMEOUT";
-
-  constructor(message: string) {
-    super("TIMEOUT", message);
-  }
-}

@@ -15,7 +15,7 @@ export { DeadlineQueue } from "./deadline-queue.js";
 export type { DeadlineEntry } from "./deadline-queue.js";
 export { Pool, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_POOL_ACQUIRE_TIMEOUT, DEFAULT_POOL_DIAL_TIMEOUT } from "./pool.js";
 export type { PoolItem, PoolFactory, PoolOptions, PoolGetOptions } from "./pool.js";
-export { PoolClosedError, PoolTimeoutError, AbortedError } from "./pool-errors.js";
+export { PoolClosedError, AbortedError } from "./pool-errors.js";
 export {
   BaseClient,
   resolveClientOptions,
@@ -28,7 +28,7 @@ export {
   DEFAULT_CLOSE_TIMEOUT,
 } from "./base-client.js";
 export type { ClientState, ClientOptions, ResolvedClientOptions, ClientRegistration, ClientHooks } from "./base-client.js";
-export { ClientClosedError, RequestTimeoutError } from "./client-errors.js";
+export { ClientClosedError } from "./client-errors.js";
 export { dial } from "./dial.js";
 export type { DialOptions } from "./dial.js";
 export { resolveClientTls, explainTlsFailure, MIN_TLS_VERSION } from "./client-tls.js";

@@ -10,16 +10,6 @@ export class PoolClosedError extends SwitchyardError {
   }
 }
 
-/** `get()` waited longer than `acquireTimeout`, or the factory took longer than `dialTimeout`. */
-export class PoolTimeoutError extends SwitchyardError {
-  override name = "PoolTimeoutError";
-  declare readonly code: "TIMEOUT";
-
-  constructor(message: string) {
-    super("TIMEOUT", message);
-  }
-}
-
 /**
  * The caller cancelled the operation through its AbortSignal; `cause` is the signal's reason.
  * Used by `Pool.get` and by every other `{ signal }`-taking operation built on the pool.

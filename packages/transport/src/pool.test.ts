@@ -135,7 +135,7 @@ describe("Pool", () => {
       return p.get();
     }
     const error = await callerOfGet().catch((e: Error) => e);
-    expect(error).toMatchObject({ code: "TIMEOUT", name: "PoolTimeoutError" });
+    expect(error).toMatchObject({ code: "TIMEOUT", name: "TimeoutError" });
     expect((error as Error).stack).toContain("callerOfGet");
     expect(p.pending).toBe(0);
   });

@@ -1,6 +1,6 @@
-import { InvalidArgumentError } from "@switchyard/protocol";
+import { InvalidArgumentError, TimeoutError } from "@switchyard/protocol";
 import { msOption, numberOption } from "./option-checks.js";
-import { AbortedError, PoolClosedError, PoolTimeoutError } from "./pool-errors.js";
+import { AbortedError, PoolClosedError } from "./pool-errors.js";
 
 /** Default ms an item may sit idle in the pool before it is closed: 1 min. */
 export const DEFAULT_POOL_IDLE_TIMEOUT = 60_000;
@@ -150,7 +150,7 @@ export class Pool<T extends PoolItem> {
       return Promise.reject(error);
     }
     // Created here so that its stack points at the caller of get(), not at a timer.
-    const timeoutError = wait > 0 ? new PoolTimeoutError(`no item from pool ${this.name} within ${wait} ms`) : undefined;
+    const timeoutError = wait > 0 ? new TimeoutError(`no item from pool ${this.name} within ${wait} ms`) : undefined;
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter<T> = { resolve, reject, signal, onAbort: undefined, timer: undefined };
       if (timeoutError !== undefined) waiter.timer = setTimeout(() => this.#fail(waiter, timeoutError), wait);
@@ -240,7 +240,7 @@ export class Pool<T extends PoolItem> {
     this.#dials.add(controller);
     const timer =
       this.#dialTimeout > 0
-        ? setTimeout(() => controller.abort(new PoolTimeoutError(`pool ${this.name}: factory took longer than ${this.#dialTimeout} ms`)), this.#dialTimeout)
+        ? setTimeout(() => controller.abort(new TimeoutError(`pool ${this.name}: factory took longer than ${this.#dialTimeout} ms`)), this.#dialTimeout)
         : undefined;
     const dialing: Promise<void> = runFactory(this.#factory, controller.signal)
       .then(
