@@ -2,7 +2,7 @@
 /**
  * Checks the package in the current directory the way a user receives it: packs it with
  * `pnpm pack`, then requires of the tarball README.md, LICENSE (the root's, byte for byte),
- * package.json and the built dist (plus any `bin`), the metadata an npm page needs (repository
+ * package.json and the built dist (plus any `bin` and every file `exports` names), the metadata an npm page needs (repository
  * with its directory, homepage, bugs, keywords, engines equal to the root's), no `@internal` in any
  * published declaration file, `publint --strict` with no message at all, and `@arethetypeswrong/cli` with no problem. Exits 1 naming every failure.
  *
@@ -46,6 +46,9 @@ try {
   const files = new Set(packed.files.map((file) => file.path));
   const required = ["README.md", "LICENSE", "package.json", "dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts"];
   for (const bin of Object.values(typeof pkg.bin === "string" ? { [pkg.name]: pkg.bin } : (pkg.bin ?? {}))) required.push(path.posix.normalize(bin));
+  // Every file an `exports` entry points at (a subpath such as "./internal" included).
+  const targets = (entry) => (typeof entry === "string" ? [entry] : Object.values(entry ?? {}).flatMap(targets));
+  for (const target of targets(pkg.exports)) required.push(path.posix.normalize(target));
   for (const file of required) if (!files.has(file)) fail(`the tarball has no ${file}`);
   // A user reads the published types as the API: nothing marked for the package's own use may be in them.
   for (const file of files) {

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { AnetDecoder, type AnetFrame, type AnetLengthSize } from "@switchyard/protocol";
-import { SocketWriter } from "@switchyard/transport";
+import { SocketWriter } from "@switchyard/transport/internal";
 import type { PendingRequest } from "./pending-request.js";
 import type { PoolSlot } from "./pool-slot.js";
 import { TaskTable } from "./task-table.js";

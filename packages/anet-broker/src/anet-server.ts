@@ -1,16 +1,8 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { AnetDecoder, type AnetFrame, type AnetLengthSize, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
-import {
-  type HostPort,
-  type Logger,
-  numberOption,
-  peerIdentity,
-  resolveServerTls,
-  type ServerTlsOptions,
-  SocketWriter,
-  silentLogger,
-} from "@switchyard/transport";
+import type { HostPort, Logger, ServerTlsOptions } from "@switchyard/transport";
+import { numberOption, peerIdentity, resolveServerTls, SocketWriter, silentLogger } from "@switchyard/transport/internal";
 import { DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT, ms, resolveAnetCodec } from "./broker-options.js";
 
 /** Default handler calls running at once per connection: as many as a Broker pipelines. */

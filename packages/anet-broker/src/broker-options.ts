@@ -1,5 +1,6 @@
 import { type AnetLengthSize, InvalidArgumentError } from "@switchyard/protocol";
-import { DEFAULT_WRITE_TIMEOUT, type Logger, msOption, numberOption, silentLogger } from "@switchyard/transport";
+import type { Logger } from "@switchyard/transport";
+import { DEFAULT_WRITE_TIMEOUT, msOption, numberOption, silentLogger } from "@switchyard/transport/internal";
 import { MAX_TASK_TABLE_CAPACITY } from "./task-table.js";
 
 /** Default `workers`: no limit of its own, so each pool's `cap` decides. */

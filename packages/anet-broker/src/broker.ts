@@ -1,7 +1,15 @@
 import type { Socket } from "node:net";
 import { setMaxListeners } from "node:events";
-import { type AnetCodecOptions, type AnetFrame, InvalidArgumentError, maxAnetBody, refuseOversizedAnetBody, TimeoutError } from "@switchyard/protocol";
-import { AbortedError, DeadlineQueue, EventFeed, LinkedQueue, type Pool, rejectWithCallerStack } from "@switchyard/transport";
+import {
+  type AnetCodecOptions,
+  type AnetFrame,
+  InvalidArgumentError,
+  maxAnetBody,
+  refuseOversizedAnetBody,
+  TimeoutError,
+} from "@switchyard/protocol";
+import { AbortedError, type Pool } from "@switchyard/transport";
+import { DeadlineQueue, EventFeed, LinkedQueue, rejectWithCallerStack } from "@switchyard/transport/internal";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError } from "./errors.js";

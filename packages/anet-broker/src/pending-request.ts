@@ -1,4 +1,4 @@
-import type { DeadlineEntry } from "@switchyard/transport";
+import type { DeadlineEntry } from "@switchyard/transport/internal";
 import type { AnetConnection } from "./anet-connection.js";
 
 /**

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { InvalidArgumentError } from "@switchyard/protocol";
-import { Pool, type PoolOptions, parseAddress } from "@switchyard/transport";
+import { Pool, type PoolOptions } from "@switchyard/transport";
+import { parseAddress } from "@switchyard/transport/internal";
 import { type AddressFactory, isSocketUsable } from "./tcp-factory.js";
 
 /** Pool options for each address of a pool list: everything but what `createPoolList` sets itself. */

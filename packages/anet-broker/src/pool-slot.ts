@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
-import { backoffDelay, type Pool } from "@switchyard/transport";
+import type { Pool } from "@switchyard/transport";
+import { backoffDelay } from "@switchyard/transport/internal";
 
 /**
  * The broker's view of one pool (one address): how many of its connections the broker holds,

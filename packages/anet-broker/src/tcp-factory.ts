@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
-import { type ClientTlsOptions, ConnectError, dial, parseAddress, resolveClientTls } from "@switchyard/transport";
+import { type ClientTlsOptions, ConnectError } from "@switchyard/transport";
+import { dial, parseAddress, resolveClientTls } from "@switchyard/transport/internal";
 
 /** Default ms of idleness before the first TCP keepalive probe. */
 export const DEFAULT_KEEPALIVE_INITIAL_DELAY = 30_000;

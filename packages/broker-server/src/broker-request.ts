@@ -1,4 +1,5 @@
-import { type DeadlineEntry, type IdKeyed, type Issued, readWord } from "@switchyard/transport";
+import type { DeadlineEntry, IdKeyed, Issued } from "@switchyard/transport/internal";
+import { readWord } from "@switchyard/protocol";
 import type { Peer } from "./peer.js";
 
 /**

@@ -11,15 +11,8 @@ import {
   PROTOCOL_VERSION,
   Role,
 } from "@switchyard/protocol";
-import {
-  type CertificateIdentity,
-  type ConnectionOptions,
-  RequestIds,
-  type ResolvedServerTls,
-  resolveServerTls,
-  type ServerTlsOptions,
-  settleWithin,
-} from "@switchyard/transport";
+import type { CertificateIdentity, ServerTlsOptions } from "@switchyard/transport";
+import { type ConnectionOptions, RequestIds, type ResolvedServerTls, resolveServerTls, settleWithin } from "@switchyard/transport/internal";
 import { AccessList, type AclDocument } from "./acl/access-list.js";
 import { type AdmissionPolicy, admit, samePrincipal } from "./admission.js";
 import { ClosedConnections } from "./closed-connections.js";
@@ -29,7 +22,13 @@ import { MonitorServer } from "./monitor/monitor-server.js";
 import { loadStatusPage } from "./monitor/status-page-files.js";
 import { OperatorLog } from "./operator-log.js";
 import { CLIENT_ID_OF_ANOTHER, ListenError, NotListeningError, ServerClosedError, WIRE } from "./errors.js";
-import { type BrokerServerOptions, NUMERIC_OPTIONS, type NumericOption, type ResolvedBrokerServerOptions, resolveBrokerServerOptions } from "./options.js";
+import {
+  type BrokerServerOptions,
+  NUMERIC_OPTIONS,
+  type NumericOption,
+  type ResolvedBrokerServerOptions,
+  resolveBrokerServerOptions,
+} from "./options.js";
 import { addressShareKey, PendingConnections } from "./pending-connections.js";
 import { Peer, type PeerOwner } from "./peer.js";
 import { Registry } from "./registry.js";

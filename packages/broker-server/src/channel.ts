@@ -1,6 +1,6 @@
 import type { Peer } from "./peer.js";
 import { idToString, type WireErrorCode } from "@switchyard/protocol";
-import { LinkedQueue } from "@switchyard/transport";
+import { LinkedQueue } from "@switchyard/transport/internal";
 import type { BrokerRequest } from "./broker-request.js";
 import { LatencyHistogram } from "./latency-histogram.js";
 

@@ -1,6 +1,7 @@
 import { readFileSync, unwatchFile, watchFile } from "node:fs";
 import { InvalidArgumentError, SwitchyardError } from "@switchyard/protocol";
-import { type ClientAuth, resolveServerTls, type ServerTlsOptions } from "@switchyard/transport";
+import type { ClientAuth, ServerTlsOptions } from "@switchyard/transport";
+import { resolveServerTls } from "@switchyard/transport/internal";
 import { AccessList, type AclDocument } from "./acl/access-list.js";
 import { readAclFile } from "./acl/acl-file.js";
 import type { BrokerServer } from "./broker-server.js";

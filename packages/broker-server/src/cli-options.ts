@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { idToBytes, SwitchyardError } from "@switchyard/protocol";
-import { CLIENT_AUTH_MODES, type ClientAuth } from "@switchyard/transport";
+import type { ClientAuth } from "@switchyard/transport";
+import { CLIENT_AUTH_MODES } from "@switchyard/transport/internal";
 import { type CliFiles, FILE_SETTINGS } from "./cli-files.js";
 import {
   type BrokerServerOptions,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "@switchyard/protocol";
-import { formatHostPort } from "@switchyard/transport";
+import { formatHostPort } from "@switchyard/transport/internal";
 import { pino } from "pino";
 import { BrokerServer } from "./broker-server.js";
 import { reloadOnHangup, tlsNote, withFiles } from "./cli-files.js";

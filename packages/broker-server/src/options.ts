@@ -1,5 +1,6 @@
 import { idToBytes, InvalidArgumentError, MAX_PAYLOAD, newId } from "@switchyard/protocol";
-import { DEFAULT_READ_TIMEOUT, MAX_TIMER_MS, numberOption, type ResolvedServerTls, resolveServerTls, type ServerTlsOptions } from "@switchyard/transport";
+import type { ServerTlsOptions } from "@switchyard/transport";
+import { DEFAULT_READ_TIMEOUT, MAX_TIMER_MS, numberOption, type ResolvedServerTls, resolveServerTls } from "@switchyard/transport/internal";
 import { AccessList, type AclDocument } from "./acl/access-list.js";
 import { type BrokerLogger, silentLogger } from "./logger.js";
 import { type MonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from "./monitor/monitor-options.js";
@@ -56,7 +57,7 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default capacity of a provider whose registration declares none: 64 requests at once. */
 export const DEFAULT_PROVIDER_CAPACITY = 64;
 
-/** Settings of a BrokerServer; every field optional, defaults in the DEFAULT_* constants. */
+/** Settings of a BrokerServer; every field optional, its default given on it. */
 export interface BrokerServerOptions {
   /** TCP port; 0 picks a free one (read it back with `address()`). Default 9090. */
   port?: number;

@@ -8,14 +8,8 @@ import {
   type Registration,
   type Role,
 } from "@switchyard/protocol";
-import {
-  type CertificateIdentity,
-  ConnectionContext,
-  type ConnectionOptions,
-  LinkedQueue,
-  RequestIdTable,
-  type WireError,
-} from "@switchyard/transport";
+import type { CertificateIdentity } from "@switchyard/transport";
+import { ConnectionContext, type ConnectionOptions, LinkedQueue, RequestIdTable, type WireError } from "@switchyard/transport/internal";
 import type { BrokerRequest } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { toWords } from "./words.js";

@@ -13,7 +13,8 @@ import {
   WIRE_ERROR_CODES,
   type WireErrorCode,
 } from "@switchyard/protocol";
-import { DeadlineQueue, hashRequestId, type RequestIds, type RequestIdTable, readWord, tickNow, writeWord } from "@switchyard/transport";
+import { DeadlineQueue, hashRequestId, type RequestIds, type RequestIdTable, tickNow } from "@switchyard/transport/internal";
+import { readWord, writeWord } from "@switchyard/protocol";
 import { BrokerRequest, RequestState } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { WAIT_QUEUE_FULL, WIRE } from "./errors.js";

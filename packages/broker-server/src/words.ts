@@ -1,4 +1,4 @@
-import { readWord } from "@switchyard/transport";
+import { readWord } from "@switchyard/protocol";
 
 /**
  * Byte strings the broker matches on every frame (a consumer's routing header), kept as

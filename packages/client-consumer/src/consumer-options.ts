@@ -1,4 +1,5 @@
-import { type ClientOptions, numberOption } from "@switchyard/transport";
+import type { ClientOptions } from "@switchyard/transport";
+import { numberOption } from "@switchyard/transport/internal";
 
 /** Default largest response a consumer assembles or streams, bytes: 64 MiB, then PAYLOAD_TOO_LARGE. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;

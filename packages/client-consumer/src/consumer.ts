@@ -11,16 +11,18 @@ import {
 } from "@switchyard/protocol";
 import {
   AbortedError,
-  AsyncQueue,
-  BaseClient,
   type Body,
   type BodyStream,
   ClientClosedError,
   type ClientState,
   type ClientStatus,
   type ClientTransportStats,
-  type ConnectionContext,
   DisconnectedError,
+} from "@switchyard/transport";
+import {
+  AsyncQueue,
+  BaseClient,
+  type ConnectionContext,
   errorFromPayload,
   type NumberBounds,
   numberOption,
@@ -31,7 +33,7 @@ import {
   sendBody,
   type Issued,
   type TableItem,
-} from "@switchyard/transport";
+} from "@switchyard/transport/internal";
 import { type ConsumerOptions, resolveMaxResponseBytes, type SendOptions } from "./consumer-options.js";
 import { ResponseBuffer, type ResponseSink } from "./response-buffer.js";
 

@@ -1,23 +1,19 @@
 export { Consumer } from "./consumer.js";
 export type { ConsumerStats } from "./consumer.js";
-export { DEFAULT_MAX_RESPONSE_BYTES } from "./consumer-options.js";
 export type { ConsumerOptions, SendOptions } from "./consumer-options.js";
 // Channel ids from names, so both sides can name a channel instead of sharing a UUID.
 export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.
 export { BrokerError, CancelledError, ProtocolError, InvalidArgumentError, SwitchyardError, TimeoutError } from "@switchyard/protocol";
 export type { BrokerErrorCode, SwitchyardErrorCode } from "@switchyard/protocol";
-export {
-  AbortedError,
-  ClientClosedError,
-  ConnectError,
-  DisconnectedError,
-  DEFAULT_REQUEST_TIMEOUT,
-  DEFAULT_CONNECT_TIMEOUT,
-  DEFAULT_PING_INTERVAL,
-  DEFAULT_RECONNECT_DELAY,
-  DEFAULT_MAX_RECONNECT_DELAY,
-  DEFAULT_MAX_RECONNECT_ATTEMPTS,
-  DEFAULT_CLOSE_TIMEOUT,
+export { AbortedError, ClientClosedError, ConnectError, DisconnectedError } from "@switchyard/transport";
+export type {
+  Body,
+  ClientState,
+  ClientStatus,
+  ClientTransportStats,
+  ClientTlsOptions,
+  Logger,
+  LogMethod,
+  Pem,
 } from "@switchyard/transport";
-export type { Body, ClientState, ClientStatus, ClientTransportStats, ClientTlsOptions, Logger, LogMethod, Pem } from "@switchyard/transport";

@@ -1,5 +1,5 @@
 import { TimeoutError } from "@switchyard/protocol";
-import { BodyAssembler, rejectWithCallerStack } from "@switchyard/transport";
+import { BodyAssembler, rejectWithCallerStack } from "@switchyard/transport/internal";
 
 /** Where a pending request's response goes, frame by frame. */
 export interface ResponseSink {

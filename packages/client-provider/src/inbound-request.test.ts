@@ -1,5 +1,14 @@
-import { BrokerError, decodeErrorBody, FrameType, newId, newIdString, idToBytes, idToString, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
-import { type ConnectionContext, RESPONSE_BODY_FRAMES } from "@switchyard/transport";
+import {
+  BrokerError,
+  decodeErrorBody,
+  FrameType,
+  newId,
+  newIdString,
+  idToBytes,
+  idToString,
+  ROUTING_HEADER_SIZE,
+} from "@switchyard/protocol";
+import { type ConnectionContext, RESPONSE_BODY_FRAMES } from "@switchyard/transport/internal";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InboundRequest } from "./inbound-request.js";
 import { CancelledError } from "@switchyard/protocol";

@@ -1,20 +1,18 @@
 import { BrokerError, ID_SIZE, idToString, WIRE_ERROR_CODES } from "@switchyard/protocol";
+import type { Body, BodyStream, Logger } from "@switchyard/transport";
 import {
-  type Body,
   BodyAssembler,
   type BodyRoute,
-  type BodyStream,
   type DeadlineEntry,
   hashRequestId,
   type IdKeyed,
-  type Logger,
-  readWord,
   refusal,
   checkBody,
   sendBody,
   type TableItem,
   tickNow,
-} from "@switchyard/transport";
+} from "@switchyard/transport/internal";
+import { readWord } from "@switchyard/protocol";
 import type { ProviderRequest } from "./request-context.js";
 
 /** Longest error message sent back, in UTF-16 units: keeps an ERROR frame far below MAX_PAYLOAD. */

@@ -1,6 +1,5 @@
 export { Provider } from "./provider.js";
 export type { ProviderStats } from "./provider.js";
-export { DEFAULT_CONCURRENCY, DEFAULT_MAX_REQUEST_BYTES } from "./provider-options.js";
 export type { Handler, ProviderOptions, ResponseBody } from "./provider-options.js";
 export type { ProviderRequest, RequestContext } from "./request-context.js";
 // Channel ids from names, so both sides can name a channel instead of sharing a UUID.
@@ -8,17 +7,14 @@ export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.
 export { BrokerError, CancelledError, ProtocolError, InvalidArgumentError, SwitchyardError, TimeoutError } from "@switchyard/protocol";
 export type { BrokerErrorCode, SwitchyardErrorCode } from "@switchyard/protocol";
-export {
-  AbortedError,
-  ClientClosedError,
-  ConnectError,
-  DisconnectedError,
-  DEFAULT_REQUEST_TIMEOUT,
-  DEFAULT_CONNECT_TIMEOUT,
-  DEFAULT_PING_INTERVAL,
-  DEFAULT_RECONNECT_DELAY,
-  DEFAULT_MAX_RECONNECT_DELAY,
-  DEFAULT_MAX_RECONNECT_ATTEMPTS,
-  DEFAULT_CLOSE_TIMEOUT,
+export { AbortedError, ClientClosedError, ConnectError, DisconnectedError } from "@switchyard/transport";
+export type {
+  Body,
+  ClientState,
+  ClientStatus,
+  ClientTransportStats,
+  ClientTlsOptions,
+  Logger,
+  LogMethod,
+  Pem,
 } from "@switchyard/transport";
-export type { Body, ClientState, ClientStatus, ClientTransportStats, ClientTlsOptions, Logger, LogMethod, Pem } from "@switchyard/transport";

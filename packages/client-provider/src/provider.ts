@@ -12,19 +12,17 @@ import {
   Role,
   TimeoutError,
 } from "@switchyard/protocol";
+import type { ClientState, ClientStatus, ClientTransportStats } from "@switchyard/transport";
 import {
   AsyncQueue,
   BaseClient,
   type BodyRoute,
-  type ClientState,
-  type ClientStatus,
-  type ClientTransportStats,
   type ConnectionContext,
   errorFromPayload,
   IdIndex,
   numberOption,
   RequestTable,
-} from "@switchyard/transport";
+} from "@switchyard/transport/internal";
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_REQUEST_BYTES,

@@ -49,3 +49,41 @@ export function disconnectedBy(error: unknown, what: string): DisconnectedError 
   const detail = error instanceof Error ? `: ${(error as NodeJS.ErrnoException).code ?? error.message}` : "";
   return new DisconnectedError(`${what}${detail}`, { cause: error });
 }
+
+
+/**
+ * The client is closing or closed: a send after `close()` is refused with this, and work still in
+ * flight when the close timeout ends is failed with it.
+ */
+export class ClientClosedError extends SwitchyardError {
+  override name = "ClientClosedError";
+  declare readonly code: "CLOSED";
+
+  constructor(message: string) {
+    super("CLOSED", message);
+  }
+}
+
+
+/** The pool is closed or closing: waiters are rejected with this, and `get()` after `close()` too. */
+export class PoolClosedError extends SwitchyardError {
+  override name = "PoolClosedError";
+  declare readonly code: "CLOSING";
+
+  constructor(message: string) {
+    super("CLOSING", message);
+  }
+}
+
+/**
+ * The caller cancelled the operation through its AbortSignal; `cause` is the signal's reason.
+ * Used by `Pool.get` and by every other `{ signal }`-taking operation built on the pool.
+ */
+export class AbortedError extends SwitchyardError {
+  override name = "AbortedError";
+  declare readonly code: "ABORTED";
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ABORTED", message, options);
+  }
+}

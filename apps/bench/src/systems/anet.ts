@@ -20,14 +20,15 @@ export const anet: BenchSystem = {
   },
   prepare: (shape, context) =>
     prepareWith(async (cleanup) => {
-      const { Broker, createPoolList, tcpFactory, DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_QUEUE_SIZE } = await loadAnetModule();
+      const { Broker, createPoolList, tcpFactory } = await loadAnetModule();
       const server = cleanup.add(await startPeer<{ port: number }>(context, "anet-echo", {}), (p) => p.child.stop());
       const pools = createPoolList(shape.connections, tcpFactory(), [`127.0.0.1:${server.info.port}`]);
       const laneCount = shape.connections * shape.inflight;
-      // anet's defaults, raised only where a shape asks for more, so the bench never sees QUEUE_FULL.
+      // anet's documented defaults (maxInflightPerConn 256, queueSize 1000), raised only where a
+      // shape asks for more, so the bench never sees QUEUE_FULL.
       const broker = new Broker(pools, {
-        maxInflightPerConn: Math.max(DEFAULT_MAX_INFLIGHT_PER_CONN, shape.inflight),
-        queueSize: Math.max(DEFAULT_QUEUE_SIZE, laneCount),
+        maxInflightPerConn: Math.max(256, shape.inflight),
+        queueSize: Math.max(1000, laneCount),
       });
       broker.start();
       cleanup.add(broker, (b) => b.close());

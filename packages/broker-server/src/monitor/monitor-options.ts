@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "@switchyard/protocol";
-import { parseAddress } from "@switchyard/transport";
+import { parseAddress } from "@switchyard/transport/internal";
 
 /** Default interface of the monitoring listener: loopback only. */
 export const DEFAULT_MONITOR_HOST = "127.0.0.1";

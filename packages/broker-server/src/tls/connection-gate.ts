@@ -1,7 +1,8 @@
 import type { Socket } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
 import { CONNECTION_ID, encodeErrorBody, encodeFrame, FrameFlags, FrameType, WIRE_ERROR_CODES } from "@switchyard/protocol";
-import { type CertificateIdentity, peerIdentity, type ResolvedServerTls } from "@switchyard/transport";
+import type { CertificateIdentity } from "@switchyard/transport";
+import { peerIdentity, type ResolvedServerTls } from "@switchyard/transport/internal";
 import type { BrokerLogger } from "../logger.js";
 
 /** The first byte of a TLS record carrying a handshake (a ClientHello): never a frame's version byte. */

@@ -1,6 +1,6 @@
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { InvalidArgumentError } from "@switchyard/protocol";
-import type { ParsedAddress } from "./address.js";
+import type { ParsedAddress } from "../options/address.js";
 
 /** PEM text or bytes, or a list of them (a CA bundle). */
 export type Pem = string | Buffer | ReadonlyArray<string | Buffer>;

@@ -1,6 +1,6 @@
+import { readWord } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { IdIndex } from "./id-index.js";
-import { readWord } from "@switchyard/protocol";
 import { hashRequestId, type IdKeyed } from "./request-id-table.js";
 
 interface Held extends IdKeyed {

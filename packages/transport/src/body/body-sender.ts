@@ -1,6 +1,6 @@
 import { BrokerError, FrameFlags, FrameType, InvalidArgumentError } from "@switchyard/protocol";
-import type { ConnectionContext } from "./connection-context.js";
-import { DisconnectedError } from "./errors.js";
+import type { ConnectionContext } from "../connection/connection-context.js";
+import { DisconnectedError } from "../errors.js";
 
 /**
  * A request or response body as the clients accept it: text (sent as UTF-8), bytes, or a stream

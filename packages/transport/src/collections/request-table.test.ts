@@ -1,6 +1,6 @@
+import { readWord } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { IdIndex } from "./id-index.js";
-import { readWord } from "@switchyard/protocol";
 import { hashRequestId, type IdKeyed } from "./request-id-table.js";
 import { RequestTable, type TableItem } from "./request-table.js";
 

@@ -1,8 +1,8 @@
 import { encodeAnetFrame, encodeFrame, FrameDecoder, FrameType, HEADER_SIZE } from "@switchyard/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { SlowPeerError } from "../src/errors.js";
-import { SocketWriter } from "../src/socket-writer.js";
-import { Loopback, received, until } from "./tcp.js";
+import { SocketWriter } from "../../src/connection/socket-writer.js";
+import { SlowPeerError } from "../../src/errors.js";
+import { Loopback, received, until } from "../tcp.js";
 
 const MiB = 1024 * 1024;
 

@@ -3,12 +3,12 @@ import {
   CONNECTION_ID,
   encodeErrorBody,
   encodeFrame,
+  type Frame,
   FrameDecoder,
   FrameType,
-  type Frame,
   ProtocolError,
 } from "@switchyard/protocol";
-import { disconnectedBy, IdleTimeoutError } from "./errors.js";
+import { disconnectedBy, IdleTimeoutError } from "../errors.js";
 import { ReadWatch } from "./read-watch.js";
 import type { SocketReader } from "./socket-reader.js";
 import { SocketWriter, type SocketWriterOptions } from "./socket-writer.js";

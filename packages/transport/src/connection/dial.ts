@@ -1,8 +1,8 @@
 import { connect, type Socket, type TcpSocketConnectOpts } from "node:net";
-import { type ConnectionOptions as TlsConnectionOptions, connect as connectTls } from "node:tls";
-import { formatHostPort, type HostPort } from "./address.js";
-import { explainTlsFailure } from "./client-tls.js";
-import { ConnectError } from "./errors.js";
+import { connect as connectTls, type ConnectionOptions as TlsConnectionOptions } from "node:tls";
+import { ConnectError } from "../errors.js";
+import { formatHostPort, type HostPort } from "../options/address.js";
+import { explainTlsFailure } from "../tls/client-tls.js";
 
 /** Options of dial: net.connect's (onread, noDelay, keepAlive…) and, for TLS, tls.connect's. */
 export interface DialOptions extends Omit<TcpSocketConnectOpts, "host" | "port"> {

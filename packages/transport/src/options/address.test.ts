@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from "@switchyard/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { resolveClientTls } from "../tls/client-tls.js";
 import { formatHostPort, parseAddress } from "./address.js";
-import { resolveClientTls } from "./client-tls.js";
 
 describe("parseAddress", () => {
   it("reads host:port, [ipv6]:port and bare ipv6:port without a scheme", () => {

@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from "./option-checks.js";
+import { MAX_TIMER_MS } from "../options/option-checks.js";
 
 /** A handle to an entry of a DeadlineQueue, to cancel it. */
 export interface DeadlineEntry<T> {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, TimeoutError } from "@switchyard/protocol";
-import { msOption, numberOption } from "./option-checks.js";
-import { AbortedError, PoolClosedError } from "./pool-errors.js";
+import { AbortedError, PoolClosedError } from "../errors.js";
+import { msOption, numberOption } from "../options/option-checks.js";
 
 /** Default ms an item may sit idle in the pool before it is closed: 1 min. */
 export const DEFAULT_POOL_IDLE_TIMEOUT = 60_000;

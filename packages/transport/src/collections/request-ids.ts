@@ -1,6 +1,5 @@
-import { ID_SIZE, InvalidArgumentError } from "@switchyard/protocol";
+import { ID_SIZE, InvalidArgumentError, readWord, writeWord } from "@switchyard/protocol";
 import type { KeyIndex } from "./key-index.js";
-import { readWord, writeWord } from "@switchyard/protocol";
 
 const TWO_32 = 0x1_0000_0000;
 /** Bytes of the fixed prefix. */

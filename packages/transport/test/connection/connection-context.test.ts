@@ -1,9 +1,9 @@
 import { CONNECTION_ID, decodeErrorBody, encodeFrame, type Frame, FrameDecoder, FrameType, ProtocolError } from "@switchyard/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ConnectionContext } from "../src/connection-context.js";
-import { SocketReader } from "../src/socket-reader.js";
-import { DisconnectedError, IdleTimeoutError, SlowPeerError } from "../src/errors.js";
-import { Loopback, received, until } from "./tcp.js";
+import { ConnectionContext } from "../../src/connection/connection-context.js";
+import { SocketReader } from "../../src/connection/socket-reader.js";
+import { DisconnectedError, IdleTimeoutError, SlowPeerError } from "../../src/errors.js";
+import { Loopback, received, until } from "../tcp.js";
 
 const MiB = 1024 * 1024;
 const ID = Buffer.alloc(16, 9);

@@ -1,8 +1,8 @@
 import { Readable } from "node:stream";
 import { FrameFlags, FrameType } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
+import type { ConnectionContext } from "../connection/connection-context.js";
 import { type BodyStream, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES, STREAM_HIGH_WATER, sendBody } from "./body-sender.js";
-import type { ConnectionContext } from "./connection-context.js";
 
 interface Sent {
   type: number;

@@ -7,16 +7,17 @@ import {
   type Frame,
   FrameFlags,
   FrameType,
-  idToString,
   InvalidArgumentError,
+  idToString,
   newId,
   newIdString,
   Role,
 } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BaseClient, type ClientHooks, type ClientOptions } from "../src/base-client.js";
-import { ConnectionContext } from "../src/connection-context.js";
-import { ConnectError, type DisconnectedError } from "../src/errors.js";
+import { BaseClient, type ClientHooks } from "../../src/client/base-client.js";
+import type { ClientOptions } from "../../src/client/client-options.js";
+import { ConnectionContext } from "../../src/connection/connection-context.js";
+import { ConnectError, type DisconnectedError } from "../../src/errors.js";
 
 type Script = (frame: Frame, connection: ConnectionContext) => void;
 

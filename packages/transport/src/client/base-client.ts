@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
-import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import {
   CONNECTION_ID,
   decodeRegistrationAck,
@@ -11,146 +11,23 @@ import {
   idToBytes,
   idToString,
   MAX_PAYLOAD,
-  MAX_TIMEOUT_MS,
   newId,
-  newIdString,
   type RegistrationAck,
-  Role,
   ROUTING_HEADER_SIZE,
+  Role,
 } from "@switchyard/protocol";
-import { formatHostPort, type HostPort, parseAddress } from "./address.js";
+import { type BodyRoute, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "../body/body-sender.js";
+import { ConnectionContext } from "../connection/connection-context.js";
+import { dial } from "../connection/dial.js";
+import { errorFromPayload } from "../connection/error-frame.js";
+import { SocketReader } from "../connection/socket-reader.js";
+import { AbortedError, ClientClosedError, ConnectError, DisconnectedError, disconnectedBy } from "../errors.js";
+import { formatHostPort, type HostPort, parseAddress } from "../options/address.js";
+import { explainTlsFailure, resolveClientTls } from "../tls/client-tls.js";
+import { settleWithin } from "../util/settle-within.js";
 import { backoffDelay } from "./backoff.js";
-import { type BodyRoute, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "./body-sender.js";
-import { ClientClosedError } from "./client-errors.js";
-import { type ClientTlsOptions, explainTlsFailure, resolveClientTls } from "./client-tls.js";
-import { ConnectionContext, type ConnectionLimits, DEFAULT_READ_TIMEOUT } from "./connection-context.js";
-import { dial } from "./dial.js";
-import { errorFromPayload } from "./error-frame.js";
+import { type ClientOptions, type ClientState, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 import { type ClientStatus, type ClientTransportStats, StatusFeed } from "./client-status.js";
-import { ConnectError, DisconnectedError, disconnectedBy } from "./errors.js";
-import { type Logger, silentLogger } from "./logger.js";
-import { MAX_TIMER_MS, numberOption, stringOption } from "./option-checks.js";
-import { AbortedError } from "./pool-errors.js";
-import { settleWithin } from "./settle-within.js";
-import { SocketReader } from "./socket-reader.js";
-import {
-  DEFAULT_MAX_QUEUED_BYTES,
-  DEFAULT_MAX_QUEUED_ERROR_FRAMES,
-  DEFAULT_MAX_QUEUED_FRAMES,
-  DEFAULT_WRITE_TIMEOUT,
-} from "./socket-writer.js";
-
-/** Default request deadline, ms: 5 s. Also sent in the registration as the connection's default. */
-export const DEFAULT_REQUEST_TIMEOUT = 5000;
-/** Default ms to dial and register before connecting fails with CONNECT_FAILED: 5 s. */
-export const DEFAULT_CONNECT_TIMEOUT = 5000;
-/** Default ms between PINGs on a connection that sent or received nothing in that time: 30 s. */
-export const DEFAULT_PING_INTERVAL = 30_000;
-/** Default first reconnect delay, ms; it doubles per failed attempt (with jitter): 100 ms. */
-export const DEFAULT_RECONNECT_DELAY = 100;
-/** Default cap of the reconnect delay, ms: 5 s. */
-export const DEFAULT_MAX_RECONNECT_DELAY = 5000;
-/** Default reconnect attempts after the broker goes away before giving up: unlimited. */
-export const DEFAULT_MAX_RECONNECT_ATTEMPTS = Number.POSITIVE_INFINITY;
-/** Default ms close() waits for work in flight before failing what is left with CLOSED: 10 s. */
-export const DEFAULT_CLOSE_TIMEOUT = 10_000;
-
-/**
- * Where a client is:
- *
- *   connecting ──► open ──(broker lost)──► reconnecting ──► open …
- *       │            │                          │
- *       └─(failed)───┴──────── close() ──► closing ──► closed   (also: reconnect attempts exhausted)
- *
- * Only `open` carries requests; sends in any other state fail at once.
- */
-export type ClientState = "connecting" | "open" | "reconnecting" | "closing" | "closed";
-
-/** Options shared by Consumer and Provider; every field optional, defaults in DEFAULT_* constants. */
-export interface ClientOptions extends ConnectionLimits {
-  /** Default request deadline, ms, 1 ..= 2³²−1; sent in the registration. Default 5000. */
-  timeout?: number;
-  /** Ms allowed to dial and register, each time. Default 5000. */
-  connectTimeout?: number;
-  /** Ms between PINGs while the connection is idle in either direction; 0 disables. Default 30000. */
-  pingInterval?: number;
-  /** First reconnect delay, ms; doubles per attempt up to maxReconnectDelay, with jitter. Default 100. */
-  reconnectDelay?: number;
-  /** Largest reconnect delay, ms. Default 5000. */
-  maxReconnectDelay?: number;
-  /** Reconnect attempts before the client gives up and closes; 0 = never reconnect. Default Infinity. */
-  maxReconnectAttempts?: number;
-  /**
-   * Ms close() waits for work in flight before failing what is left with CLOSED; it then gives the
-   * goodbye up to writeTimeout, so close() resolves within closeTimeout + writeTimeout. Default 10000.
-   */
-  closeTimeout?: number;
-  /** This client's id (UUID string), unique per instance. Default: a random one. */
-  clientId?: string;
-  /** Name for the broker's logs and metrics (registration extension 2). */
-  clientName?: string;
-  /** Token the broker checks (registration extension 1). */
-  authToken?: string;
-  /**
-   * Connect with TLS: `true` or settings (`ca`, `cert`/`key` for mutual TLS, `servername`,
-   * `rejectUnauthorized`). A `tls://` address means TLS without this option; a `tcp://` address
-   * with it is refused. Default: plaintext unless the address is `tls://`.
-   */
-  tls?: ClientTlsOptions | boolean;
-  /** Aborts the first connect (rejecting it with ABORTED); no effect once connected. */
-  signal?: AbortSignal;
-  /** Where the client logs; a pino logger fits. Default: silent. */
-  logger?: Logger;
-  /** Told of every state change; `error` says why the connection was lost or the client closed. */
-  onStateChange?: (state: ClientState, error: Error | undefined) => void;
-}
-
-/** ClientOptions with every default applied and every value checked. */
-export interface ResolvedClientOptions {
-  timeout: number;
-  connectTimeout: number;
-  pingInterval: number;
-  reconnectDelay: number;
-  maxReconnectDelay: number;
-  maxReconnectAttempts: number;
-  closeTimeout: number;
-  clientId: string;
-  clientName: string | undefined;
-  authToken: string | undefined;
-  signal: AbortSignal | undefined;
-  logger: Logger;
-  onStateChange: ((state: ClientState, error: Error | undefined) => void) | undefined;
-  connection: Required<ConnectionLimits>;
-}
-
-/** Resolves and checks ClientOptions; a bad value throws InvalidArgumentError naming the option. */
-export function resolveClientOptions(options: ClientOptions = {}): ResolvedClientOptions {
-  const timer = { min: 1, max: MAX_TIMER_MS };
-  const clientId = stringOption("clientId", options.clientId) ?? newIdString();
-  idToBytes(clientId, "clientId");
-  return {
-    timeout: numberOption("timeout", options.timeout, DEFAULT_REQUEST_TIMEOUT, { min: 1, max: MAX_TIMEOUT_MS }),
-    connectTimeout: numberOption("connectTimeout", options.connectTimeout, DEFAULT_CONNECT_TIMEOUT, timer),
-    pingInterval: numberOption("pingInterval", options.pingInterval, DEFAULT_PING_INTERVAL, { max: MAX_TIMER_MS }),
-    reconnectDelay: numberOption("reconnectDelay", options.reconnectDelay, DEFAULT_RECONNECT_DELAY, timer),
-    maxReconnectDelay: numberOption("maxReconnectDelay", options.maxReconnectDelay, DEFAULT_MAX_RECONNECT_DELAY, timer),
-    maxReconnectAttempts: numberOption("maxReconnectAttempts", options.maxReconnectAttempts, DEFAULT_MAX_RECONNECT_ATTEMPTS),
-    closeTimeout: numberOption("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT, { max: MAX_TIMER_MS }),
-    clientId,
-    clientName: stringOption("clientName", options.clientName),
-    authToken: stringOption("authToken", options.authToken),
-    signal: options.signal,
-    logger: options.logger ?? silentLogger,
-    onStateChange: options.onStateChange,
-    connection: {
-      readTimeout: numberOption("readTimeout", options.readTimeout, DEFAULT_READ_TIMEOUT, { max: MAX_TIMER_MS }),
-      writeTimeout: numberOption("writeTimeout", options.writeTimeout, DEFAULT_WRITE_TIMEOUT, timer),
-      maxQueuedFrames: numberOption("maxQueuedFrames", options.maxQueuedFrames, DEFAULT_MAX_QUEUED_FRAMES, { min: 1 }),
-      maxQueuedErrorFrames: numberOption("maxQueuedErrorFrames", options.maxQueuedErrorFrames, DEFAULT_MAX_QUEUED_ERROR_FRAMES, { min: 1 }),
-      maxQueuedBytes: numberOption("maxQueuedBytes", options.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES, { min: 1 }),
-    },
-  };
-}
 
 /** Who the client registers as. */
 export interface ClientRegistration {

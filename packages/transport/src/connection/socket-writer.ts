@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { type AnetLengthSize, type FrameType, HEADER_SIZE, TASK_ID_SIZE, writeAnetHead, writeFrameHeader } from "@switchyard/protocol";
-import { SlowPeerError } from "./errors.js";
+import { SlowPeerError } from "../errors.js";
 
 const EMPTY = Buffer.alloc(0);
 

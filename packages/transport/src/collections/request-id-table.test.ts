@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { readWord } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { hashRequestId, type IdKeyed, RequestIdTable } from "./request-id-table.js";
-import { readWord } from "@switchyard/protocol";
 
 interface Item extends IdKeyed {
   id: Buffer;
