@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# The switchyard-broker image, built from the repository root:
+#
+#   docker build -t switchyard-broker .
+#   docker run --rm -p 9090:9090 -p 9091:9091 switchyard-broker --host 0.0.0.0 --monitor 0.0.0.0:9091
+#
+# Arguments after the image name are the broker's flags (switchyard-broker --help); SWITCHYARD_*
+# variables work too. deploy/kubernetes runs it as a fleet (README "Running a fleet").
+
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# 1. Build with the workspace's own pnpm (corepack reads packageManager in package.json): install
+#    from the lockfile, build the broker and the packages it uses, then deploy it on its own.
+FROM ${NODE_IMAGE} AS build
+ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0
+RUN corepack enable
+WORKDIR /src
+# The lockfile alone fills pnpm's store, so this layer is reused until the lockfile changes.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
+RUN pnpm fetch
+COPY . .
+RUN pnpm install --frozen-lockfile --offline
+RUN pnpm --filter "@switchyard/broker-server..." run build
+# The broker with its production dependencies only, the workspace packages it uses copied in.
+RUN pnpm --filter @switchyard/broker-server deploy --prod --legacy --offline /out
+
+# 2. Run: Node and the deployed broker, nothing else, not as root. Node is PID 1 and handles
+#    SIGTERM itself: the broker drains, then exits 0.
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+COPY --from=build /out /opt/switchyard-broker
+RUN ln -s /opt/switchyard-broker/bin/switchyard-broker.js /usr/local/bin/switchyard-broker
+# The image's node user, by number so that Kubernetes' runAsNonRoot can check it.
+USER 1000:1000
+EXPOSE 9090 9091
+ENTRYPOINT ["switchyard-broker"]
+CMD ["--host", "0.0.0.0"]
