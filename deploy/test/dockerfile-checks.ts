@@ -101,7 +101,8 @@ export function dockerfileProblems(text: string, context: string, ignoreText: st
       if (copy.flags.from !== undefined) continue;
       if (stage === run) problems.push(`line ${copy.line}: the run stage copies ${copy.args.slice(0, -1).join(" ")} from the build context; it should take only the deployed broker from the build stage`);
       for (const source of copy.args.slice(0, -1)) {
-        const relative = path.posix.normalize(source).replace(/^\.\/?/, "");
+        const normalized = path.posix.normalize(source);
+        const relative = normalized === "." || normalized === "./" ? "" : normalized.replace(/^\.\//, "");
         if (!existsSync(path.join(context, source))) problems.push(`line ${copy.line}: COPY ${source}: no such file in the build context`);
         else if (relative !== "" && ignored.ignores(relative)) problems.push(`line ${copy.line}: COPY ${source}: .dockerignore leaves it out of the build context`);
       }

@@ -1,0 +1,115 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { afterAll, describe, expect, it } from "vitest";
+import { dockerfileProblems, dockerignoreProblems } from "./dockerfile-checks.js";
+import { buildKustomization } from "./kustomization.js";
+
+const ROOT = path.join(import.meta.dirname, "..", "..");
+const DOCKERFILE = readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
+const DOCKERIGNORE = readFileSync(path.join(ROOT, ".dockerignore"), "utf8");
+/** Tracked files the image does not need, left out of the build context on purpose. */
+const NOT_NEEDED = ["docs/", "bench-results/"];
+
+/** The Dockerfile with the whole line `from` replaced by `to`; fails if the line is not there. */
+function edited(from: string, to: string): string {
+  expect(DOCKERFILE.split("\n")).toContain(from);
+  return DOCKERFILE.replace(`${from}\n`, `${to}\n`);
+}
+
+const problemsOf = (dockerfile: string, ignore = DOCKERIGNORE) => dockerfileProblems(dockerfile, ROOT, ignore).problems.join("\n");
+
+describe("Dockerfile and .dockerignore", () => {
+  it("pass dockerfile-utils' lint and the image's rules: two stages on node:22, only the deployed broker, non-root, exec-form ENTRYPOINT", () => {
+    const { problems, deploy } = dockerfileProblems(DOCKERFILE, ROOT, DOCKERIGNORE);
+    expect(problems).toEqual([]);
+    expect(deploy).toMatchObject({ command: expect.arrayContaining(["pnpm", "deploy", "--prod"]), installedAt: "/opt/switchyard-broker", entrypoint: "bin/switchyard-broker.js" });
+  });
+
+  it("let every tracked file the build needs into the context, and keep node_modules, dist and .git out", () => {
+    const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+    const needed = tracked.filter((file) => !NOT_NEEDED.some((dir) => file.startsWith(dir)));
+    expect(needed).toEqual(expect.arrayContaining(["pnpm-lock.yaml", "packages/broker-server/src/cli.ts", "packages/broker-server/bin/switchyard-broker.js", "tsup.base.ts"]));
+    expect(dockerignoreProblems(DOCKERIGNORE, needed)).toEqual([]);
+    expect(dockerignoreProblems(`${DOCKERIGNORE}\n**/src\n`, needed).join("\n")).toMatch(/leaves out packages\/broker-server\/src\/cli\.ts, which the build needs/);
+    expect(dockerignoreProblems(DOCKERIGNORE.replace("**/dist\n", ""), needed).join("\n")).toMatch(/lets packages\/protocol\/dist\/index\.js into the build context/);
+    expect(dockerignoreProblems(DOCKERIGNORE.replace("**/node_modules\n", "node_modules\n"), needed).join("\n")).toMatch(/lets packages\/protocol\/node_modules\/x\/index\.js into/);
+  });
+
+  it("the checks name each broken rule", () => {
+    expect(problemsOf(edited('ENTRYPOINT ["switchyard-broker"]', "ENTRYPOINT switchyard-broker"))).toMatch(/exec form .* SIGTERM never reaches the broker/);
+    expect(problemsOf(edited("USER 1000:1000", "USER node"))).toMatch(/USER node: give a numeric user other than 0/);
+    expect(problemsOf(edited("USER 1000:1000", "USER 0"))).toMatch(/USER 0: give a numeric user other than 0/);
+    expect(problemsOf(edited("USER 1000:1000", ""))).toMatch(/the run stage has no USER/);
+    expect(problemsOf(edited("RUN pnpm --filter @switchyard/broker-server deploy --prod --legacy --offline /out", "RUN pnpm --filter @switchyard/broker-server deploy --legacy --offline /out"))).toMatch(/without --prod/);
+    expect(problemsOf(edited("ENV NODE_ENV=production", "ENV NODE_ENV=production\nCOPY packages packages"))).toMatch(/the run stage copies packages from the build context/);
+    expect(problemsOf(edited("ARG NODE_IMAGE=node:22-bookworm-slim", "ARG NODE_IMAGE=node:20-bookworm-slim"))).toMatch(/the build stage is node:20-bookworm-slim, not a node:22 image/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ARG reference
+    expect(problemsOf(edited("FROM ${NODE_IMAGE}", "FROM node:24-bookworm-slim"))).toMatch(/the run stage is node:24-bookworm-slim, the build stage node:22-bookworm-slim/);
+    expect(problemsOf(edited("COPY --from=build /out /opt/switchyard-broker", "COPY --from=build /out /srv/broker"))).toMatch(/ENTRYPOINT switchyard-broker is neither in \/srv\/broker nor linked to it/);
+    expect(problemsOf(edited("COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./", "COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .yarnrc ./"))).toMatch(/COPY \.yarnrc: no such file in the build context/);
+    expect(problemsOf(DOCKERFILE, `${DOCKERIGNORE}\n.npmrc\n`)).toMatch(/COPY \.npmrc: \.dockerignore leaves it out/);
+    expect(problemsOf(edited("EXPOSE 9090 9091", "EXPOSE 9090 monitor"))).toMatch(/Invalid containerPort: monitor/);
+    expect(problemsOf(edited("WORKDIR /src", "WORKDIR"))).toMatch(/line \d+: .*argument/i);
+  });
+});
+
+describe("the image's broker, deployed as the Dockerfile deploys it", () => {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "switchyard-image-"));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("runs the Dockerfile's pnpm deploy into a directory of its own, starts from there with the StatefulSet's flags, answers the probes and drains on SIGTERM within the grace period", async () => {
+    const { deploy } = dockerfileProblems(DOCKERFILE, ROOT, DOCKERIGNORE);
+    const out = path.join(scratch, "opt-switchyard-broker");
+    // The RUN's own words, the build stage's output directory moved here.
+    const [pnpm, ...words] = deploy!.command;
+    execFileSync(pnpm!, [...words.slice(0, -1), out], { cwd: ROOT, stdio: "pipe" });
+
+    // Production dependencies only: the broker's devDependencies (the status page's bundler, the
+    // browser driver of its test, …) are not in the image.
+    const packages = readdirSync(path.join(out, "node_modules", ".pnpm"));
+    for (const dev of ["esbuild", "playwright-core", "uplot", "parse-prometheus-text-format", "vitest"]) {
+      expect(packages.filter((name) => name.startsWith(`${dev}@`)), dev).toEqual([]);
+    }
+    expect(packages.some((name) => name.startsWith("pino@"))).toBe(true);
+    const entrypoint = path.join(out, deploy!.entrypoint);
+    accessSync(entrypoint, constants.X_OK);
+    expect(existsSync(path.join(out, "dist", "cli.js"))).toBe(true);
+
+    // The container's command line: the image's ENTRYPOINT with the StatefulSet's args, moved to
+    // loopback and free ports (a test must not take 9090 on a shared machine).
+    const statefulSet = buildKustomization(path.join(ROOT, "deploy", "kubernetes", "base")).find((object) => object.kind === "StatefulSet") as IStatefulSet;
+    const container = statefulSet.spec!.template.spec!.containers[0]!;
+    const args = container.args!.map((arg) => ({ "0.0.0.0": "127.0.0.1", "9090": "0", "0.0.0.0:9091": "127.0.0.1:0" })[arg] ?? arg);
+    expect(args).not.toEqual(container.args);
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("SWITCHYARD_")));
+    const child = spawn(entrypoint, args, { cwd: scratch, env: { ...env, NODE_ENV: "production" }, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
+    await expect.poll(() => /monitoring on (http:\S+)/.test(stdout) || child.exitCode !== null, { timeout: 15_000 }).toBe(true);
+    const monitor = /monitoring on (http:\S+)/.exec(stdout)?.[1];
+    expect(monitor, stderr).toBeDefined();
+    expect(stdout).toMatch(/^switchyard-broker listening on 127\.0\.0\.1:\d+$/m);
+    expect((await fetch(`${monitor}/livez`)).status).toBe(200);
+    expect((await fetch(`${monitor}/readyz`)).status).toBe(200);
+
+    const graceMs = statefulSet.spec!.template.spec!.terminationGracePeriodSeconds! * 1000;
+    const started = Date.now();
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(graceMs);
+    expect(stderr).toMatch(/"msg":"broker stopped"/);
+  }, 120_000);
+});
