@@ -107,9 +107,9 @@ export function unitProblems(unit: UnitSettings, env: Readonly<Record<string, st
   return problems;
 }
 
-/** Installs systemd-analyze when it is missing (a fresh machine without systemd): see the script. */
+/** Installs Debian's systemd when systemd-analyze is missing (a fresh machine without it). */
 export function ensureSystemdAnalyze(): void {
-  execFileSync("bash", [path.join(import.meta.dirname, "..", "scripts", "ensure-systemd-analyze.sh")], { stdio: "inherit" });
+  execFileSync("bash", [path.join(import.meta.dirname, "..", "..", "scripts", "ensure-debian-package.sh"), "systemd-analyze", "systemd"], { stdio: "inherit" });
 }
 
 /**
