@@ -1,8 +1,8 @@
 import type { Socket } from "node:net";
 import { AnetDecoder, type AnetFrame, type AnetLengthSize } from "@switchyard/protocol";
+import type { Pool } from "@switchyard/transport";
 import { SocketWriter } from "@switchyard/transport/internal";
 import type { PendingRequest } from "./pending-request.js";
-import type { PoolSlot } from "./pool-slot.js";
 import { TaskTable } from "./task-table.js";
 
 /** What a connection tells the broker that owns it. */
@@ -27,8 +27,10 @@ export interface AnetConnectionSettings {
 let nextConnectionId = 1;
 
 /**
- * One pooled socket as the broker uses it: anet frames decoded as they arrive, the requests of each
- * tick written as one batch by its SocketWriter, and the table of task ids in flight on it.
+ * One pooled socket as the broker uses it: anet frames decoded as they arrive, the requests of
+ * each tick written as one batch by its SocketWriter, and the table of task ids in flight on it.
+ * `park()` unhooks it while its socket sits idle in the pool; `resume()` hooks it up again when the
+ * pool hands the socket back out, so a connection keeps its number for as long as its socket lives.
  *
  * It closes itself (and tells its owner once) when the socket errors or closes, when the server
  * breaks the framing, when the server stops reading for `writeTimeout`, or when nothing arrives for
@@ -38,8 +40,8 @@ export class AnetConnection {
   /** Process-unique number, for messages. */
   readonly id = nextConnectionId++;
   readonly socket: Socket;
-  /** The pool it was borrowed from. */
-  readonly slot: PoolSlot;
+  /** The pool it was taken from (one per address). */
+  readonly pool: Pool<Socket>;
   /** Requests written and not yet answered (abandoned ones included), by task id. */
   readonly inflight: TaskTable<PendingRequest>;
   readonly #owner: ConnectionOwner;
@@ -47,12 +49,12 @@ export class AnetConnection {
   readonly #lengthSize: AnetLengthSize;
   readonly #decoder: AnetDecoder;
   readonly #readTimeout: number;
-  #open = true;
+  #open = false;
   #socketError: Error | undefined;
 
-  constructor(socket: Socket, slot: PoolSlot, owner: ConnectionOwner, settings: AnetConnectionSettings) {
+  constructor(socket: Socket, pool: Pool<Socket>, owner: ConnectionOwner, settings: AnetConnectionSettings) {
     this.socket = socket;
-    this.slot = slot;
+    this.pool = pool;
     this.#owner = owner;
     this.#readTimeout = settings.readTimeout;
     this.inflight = new TaskTable(settings.maxInflightPerConn);
@@ -63,18 +65,45 @@ export class AnetConnection {
       this.destroy("the server stopped reading its socket", error),
     );
     this.#lengthSize = settings.lengthSize;
+    this.resume();
+  }
+
+  /** Hooks the connection up to its socket (again, after `park()`): it reads, times out and closes as described above. */
+  resume(): void {
+    const socket = this.socket;
+    this.#open = true;
+    socket.off("data", destroyOnData);
     socket.on("data", this.#onData);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
-    if (settings.readTimeout > 0) {
-      socket.setTimeout(settings.readTimeout);
+    if (this.#readTimeout > 0) {
+      socket.setTimeout(this.#readTimeout);
       socket.on("timeout", this.#onTimeout);
     }
   }
 
+  /**
+   * Unhooks the connection from its socket, which nothing is in flight on, and returns the socket
+   * for its pool to keep idle. A byte that arrives there is one nobody asked for, so it destroys the
+   * socket (the pool's validation then turns it away), and an error is ignored rather than crash
+   * the process. Call it only with nothing in flight.
+   */
+  park(): Socket {
+    const socket = this.socket;
+    this.#open = false;
+    socket.setTimeout(0);
+    socket.off("data", this.#onData);
+    socket.off("close", this.#onClose);
+    socket.off("timeout", this.#onTimeout);
+    socket.off("error", this.#onError);
+    socket.on("data", destroyOnData);
+    if (socket.listenerCount("error") === 0) socket.on("error", ignoreError);
+    return socket;
+  }
+
   /** The pool's address, for messages. */
   get address(): string {
-    return this.slot.address;
+    return this.pool.name;
   }
 
   /** False once closed. */
@@ -127,4 +156,13 @@ export class AnetConnection {
     if (this.inflight.size === 0) return;
     this.destroy(`nothing received for ${this.#readTimeout} ms with ${this.inflight.size} requests in flight`);
   };
+}
+
+/** The 'data' listener of an idle pooled socket: the server sent something nobody asked for. */
+function destroyOnData(this: Socket): void {
+  this.destroy();
+}
+
+function ignoreError(): void {
+  // An idle pooled socket's error shows in its state; the pool's validation turns it away.
 }

@@ -15,10 +15,6 @@ export const DEFAULT_SEND_TIMEOUT = 5000;
 export const DEFAULT_READ_TIMEOUT = 5000;
 /** Default ms `close()` waits for requests in flight. */
 export const DEFAULT_CLOSE_TIMEOUT = 5000;
-/** Default ms an address is skipped after its first failed dial; doubles per failure. */
-export const DEFAULT_BACKOFF_INITIAL = 100;
-/** Default longest ms an address is skipped between dials. */
-export const DEFAULT_BACKOFF_MAX = 5000;
 /** Default width of the length prefix: 2 bytes (u16), as the original. */
 export const DEFAULT_LENGTH_SIZE: AnetLengthSize = 2;
 
@@ -62,10 +58,6 @@ export interface BrokerOptions {
   maxBodyBytes?: number;
   /** How long `close()` waits for requests in flight before failing them with QUIT. Default 5000. */
   closeTimeout?: number;
-  /** First backoff after a failed dial. Default 100. */
-  backoffInitial?: number;
-  /** Longest backoff between dials of an address that keeps failing. Default 5000. */
-  backoffMax?: number;
 }
 
 /** BrokerOptions with every default applied and checked. */
@@ -92,8 +84,6 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
     lengthSize,
     maxBodyBytes,
     closeTimeout: ms("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
-    backoffInitial: ms("backoffInitial", options.backoffInitial, DEFAULT_BACKOFF_INITIAL),
-    backoffMax: ms("backoffMax", options.backoffMax, DEFAULT_BACKOFF_MAX),
   };
 }
 

@@ -14,7 +14,6 @@ import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } fro
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError } from "./errors.js";
 import { PendingRequest, type RequestOwner, RequestState } from "./pending-request.js";
-import { PoolSlot } from "./pool-slot.js";
 import { isSocketUsable } from "./tcp-factory.js";
 
 /** Options of one `send()`. */
@@ -31,7 +30,7 @@ export type AnetConnectionEvent =
   | { type: "connected"; address: string; connection: number }
   /** A connection closed while running; `failed` requests in flight on it failed with CONNECTION_LOST. */
   | { type: "disconnected"; address: string; connection: number; reason: string; failed: number }
-  /** A dial failed; the address is skipped for `backoffMs`. */
+  /** A dial failed; its pool dials no more for `backoffMs` (its `reconnectDelay` backoff). */
   | { type: "dial-failed"; address: string; reason: string; backoffMs: number }
   /** close() finished; the iterator ends after this. */
   | { type: "closed" };
@@ -46,8 +45,10 @@ export interface BrokerStats {
   queued: number;
   /** Requests written whose callers still wait. */
   inFlight: number;
-  /** Connections open. */
+  /** Connections the pools hold open: carrying requests, or idle in their pool. */
   connections: number;
+  /** Of those, the ones idle in their pool (closed after the pool's `idleTimeout`). */
+  idleConnections: number;
   /** Requests written to a connection. */
   sent: number;
   /** Responses delivered to their callers. */
@@ -69,23 +70,27 @@ export interface BrokerStats {
 /** What a request that timed out is failed with inside the broker; its caller gets a TimeoutError made by rejectCaller. */
 const TIMED_OUT: unique symbol = Symbol("anet request timed out");
 
-type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections">;
+type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections" | "idleConnections">;
 
 /**
  * A pipelined client of anet services: `send(body)` resolves with the body the server answers
  * under the same task id.
  *
- * Connections are borrowed from the pools (one per address) as load needs them and kept while the
- * broker runs: up to `workers` per pool (never above the pool's cap). Each carries up to
+ * Connections are taken from the pools (one per address) as load needs them, up to `workers` per
+ * pool (never above the pool's cap), and go back to their pool when a tick ends with nothing in
+ * flight on them. The pools own the connections: they count them, dial them (one dial at a time
+ * per pool here), back off from an address whose dial failed, validate an idle connection before
+ * it is used again and close one idle for their `idleTimeout`. A connection the broker holds carries up to
  * `maxInflightPerConn` requests at once, matched to responses by task id in any order. A request
  * goes to the least-loaded connection with room; when none has room it waits in a queue of
- * `queueSize`, and beyond that it is refused at once with QUEUE_FULL. A new connection is dialled
- * whenever the open ones already carry work, from the pools in turn, skipping an address whose
- * dial failed until its backoff passes; when no connection is open and every address is in
- * backoff, requests fail with NO_POOLS_AVAILABLE.
+ * `queueSize`, and beyond that it is refused at once with QUEUE_FULL. Another connection is taken
+ * whenever the ones held already carry work, from the pools in turn, skipping a pool in backoff
+ * that has no idle connection; when no connection is held or coming and every pool is in backoff,
+ * requests fail with NO_POOLS_AVAILABLE.
  *
- *   send() ─► least-loaded connection with room ─► SocketWriter (one write per tick)
- *        └──► queue (≤ queueSize) ─► a slot frees / a connection opens ─┘
+ *   send() ─► least-loaded connection held with room ─► SocketWriter (one write per tick)
+ *        └──► queue (≤ queueSize) ─► a slot frees / a connection comes from a pool ─┘
+ *   pool ──get()──► held (load > 0 at a tick's end) ──put() when a tick ends with load 0──► pool (idle)
  *   deadlines: one DeadlineQueue (one timer) for every request, queued or in flight
  *
  * A timeout or abort answers the caller at once; the request's task id stays taken on its
@@ -99,9 +104,14 @@ export class Broker {
   readonly #codec: AnetCodecOptions;
   readonly #maxBody: number;
   readonly #settings: AnetConnectionSettings;
-  readonly #slots: PoolSlot[];
+  readonly #pools: readonly Pool<Socket>[];
+  /** Most connections the broker holds from each pool: min(workers, cap), by the pools' order. */
+  readonly #limits: number[];
   readonly #connectionLimit: number;
+  /** The connections taken from the pools and not yet put back. */
   readonly #connections: AnetConnection[] = [];
+  /** The connection of each socket the pools keep idle, to resume when its socket comes back out. */
+  readonly #parked = new WeakMap<Socket, AnetConnection>();
   readonly #queue = new LinkedQueue<PendingRequest>();
   readonly #deadlines = new DeadlineQueue<PendingRequest>((request) => this.#onDeadline(request));
   readonly #stopDials = new AbortController();
@@ -126,8 +136,11 @@ export class Broker {
   /** The last per-send timeout found valid, so a caller passing the same one each time is checked once. */
   #checkedTimeout: number;
   #nextConnection = 0;
-  #nextSlot = 0;
-  #dialing = 0;
+  #nextPool = 0;
+  /** get()s asked of the pools and not yet answered (at most one per pool). */
+  #acquiring = 0;
+  /** A setImmediate is set to put back the connections a tick left with nothing in flight. */
+  #putBackScheduled = false;
   /** Requests queued or in flight whose callers still wait. */
   #live = 0;
   #onAllSettled: (() => void) | null = null;
@@ -148,8 +161,9 @@ export class Broker {
       readTimeout: resolved.readTimeout,
       writeTimeout: resolved.writeTimeout,
     };
-    this.#slots = pools.map((pool) => new PoolSlot(pool, resolved.workers, resolved.backoffInitial, resolved.backoffMax));
-    this.#connectionLimit = this.#slots.reduce((sum, slot) => sum + slot.limit, 0);
+    this.#pools = [...pools];
+    this.#limits = pools.map((pool) => Math.min(resolved.workers, pool.cap));
+    this.#connectionLimit = this.#limits.reduce((sum, limit) => sum + limit, 0);
     // Every dial listens on this one signal; many pools must not trip the listener-leak warning.
     setMaxListeners(0, this.#stopDials.signal);
   }
@@ -170,11 +184,18 @@ export class Broker {
 
   /** Counts and gauges, as a new object each time. */
   get stats(): BrokerStats {
+    let open = 0;
+    let idle = 0;
+    for (const pool of this.#pools) {
+      open += pool.busy + pool.idle;
+      idle += pool.idle;
+    }
     return {
       state: this.#state,
       queued: this.#queue.size,
       inFlight: this.#live - this.#queue.size,
-      connections: this.#connections.length,
+      connections: open,
+      idleConnections: idle,
       ...this.#counters,
     };
   }
@@ -256,7 +277,7 @@ export class Broker {
       connection.destroy("the broker closed");
     }
     // Every request is settled or forgotten by now, so no deadline is left to clear.
-    await Promise.all(this.#slots.map((slot) => slot.pool.close()));
+    await Promise.all(this.#pools.map((pool) => pool.close()));
     this.#state = "closed";
     this.#events.publish({ type: "closed" });
     this.#events.end();
@@ -285,7 +306,7 @@ export class Broker {
     }
     if (this.#state === "running") {
       this.#grow();
-      if (this.#connections.length === 0 && this.#dialing === 0) return this.#noPools();
+      if (this.#connections.length === 0 && this.#acquiring === 0) return this.#noPools();
     }
     if (this.#queue.size >= this.#options.queueSize) {
       this.#counters.queueFull++;
@@ -344,81 +365,110 @@ export class Broker {
     if (busy || this.#queue.size > 0) this.#grow();
   }
 
-  /** Dials one more connection when under the limit, from the next pool whose address is not in backoff. */
+  /**
+   * Takes one more connection when under the limit, from the next pool that can give one now: it
+   * has an idle connection, or it is not in backoff (and then dials).
+   */
   #grow(): void {
-    if (this.#state !== "running" || this.#connections.length + this.#dialing >= this.#connectionLimit) return;
-    const slots = this.#slots;
-    const now = performance.now();
-    for (let i = 0; i < slots.length; i++) {
-      const index = (this.#nextSlot + i) % slots.length;
-      const slot = slots[index]!;
-      if (slot.canDial(now)) {
-        this.#nextSlot = index + 1;
-        this.#dial(slot);
+    if (this.#state !== "running" || this.#connections.length + this.#acquiring >= this.#connectionLimit) return;
+    const pools = this.#pools;
+    for (let i = 0; i < pools.length; i++) {
+      const index = (this.#nextPool + i) % pools.length;
+      const pool = pools[index]!;
+      if (pool.pending === 0 && pool.busy < this.#limits[index]! && (pool.idle > 0 || pool.backoff === 0)) {
+        this.#nextPool = index + 1;
+        this.#acquire(pool);
         return;
       }
     }
   }
 
-  #dial(slot: PoolSlot): void {
-    slot.dialing = true;
-    this.#dialing++;
-    const dialled = () => {
-      slot.dialing = false;
-      this.#dialing--;
-    };
-    slot.pool.get(this.#stopDials.signal).then(
+  #acquire(pool: Pool<Socket>): void {
+    this.#acquiring++;
+    // No acquire timeout: the pool answers within its dialTimeout (and validate), or closes.
+    pool.get({ signal: this.#stopDials.signal, timeout: 0 }).then(
       (socket) => {
-        dialled();
-        this.#connected(slot, socket);
+        this.#acquiring--;
+        this.#connected(pool, socket);
       },
       (error: unknown) => {
-        dialled();
-        this.#dialFailed(slot, error);
+        this.#acquiring--;
+        this.#dialFailed(pool, error);
       },
     );
   }
 
-  #connected(slot: PoolSlot, socket: Socket): void {
+  #connected(pool: Pool<Socket>, socket: Socket): void {
     if (this.#state !== "running") {
-      slot.pool.put(socket);
+      pool.put(socket);
       return;
     }
+    // The pool's validate may be the user's: a socket that is not open cannot carry requests whatever it says.
     if (!isSocketUsable(socket)) {
-      slot.pool.release(socket);
+      pool.release(socket);
       this.#grow();
       this.#failIfStranded();
       return;
     }
-    slot.dialSucceeded();
-    slot.connections++;
-    const connection = new AnetConnection(socket, slot, this.#connectionOwner, this.#settings);
+    let connection = this.#parked.get(socket);
+    if (connection === undefined) {
+      connection = new AnetConnection(socket, pool, this.#connectionOwner, this.#settings);
+      this.#options.logger.debug({ address: pool.name, connection: connection.id }, "anet: connection opened");
+      this.#events.publish({ type: "connected", address: pool.name, connection: connection.id });
+    } else {
+      this.#parked.delete(socket);
+      connection.resume();
+    }
     this.#connections.push(connection);
-    this.#options.logger.debug({ address: slot.address, connection: connection.id }, "anet: connection opened");
-    this.#events.publish({ type: "connected", address: slot.address, connection: connection.id });
     this.#drainQueue(connection);
+    if (connection.load === 0) this.#schedulePutBack();
   }
 
-  #dialFailed(slot: PoolSlot, error: unknown): void {
+  #dialFailed(pool: Pool<Socket>, error: unknown): void {
     if (this.#state !== "running") return;
     this.#counters.dialFailures++;
-    const wait = slot.dialFailed(error, performance.now());
+    const wait = pool.backoff;
     const reason = describe(error);
-    this.#options.logger.warn({ address: slot.address, reason, backoffMs: wait }, `anet: cannot connect to ${slot.address} (${reason}); skipping it for ${wait} ms`);
-    this.#events.publish({ type: "dial-failed", address: slot.address, reason, backoffMs: wait });
+    this.#options.logger.warn({ address: pool.name, reason, backoffMs: wait }, `anet: cannot connect to ${pool.name} (${reason}); skipping it for ${wait} ms`);
+    this.#events.publish({ type: "dial-failed", address: pool.name, reason, backoffMs: wait });
     this.#grow();
     this.#failIfStranded();
   }
 
+  #schedulePutBack(): void {
+    if (this.#putBackScheduled) return;
+    this.#putBackScheduled = true;
+    setImmediate(this.#putBackIdle);
+  }
+
+  /**
+   * Puts back in their pools the connections a tick left with nothing in flight, so that the pools'
+   * idleTimeout and validate apply to them. Waiting for the end of the tick keeps a connection
+   * whose last response let its caller send the next request (in a microtask) where it is.
+   */
+  readonly #putBackIdle = (): void => {
+    this.#putBackScheduled = false;
+    if (this.#state !== "running" || this.#queue.size > 0) return;
+    const connections = this.#connections;
+    for (let i = connections.length - 1; i >= 0; i--) {
+      const connection = connections[i]!;
+      if (connection.load > 0) continue;
+      connections.splice(i, 1);
+      const socket = connection.park();
+      this.#parked.set(socket, connection);
+      connection.pool.put(socket);
+    }
+  };
+
   /** Queued requests cannot be served when no connection is open and no dial is under way. */
   #failIfStranded(): void {
-    if (this.#queue.size === 0 || this.#connections.length > 0 || this.#dialing > 0) return;
+    if (this.#queue.size === 0 || this.#connections.length > 0 || this.#acquiring > 0) return;
     for (let request = this.#queue.shift(); request !== null; request = this.#queue.shift()) this.#fail(request, this.#noPools());
   }
 
   #noPools(): NoPoolsAvailableError {
-    const addresses = this.#slots.map((slot) => slot.address).join(", ");
-    const cause = this.#slots.find((slot) => slot.lastError !== undefined)?.lastError;
+    const addresses = this.#pools.map((pool) => pool.name).join(", ");
+    const cause = this.#pools.find((pool) => pool.lastDialError !== undefined)?.lastDialError;
     return new NoPoolsAvailableError(`no anet pool is available: every address (${addresses}) failed to connect and is in backoff`, { cause });
   }
 
@@ -441,6 +491,7 @@ export class Broker {
       }
     }
     this.#drainQueue(connection);
+    if (connection.load === 0) this.#schedulePutBack();
   }
 
   #onViolation(connection: AnetConnection, reason: string, cause?: unknown): void {
@@ -450,8 +501,7 @@ export class Broker {
 
   #onClosed(connection: AnetConnection, reason: string, cause: unknown): void {
     this.#connections.splice(this.#connections.indexOf(connection), 1);
-    connection.slot.connections--;
-    connection.slot.pool.release(connection.socket);
+    connection.pool.release(connection.socket);
     let failed = 0;
     for (const request of connection.inflight.values()) {
       if (request.state !== RequestState.InFlight) {

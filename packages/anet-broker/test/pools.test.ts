@@ -27,7 +27,7 @@ describe("Broker over several pools", () => {
   });
 
   it("fails with NO_POOLS_AVAILABLE when every address refuses, then at once without dialling while they are in backoff", async () => {
-    const broker = startBroker([await refusingAddress(), await refusingAddress()], { backoffInitial: 10_000 });
+    const broker = startBroker([await refusingAddress(), await refusingAddress()], { pool: { reconnectDelay: 10_000 } });
     const error = await rejection(broker.send("x"), "NO_POOLS_AVAILABLE");
     expect(error.cause).toMatchObject({ code: "CONNECT_FAILED" });
     const dials = broker.stats.dialFailures;
@@ -38,7 +38,7 @@ describe("Broker over several pools", () => {
 
   it("uses an address again once it recovers and its backoff has passed", async () => {
     const address = await refusingAddress();
-    const broker = startBroker([address], { backoffInitial: 50 });
+    const broker = startBroker([address], { pool: { reconnectDelay: 50 } });
     await rejection(broker.send("x"), "NO_POOLS_AVAILABLE");
     const server = createAnetServer(async (body) => body);
     await server.listen(Number(address.split(":")[1]), "127.0.0.1");

@@ -1,3 +1,8 @@
+/** Default first delay, in ms, before dialling again after a lost connection or a failed dial. */
+export const DEFAULT_RECONNECT_DELAY = 100;
+/** Default longest delay, in ms, between dials while they keep failing. */
+export const DEFAULT_MAX_RECONNECT_DELAY = 5000;
+
 /**
  * Delay before reconnect attempt number `attempt` (0 for the first): capped exponential backoff
  * with "equal jitter". The un-jittered delay doubles from `initialMs` up to `maxMs`; the result is

@@ -9,6 +9,7 @@ import {
 import { type Logger, silentLogger } from "../options/logger.js";
 import { MAX_TIMER_MS, numberOption, stringOption } from "../options/option-checks.js";
 import type { ClientTlsOptions } from "../tls/client-tls.js";
+import { DEFAULT_MAX_RECONNECT_DELAY, DEFAULT_RECONNECT_DELAY } from "./backoff.js";
 
 /** Default request deadline, ms: 5 s. Also sent in the registration as the connection's default. */
 export const DEFAULT_REQUEST_TIMEOUT = 5000;
@@ -16,10 +17,6 @@ export const DEFAULT_REQUEST_TIMEOUT = 5000;
 export const DEFAULT_CONNECT_TIMEOUT = 5000;
 /** Default ms between PINGs on a connection that sent or received nothing in that time: 30 s. */
 export const DEFAULT_PING_INTERVAL = 30_000;
-/** Default first reconnect delay, ms; it doubles per failed attempt (with jitter): 100 ms. */
-export const DEFAULT_RECONNECT_DELAY = 100;
-/** Default cap of the reconnect delay, ms: 5 s. */
-export const DEFAULT_MAX_RECONNECT_DELAY = 5000;
 /** Default reconnect attempts after the broker goes away before giving up: unlimited. */
 export const DEFAULT_MAX_RECONNECT_ATTEMPTS = Number.POSITIVE_INFINITY;
 /** Default ms close() waits for work in flight before failing what is left with CLOSED: 10 s. */

@@ -227,6 +227,52 @@ describe("Pool", () => {
     expect(p.size).toBe(1);
   });
 
+  it("after a failed dial it dials no more until reconnectDelay has passed, then serves the waiter with a fresh dial", async () => {
+    let attempts = 0;
+    const p = pool({
+      cap: 1,
+      reconnectDelay: 200,
+      maxReconnectDelay: 200,
+      factory: () => {
+        attempts++;
+        if (attempts === 1) throw new Error("ECONNREFUSED");
+        return new FakeConn();
+      },
+    });
+    await expect(p.get()).rejects.toThrow("ECONNREFUSED");
+    // Equal jitter: within [reconnectDelay / 2, reconnectDelay].
+    expect(p.backoff).toBeGreaterThan(50);
+    expect(p.backoff).toBeLessThanOrEqual(200);
+    expect(p.lastDialError).toMatchObject({ message: "ECONNREFUSED" });
+    const waiting = p.get();
+    await sleep(40);
+    expect(attempts).toBe(1);
+    await expect(waiting).resolves.toBeInstanceOf(FakeConn);
+    expect(attempts).toBe(2);
+    expect(p.backoff).toBe(0);
+    expect(p.lastDialError).toBeUndefined();
+  });
+
+  it("hands out an idle item while it is in backoff from a failed dial", async () => {
+    let failing = false;
+    const p = pool({
+      cap: 2,
+      reconnectDelay: 10_000,
+      factory: () => {
+        if (failing) throw new Error("ECONNREFUSED");
+        return new FakeConn();
+      },
+    });
+    const item = await p.get();
+    failing = true;
+    await expect(p.get()).rejects.toThrow("ECONNREFUSED");
+    expect(p.backoff).toBeGreaterThan(1000);
+    p.put(item);
+    await expect(p.get({ timeout: 1000 })).resolves.toBe(item);
+    // With nothing idle, a get waits for the backoff instead of dialling.
+    await expect(p.get({ timeout: 30 })).rejects.toMatchObject({ code: "TIMEOUT" });
+  });
+
   it("abandons a factory slower than dialTimeout with TIMEOUT and closes the item it makes later", async () => {
     let late: FakeConn | undefined;
     const p = pool({

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, TimeoutError } from "@switchyard/protocol";
+import { backoffDelay, DEFAULT_MAX_RECONNECT_DELAY, DEFAULT_RECONNECT_DELAY } from "../client/backoff.js";
 import { AbortedError, PoolClosedError } from "../errors.js";
 import { msOption, numberOption } from "../options/option-checks.js";
 
@@ -35,6 +36,14 @@ export interface PoolOptions<T extends PoolItem> {
   acquireTimeout?: number;
   /** Ms the factory may take before it is aborted with TIMEOUT; 0 never. Default 5000. */
   dialTimeout?: number;
+  /**
+   * Ms the pool waits, after a failed dial, before it dials again; doubles with each failure in a
+   * row up to `maxReconnectDelay`, with jitter, and resets when a dial succeeds. Idle items are
+   * still handed out meanwhile. 0 dials again at once. Default 100 (as the clients' reconnects).
+   */
+  reconnectDelay?: number;
+  /** Longest wait, in ms, between dials while they keep failing. Default 5000. */
+  maxReconnectDelay?: number;
   /** Name in error messages and logs, e.g. the address dialled. Default "pool". */
   name?: string;
 }
@@ -63,10 +72,12 @@ interface IdleEntry<T> {
 
 /**
  * A bounded pool of reusable items (connections): at most `cap` exist at once, waiters are served
- * first come first served, idle items are validated before reuse and closed after `idleTimeout`.
+ * first come first served, idle items are validated before reuse and closed after `idleTimeout`,
+ * and a failed dial puts the pool in backoff (no dial until it passes) so a dead address is not
+ * hammered. The one place that counts an address's connections and dials.
  *
  *   get() ──► waiters (FIFO) ◄── an item arrives: put(), a validated idle one, or a fresh dial
- *                │
+ *                │                                                (not while in backoff)
  *   size = idle + busy + incoming ≤ cap
  *   idle:  [oldest … newest]   get() takes the newest (warm); the eviction timer closes the oldest
  *   incoming: items being dialled or validated, each on its way to the first waiter
@@ -80,6 +91,8 @@ export class Pool<T extends PoolItem> {
   readonly #idleTimeout: number;
   readonly #acquireTimeout: number;
   readonly #dialTimeout: number;
+  readonly #reconnectDelay: number;
+  readonly #maxReconnectDelay: number;
   readonly #idle: IdleEntry<T>[] = [];
   readonly #busy = new Set<T>();
   readonly #waiters = new Set<Waiter<T>>();
@@ -89,6 +102,13 @@ export class Pool<T extends PoolItem> {
   #incoming = 0;
   #closed = false;
   #idleTimer: NodeJS.Timeout | null = null;
+  /** Dials that failed in a row; the next backoff grows with it. */
+  #dialFailures = 0;
+  /** performance.now() before which the pool does not dial. */
+  #retryAt = 0;
+  #lastDialError: unknown = undefined;
+  /** Wakes the waiters when a backoff ends. */
+  #backoffTimer: NodeJS.Timeout | null = null;
 
   constructor(options: PoolOptions<T>) {
     // Required: `?? null` makes a missing cap fail the check instead of taking a fallback.
@@ -101,6 +121,8 @@ export class Pool<T extends PoolItem> {
     this.#idleTimeout = msOption('pool option "idleTimeout"', options.idleTimeout, DEFAULT_POOL_IDLE_TIMEOUT);
     this.#acquireTimeout = msOption('pool option "acquireTimeout"', options.acquireTimeout, DEFAULT_POOL_ACQUIRE_TIMEOUT);
     this.#dialTimeout = msOption('pool option "dialTimeout"', options.dialTimeout, DEFAULT_POOL_DIAL_TIMEOUT);
+    this.#reconnectDelay = msOption('pool option "reconnectDelay"', options.reconnectDelay, DEFAULT_RECONNECT_DELAY);
+    this.#maxReconnectDelay = msOption('pool option "maxReconnectDelay"', options.maxReconnectDelay, DEFAULT_MAX_RECONNECT_DELAY);
   }
 
   /** Most items that may exist at once. */
@@ -126,6 +148,16 @@ export class Pool<T extends PoolItem> {
   /** Callers of `get()` still waiting for an item. */
   get pending(): number {
     return this.#waiters.size;
+  }
+
+  /** Ms until the pool dials again after failed dials; 0 when it may dial now. */
+  get backoff(): number {
+    return this.#retryAt === 0 ? 0 : Math.max(0, Math.ceil(this.#retryAt - performance.now()));
+  }
+
+  /** The error of the last failed dial, until a dial succeeds. */
+  get lastDialError(): unknown {
+    return this.#lastDialError;
   }
 
   /** True once `close()` was called. */
@@ -191,6 +223,8 @@ export class Pool<T extends PoolItem> {
       this.#closed = true;
       for (const waiter of this.#waiters) this.#fail(waiter, new PoolClosedError(`pool ${this.name} is closing`));
       this.#clearIdleTimer();
+      if (this.#backoffTimer !== null) clearTimeout(this.#backoffTimer);
+      this.#backoffTimer = null;
       for (const entry of this.#idle.splice(0)) this.#discard(entry.item);
       for (const dial of this.#dials) dial.abort(new PoolClosedError(`pool ${this.name} is closing`));
     }
@@ -202,9 +236,20 @@ export class Pool<T extends PoolItem> {
     while (!this.#closed && this.#waiters.size > this.#incoming) {
       const entry = this.#idle.pop();
       if (entry !== undefined) this.#check(entry.item);
-      else if (this.#size < this.#cap) this.#dial();
-      else return;
+      else if (this.#size >= this.#cap) return;
+      else if (this.backoff > 0) {
+        this.#armBackoffTimer();
+        return;
+      } else this.#dial();
     }
+  }
+
+  #armBackoffTimer(): void {
+    if (this.#backoffTimer !== null) return;
+    this.#backoffTimer = setTimeout(() => {
+      this.#backoffTimer = null;
+      this.#pump();
+    }, this.backoff);
   }
 
   #check(item: T): void {
@@ -246,13 +291,20 @@ export class Pool<T extends PoolItem> {
       .then(
         (item) => {
           this.#incoming--;
+          this.#dialFailures = 0;
+          this.#retryAt = 0;
+          this.#lastDialError = undefined;
           if (this.#closed) this.#discard(item);
           else this.#deliver(item);
         },
         (error: unknown) => {
           this.#incoming--;
           this.#size--;
-          // The waiter that has waited longest hears why; the others get their own attempt.
+          if (!this.#closed) {
+            this.#lastDialError = error;
+            this.#retryAt = performance.now() + backoffDelay(this.#dialFailures++, this.#reconnectDelay, this.#maxReconnectDelay);
+          }
+          // The waiter that has waited longest hears why; the others get their own attempt once the backoff passes.
           const first = this.#firstWaiter();
           if (first !== undefined) this.#fail(first, error);
           this.#pump();
