@@ -15,11 +15,11 @@ import { judgeTargets, TLS_TARGETS } from "./report/targets.js";
 import { runIdle } from "./run-idle.js";
 import { runLoad } from "./run-load.js";
 import { emptyResult, type RunResult } from "./run-result.js";
-import { applyOverrides, overTls, SCENARIOS, type Scenario } from "./scenarios.js";
+import { applyOverrides, overTls, SCENARIOS, type Scenario, withMonitored } from "./scenarios.js";
 import { SYSTEMS } from "./systems/registry.js";
 import type { BenchSystem, SystemContext, SystemName } from "./systems/system.js";
 import { makeBenchCertificates } from "./tls/bench-certificates.js";
-import { tlsCostLines } from "./report/tls-cost.js";
+import { costLines, MONITOR_PAIRS, TLS_PAIRS } from "./report/feature-cost.js";
 
 interface PlannedRun {
   scenario: Scenario;
@@ -67,14 +67,18 @@ async function runPlan(
     cpuProfileDir,
     runName: stamp,
     requestTimeoutMs: options.requestTimeoutMs,
-    monitor: options.monitor,
     tls,
   };
 
   const chosen = SCENARIOS.filter((s) => options.scenarios.includes(s.name));
-  const scenarios = (options.tls ? overTls(chosen) : chosen).map((s) => applyOverrides(s, options.overrides));
-  // --tls compares the TLS systems (and the plaintext ones beside them) even when --system leaves them out
-  const systems = options.tls ? [...options.systems, "switchyard-tls" as const, "nats-tls" as const] : options.systems;
+  const featured = options.tls ? overTls(chosen) : chosen;
+  const scenarios = (options.monitor ? withMonitored(featured) : featured).map((s) => applyOverrides(s, options.overrides));
+  // --tls and --monitor compare their systems (and the plain ones beside them) even when --system leaves them out
+  const systems = [
+    ...options.systems,
+    ...(options.tls ? (["switchyard-tls", "nats-tls"] as const) : []),
+    ...(options.monitor ? (["switchyard-monitored"] as const) : []),
+  ];
   const plan: PlannedRun[] = scenarios.flatMap((scenario) =>
     [scenario.ours, ...scenario.peers].filter((name) => systems.includes(name)).map((name) => ({ scenario, system: SYSTEMS[name] })),
   );
@@ -85,7 +89,7 @@ async function runPlan(
   const results: RunResult[] = [];
   const progress = new Progress(plan.filter((run) => !skipped.has(run.system.name)).length, options.progress);
   for (const run of plan) {
-    const context = { ...baseContext, runName: `${stamp}-${run.scenario.name}` };
+    const context = { ...baseContext, runName: `${stamp}-${run.scenario.name}-${run.system.name}` };
     results.push(await runOne(run, context, options, skipped.get(run.system.name), progress));
   }
   progress.stop();
@@ -95,7 +99,7 @@ async function runPlan(
   const targets = options.tls ? judgeTargets(results, oursOf, TLS_TARGETS) : judgeTargets(results, oursOf);
   for (const scenario of scenarios.filter((s) => plan.some((run) => run.scenario === s))) {
     const own = results.filter((r) => r.scenario === scenario.name);
-    const cost = options.tls ? tlsCostLines(own) : [];
+    const cost = [...(options.tls ? costLines("TLS", TLS_PAIRS, own) : []), ...(options.monitor ? costLines("Monitoring", MONITOR_PAIRS, own) : [])];
     process.stdout.write(`\n${scenarioTable(scenario, own, targets.filter((t) => t.scenario === scenario.name))}\n${cost.map((line) => `${line}\n`).join("")}`);
   }
   const profiles = await summarizeProfiles(results);

@@ -33,7 +33,7 @@ export interface BenchOptions {
   progress: boolean | undefined;
   brokerCli: string | undefined;
   requestTimeoutMs: number;
-  /** Run the broker with its monitoring listener on and scrape /metrics every second. */
+  /** Also run each Switchyard broker scenario with the monitoring listener on and scraped, beside the run without. */
   monitor: boolean;
   /** --tls: the broker scenarios over TLS (Switchyard and NATS), beside plaintext. */
   tls: boolean;
@@ -72,8 +72,9 @@ Options:
       --broker-bin PATH   the switchyard-broker CLI (default: from PATH, else <repo>/node_modules/.bin);
                           with --cpu-prof it must be a Node script (it is run as node --cpu-prof PATH)
       --timeout MS        per-request timeout in the clients (default ${DEFAULT_REQUEST_TIMEOUT_MS})
-      --monitor           run the broker with --monitor 127.0.0.1:0 and scrape its /metrics every second
-                          (as Prometheus would), to compare against a run without
+      --monitor           each Switchyard broker scenario also runs as "Switchyard monitored": the broker with
+                          --monitor 127.0.0.1:0 and its /metrics scraped every second (as Prometheus would),
+                          right after the run without, and the table says what monitoring cost
       --tls               the broker scenarios over TLS: Switchyard TLS against NATS TLS (a tls {} block), with
                           both in plaintext in the same run for the cost of TLS; certificates are made for the run
   -h, --help              this text

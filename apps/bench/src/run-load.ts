@@ -35,7 +35,7 @@ export async function runLoad(
   const processes = [prepared.server, ...prepared.others, { role: BENCH_ROLE, pid: process.pid }];
   const meter = new ProcessMeter(processes);
   // With --cpu-prof the clients here are profiled over the measured window; the children over their life.
-  const benchProfile = context.cpuProfileDir === undefined ? undefined : path.join(context.cpuProfileDir, `${context.runName}-${system.name}-bench.cpuprofile`);
+  const benchProfile = context.cpuProfileDir === undefined ? undefined : path.join(context.cpuProfileDir, `${context.runName}-bench.cpuprofile`);
   let profiling: Promise<InProcessProfile> | undefined;
   let load: Awaited<ReturnType<typeof runClosedLoop>>;
   try {

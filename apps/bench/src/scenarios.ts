@@ -68,6 +68,16 @@ export function overTls(scenarios: readonly Scenario[]): Scenario[] {
     .map((scenario) => ({ ...scenario, ours: TLS_SYSTEMS[0]!, peers: TLS_SYSTEMS.slice(1) }));
 }
 
+/**
+ * `--monitor`: each Switchyard broker load scenario also runs the broker with its monitoring
+ * listener on and scraped, right after the run without, so the same run shows what monitoring costs.
+ */
+export function withMonitored(scenarios: readonly Scenario[]): Scenario[] {
+  return scenarios.map((scenario) =>
+    scenario.kind === "load" && scenario.ours === "switchyard" ? { ...scenario, peers: ["switchyard-monitored", ...scenario.peers] } : scenario,
+  );
+}
+
 /** Command-line overrides of the scenarios' shapes. */
 export interface ShapeOverrides {
   payloadBytes?: number;

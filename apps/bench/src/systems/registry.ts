@@ -3,13 +3,14 @@ import { nats, natsTls } from "./nats.js";
 import { rawEcho } from "./raw-echo.js";
 import { rawRelay } from "./raw-relay.js";
 import type { BenchSystem, SystemName } from "./system.js";
-import { switchyard, switchyardTls } from "./switchyard.js";
+import { switchyard, switchyardMonitored, switchyardTls } from "./switchyard.js";
 import { zeromq } from "./zeromq.js";
 
 /** Every system, by name. */
 export const SYSTEMS: Readonly<Record<SystemName, BenchSystem>> = {
   switchyard,
   "switchyard-tls": switchyardTls,
+  "switchyard-monitored": switchyardMonitored,
   anet,
   nats,
   "nats-tls": natsTls,

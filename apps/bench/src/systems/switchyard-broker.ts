@@ -1,3 +1,4 @@
+import { get } from "node:http";
 import path from "node:path";
 import { type Child, startChild } from "../proc/child-process.js";
 import type { SystemContext } from "./system.js";
@@ -16,27 +17,32 @@ const SPARE_FILES = 1024;
 export interface StartedBroker {
   child: Child;
   address: string;
-  /** Stops the /metrics scrapes of --monitor (a no-op without it). */
+  /** Stops the /metrics scrapes of a monitored broker (a no-op for others). */
   stopScraping: () => void;
 }
 
 /**
  * Starts the broker through its CLI on an ephemeral loopback port, as a deployment would. With
- * --cpu-prof it writes its profile when it exits (the CLI drains and exits on SIGTERM).
+ * --cpu-prof it writes its profile when it exits (the CLI drains and exits on SIGTERM). `monitored`:
+ * with `--monitor 127.0.0.1:0`, its /metrics scraped every second until stopScraping().
  */
-export async function startBroker(context: SystemContext, connections: number, extraArgs: string[] = []): Promise<StartedBroker> {
+export async function startBroker(context: SystemContext, connections: number, extraArgs: string[] = [], monitored = false): Promise<StartedBroker> {
   const child = await startChild({
     role: "switchyard-broker",
-    ...brokerCommand(context, ["--port", "0", "--host", "127.0.0.1", ...(context.monitor ? ["--monitor", "127.0.0.1:0"] : []), ...extraArgs]),
+    ...brokerCommand(context, ["--port", "0", "--host", "127.0.0.1", ...(monitored ? ["--monitor", "127.0.0.1:0"] : []), ...extraArgs]),
     ready: BROKER_READY,
     maxOpenFiles: connections + SPARE_FILES,
   });
   const address = `${child.ready[1]}:${child.ready[2]}`;
-  if (!context.monitor) return { child, address, stopScraping: () => {} };
+  if (!monitored) return { child, address, stopScraping: () => {} };
   return { child, address, stopScraping: await scrapeMetrics(child) };
 }
 
-/** Scrapes the broker's /metrics every second, as Prometheus would, until the returned function is called. */
+/**
+ * Scrapes the broker's /metrics every second, as Prometheus would, until the returned function is
+ * called. Through node:http rather than fetch, so that the bench process (whose clients are
+ * measured too) runs no more than one small GET a second.
+ */
 async function scrapeMetrics(child: Child): Promise<() => void> {
   const deadline = Date.now() + 10_000;
   let match = MONITOR_READY.exec(child.output);
@@ -47,10 +53,7 @@ async function scrapeMetrics(child: Child): Promise<() => void> {
   }
   const url = `${match[1]}/metrics`;
   const timer = setInterval(() => {
-    fetch(url).then(
-      (response) => response.text(),
-      () => undefined, // the broker is stopping
-    );
+    get(url, (response) => response.resume()).on("error", () => {}); // errors: the broker is stopping
   }, SCRAPE_INTERVAL_MS);
   return () => clearInterval(timer);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { startPeer } from "./start-peer.js";
-import { type BenchSystem, lanesOver, measured, prepareWith } from "./system.js";
+import { type BenchSystem, lanesOver, measured, prepareWith, type SystemName } from "./system.js";
 import { startBroker } from "./switchyard-broker.js";
 import { loadConsumerModule, loadProviderModule } from "./switchyard-api.js";
 
@@ -10,13 +10,14 @@ export const CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * Switchyard: `switchyard-broker` started through its CLI, one echo Provider per channel in a child
- * process, Consumers here; `secure`: the broker serves TLS (`--tls-cert`/`--tls-key`) and every
- * client connects to `tls://` trusting the run's CA.
+ * process, Consumers here. `secure`: the broker serves TLS (`--tls-cert`/`--tls-key`) and every
+ * client connects to `tls://` trusting the run's CA. `monitored`: the broker runs its monitoring
+ * listener and /metrics is scraped every second.
  */
-function switchyardSystem(secure: boolean): BenchSystem {
+function switchyardSystem(name: SystemName, label: string, { secure = false, monitored = false } = {}): BenchSystem {
   return {
-  name: secure ? "switchyard-tls" : "switchyard",
-  label: secure ? "Switchyard TLS" : "Switchyard",
+  name,
+  label,
   async unavailable(context) {
     if (context.brokerCli === undefined) return "switchyard-broker CLI not found: run through `pnpm bench` after `pnpm install`";
     if (secure && context.tls === undefined) return "TLS systems run with --tls";
@@ -31,7 +32,7 @@ function switchyardSystem(secure: boolean): BenchSystem {
     prepareWith(async (cleanup) => {
       const tls = secure ? context.tls! : undefined;
       const tlsArgs = tls === undefined ? [] : ["--tls-cert", tls.certFile, "--tls-key", tls.keyFile];
-      const broker = cleanup.add(await startBroker(context, shape.connections + shape.channels, tlsArgs), (b) => {
+      const broker = cleanup.add(await startBroker(context, shape.connections + shape.channels, tlsArgs, monitored), (b) => {
         b.stopScraping();
         return b.child.stop();
       });
@@ -53,7 +54,9 @@ function switchyardSystem(secure: boolean): BenchSystem {
 }
 
 /** Switchyard over plaintext TCP. */
-export const switchyard = switchyardSystem(false);
+export const switchyard = switchyardSystem("switchyard", "Switchyard");
 /** Switchyard with every connection over TLS (--tls runs). */
-export const switchyardTls = switchyardSystem(true);
+export const switchyardTls = switchyardSystem("switchyard-tls", "Switchyard TLS", { secure: true });
+/** Switchyard with the broker's monitoring listener on and scraped (--monitor runs). */
+export const switchyardMonitored = switchyardSystem("switchyard-monitored", "Switchyard monitored", { monitored: true });
 

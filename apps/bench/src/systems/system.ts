@@ -3,7 +3,7 @@ import { Cleanup } from "../proc/cleanup.js";
 import type { Shape } from "../scenarios.js";
 
 /** Every system the bench can drive: ours first, then the alternatives. */
-export type SystemName = "switchyard" | "switchyard-tls" | "anet" | "nats" | "nats-tls" | "zeromq" | "raw-relay" | "raw-echo";
+export type SystemName = "switchyard" | "switchyard-tls" | "switchyard-monitored" | "anet" | "nats" | "nats-tls" | "zeromq" | "raw-relay" | "raw-echo";
 
 /** The certificates of a `--tls` run (made by scripts/make-certificates.sh): files and the CA's PEM. */
 export interface BenchTls {
@@ -55,8 +55,6 @@ export interface SystemContext {
   runName: string;
   /** Per-request timeout the clients use (ms): a hung system fails its run instead of hanging it. */
   requestTimeoutMs: number;
-  /** --monitor: the broker runs with `--monitor 127.0.0.1:0` and its /metrics is scraped every second. */
-  monitor: boolean;
   /** With --tls: the certificates the TLS systems serve and trust. */
   tls: BenchTls | undefined;
 }
