@@ -9,6 +9,7 @@ import { type BenchOptions, HELP, parseOptions } from "./options.js";
 import { findBrokerCli, findBrokerScript, findRepoRoot, peerScript } from "./proc/locate.js";
 import { writeChart } from "./report/chart.js";
 import { type ProfileSummary, summarizeProfile } from "./report/cpu-profile-summary.js";
+import { costLines, MONITOR_PAIRS, TLS_PAIRS } from "./report/feature-cost.js";
 import { Progress } from "./report/progress.js";
 import { scenarioTable } from "./report/table.js";
 import { judgeTargets, TLS_TARGETS } from "./report/targets.js";
@@ -19,7 +20,6 @@ import { applyOverrides, overTls, SCENARIOS, type Scenario, withMonitored } from
 import { SYSTEMS } from "./systems/registry.js";
 import type { BenchSystem, SystemContext, SystemName } from "./systems/system.js";
 import { makeBenchCertificates } from "./tls/bench-certificates.js";
-import { costLines, MONITOR_PAIRS, TLS_PAIRS } from "./report/feature-cost.js";
 
 interface PlannedRun {
   scenario: Scenario;

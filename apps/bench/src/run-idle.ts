@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Cleanup } from "./proc/cleanup.js";
-import { ProcessMeter } from "./proc/process-meter.js";
 import { openFileLimits } from "./proc/proc-stats.js";
+import { ProcessMeter } from "./proc/process-meter.js";
 import type { Timing } from "./run-load.js";
 import { emptyResult, type IdleReport, type RunResult } from "./run-result.js";
 import type { Scenario } from "./scenarios.js";

@@ -1,6 +1,6 @@
 import { startPeer } from "./start-peer.js";
-import { type BenchSystem, measured, prepareWith } from "./system.js";
 import { loadAnetModule } from "./switchyard-api.js";
+import { type BenchSystem, measured, prepareWith } from "./system.js";
 
 /**
  * anet: a Broker over a PoolList of `shape.connections` TCP connections here, against a

@@ -2,8 +2,8 @@ import { anet } from "./anet.js";
 import { nats, natsTls } from "./nats.js";
 import { rawEcho } from "./raw-echo.js";
 import { rawRelay } from "./raw-relay.js";
-import type { BenchSystem, SystemName } from "./system.js";
 import { switchyard, switchyardMonitored, switchyardTls } from "./switchyard.js";
+import type { BenchSystem, SystemName } from "./system.js";
 import { zeromq } from "./zeromq.js";
 
 /** Every system, by name. */

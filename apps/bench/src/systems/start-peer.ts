@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { type Child, startChild } from "../proc/child-process.js";
 import { READY_PATTERN } from "../peers/announce.js";
+import { type Child, startChild } from "../proc/child-process.js";
 import type { SystemContext } from "./system.js";
 
 /** A started peer child and the JSON it announced when ready. */

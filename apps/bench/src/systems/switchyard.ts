@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { startPeer } from "./start-peer.js";
-import { type BenchSystem, lanesOver, measured, prepareWith, type SystemName } from "./system.js";
-import { startBroker } from "./switchyard-broker.js";
 import { loadConsumerModule, loadProviderModule } from "./switchyard-api.js";
+import { startBroker } from "./switchyard-broker.js";
+import { type BenchSystem, lanesOver, measured, prepareWith, type SystemName } from "./system.js";
 
 /** Connection timeout for consumers and providers (ms): generous, connection storms on 2 cores are slow. */
 export const CONNECT_TIMEOUT_MS = 30_000;
