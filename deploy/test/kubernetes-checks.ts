@@ -1,16 +1,21 @@
+import path from "node:path";
 import { StatefulSet, type IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { PodDisruptionBudget, type IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Service, type IService } from "kubernetes-models/v1/Service";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IProbe } from "kubernetes-models/v1/Probe";
+import ts from "typescript";
 import { brokerCliSpec, type CliArg, effectiveSetting, readArgs } from "./broker-cli.js";
 import type { KubernetesObject } from "./kustomization.js";
 
-/** The kinds a broker fleet is made of, each with its model from kubernetes-models (Kubernetes' OpenAPI schemas). */
-const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  "apps/v1/StatefulSet": StatefulSet,
-  "v1/Service": Service,
-  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+/**
+ * The kinds a broker fleet is made of, each with its model from kubernetes-models (generated from
+ * Kubernetes' OpenAPI schemas): the class that validates, and the module and interface of its type.
+ */
+const MODELS: Record<string, { Model: new (data: never) => { validate(): void }; module: string; type: string }> = {
+  "apps/v1/StatefulSet": { Model: StatefulSet, module: "kubernetes-models/apps/v1/StatefulSet", type: "IStatefulSet" },
+  "v1/Service": { Model: Service, module: "kubernetes-models/v1/Service", type: "IService" },
+  "policy/v1/PodDisruptionBudget": { Model: PodDisruptionBudget, module: "kubernetes-models/policy/v1/PodDisruptionBudget", type: "IPodDisruptionBudget" },
 };
 
 /**
@@ -21,7 +26,7 @@ export function schemaProblems(objects: readonly KubernetesObject[]): string[] {
   const problems: string[] = [];
   for (const object of objects) {
     const name = `${object.kind}/${object.metadata?.name}`;
-    const Model = MODELS[`${object.apiVersion}/${object.kind}`];
+    const Model = MODELS[`${object.apiVersion}/${object.kind}`]?.Model;
     if (Model === undefined) {
       problems.push(`${name}: ${object.apiVersion} ${object.kind} is not a kind of the fleet (${Object.keys(MODELS).join(", ")})`);
       continue;
@@ -33,6 +38,55 @@ export function schemaProblems(objects: readonly KubernetesObject[]): string[] {
     }
   }
   return problems;
+}
+
+/** A file that is never written: the objects as typed TypeScript literals, compiled in memory. */
+const TYPED_FILE = path.join(import.meta.dirname, "manifests.generated.ts");
+let previousProgram: ts.Program | undefined;
+
+/**
+ * What the schemas let through and the API server refuses: a field that does not exist (a
+ * misspelt `readinessProbee`, a `securityContext` field at the wrong level). kubernetes-models'
+ * JSON schemas allow extra properties, its TypeScript interfaces do not: each object is compiled
+ * as an object literal of its kind's interface, and TypeScript's excess-property check names every
+ * unknown field (and any wrong type). One line per problem.
+ */
+export function unknownFieldProblems(objects: readonly KubernetesObject[]): string[] {
+  const lines: string[] = [];
+  /** Where each object's literal starts in the file, and its name for the messages. */
+  const starts: Array<{ line: number; name: string }> = [];
+  for (const [index, object] of objects.entries()) {
+    const kind = MODELS[`${object.apiVersion}/${object.kind}`];
+    if (kind === undefined) continue; // schemaProblems names it
+    lines.unshift(`import type { ${kind.type} as T${index} } from "${kind.module}";`);
+    for (const start of starts) start.line++;
+    starts.push({ line: lines.length, name: `${object.kind}/${object.metadata?.name}` });
+    lines.push(...`export const object${index}: T${index} = ${JSON.stringify(object, null, 1)};`.split("\n"));
+  }
+  const source = lines.join("\n");
+  const options: ts.CompilerOptions = {
+    strict: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  const getSourceFile = host.getSourceFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  host.getSourceFile = (name, language, ...rest) => (name === TYPED_FILE ? ts.createSourceFile(name, source, language) : getSourceFile(name, language, ...rest));
+  host.fileExists = (name) => name === TYPED_FILE || fileExists(name);
+  // Reusing the last program skips parsing the library and kubernetes-models' declarations again.
+  const program = ts.createProgram([TYPED_FILE], options, host, previousProgram);
+  previousProgram = program;
+  const typed = program.getSourceFile(TYPED_FILE)!;
+  return ts.getPreEmitDiagnostics(program, typed).map((diagnostic) => {
+    const line = diagnostic.start === undefined ? 0 : typed.getLineAndCharacterOfPosition(diagnostic.start).line;
+    const owner = starts.findLast((start) => start.line <= line)?.name ?? "the objects";
+    return `${owner}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, " ")}`;
+  });
 }
 
 /** What the manifests must agree with beyond themselves. */

@@ -6,7 +6,7 @@ import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { brokerRefuses } from "./broker-cli.js";
 import { imageUid, readStages } from "./dockerfile-checks.js";
-import { brokerContainer, fleetProblems, schemaProblems } from "./kubernetes-checks.js";
+import { brokerContainer, fleetProblems, schemaProblems, unknownFieldProblems } from "./kubernetes-checks.js";
 import { buildKustomization, type KubernetesObject } from "./kustomization.js";
 
 const KUBERNETES = path.join(import.meta.dirname, "..", "kubernetes");
@@ -45,9 +45,10 @@ describe("deploy/kubernetes", () => {
     describe(name, () => {
       const objects = buildKustomization(dir);
 
-      it("is a StatefulSet, a headless Service and a PodDisruptionBudget that pass the Kubernetes API schemas", () => {
+      it("is a StatefulSet, a headless Service and a PodDisruptionBudget that pass the Kubernetes API schemas, with no unknown field", () => {
         expect(objects.map((object) => object.kind).sort()).toEqual(["PodDisruptionBudget", "Service", "StatefulSet"]);
         expect(schemaProblems(objects)).toEqual([]);
+        expect(unknownFieldProblems(objects)).toEqual([]);
       });
 
       it("agrees with itself and with the broker: selectors, ports, probes, grace period, one core, non-root", () => {
@@ -94,6 +95,21 @@ describe("deploy/kubernetes", () => {
       expect(problems(broken(objects, "StatefulSet", (s) => delete broker(s).name))).toMatch(/containers\/0 must have required property name/);
       expect(problems(broken(objects, "Service", (s) => (s.spec.ports[0].protocol = "TCPX")))).toMatch(/protocol must be equal to one of the allowed values/);
       expect(problems(broken(objects, "PodDisruptionBudget", (s) => (s.kind = "PodDisruption")))).toMatch(/is not a kind of the fleet/);
+    });
+
+    it("the unknown-field check: a misspelt field, a field at the wrong level, in any of the objects", () => {
+      const typos = [
+        broken(objects, "StatefulSet", (s) => (broker(s).readinessProbee = broker(s).readinessProbe)),
+        broken(objects, "StatefulSet", (s) => (s.spec.template.spec.securityContext.readOnlyRootFilesystem = true)),
+        broken(objects, "Service", (s) => (s.spec.publishNotReady = true)),
+      ];
+      const found = unknownFieldProblems(typos.flat());
+      expect(found.join("\n")).toMatch(/StatefulSet\/broker: .*'"readinessProbee"' does not exist in type 'IContainer'/);
+      expect(found.join("\n")).toMatch(/StatefulSet\/broker: .*'"readOnlyRootFilesystem"' does not exist in type 'IPodSecurityContext'/);
+      expect(found.join("\n")).toMatch(/Service\/switchyard: .*'"publishNotReady"' does not exist in type 'IServiceSpec'/);
+      expect(found).toHaveLength(3);
+      // The schemas let all three through: this is what the check adds.
+      expect(typos.flatMap((each) => schemaProblems(each))).toEqual([]);
     });
 
     const cases: Array<[string, string, (object: Mutable) => void, RegExp]> = [
