@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { afterAll, describe, expect, it } from "vitest";
-import { dockerfileProblems, dockerignoreProblems } from "./dockerfile-checks.js";
+import { buildContext, NOT_RUN_HERE, runBuildStage } from "./build-stage.js";
+import { dockerfileProblems, dockerignoreProblems, readStages } from "./dockerfile-checks.js";
 import { buildKustomization } from "./kustomization.js";
 
 const ROOT = path.join(import.meta.dirname, "..", "..");
@@ -57,7 +58,22 @@ describe("Dockerfile and .dockerignore", () => {
   });
 });
 
-describe("the image's broker, deployed as the Dockerfile deploys it", () => {
+describe("the image's broker, built as the Dockerfile builds it", () => {
+  it("a build stage that would fail fails here: a failing RUN, a COPY of what the context lacks, a RUN that would write outside", () => {
+    const fs = mkdtempSync(path.join(os.tmpdir(), "switchyard-stage-"));
+    try {
+      const stage = (text: string) => readStages(`FROM node:22-bookworm-slim AS build\nWORKDIR /src\n${text}\n`)[0]!;
+      const context = buildContext(ROOT, DOCKERIGNORE);
+      expect(() => runBuildStage(stage("RUN pnpm --version && false"), ROOT, context, fs)).toThrow(/Command failed: sh -c pnpm --version && false/);
+      expect(() => runBuildStage(stage("COPY pnpm-lock.yaml ./"), ROOT, buildContext(ROOT, `${DOCKERIGNORE}\npnpm-lock.yaml\n`), fs)).toThrow(/COPY pnpm-lock\.yaml: not in the build context/);
+      expect(() => runBuildStage(stage("RUN rm -rf /usr/local/lib/node_modules"), ROOT, context, fs)).toThrow(/names an absolute path/);
+      runBuildStage(stage("COPY packages/protocol ./protocol\nRUN test -f protocol/package.json"), ROOT, context, fs);
+    } finally {
+      rmSync(fs, { recursive: true, force: true });
+    }
+  });
+
+
   const scratch = mkdtempSync(path.join(os.tmpdir(), "switchyard-image-"));
   const children: ChildProcess[] = [];
   afterAll(() => {
@@ -65,12 +81,18 @@ describe("the image's broker, deployed as the Dockerfile deploys it", () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it("runs the Dockerfile's pnpm deploy into a directory of its own, starts from there with the StatefulSet's flags, answers the probes and drains on SIGTERM within the grace period", async () => {
+  it("runs the build stage on the build context, starts the deployed broker with the StatefulSet's flags, answers the probes and drains on SIGTERM within the grace period", async () => {
+    // The build stage's own instructions, on the context .dockerignore lets through, in a scratch
+    // directory that stands for the image's filesystem: install from the lockfile, build, deploy.
     const { deploy } = dockerfileProblems(DOCKERFILE, ROOT, DOCKERIGNORE);
-    const out = path.join(scratch, "opt-switchyard-broker");
-    // The RUN's own words, the build stage's output directory moved here.
-    const [pnpm, ...words] = deploy!.command;
-    execFileSync(pnpm!, [...words.slice(0, -1), out], { cwd: ROOT, stdio: "pipe" });
+    const build = readStages(DOCKERFILE)[0]!;
+    const run = build.instructions.filter((instruction) => instruction.keyword === "RUN").map((instruction) => instruction.args.join(" "));
+    expect(run.filter((command) => !NOT_RUN_HERE.includes(command))).toEqual(expect.arrayContaining([expect.stringMatching(/^pnpm install --frozen-lockfile/), expect.stringMatching(/ deploy /)]));
+    const fs = path.join(scratch, "image");
+    runBuildStage(build, ROOT, buildContext(ROOT, DOCKERIGNORE), fs);
+    const out = path.join(fs, deploy!.output);
+    const workdir = build.instructions.findLast((instruction) => instruction.keyword === "WORKDIR")!.args[0]!;
+    expect(existsSync(path.join(fs, workdir, "packages", "broker-server", "dist", "cli.js"))).toBe(true);
 
     // Production dependencies only: the broker's devDependencies (the status page's bundler, the
     // browser driver of its test, …) are not in the image.
@@ -111,5 +133,5 @@ describe("the image's broker, deployed as the Dockerfile deploys it", () => {
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(graceMs);
     expect(stderr).toMatch(/"msg":"broker stopped"/);
-  }, 120_000);
+  }, 300_000);
 });

@@ -7,6 +7,11 @@ import { validate } from "dockerfile-utils";
 // A CommonJS module whose types say `export default`: required, so the types and Node agree.
 const dockerignore = createRequire(import.meta.url)("@balena/dockerignore") as typeof import("@balena/dockerignore").default;
 
+/** The rules of a .dockerignore, read as Docker reads them (@balena/dockerignore). */
+export function ignoreRules(ignoreText: string): ReturnType<typeof dockerignore> {
+  return dockerignore().add(ignoreText.split("\n"));
+}
+
 /** One instruction, its words as Docker reads them. */
 export interface DockerInstruction {
   keyword: string;
@@ -95,7 +100,7 @@ export function dockerfileProblems(text: string, context: string, ignoreText: st
   if (!/^node:22(\.|-|$)/.test(build.image)) problems.push(`the build stage is ${build.image}, not a node:22 image`);
   if (run.image !== build.image) problems.push(`the run stage is ${run.image}, the build stage ${build.image}: the same Node must run what was built`);
 
-  const ignored = dockerignore().add(ignoreText.split("\n"));
+  const ignored = ignoreRules(ignoreText);
   for (const stage of stages) {
     for (const copy of stage.instructions.filter((instruction) => instruction.keyword === "COPY" || instruction.keyword === "ADD")) {
       if (copy.flags.from !== undefined) continue;
@@ -147,7 +152,7 @@ function unquote(word: string): string {
  * local install or build made (node_modules, dist, .turbo) and .git are not.
  */
 export function dockerignoreProblems(ignoreText: string, needed: readonly string[]): string[] {
-  const ignored = dockerignore().add(ignoreText.split("\n"));
+  const ignored = ignoreRules(ignoreText);
   const problems = needed.filter((file) => ignored.ignores(file)).map((file) => `.dockerignore leaves out ${file}, which the build needs`);
   for (const file of ["node_modules/pino/package.json", "packages/protocol/node_modules/x/index.js", "packages/protocol/dist/index.js", "packages/protocol/.turbo/turbo-build.log", ".git/HEAD"]) {
     if (!ignored.ignores(file)) problems.push(`.dockerignore lets ${file} into the build context`);

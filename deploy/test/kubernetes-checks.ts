@@ -3,6 +3,7 @@ import { StatefulSet, type IStatefulSet } from "kubernetes-models/apps/v1/Statef
 import { PodDisruptionBudget, type IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Service, type IService } from "kubernetes-models/v1/Service";
 import type { IContainer } from "kubernetes-models/v1/Container";
+import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import ts from "typescript";
 import { brokerCliSpec, type CliArg, effectiveSetting, readArgs } from "./broker-cli.js";
@@ -99,6 +100,8 @@ export interface FleetContext {
 export interface BrokerContainer {
   container: IContainer;
   args: CliArg[];
+  /** What in its args is not a flag of the broker's (see readArgs). */
+  argProblems: string[];
   /** Its env: literal values as they are, values from a Secret or ConfigMap as a placeholder. */
   env: Record<string, string>;
 }
@@ -111,7 +114,8 @@ export function brokerContainer(statefulSet: IStatefulSet): BrokerContainer | un
   const container = statefulSet.spec?.template.spec?.containers.find((candidate) => candidate.name === "broker");
   if (container === undefined) return undefined;
   const env = Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable.value ?? FROM_REFERENCE]));
-  return { container, args: readArgs(container.args ?? []).args, env };
+  const { args, problems } = readArgs(container.args ?? []);
+  return { container, args, argProblems: problems, env };
 }
 
 /**
@@ -162,7 +166,7 @@ export function fleetProblems(objects: readonly KubernetesObject[], context: Fle
   if (broker === undefined) return [...problems, "the StatefulSet has no container named broker"];
   const { container, args, env } = broker;
   if (container.command !== undefined) problems.push("the broker container sets command: it must run the image's ENTRYPOINT (switchyard-broker) with args");
-  problems.push(...readArgs(container.args ?? []).problems);
+  problems.push(...broker.argProblems);
   const { variables } = brokerCliSpec();
   for (const name of Object.keys(env)) if (name.startsWith("SWITCHYARD_") && !variables.has(name)) problems.push(`env ${name} is not a variable the broker reads (switchyard-broker --help)`);
 
@@ -261,7 +265,7 @@ function bytes(quantity: number | string | undefined): number | undefined {
 }
 
 /** Whether a Secret or ConfigMap volume mounted in the container lists `file` among its items. */
-function volumeProvides(podSpec: NonNullable<IStatefulSet["spec"]>["template"]["spec"] & object, container: IContainer, file: string): boolean {
+function volumeProvides(podSpec: IPodSpec, container: IContainer, file: string): boolean {
   return (container.volumeMounts ?? []).some((mount) => {
     if (!file.startsWith(`${mount.mountPath.replace(/\/$/, "")}/`)) return false;
     const relative = file.slice(mount.mountPath.replace(/\/$/, "").length + 1);
