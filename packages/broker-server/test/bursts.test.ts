@@ -1,7 +1,6 @@
 import { decodeErrorBody, encodeFrame, encodeRequestHead, FrameFlags, FrameType, newId } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
-import { useCliBrokers } from "./cli-broker.js";
-import type { RawClient } from "./raw-client.js";
+import { RawClient, useBrokerProcesses } from "@switchyard/testing";
 
 /** Bursts of thousands of frames between processes: generous on a loaded machine. */
 const SLOW_TEST_MS = 120_000;
@@ -11,7 +10,7 @@ const SLOW_TEST_MS = 120_000;
 // reading promptly as a slow peer, losing every outcome. These run the broker through its CLI, as
 // the issue's scenarios did.
 
-const { run, listening, client } = useCliBrokers();
+const { run } = useBrokerProcesses();
 
 /** `count` START|FINAL frames in one buffer, so the broker reads them in as few reads as it can. */
 function pipelined(count: number, timeoutMs: number): { ids: Buffer[]; bytes: Buffer } {
@@ -42,8 +41,8 @@ function tally(codes: Map<string, string>): Record<string, number> {
 describe("bursts of outcomes in one turn (regression: a prompt reader reset as SLOW_PEER)", () => {
   it("3 000 NO_PROVIDER refusals read in one go all reach a consumer that reads promptly, which stays connected", async () => {
     const broker = run(["--port", "0", "--log-level", "warn"]);
-    const { port } = await listening(broker);
-    const consumer = await (await client(port)).register({ role: "consumer", channelId: newId() });
+    const { port } = await broker.listening();
+    const consumer = await (await RawClient.open(port)).register({ role: "consumer", channelId: newId() });
     const { ids, bytes } = pipelined(3000, 5000);
     consumer.sendRaw(bytes);
     const codes = await outcomes(consumer, ids.length, 30_000);
@@ -59,10 +58,10 @@ describe("bursts of outcomes in one turn (regression: a prompt reader reset as S
 
   it("a provider that dies holding 3 000 requests of one consumer: each gets PROVIDER_GONE in the same turn, the consumer stays connected", async () => {
     const broker = run(["--port", "0", "--log-level", "warn"]);
-    const { port } = await listening(broker);
+    const { port } = await broker.listening();
     const channelId = newId();
-    const provider = await (await client(port)).register({ role: "provider", channelId, capacity: 3000 });
-    const consumer = await (await client(port)).register({ role: "consumer", channelId });
+    const provider = await (await RawClient.open(port)).register({ role: "provider", channelId, capacity: 3000 });
+    const consumer = await (await RawClient.open(port)).register({ role: "consumer", channelId });
     const { ids, bytes } = pipelined(3000, 30_000);
     consumer.sendRaw(bytes);
     await expect.poll(() => provider.inbox.length, { timeout: 30_000, interval: 50 }).toBe(3000);
@@ -79,10 +78,10 @@ describe("bursts of outcomes in one turn (regression: a prompt reader reset as S
     // 64 in flight at the provider (the default capacity), some waiting, the rest OVERLOADED: more
     // errors at once than the error queue's 2 048, which used to cost every outcome.
     const broker = run(["--port", "0", "--log-level", "warn"]);
-    const { port } = await listening(broker);
+    const { port } = await broker.listening();
     const channelId = newId();
-    const provider = await (await client(port)).register({ role: "provider", channelId });
-    const consumer = await (await client(port)).register({ role: "consumer", channelId });
+    const provider = await (await RawClient.open(port)).register({ role: "provider", channelId });
+    const consumer = await (await RawClient.open(port)).register({ role: "consumer", channelId });
     const { ids, bytes } = pipelined(10_304, 1500);
     consumer.sendRaw(bytes);
     // refused at once or timed out at their deadline (the provider holds its 64 and answers nothing)

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { encodeRequestHead, type Frame, FrameType, HEADER_SIZE, newId, writeFrameHeader } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { useBrokerHarness } from "./harness.js";
-import { RawClient } from "./raw-client.js";
+import { RawClient } from "@switchyard/testing";
 
 /*
  * A CHUNK or RESPONSE_CHUNK that the broker reads in pieces is relayed as one frame written from

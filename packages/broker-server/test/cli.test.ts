@@ -5,21 +5,21 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONNECTION_ID, decodeErrorBody, FrameType, newId } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
-import { useCliBrokers } from "./cli-broker.js";
+import { RawClient, useBrokerProcesses } from "@switchyard/testing";
 
-const { run, listening, client } = useCliBrokers();
+const { run } = useBrokerProcesses();
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const packageVersion: string = JSON.parse(readFileSync(path.join(packageDir, "package.json"), "utf8")).version;
 
 describe("switchyard-broker CLI", () => {
   it("prints its address with the real port for --port 0, routes requests, and exits 0 after SIGTERM", async () => {
     const broker = run(["--port", "0", "--log-level", "silent"]);
-    const { host, port } = await listening(broker);
+    const { host, port } = await broker.listening();
     expect(host).toBe("127.0.0.1");
     expect(port).toBeGreaterThan(0);
     const channelId = newId();
-    const provider = await (await client(port)).register({ role: "provider", channelId });
-    const consumer = await (await client(port)).register({ role: "consumer", channelId });
+    const provider = await (await RawClient.open(port)).register({ role: "provider", channelId });
+    const consumer = await (await RawClient.open(port)).register({ role: "consumer", channelId });
     const id = consumer.request("through the CLI");
     provider.respond(await provider.nextOf(FrameType.START), "ok");
     expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe("ok");
@@ -30,10 +30,10 @@ describe("switchyard-broker CLI", () => {
 
   it("on SIGINT lets an in-flight request finish before exiting 0", async () => {
     const broker = run(["--port", "0"]);
-    const { port } = await listening(broker);
+    const { port } = await broker.listening();
     const channelId = newId();
-    const provider = await (await client(port)).register({ role: "provider", channelId });
-    const consumer = await (await client(port)).register({ role: "consumer", channelId });
+    const provider = await (await RawClient.open(port)).register({ role: "provider", channelId });
+    const consumer = await (await RawClient.open(port)).register({ role: "consumer", channelId });
     const id = consumer.request("slow", 5000);
     const start = await provider.nextOf(FrameType.START);
     broker.child.kill("SIGINT");
@@ -51,8 +51,8 @@ describe("switchyard-broker CLI", () => {
       [[], { SWITCHYARD_REGISTRATION_TIMEOUT_MS: "300" }],
     ] as const) {
       const broker = run(["--port", "0", "--log-level", "silent", ...args], env);
-      const { port } = await listening(broker);
-      const silent = await client(port);
+      const { port } = await broker.listening();
+      const silent = await RawClient.open(port);
       const connectedAt = performance.now();
       await silent.waitClosed(5000);
       expect(performance.now() - connectedAt).toBeGreaterThanOrEqual(280);
@@ -64,12 +64,12 @@ describe("switchyard-broker CLI", () => {
 
   it("accepts 50 re-registrations with one clientId, each right after the previous connection was closed cleanly", async () => {
     const broker = run(["--port", "0", "--log-level", "silent"]);
-    const { port } = await listening(broker);
+    const { port } = await broker.listening();
     const channelId = newId();
     const clientId = newId();
     const refusals: string[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
-      const raw = await client(port);
+      const raw = await RawClient.open(port);
       const answer = await raw.registerRaw({ role: attempt % 2 === 0 ? "provider" : "consumer", channelId, clientId });
       if (answer.type === FrameType.ERROR) refusals.push(decodeErrorBody(answer.payload).code);
       // a clean close (FIN), and the next registration at once: the broker may not have read the FIN yet
@@ -82,11 +82,11 @@ describe("switchyard-broker CLI", () => {
 
   it("reads settings from SWITCHYARD_* variables, flags winning", async () => {
     const broker = run(["--port", "0"], { SWITCHYARD_PORT: "1", SWITCHYARD_AUTH_TOKENS: "tok", SWITCHYARD_LOG_LEVEL: "silent" });
-    const { port } = await listening(broker);
-    const refused = await client(port);
+    const { port } = await broker.listening();
+    const refused = await RawClient.open(port);
     const answer = await refused.registerRaw({ role: "consumer", channelId: newId() });
     expect(answer.type).toBe(FrameType.ERROR);
-    await (await client(port)).register({ role: "consumer", channelId: newId(), authToken: "tok" });
+    await (await RawClient.open(port)).register({ role: "consumer", channelId: newId(), authToken: "tok" });
     expect(broker.stderr()).toBe("");
     broker.child.kill("SIGTERM");
     expect(await broker.exited).toBe(0);
@@ -98,10 +98,10 @@ describe("switchyard-broker CLI", () => {
       const file = path.join(dir, "tokens");
       writeFileSync(file, "# one token a line\nfile-token\n\n");
       const broker = run(["--port", "0", "--log-level", "silent", "--auth-token-file", file]);
-      const { port } = await listening(broker);
-      const refused = await (await client(port)).registerRaw({ role: "consumer", channelId: newId(), authToken: "other" });
+      const { port } = await broker.listening();
+      const refused = await (await RawClient.open(port)).registerRaw({ role: "consumer", channelId: newId(), authToken: "other" });
       expect(decodeErrorBody(refused.payload).code).toBe("UNAUTHORIZED");
-      await (await client(port)).register({ role: "consumer", channelId: newId(), authToken: "file-token" });
+      await (await RawClient.open(port)).register({ role: "consumer", channelId: newId(), authToken: "file-token" });
       broker.child.kill("SIGTERM");
       expect(await broker.exited).toBe(0);
     } finally {

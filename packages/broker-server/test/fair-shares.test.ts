@@ -1,8 +1,7 @@
 import { decodeErrorBody, encodeFrame, encodeRequestHead, FrameFlags, FrameType, newId } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
-import { useCliBrokers } from "./cli-broker.js";
+import { RawClient, useBrokerProcesses } from "@switchyard/testing";
 import { useBrokerHarness } from "./harness.js";
-import type { RawClient } from "./raw-client.js";
 
 /** Bursts of thousands of frames between processes: generous on a loaded machine. */
 const SLOW_TEST_MS = 120_000;
@@ -12,7 +11,7 @@ const SLOW_TEST_MS = 120_000;
 // Each consumer now gets a fair share: max(queueShareFloor, limit / (n + 1)), n the consumers
 // holding waiting requests, itself included.
 
-const cli = useCliBrokers();
+const cli = useBrokerProcesses();
 const h = useBrokerHarness();
 
 /** Sends `count` START|FINAL requests in one write; returns their ids. */
@@ -36,10 +35,10 @@ async function refusals(consumer: RawClient, count: number): Promise<string[]> {
 describe("fair shares of the wait queue", () => {
   it("one consumer parking 8 192 requests on a channel leaves an unrelated channel served (regression: 19 of 20 refused OVERLOADED)", async () => {
     const broker = cli.run(["--port", "0", "--log-level", "warn"]);
-    const { port } = await cli.listening(broker);
+    const { port } = await broker.listening();
     const parked = newId();
-    const busy = await (await cli.client(port)).register({ role: "provider", channelId: parked, capacity: 1 });
-    const hog = await (await cli.client(port)).register({ role: "consumer", channelId: parked });
+    const busy = await (await RawClient.open(port)).register({ role: "provider", channelId: parked, capacity: 1 });
+    const hog = await (await RawClient.open(port)).register({ role: "consumer", channelId: parked });
     pipeline(hog, 8193); // 1 to the provider, which never answers; the rest would all wait
     const ping = newId();
     hog.send(FrameType.PING, 0, ping); // answered in order: once it is, every START has been handled
@@ -47,8 +46,8 @@ describe("fair shares of the wait queue", () => {
     await busy.nextOf(FrameType.START);
 
     const other = newId();
-    const provider = await (await cli.client(port)).register({ role: "provider", channelId: other, capacity: 1 });
-    const consumer = await (await cli.client(port)).register({ role: "consumer", channelId: other });
+    const provider = await (await RawClient.open(port)).register({ role: "provider", channelId: other, capacity: 1 });
+    const consumer = await (await RawClient.open(port)).register({ role: "consumer", channelId: other });
     const ids = pipeline(consumer, 20); // 1 at the provider at a time: 19 wait for it
     for (let i = 0; i < 20; i++) {
       const start = await provider.nextOf(FrameType.START, undefined, 10_000);

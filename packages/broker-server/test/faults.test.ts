@@ -1,7 +1,7 @@
 import { encodeFrame, encodeRequestHead, FrameFlags, FrameType, newId, REQUEST_HEAD_SIZE, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { useBrokerHarness } from "./harness.js";
-import { RawClient } from "./raw-client.js";
+import { RawClient } from "@switchyard/testing";
 
 const h = useBrokerHarness();
 

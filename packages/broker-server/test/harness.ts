@@ -1,9 +1,13 @@
 import { FrameType, newId } from "@switchyard/protocol";
-import { afterEach, expect } from "vitest";
+import { brokerLeakCheck, closeAfterTest, RawClient, type RegisterOptions } from "@switchyard/testing";
+import { expect } from "vitest";
 import { BrokerServer, type BrokerServerOptions } from "../src/index.js";
-import { RawClient, type RegisterOptions } from "./raw-client.js";
 
-/** Brokers and raw clients for one test file; everything opened is closed after each test. */
+/**
+ * Brokers and raw clients for one test file. After each test the raw clients are destroyed, then
+ * every broker is stopped, and a broker that still counts a connection 3 s later fails the test
+ * (it missed a client's close, or the test opened a socket it did not close).
+ */
 export interface BrokerHarness {
   /** Starts a broker on 127.0.0.1, port 0. */
   start(options?: BrokerServerOptions): Promise<BrokerServer>;
@@ -26,25 +30,15 @@ export interface Pair {
 }
 
 export function useBrokerHarness(): BrokerHarness {
-  const servers: BrokerServer[] = [];
-  const clients: RawClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.destroy();
-    await Promise.all(servers.splice(0).map((server) => server.stop({ timeout: 0 })));
-  });
-
   const harness: BrokerHarness = {
     async start(options = {}) {
       const server = new BrokerServer({ host: "127.0.0.1", port: 0, ...options });
-      servers.push(server);
       await server.start();
+      closeAfterTest(brokerLeakCheck(server));
       return server;
     },
-    async client(server) {
-      const client = await RawClient.connect(server.address().port);
-      clients.push(client);
-      return client;
+    client(server) {
+      return RawClient.open(server.address().port);
     },
     async consumer(server, channelId, options = {}) {
       return (await harness.client(server)).register({ role: "consumer", channelId, ...options });

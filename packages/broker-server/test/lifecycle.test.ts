@@ -2,7 +2,7 @@ import { decodeErrorBody, FrameType, newId } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { BrokerServer } from "../src/index.js";
 import { useBrokerHarness } from "./harness.js";
-import { RawClient } from "./raw-client.js";
+import { RawClient } from "@switchyard/testing";
 
 const h = useBrokerHarness();
 

@@ -1,7 +1,7 @@
 import { CONNECTION_ID, decodeErrorBody, type Frame, FrameType, newId, REQUEST_HEAD_SIZE, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { useBrokerHarness } from "./harness.js";
-import type { RawClient } from "./raw-client.js";
+import type { RawClient } from "@switchyard/testing";
 
 const h = useBrokerHarness();
 

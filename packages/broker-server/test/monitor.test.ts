@@ -2,12 +2,12 @@ import { connect } from "node:net";
 import { FrameType, newId } from "@switchyard/protocol";
 import parsePrometheusTextFormat, { type PrometheusFamily } from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { type BrokerRun, useCliBrokers } from "./cli-broker.js";
+import { type BrokerProcess, RawClient, useBrokerProcesses } from "@switchyard/testing";
 
-const { run, client } = useCliBrokers();
+const { run } = useBrokerProcesses();
 
 interface Monitored {
-  broker: BrokerRun;
+  broker: BrokerProcess;
   port: number;
   monitor: string;
 }
@@ -35,8 +35,8 @@ async function getJson<T = Record<string, unknown>>(url: string, init: RequestIn
 /** Round trips through a fresh provider and consumer on a fresh channel; returns them. */
 async function traffic(port: number, requests: number, names = { provider: "echo-provider", consumer: "test-consumer" }) {
   const channelId = newId();
-  const provider = await (await client(port)).register({ role: "provider", channelId, capacity: 8, clientName: names.provider });
-  const consumer = await (await client(port)).register({ role: "consumer", channelId, clientName: names.consumer });
+  const provider = await (await RawClient.open(port)).register({ role: "provider", channelId, capacity: 8, clientName: names.provider });
+  const consumer = await (await RawClient.open(port)).register({ role: "consumer", channelId, clientName: names.consumer });
   for (let i = 0; i < requests; i++) {
     const id = consumer.request(`request ${i}`);
     provider.respond(await provider.nextOf(FrameType.START), `answer ${i}`);
@@ -70,8 +70,8 @@ describe("switchyard-broker --monitor", () => {
   it("turns /readyz 503 within 100 ms of SIGTERM while an in-flight request still finishes", async () => {
     const { broker, port, monitor } = await startMonitored();
     const channelId = newId();
-    const provider = await (await client(port)).register({ role: "provider", channelId });
-    const consumer = await (await client(port)).register({ role: "consumer", channelId });
+    const provider = await (await RawClient.open(port)).register({ role: "provider", channelId });
+    const consumer = await (await RawClient.open(port)).register({ role: "consumer", channelId });
     const id = consumer.request("held across the drain", 10_000);
     const start = await provider.nextOf(FrameType.START);
     // How long a /readyz round trip takes on this machine right now: on a loaded machine (a whole
@@ -105,7 +105,7 @@ describe("switchyard-broker --monitor", () => {
     const { port, monitor } = await startMonitored();
     await traffic(port, 25);
     // two refusals the broker answers itself: no provider on this channel
-    const lonely = await (await client(port)).register({ role: "consumer", channelId: newId() });
+    const lonely = await (await RawClient.open(port)).register({ role: "consumer", channelId: newId() });
     for (let i = 0; i < 2; i++) await lonely.nextError(lonely.request("anyone?"));
 
     const metricsResponse = await get(`${monitor}/metrics`);
@@ -143,13 +143,13 @@ describe("switchyard-broker --monitor", () => {
   it("lists connections with their clients and the recently closed ones with why they closed", async () => {
     const { port, monitor } = await startMonitored();
     const { channelId, provider } = await traffic(port, 3);
-    const busy = await (await client(port)).register({ role: "consumer", channelId, clientName: "busy-consumer" });
+    const busy = await (await RawClient.open(port)).register({ role: "consumer", channelId, clientName: "busy-consumer" });
     busy.request("held", 10_000);
     busy.request("held too", 10_000);
     await provider.nextOf(FrameType.START);
     await provider.nextOf(FrameType.START);
     // a connection that breaks the protocol, closed by the broker
-    const rude = await client(port);
+    const rude = await RawClient.open(port);
     rude.sendRaw(Buffer.from("this is not a frame at all, not even close to one"));
     await rude.waitClosed();
 

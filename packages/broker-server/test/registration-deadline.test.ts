@@ -1,7 +1,7 @@
 import { CONNECTION_ID, decodeErrorBody, encodeFrame, encodeRegistration, FrameFlags, FrameType, newId, Role } from "@switchyard/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { useBrokerHarness } from "./harness.js";
-import { RawClient } from "./raw-client.js";
+import { RawClient } from "@switchyard/testing";
 
 const h = useBrokerHarness();
 const opened: RawClient[] = [];

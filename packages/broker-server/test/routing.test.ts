@@ -11,7 +11,7 @@ import {
 } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { useBrokerHarness } from "./harness.js";
-import { RawClient } from "./raw-client.js";
+import { RawClient } from "@switchyard/testing";
 
 const h = useBrokerHarness();
 

@@ -6,8 +6,7 @@ import { fileURLToPath } from "node:url";
 import { FrameType, newId } from "@switchyard/protocol";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useCliBrokers } from "./cli-broker.js";
-import type { RawClient } from "./raw-client.js";
+import { RawClient, useBrokerProcesses } from "@switchyard/testing";
 
 const CHROMIUM = "/usr/bin/chromium";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -15,7 +14,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 const screenshotPath = process.env.SWITCHYARD_SCREENSHOT === "1" ? path.join(repoRoot, "docs", "status-page.png") : path.join(tmpdir(), "switchyard-status-page.png");
 const TOKEN = "page-token";
 
-const { run, client } = useCliBrokers();
+const { run } = useBrokerProcesses();
 let userDataDir: string;
 let browser: BrowserContext;
 
@@ -59,11 +58,11 @@ describe("the status page", () => {
     await expect.poll(() => broker.stdout().split("\n").length, { timeout: 10_000 }).toBe(3);
     const [, port, monitor] = /listening on 127\.0\.0\.1:(\d+)\n.*monitoring on (http:\/\/\S+)\n$/s.exec(broker.stdout())!;
     const channelId = newId();
-    const provider = await (await client(Number(port))).register({ role: "provider", channelId, capacity: 4, clientName: "page-provider" });
-    const consumer = await (await client(Number(port))).register({ role: "consumer", channelId, clientName: "page-consumer" });
+    const provider = await (await RawClient.open(Number(port))).register({ role: "provider", channelId, capacity: 4, clientName: "page-provider" });
+    const consumer = await (await RawClient.open(Number(port))).register({ role: "consumer", channelId, clientName: "page-consumer" });
     const traffic = steadyTraffic(provider, consumer);
     // three requests the broker refuses itself: the page lists errors by code
-    const lonely = await (await client(Number(port))).register({ role: "consumer", channelId: newId(), clientName: "lonely" });
+    const lonely = await (await RawClient.open(Number(port))).register({ role: "consumer", channelId: newId(), clientName: "lonely" });
     for (let i = 0; i < 3; i++) expect((await lonely.nextError(lonely.request("anyone?"))).code).toBe("NO_PROVIDER");
 
     browser = await chromium.launchPersistentContext(userDataDir, {
