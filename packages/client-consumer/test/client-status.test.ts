@@ -28,7 +28,7 @@ describe("client status, closed() and stats()", () => {
     expect(String(await consumer.send("one"))).toBe("processed: one");
     await expect(consumer.send("x", { timeout: 1, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "ABORTED" });
 
-    await rig.broker.stop();
+    await rig.broker.crash();
     await vi.waitFor(() => expect(consumer.state).toBe("reconnecting"));
     await rig.broker.start();
     await vi.waitFor(() => expect(consumer.state).toBe("open"), { timeout: 10_000 });
@@ -67,7 +67,7 @@ describe("client status, closed() and stats()", () => {
   it("closed() gives the reason when the client closes itself", async () => {
     const consumer = await rig.consumer({ maxReconnectAttempts: 0 });
     const events = collect(consumer.status());
-    await rig.broker.stop();
+    await rig.broker.crash();
     const reason = await consumer.closed();
     expect(reason).toMatchObject({ code: "DISCONNECTED" });
     await events.ended;

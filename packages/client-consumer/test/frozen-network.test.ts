@@ -1,8 +1,7 @@
 import { Consumer } from "@switchyard/client-consumer";
-import { Provider } from "@switchyard/client-provider";
 import { newIdString } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { FrozenBroker } from "./fixtures/frozen-broker.js";
+import { FrozenBroker } from "@switchyard/testing";
 
 /** The bound close() promises, plus slack for a loaded machine (still far below the 2 min read timeout). */
 const CLOSE_TIMEOUT = 300;
@@ -11,6 +10,7 @@ const SLACK = 3000;
 
 // Issue 10, defect 5: once the network went silent, close() waited for the 2-minute read timeout
 // (93 s and 120 s measured with closeTimeout: 1000) instead of closeTimeout plus the write timeout.
+// (The provider's side of it is in client-provider's frozen-network test.)
 describe("close() on a frozen network", () => {
   let broker: FrozenBroker;
   beforeEach(async () => {
@@ -34,28 +34,5 @@ describe("close() on a frozen network", () => {
     expect(performance.now() - started).toBeLessThan(CLOSE_TIMEOUT + WRITE_TIMEOUT + SLACK);
     expect(consumer.state).toBe("closed");
     expect(await inFlight).toMatchObject({ code: "CLOSED" });
-  });
-
-  it("a provider whose handler ignores close() closes within closeTimeout plus writeTimeout, aborting the handler with CLOSED", async () => {
-    const reasons: unknown[] = [];
-    const provider = await Provider.connect(
-      broker.address,
-      newIdString(),
-      (_payload, ctx) =>
-        new Promise((resolve) => {
-          ctx.signal.addEventListener("abort", () => {
-            reasons.push(ctx.signal.reason);
-            resolve("late");
-          });
-        }),
-      { closeTimeout: CLOSE_TIMEOUT, writeTimeout: WRITE_TIMEOUT, pingInterval: 50 },
-    );
-    await vi.waitFor(() => expect(provider.inflight).toBe(1));
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const started = performance.now();
-    await provider.close();
-    expect(performance.now() - started).toBeLessThan(CLOSE_TIMEOUT + WRITE_TIMEOUT + SLACK);
-    expect(provider.state).toBe("closed");
-    expect(reasons).toMatchObject([{ code: "CLOSED" }]);
   });
 }, 20_000);

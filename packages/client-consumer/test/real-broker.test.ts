@@ -3,7 +3,7 @@ import { Consumer, channelIdFor } from "@switchyard/client-consumer";
 import { channelIdFor as providerChannelIdFor, Provider } from "@switchyard/client-provider";
 import { newIdString } from "@switchyard/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { randomBody, sha256 } from "./fixtures/clients.js";
+import { randomBody, sha256 } from "@switchyard/testing";
 
 describe("the clients against the real BrokerServer", () => {
   const closers: Array<() => Promise<void>> = [];

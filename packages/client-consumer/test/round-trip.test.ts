@@ -1,7 +1,8 @@
 import { Readable } from "node:stream";
 import { FrameType, MAX_PAYLOAD, REQUEST_HEAD_SIZE, ROUTING_HEADER_SIZE, Role, idToString } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { inPieces, randomBody, Rig, sha256 } from "./fixtures/clients.js";
+import { inPieces, randomBody, sha256 } from "@switchyard/testing";
+import { Rig } from "./fixtures/clients.js";
 
 const MiB = 1024 * 1024;
 
