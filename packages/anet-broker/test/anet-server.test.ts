@@ -3,7 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AnetDecoder, encodeAnetFrame } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { createAnetServer } from "../src/index.js";
-import { onCleanup, rejection, startBroker, startServer } from "./helpers.js";
+import { onCleanup, rejection } from "@switchyard/testing";
+import { startBroker, startServer } from "./helpers.js";
 
 /** A bare client socket that records the task ids of the answers, in arrival order. */
 async function client(address: string) {

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { AnetFrame } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import { Broker, createPoolList, tcpFactory } from "../src/index.js";
-import { codes, onCleanup, outcomes, rejection, reply, startBroker, startRawServer, startServer } from "./helpers.js";
+import { codes, onCleanup, outcomes, rejection, replyAnet, startRawAnetServer } from "@switchyard/testing";
+import { startBroker, startServer } from "./helpers.js";
 
 const echo = async (body: Buffer) => body;
 
@@ -47,7 +48,7 @@ describe("Broker", () => {
   });
 
   it("refuses a 65 532-byte body with MAX_LEN_EXCEEDED before writing anything", async () => {
-    const server = await startRawServer((frame, socket) => reply(socket, frame.taskId, frame.body));
+    const server = await startRawAnetServer((frame, socket) => replyAnet(socket, frame.taskId, frame.body));
     const broker = startBroker([server.address]);
     await rejection(broker.send(Buffer.alloc(65_532)), "MAX_LEN_EXCEEDED");
     expect(String(await broker.send("after"))).toBe("after");
@@ -65,9 +66,9 @@ describe("Broker", () => {
 
   it("fails a request with TIMEOUT whose stack points at the send() call, and discards its late response", async () => {
     const held: Array<{ frame: AnetFrame; socket: Socket }> = [];
-    const server = await startRawServer((frame, socket) => {
+    const server = await startRawAnetServer((frame, socket) => {
       if (String(frame.body) === "slow") held.push({ frame: { taskId: frame.taskId, body: Buffer.from(frame.body) }, socket });
-      else reply(socket, frame.taskId, frame.body);
+      else replyAnet(socket, frame.taskId, frame.body);
     });
     const broker = startBroker([server.address], { readTimeout: 10_000 });
     async function sendThatTimesOut() {
@@ -78,7 +79,7 @@ describe("Broker", () => {
     expect(error.name).toBe("TimeoutError");
     expect(error.stack).toMatch(/at (async )?sendThatTimesOut/);
     const late = held[0]!;
-    reply(late.socket, late.frame.taskId, "too late");
+    replyAnet(late.socket, late.frame.taskId, "too late");
     expect(String(await broker.send("next"))).toBe("next");
     expect(broker.stats).toMatchObject({ timedOut: 1, lateResponses: 1, connectionsLost: 0, protocolErrors: 0 });
     expect(server.sockets.every((socket) => !socket.destroyed)).toBe(true);
@@ -86,9 +87,9 @@ describe("Broker", () => {
 
   it("fails an aborted request with ABORTED carrying the signal's reason, and discards its late response", async () => {
     const held: Array<{ taskId: number; socket: Socket }> = [];
-    const server = await startRawServer((frame, socket) => {
+    const server = await startRawAnetServer((frame, socket) => {
       if (String(frame.body) === "hold") held.push({ taskId: frame.taskId, socket });
-      else reply(socket, frame.taskId, frame.body);
+      else replyAnet(socket, frame.taskId, frame.body);
     });
     const broker = startBroker([server.address]);
     const controller = new AbortController();
@@ -97,13 +98,13 @@ describe("Broker", () => {
     controller.abort(new Error("user left"));
     const error = await rejection(sent, "ABORTED");
     expect((error.cause as Error).message).toBe("user left");
-    reply(held[0]!.socket, held[0]!.taskId, "late");
+    replyAnet(held[0]!.socket, held[0]!.taskId, "late");
     expect(String(await broker.send("next"))).toBe("next");
     expect(broker.stats).toMatchObject({ aborted: 1, lateResponses: 1, connectionsLost: 0 });
   });
 
   it("takes a request aborted while queued out of the queue, so it is never sent", async () => {
-    const server = await startRawServer(() => {});
+    const server = await startRawAnetServer(() => {});
     const broker = startBroker([server.address], { cap: 1, maxInflightPerConn: 1 });
     const first = broker.send("first", { timeout: 0 });
     await expect.poll(() => server.bytesReceived()).toBeGreaterThan(0);
@@ -117,7 +118,7 @@ describe("Broker", () => {
   });
 
   it("refuses with QUEUE_FULL at once when every connection slot and the whole queue are taken", async () => {
-    const server = await startRawServer(() => {});
+    const server = await startRawAnetServer(() => {});
     const broker = startBroker([server.address], { cap: 1, maxInflightPerConn: 2, queueSize: 3, timeout: 0 });
     const first = broker.send("1");
     await expect.poll(() => server.bytesReceived()).toBeGreaterThan(0);
@@ -133,7 +134,7 @@ describe("Broker", () => {
 
   it("close() fails queued requests with CLOSING_BROKER, waits for those in flight, and fails the unanswered ones with QUIT", async () => {
     const held: Array<{ taskId: number; socket: Socket }> = [];
-    const server = await startRawServer((frame, socket) => held.push({ taskId: frame.taskId, socket }));
+    const server = await startRawAnetServer((frame, socket) => held.push({ taskId: frame.taskId, socket }));
     const broker = new Broker(createPoolList(1, tcpFactory(), [server.address]), { maxInflightPerConn: 2, closeTimeout: 200, timeout: 0 });
     broker.start();
     onCleanup(() => broker.close());
@@ -143,7 +144,7 @@ describe("Broker", () => {
     const settled = outcomes([...inFlight, ...queued]);
     const closing = broker.close();
     await rejection(broker.send("after close"), "CLOSING_BROKER");
-    reply(held[0]!.socket, held[0]!.taskId, "answered while closing");
+    replyAnet(held[0]!.socket, held[0]!.taskId, "answered while closing");
     await closing;
     const results = await settled;
     expect(codes(results)).toEqual([undefined, "QUIT", "CLOSING_BROKER", "CLOSING_BROKER"]);
@@ -176,14 +177,14 @@ describe("Broker", () => {
   it("with maxInflightPerConn 1 never has two requests on one connection at once", async () => {
     const outstanding = new Map<number, number>();
     let peak = 0;
-    const server = await startRawServer((frame, socket, connection) => {
+    const server = await startRawAnetServer((frame, socket, connection) => {
       const now = (outstanding.get(connection) ?? 0) + 1;
       outstanding.set(connection, now);
       peak = Math.max(peak, now);
       setTimeout(
         () => {
           outstanding.set(connection, outstanding.get(connection)! - 1);
-          reply(socket, frame.taskId, frame.body);
+          replyAnet(socket, frame.taskId, frame.body);
         },
         Math.random() * 3,
       );

@@ -1,7 +1,8 @@
 import type { AnetFrame } from "@switchyard/protocol";
 import { describe, expect, it } from "vitest";
 import type { AnetConnectionEvent } from "../src/index.js";
-import { refusingAddress, rejection, reply, startBroker, startRawServer } from "./helpers.js";
+import { refusingAddress, rejection, replyAnet, startRawAnetServer } from "@switchyard/testing";
+import { startBroker } from "./helpers.js";
 
 /** Reads a broker's events in the background until the iterator ends. */
 function collect(events: AsyncIterableIterator<AnetConnectionEvent>): { seen: AnetConnectionEvent[]; ended: Promise<void> } {
@@ -15,9 +16,9 @@ function collect(events: AsyncIterableIterator<AnetConnectionEvent>): { seen: An
 describe("anet Broker events()", () => {
   it("reports a connection opening, its loss with the requests it failed, a failed dial, and the close", async () => {
     let held: { socket: import("node:net").Socket; frame: AnetFrame } | null = null;
-    const server = await startRawServer((frame, socket) => {
+    const server = await startRawAnetServer((frame, socket) => {
       if (String(frame.body) === "hold") held = { socket, frame };
-      else reply(socket, frame.taskId, frame.body);
+      else replyAnet(socket, frame.taskId, frame.body);
     });
     const refusing = await refusingAddress();
     const broker = startBroker([server.address], { cap: 1 });

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it, vi } from "vitest";
 import { createAnetServer } from "../src/index.js";
-import { onCleanup, refusingAddress, rejection, startBroker, startServer } from "./helpers.js";
+import { onCleanup, refusingAddress, rejection } from "@switchyard/testing";
+import { startBroker, startServer } from "./helpers.js";
 
 describe("Broker over several pools", () => {
   it("skips a pool whose address refuses connections and serves every request from the others", async () => {

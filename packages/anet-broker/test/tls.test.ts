@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { makeTestCertificates } from "../../../scripts/test-certificates.js";
 import { createAnetServer, tcpFactory } from "../src/index.js";
-import { onCleanup, startBroker, startServer } from "./helpers.js";
+import { makeTestCertificates, onCleanup } from "@switchyard/testing";
+import { startBroker, startServer } from "./helpers.js";
 
 const certs = makeTestCertificates("hsm-client");
 const otherCa = makeTestCertificates();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inPieces, MiB, patterned, patternMismatch, sha256 } from "./fixtures/bodies.js";
+import { inPieces, MiB, patterned, patternMismatch, sha256 } from "@switchyard/testing";
 import { channel, useE2E } from "./fixtures/harness.js";
 
 /** The seed of the answer to a request with seed `seed`: unrelated bytes, but predictable. */

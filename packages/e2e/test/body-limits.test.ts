@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MiB, patterned, patternMismatch } from "./fixtures/bodies.js";
+import { MiB, patterned, patternMismatch } from "@switchyard/testing";
 import { channel, useE2E } from "./fixtures/harness.js";
 
 /** The broker's, the provider's and the consumer's default body limit: 64 MiB. */

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Consumer } from "@switchyard/client-consumer";
 import { describe, expect, it, vi } from "vitest";
-import { MiB, patterned } from "./fixtures/bodies.js";
+import { MiB, patterned } from "@switchyard/testing";
 import { type ChaosKind, chaosAnswer, chaosFailure, encodeChaosRequest } from "./fixtures/chaos-requests.mjs";
 import { channel, type ProviderProcess, useE2E } from "./fixtures/harness.js";
 

@@ -2,9 +2,9 @@ import { connect, type Socket } from "node:net";
 import { Consumer } from "@switchyard/client-consumer";
 import { Provider } from "@switchyard/client-provider";
 import { randomUUID as newIdString } from "node:crypto";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { makeTestCertificates } from "../../../scripts/test-certificates.js";
+import { afterAll, describe, expect, it } from "vitest";
 import { BrokerServer, type BrokerServerOptions } from "@switchyard/broker-server";
+import { brokerLeakCheck, closeAfterTest, makeTestCertificates, onCleanup } from "@switchyard/testing";
 
 const certs = makeTestCertificates("client");
 const stranger = makeTestCertificates("client");
@@ -13,25 +13,20 @@ afterAll(() => {
   stranger.remove();
 });
 
-const open: Array<{ close(): Promise<void> } | Socket> = [];
-afterEach(async () => {
-  for (const item of open.splice(0).reverse()) {
-    if ("destroy" in item) item.destroy();
-    else await item.close();
-  }
-});
 
 async function broker(options: BrokerServerOptions): Promise<BrokerServer> {
   const server = new BrokerServer({ host: "127.0.0.1", port: 0, ...options });
   await server.start();
-  open.push({ close: () => server.stop({ timeout: 0 }) });
+  closeAfterTest(brokerLeakCheck(server)); // after its clients: fails the test if one is left open
   return server;
 }
 
 /** A raw TCP connection; resolves once connected. `closed` resolves with the ms it stayed open. */
 async function rawSocket(port: number): Promise<{ socket: Socket; closed: Promise<number> }> {
   const socket = connect({ host: "127.0.0.1", port });
-  open.push(socket);
+  onCleanup(() => {
+    socket.destroy();
+  });
   socket.on("error", () => {});
   await new Promise((resolve) => socket.once("connect", resolve));
   const opened = Date.now();
@@ -69,7 +64,7 @@ describe("the connection gate", () => {
     await stalled.closed;
     const channelId = newIdString();
     const consumer = await Consumer.connect(`tls://127.0.0.1:${port}`, channelId, { ...FAST, tls: { ca: certs.ca } });
-    open.push(consumer);
+    onCleanup(() => consumer.close());
     expect(consumer.state).toBe("open");
     expect(server.stats().refusedConnections).toBeGreaterThanOrEqual(2);
   });
@@ -88,7 +83,7 @@ describe("the connection gate", () => {
       expect(openFor).toBeLessThan(10_000);
     }
     const consumer = await Consumer.connect(`tls://127.0.0.1:${port}`, newIdString(), { ...FAST, tls: { ca: certs.ca } });
-    open.push(consumer);
+    onCleanup(() => consumer.close());
     expect(consumer.state).toBe("open"); // the share is free again
   });
 
@@ -97,10 +92,10 @@ describe("the connection gate", () => {
     const address = `tls://127.0.0.1:${server.address().port}`;
     const channelId = newIdString();
     const provider = await Provider.connect(address, channelId, () => "ok", { ...FAST, tls: { ca: certs.ca } });
-    open.push(provider);
+    onCleanup(() => provider.close());
     const own = certs.clients.client!;
     const consumer = await Consumer.connect(address, channelId, { ...FAST, tls: { ca: certs.ca, cert: own.cert, key: own.key } });
-    open.push(consumer);
+    onCleanup(() => consumer.close());
     expect(String(await consumer.send("x"))).toBe("ok");
     const foreign = stranger.clients.client!;
     await expect(Consumer.connect(address, channelId, { ...FAST, tls: { ca: certs.ca, cert: foreign.cert, key: foreign.key } })).rejects.toMatchObject({
@@ -114,14 +109,14 @@ describe("the connection gate", () => {
     const address = `tls://127.0.0.1:${server.address().port}`;
     const channelId = newIdString();
     const provider = await Provider.connect(address, channelId, () => "ok", { ...FAST, tls: { ca: certs.ca } });
-    open.push(provider);
+    onCleanup(() => provider.close());
     const before = server.tls!.validTo;
     expect(() => server.setTls({ cert: stranger.server.cert, key: certs.server.key })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     server.setTls({ cert: stranger.server.cert, key: stranger.server.key });
     expect(server.tls!.validTo.getTime()).toBeGreaterThanOrEqual(before.getTime());
     await expect(Consumer.connect(address, channelId, { ...FAST, tls: { ca: certs.ca } })).rejects.toMatchObject({ code: "CONNECT_FAILED" });
     const consumer = await Consumer.connect(address, channelId, { ...FAST, tls: { ca: stranger.ca } });
-    open.push(consumer);
+    onCleanup(() => consumer.close());
     expect(String(await consumer.send("x"))).toBe("ok"); // the provider's connection, made before, still serves
   });
 

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { describe, expect, it, vi } from "vitest";
-import { MiB } from "./fixtures/bodies.js";
+import { MiB } from "@switchyard/testing";
 import { channel, useE2E } from "./fixtures/harness.js";
 
 /** What one provider saw: how many requests, and the most it was handling at once. */

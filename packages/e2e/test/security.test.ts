@@ -5,10 +5,23 @@ import { connect as connectTls } from "node:tls";
 import { Consumer, type ConsumerOptions } from "@switchyard/client-consumer";
 import { type Handler, Provider, type ProviderOptions } from "@switchyard/client-provider";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { makeTestCertificates, type TestCertificates } from "../../../scripts/test-certificates.js";
-import { MiB, patterned, patternMismatch } from "./fixtures/bodies.js";
-import { type BrokerCli, startBrokerCli } from "./fixtures/broker-cli.js";
+import {
+  type BrokerProcess,
+  type Listening,
+  MiB,
+  makeTestCertificates,
+  patterned,
+  patternMismatch,
+  type TestCertificates,
+  useBrokerProcesses,
+} from "@switchyard/testing";
 import { channel } from "./fixtures/harness.js";
+
+/** A switchyard-broker started through its CLI, as a user runs it. */
+type BrokerCli = BrokerProcess & Listening;
+const brokers = useBrokerProcesses();
+/** Starts `switchyard-broker --host 127.0.0.1 --port 0 --log-level info …args` (killed after the test). */
+const startBrokerCli = (args: string[]): Promise<BrokerCli> => brokers.start(["--log-level", "info", ...args]);
 
 /** Tests do not wait for production close and reconnect timings. */
 const FAST = { closeTimeout: 1000, reconnectDelay: 20, maxReconnectDelay: 200 };
@@ -150,7 +163,7 @@ describe("TLS through the switchyard-broker CLI", () => {
       const first = await servedFingerprint(broker.port, rotating.ca);
       const atHangup = completed;
       rotating.renewServer();
-      broker.hangup();
+      broker.child.kill("SIGHUP"); // reload the certificate and the ACL
       await expect.poll(() => servedFingerprint(broker.port, rotating.ca), { timeout: 10_000, interval: 100 }).not.toBe(first);
       const second = await servedFingerprint(broker.port, rotating.ca);
       rotating.renewServer(); // no signal this time: the file watcher notices
@@ -245,7 +258,7 @@ describe("per-channel permissions (--acl) through the switchyard-broker CLI", ()
     const inFlight = keeps.send("slow", 20_000);
 
     writeFileSync(aclFile, toYaml(acl([billing])));
-    broker.hangup();
+    broker.child.kill("SIGHUP"); // reload the certificate and the ACL
     await expect.poll(() => loses.state, { timeout: 10_000 }).toBe("closed");
     const cause = errors.find((error) => error !== undefined)?.cause as { code?: string; message?: string } | undefined;
     expect(cause).toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining(`principal "billing-api" may not consume on channel ${reports}`) });

@@ -105,6 +105,11 @@ export class FakeBroker {
     return `127.0.0.1:${this.#port}`;
   }
 
+  /** The port it listens (or last listened) on. */
+  get port(): number {
+    return this.#port;
+  }
+
   /** Frames of `type` received from clients of `role`. */
   frames(role: Received["role"], type: FrameType): Received[] {
     return this.received.filter((frame) => frame.role === role && frame.type === type);

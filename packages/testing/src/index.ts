@@ -24,6 +24,9 @@ export { closeAfterTest, onCleanup, runCleanups } from "./cleanup.js";
 export { replyAnet, startRawAnetServer } from "./raw-anet-server.js";
 export type { RawAnetServer } from "./raw-anet-server.js";
 
+// Bodies that show a byte out of place, and a handler that waits for its abort.
+export { answerWhenAborted, inPieces, MiB, patterned, patternMismatch, randomBody, sha256 } from "./bodies.js";
+
 // Sockets, addresses, outcomes, certificates.
 export { Loopback, received, until } from "./loopback.js";
 export { refusingAddress } from "./refusing-address.js";

@@ -58,9 +58,13 @@ export interface CountsConnections {
 
 /** Adapts a started BrokerServer to the leak check: its count is `stats().connections`, close is an immediate stop. */
 export function brokerLeakCheck(server: CountsConnections): LeakCheckable {
-  const { host, port } = server.address();
+  let name = "BrokerServer (stopped)"; // a test may have stopped it already: stop() again is a no-op
+  try {
+    const { host, port } = server.address();
+    name = `BrokerServer ${host}:${port}`;
+  } catch {}
   return {
-    name: `BrokerServer ${host}:${port}`,
+    name,
     openConnections: () => server.stats().connections,
     close: () => server.stop({ timeout: 0 }),
   };

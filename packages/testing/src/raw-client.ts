@@ -157,6 +157,16 @@ export class RawClient {
     return this.response(this.request(body, timeoutMs), waitMs);
   }
 
+  /** Consumer: sends a request as a START without FINAL, CHUNKs of at most `pieceBytes`, then END; returns its requestId. */
+  requestStreamed(body: Buffer, timeoutMs = 0, pieceBytes = 512 * 1024, requestId: Buffer = newId()): Buffer {
+    this.send(FrameType.START, 0, requestId, encodeRequestHead(timeoutMs));
+    for (let offset = 0; offset < body.length; offset += pieceBytes) {
+      this.send(FrameType.CHUNK, 0, requestId, body.subarray(offset, offset + pieceBytes));
+    }
+    this.send(FrameType.END, 0, requestId);
+    return requestId;
+  }
+
   /** Provider: the routing header of a START it received. */
   static routingOf(start: Frame): Buffer {
     return start.payload.subarray(0, ROUTING_HEADER_SIZE);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConnectionContext } from "../../src/connection/connection-context.js";
 import { SocketReader } from "../../src/connection/socket-reader.js";
 import { DisconnectedError, IdleTimeoutError, SlowPeerError } from "../../src/errors.js";
-import { Loopback, received, until } from "../tcp.js";
+import { Loopback, received, until } from "@switchyard/testing";
 
 const MiB = 1024 * 1024;
 const ID = Buffer.alloc(16, 9);

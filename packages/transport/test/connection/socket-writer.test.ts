@@ -2,7 +2,7 @@ import { encodeAnetFrame, encodeFrame, FrameDecoder, FrameType, HEADER_SIZE } fr
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SocketWriter } from "../../src/connection/socket-writer.js";
 import { SlowPeerError } from "../../src/errors.js";
-import { Loopback, received, until } from "../tcp.js";
+import { Loopback, received, until } from "@switchyard/testing";
 
 const MiB = 1024 * 1024;
 
