@@ -1,36 +1,32 @@
-import { connect, createServer, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { type AnetConnectionEvent, Broker, createAnetServer, createPoolList, type PoolListOptions, tcpFactory } from "../src/index.js";
-import { onCleanup, refusingAddress, rejection } from "./helpers.js";
+import { closeAfterTest, onCleanup, refusingAddress, rejection, TrackedServer } from "@switchyard/testing";
+import { type AnetConnectionEvent, Broker, createPoolList, type PoolListOptions, tcpFactory } from "../src/index.js";
+import { startServer } from "./helpers.js";
 
 /** An echo anet server that records every connection it accepts, and when each closes. */
-async function startCountingServer(handler: (body: Buffer) => Promise<Buffer> | Buffer = (body) => body): Promise<{ address: string; sockets: Socket[]; closed: Set<Socket> }> {
-  const server = createAnetServer(handler);
-  const { host, port } = await server.listen(0, "127.0.0.1");
-  onCleanup(() => server.close());
-  // A TCP proxy in front of it, so the test sees the broker's connections open and close.
-  const sockets: Socket[] = [];
+async function startCountingServer(
+  handler: (body: Buffer) => Promise<Buffer> | Buffer = (body) => body,
+): Promise<{ address: string; sockets: readonly Socket[]; closed: Set<Socket> }> {
+  const [host, port] = (await startServer(handler)).split(":") as [string, string];
+  // A TCP proxy in front of it, so the test sees the broker's connections open and close (and a
+  // connection the broker leaves open fails the test).
   const closed = new Set<Socket>();
-  const proxy = createServer((client) => {
-    sockets.push(client);
-    client.on("close", () => closed.add(client));
-    const upstream = connect(port, host);
-    client.pipe(upstream).pipe(client);
-    client.on("error", () => upstream.destroy());
-    upstream.on("error", () => client.destroy());
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        proxy.close(() => resolve());
-      }),
+  const proxy = await TrackedServer.listen(
+    (client) => {
+      client.on("close", () => closed.add(client));
+      const upstream = connect(Number(port), host);
+      client.pipe(upstream).pipe(client);
+      client.on("error", () => upstream.destroy());
+      upstream.on("error", () => client.destroy());
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => client.destroy());
+    },
+    { name: "counting proxy" },
   );
-  return { address: `127.0.0.1:${(proxy.address() as { port: number }).port}`, sockets, closed };
+  closeAfterTest(proxy);
+  return { address: proxy.address, sockets: proxy.accepted, closed };
 }
 
 function startBrokerOver(address: string, pool: PoolListOptions, cap = 1): { broker: Broker; events: AnetConnectionEvent[] } {
