@@ -1,0 +1,483 @@
+import {
+  decodeErrorBody,
+  encodeErrorBody,
+  encodeRequestHead,
+  encodeRoutingHeader,
+  type Frame,
+  FrameFlags,
+  FrameType,
+  newId,
+  REQUEST_HEAD_SIZE,
+  ROUTING_HEADER_SIZE,
+  Role,
+} from "@switchyard/protocol";
+import { LinkedQueue, RequestIdTable, RequestIds } from "@switchyard/transport/internal";
+import { describe, expect, it, vi } from "vitest";
+import type { BrokerRequest } from "./broker-request.js";
+import { Channel } from "./channel.js";
+import { WAIT_QUEUE_FULL } from "./errors.js";
+import type { Peer } from "./peer.js";
+import { Router, type RouterLimits } from "./router.js";
+import { toWords } from "./words.js";
+
+/*
+ * The router's behaviour driven through its API (onConsumerFrame, onProviderFrame, providerJoined,
+ * peerLeft, beginDrain, whenIdle) with fake peers: each peer's connection records what the router
+ * sends it, so every test asserts outcomes on the wire, not the router's internals. (The same
+ * behaviour over real sockets is in test/routing.test.ts and test/fair-shares.test.ts.)
+ */
+
+/** A frame the router sent a fake peer (ids and payload copied: the router reuses its buffers). */
+interface Sent {
+  type: FrameType;
+  flags: number;
+  requestId: Buffer;
+  payload: Buffer;
+}
+
+/** What the router calls on a peer's ConnectionContext, recorded. */
+class RecordingConnection {
+  readonly sent: Sent[] = [];
+  readonly probes: number[] = [];
+  /** False: its write queue is full, sendFrame refuses (as a slow peer's would). */
+  accepts = true;
+
+  sendFrame(type: FrameType, flags: number, requestId: Uint8Array, ...payload: Uint8Array[]): boolean {
+    return this.sendFrameParts(type, flags, requestId, payload);
+  }
+
+  sendFrameParts(type: FrameType, flags: number, requestId: Uint8Array, payload: readonly Uint8Array[]): boolean {
+    if (!this.accepts) return false;
+    this.sent.push({ type, flags, requestId: Buffer.from(requestId), payload: Buffer.concat(payload) });
+    return true;
+  }
+
+  sendError(requestId: Uint8Array, error: { wireCode: number; message: string }): boolean {
+    this.sent.push({ type: FrameType.ERROR, flags: 0, requestId: Buffer.from(requestId), payload: encodeErrorBody(error) });
+    return true;
+  }
+
+  sendControl(type: FrameType, requestId: Uint8Array): boolean {
+    this.sent.push({ type, flags: 0, requestId: Buffer.from(requestId), payload: Buffer.alloc(0) });
+    return true;
+  }
+
+  probe(timeoutMs: number): void {
+    this.probes.push(timeoutMs);
+  }
+
+  /** Frames of `type` sent so far. */
+  of(type: FrameType): Sent[] {
+    return this.sent.filter((frame) => frame.type === type);
+  }
+
+  /** The codes of the ERRORs sent so far (for `requestId` when given). */
+  errorCodes(requestId?: Buffer): string[] {
+    return this.of(FrameType.ERROR)
+      .filter((frame) => requestId === undefined || frame.requestId.equals(requestId))
+      .map((frame) => decodeErrorBody(frame.payload).code);
+  }
+}
+
+/** A stand-in Peer: what the router reads and calls, with a recording connection. */
+interface FakePeer {
+  ctx: RecordingConnection;
+  role: Role;
+  clientId: Buffer;
+  channel: Channel;
+  defaultTimeoutMs: number;
+  capacity: number;
+  routingHeader: Buffer;
+  routingWords: Int32Array;
+  queuedRequests: number;
+  queuedBytes: number;
+  requests: RequestIdTable<BrokerRequest>;
+  inFlight: LinkedQueue<BrokerRequest>;
+  violations: string[];
+  protocolViolation(message: string): void;
+}
+
+const LIMITS: RouterLimits = {
+  maxQueuedRequests: 8,
+  maxQueuedRequestBytes: 1024 * 1024,
+  queueShareFloor: 1,
+  queueShareFloorBytes: 1,
+  maxRequestBytes: 64 * 1024,
+  maxResponseBytes: 64 * 1024,
+  requestTimeoutMs: 5000,
+  pingTimeoutMs: 5000,
+  maxPayloadBytes: 1024 * 1024,
+};
+
+/** A router, a channel, and helpers to add peers and send frames. */
+function setUp(limits: Partial<RouterLimits> = {}) {
+  const router = new Router({ ...LIMITS, ...limits }, new RequestIds<BrokerRequest>(newId()));
+  const channelId = newId();
+  const channel = new Channel(channelId.toString("latin1"));
+
+  function peer(role: Role, capacity: number): FakePeer {
+    const clientId = newId();
+    const routingHeader = encodeRoutingHeader(clientId, channelId);
+    const fake: FakePeer = {
+      ctx: new RecordingConnection(),
+      role,
+      clientId,
+      channel,
+      defaultTimeoutMs: 0,
+      capacity,
+      routingHeader,
+      routingWords: toWords(routingHeader),
+      queuedRequests: 0,
+      queuedBytes: 0,
+      requests: new RequestIdTable<BrokerRequest>(),
+      inFlight: new LinkedQueue<BrokerRequest>(),
+      violations: [],
+      protocolViolation: (message) => fake.violations.push(message),
+    };
+    return fake;
+  }
+
+  const asPeer = (fake: FakePeer) => fake as unknown as Peer;
+
+  return {
+    router,
+    channel,
+    consumer: () => peer(Role.CONSUMER, 0),
+    /** A provider that joined the channel (as the registry adds it, then tells the router). */
+    provider(capacity = 1): FakePeer {
+      const provider = peer(Role.PROVIDER, capacity);
+      channel.addProvider(asPeer(provider));
+      router.providerJoined(asPeer(provider));
+      return provider;
+    },
+    /** The provider's connection closed: the registry takes it out of its channel, then tells the router. */
+    providerLeaves(provider: FakePeer): void {
+      channel.removeProvider(asPeer(provider));
+      router.peerLeft(asPeer(provider));
+    },
+    consumerLeaves: (consumer: FakePeer) => router.peerLeft(asPeer(consumer)),
+    /** The consumer sends a request: START|FINAL with the whole body (or START alone when `streamed`); returns its requestId. */
+    send(consumer: FakePeer, body = "ping", timeoutMs = 0, streamed = false): Buffer {
+      const requestId = newId();
+      const payload = Buffer.concat([encodeRequestHead(timeoutMs), Buffer.from(body)]);
+      router.onConsumerFrame(asPeer(consumer), frame(FrameType.START, streamed ? 0 : FrameFlags.FINAL, requestId, payload));
+      return requestId;
+    },
+    fromConsumer(consumer: FakePeer, type: FrameType, requestId: Buffer, payload: Buffer = Buffer.alloc(0)): void {
+      router.onConsumerFrame(asPeer(consumer), frame(type, 0, requestId, payload));
+    },
+    /** The provider answers the START it got with one RESPONSE echoing `routing` (the START's by default). */
+    respond(provider: FakePeer, start: Sent, body = "pong", routing = start.payload.subarray(0, ROUTING_HEADER_SIZE)): void {
+      router.onProviderFrame(asPeer(provider), frame(FrameType.RESPONSE, 0, start.requestId, Buffer.concat([routing, Buffer.from(body)])));
+    },
+    fromProvider(provider: FakePeer, type: FrameType, requestId: Buffer, payload: Buffer = Buffer.alloc(0)): void {
+      router.onProviderFrame(asPeer(provider), frame(type, 0, requestId, payload));
+    },
+  };
+}
+
+function frame(type: FrameType, flags: number, requestId: Buffer, payload: Buffer): Frame {
+  return { type, flags, requestId, payload } as Frame;
+}
+
+/** The body of a START a provider got (after routing header and request head). */
+const bodyOf = (start: Sent) => start.payload.subarray(ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE).toString();
+
+describe("Router: routing", () => {
+  it("forwards a START to a provider under an id of its own, with the consumer's routing header and the time left, and the RESPONSE back under the consumer's id", () => {
+    const { router, consumer, provider, send, respond } = setUp();
+    const c = consumer();
+    const p = provider();
+    const id = send(c, "hello", 3000);
+    const [start] = p.ctx.of(FrameType.START);
+    expect(start!.flags & FrameFlags.FINAL).toBe(FrameFlags.FINAL);
+    expect(start!.requestId.equals(id)).toBe(false); // the broker's own id, not the consumer's
+    expect(start!.payload.subarray(0, ROUTING_HEADER_SIZE).equals(c.routingHeader)).toBe(true);
+    const timeLeft = start!.payload.readUInt32BE(ROUTING_HEADER_SIZE);
+    expect(timeLeft).toBeGreaterThan(0);
+    expect(timeLeft).toBeLessThanOrEqual(3000);
+    expect(bodyOf(start!)).toBe("hello");
+    expect(router.inFlight).toBe(1);
+
+    respond(p, start!, "world");
+    const [response] = c.ctx.of(FrameType.RESPONSE);
+    expect(response!.requestId.equals(id)).toBe(true);
+    expect(response!.payload.toString()).toBe("world");
+    expect([router.inFlight, router.live, router.counters.completed]).toEqual([0, 0, 1]);
+  });
+
+  it("sends each request to the least-loaded provider below its capacity", () => {
+    const { consumer, provider, send } = setUp();
+    const c = consumer();
+    const a = provider(2);
+    const b = provider(2);
+    for (let i = 0; i < 4; i++) send(c, `r${i}`);
+    expect([a.ctx.of(FrameType.START).length, b.ctx.of(FrameType.START).length]).toEqual([2, 2]);
+  });
+
+  it("refuses with NO_PROVIDER when the channel has none, and PAYLOAD_TOO_LARGE over maxRequestBytes, keeping nothing", () => {
+    const { router, consumer, provider, send } = setUp({ maxRequestBytes: 10 });
+    const c = consumer();
+    const lonely = send(c);
+    expect(c.ctx.errorCodes(lonely)).toEqual(["NO_PROVIDER"]);
+    const p = provider();
+    const big = send(c, "eleven byte");
+    expect(c.ctx.errorCodes(big)).toEqual(["PAYLOAD_TOO_LARGE"]);
+    expect(p.ctx.sent).toHaveLength(0);
+    expect(router.live).toBe(0);
+  });
+
+  it("after beginDrain refuses new requests with SHUTTING_DOWN while those accepted finish, and whenIdle resolves with the last", async () => {
+    const { router, consumer, provider, send, respond } = setUp();
+    const c = consumer();
+    const p = provider();
+    send(c, "accepted");
+    router.beginDrain();
+    const late = send(c, "late");
+    expect(c.ctx.errorCodes(late)).toEqual(["SHUTTING_DOWN"]);
+    let idle = false;
+    const whenIdle = router.whenIdle().then(() => {
+      idle = true;
+    });
+    await Promise.resolve();
+    expect(idle).toBe(false);
+    respond(p, p.ctx.of(FrameType.START)[0]!);
+    await whenIdle;
+    expect(c.ctx.of(FrameType.RESPONSE)).toHaveLength(1);
+  });
+
+  it("answers a provider's frame for a request it does not hold with BAD_ROUTE, and leaves that request alone", () => {
+    const { consumer, provider, send, respond } = setUp();
+    const c = consumer();
+    const a = provider();
+    const b = provider();
+    send(c, "for a");
+    const [start] = a.ctx.of(FrameType.START);
+    respond(b, start!, "not mine"); // b answers a's request
+    expect(b.ctx.errorCodes(start!.requestId)).toEqual(["BAD_ROUTE"]);
+    respond(a, start!, "wrong routing", encodeRoutingHeader(newId(), newId())); // a changes the routing header
+    expect(a.ctx.errorCodes(start!.requestId)).toEqual(["BAD_ROUTE"]);
+    expect(c.ctx.sent).toHaveLength(0);
+    respond(a, start!, "right");
+    expect(c.ctx.of(FrameType.RESPONSE).map((f) => f.payload.toString())).toEqual(["right"]);
+  });
+
+  it("gives each request exactly one outcome: a RESPONSE after the request was settled is BAD_ROUTE, not a second answer", () => {
+    const { consumer, provider, send, respond, fromConsumer } = setUp();
+    const c = consumer();
+    const p = provider();
+    const id = send(c);
+    const [start] = p.ctx.of(FrameType.START);
+    fromConsumer(c, FrameType.CANCEL, id);
+    expect(p.ctx.of(FrameType.CANCEL).map((f) => f.requestId.equals(start!.requestId))).toEqual([true]);
+    respond(p, start!);
+    expect(c.ctx.sent).toHaveLength(0); // the consumer cancelled: it gets nothing, not even an error
+    expect(p.ctx.errorCodes(start!.requestId)).toEqual(["BAD_ROUTE"]);
+  });
+
+  it("relays a streamed response and fails it with PAYLOAD_TOO_LARGE, cancelling it at the provider, once it passes maxResponseBytes", () => {
+    const { consumer, provider, send, fromProvider } = setUp({ maxResponseBytes: 10 });
+    const c = consumer();
+    const p = provider();
+    const id = send(c);
+    const [start] = p.ctx.of(FrameType.START);
+    fromProvider(p, FrameType.RESPONSE_START, start!.requestId, Buffer.concat([c.routingHeader, Buffer.from("12345")]));
+    fromProvider(p, FrameType.RESPONSE_CHUNK, start!.requestId, Buffer.from("67890"));
+    expect(c.ctx.sent.map((f) => f.type)).toEqual([FrameType.RESPONSE_START, FrameType.RESPONSE_CHUNK]);
+    fromProvider(p, FrameType.RESPONSE_CHUNK, start!.requestId, Buffer.from("!"));
+    expect(c.ctx.errorCodes(id)).toEqual(["PAYLOAD_TOO_LARGE"]);
+    expect(p.ctx.of(FrameType.CANCEL)).toHaveLength(1);
+  });
+
+  it("fails a request with OVERLOADED when its provider's write queue refuses the START", () => {
+    const { router, consumer, provider, send } = setUp();
+    const c = consumer();
+    const p = provider();
+    p.ctx.accepts = false;
+    const id = send(c);
+    expect(c.ctx.errorCodes(id)).toEqual(["OVERLOADED"]);
+    expect([router.inFlight, router.live]).toEqual([0, 0]);
+  });
+
+  it("closes a consumer that reuses the requestId of a live request (a protocol violation), and keeps the first", () => {
+    const { router, consumer, provider, fromConsumer } = setUp();
+    const c = consumer();
+    provider();
+    const id = newId();
+    const start = Buffer.concat([encodeRequestHead(0), Buffer.from("x")]);
+    fromConsumer(c, FrameType.START, id, start);
+    router.onConsumerFrame(c as unknown as Peer, frame(FrameType.START, FrameFlags.FINAL, id, Buffer.concat([encodeRequestHead(0), Buffer.from("y")])));
+    expect(c.violations).toEqual([expect.stringMatching(/already in use by a live request/)]);
+    expect(router.live).toBe(1);
+  });
+});
+
+describe("Router: the wait queue", () => {
+  it("queues a request while every provider is at capacity and dispatches it, START, CHUNKs and END in order, when capacity frees", () => {
+    const { router, consumer, provider, send, fromConsumer, respond } = setUp();
+    const c = consumer();
+    const p = provider(1);
+    send(c, "first");
+    const waiting = send(c, "second-", 0, true);
+    fromConsumer(c, FrameType.CHUNK, waiting, Buffer.from("part-a"));
+    fromConsumer(c, FrameType.CHUNK, waiting, Buffer.from("part-b"));
+    fromConsumer(c, FrameType.END, waiting);
+    expect([router.queued, p.ctx.sent.length]).toEqual([1, 1]);
+
+    respond(p, p.ctx.of(FrameType.START)[0]!);
+    expect(router.queued).toBe(0);
+    const relayed = p.ctx.sent.slice(1);
+    expect(relayed.map((f) => f.type)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.CHUNK, FrameType.END]);
+    expect(bodyOf(relayed[0]!)).toBe("second-");
+    expect(relayed.slice(1, 3).map((f) => f.payload.toString())).toEqual(["part-a", "part-b"]);
+    expect(new Set(relayed.map((f) => f.requestId.toString("hex"))).size).toBe(1); // all under the one id the provider got
+  });
+
+  it("gives a consumer alone half the queue, then OVERLOADED for its share; a second consumer still gets a place", () => {
+    const { router, consumer, provider, send } = setUp({ maxQueuedRequests: 8, queueShareFloor: 1 });
+    const hog = consumer();
+    const other = consumer();
+    provider(1);
+    send(hog, "in flight");
+    const hogs = Array.from({ length: 5 }, () => send(hog));
+    expect(router.queued).toBe(4); // max(1, 8 / 2)
+    expect(hog.ctx.errorCodes(hogs[4])).toEqual(["OVERLOADED"]);
+    expect(decodeErrorBody(hog.ctx.of(FrameType.ERROR)[0]!.payload).message).toBe(WAIT_QUEUE_FULL.consumerRequests.message);
+
+    // With two consumers waiting, each may hold max(1, 8 / 3) = 2; the hog already holds more and adds nothing.
+    const others = Array.from({ length: 3 }, () => send(other));
+    expect(other.ctx.errorCodes()).toEqual(["OVERLOADED"]);
+    expect(other.ctx.errorCodes(others[2])).toEqual(["OVERLOADED"]);
+    expect(router.queued).toBe(6);
+    expect(hog.ctx.errorCodes(send(hog))).toEqual(["OVERLOADED"]);
+  });
+
+  it("refuses with the queue's own OVERLOADED once maxQueuedRequests wait, whatever the shares", () => {
+    const { router, consumer, provider, send } = setUp({ maxQueuedRequests: 2, queueShareFloor: 2 });
+    const c = consumer();
+    provider(1);
+    send(c, "in flight");
+    send(c);
+    send(c);
+    const refused = send(c);
+    expect(router.queued).toBe(2);
+    expect(c.ctx.errorCodes(refused)).toEqual(["OVERLOADED"]);
+    expect(decodeErrorBody(c.ctx.of(FrameType.ERROR)[0]!.payload).message).toBe(WAIT_QUEUE_FULL.requests.message);
+  });
+
+  it("counts a waiting request's CHUNKs against the consumer's share of queued bytes, failing the request that passes it", () => {
+    const { router, consumer, provider, send, fromConsumer } = setUp({ maxQueuedRequestBytes: 100, queueShareFloorBytes: 1 });
+    const c = consumer();
+    const p = provider(1);
+    send(c, "in flight");
+    const waiting = send(c, "", 0, true);
+    fromConsumer(c, FrameType.CHUNK, waiting, Buffer.alloc(40)); // 4 (head) + 40 ≤ 100 / 2
+    expect(c.ctx.sent).toHaveLength(0);
+    fromConsumer(c, FrameType.CHUNK, waiting, Buffer.alloc(10));
+    expect(c.ctx.errorCodes(waiting)).toEqual(["OVERLOADED"]);
+    expect([router.queued, router.queuedBytes]).toEqual([0, 0]);
+    expect(p.ctx.sent).toHaveLength(1); // the waiting request never reached the provider
+  });
+});
+
+describe("Router: deadlines", () => {
+  it("a request in flight past its deadline gets TIMEOUT; its provider gets CANCEL and a PING probe", async () => {
+    const { router, consumer, provider, send } = setUp({ pingTimeoutMs: 1234 });
+    const c = consumer();
+    const p = provider();
+    const id = send(c, "slow", 30);
+    await vi.waitFor(() => expect(c.ctx.errorCodes(id)).toEqual(["TIMEOUT"]), { timeout: 5000, interval: 10 });
+    const [start] = p.ctx.of(FrameType.START);
+    expect(p.ctx.of(FrameType.CANCEL).map((f) => f.requestId.equals(start!.requestId))).toEqual([true]);
+    expect(p.ctx.probes).toEqual([1234]);
+    expect([router.inFlight, router.live]).toEqual([0, 0]);
+  });
+
+  it("a request that waits past its deadline gets TIMEOUT and leaves the queue without reaching a provider", async () => {
+    const { router, consumer, provider, send, respond } = setUp();
+    const c = consumer();
+    const p = provider(1);
+    send(c, "holds the provider", 60_000);
+    const waiting = send(c, "waits", 30);
+    expect(router.queued).toBe(1);
+    await vi.waitFor(() => expect(c.ctx.errorCodes(waiting)).toEqual(["TIMEOUT"]), { timeout: 5000, interval: 10 });
+    expect(router.queued).toBe(0);
+    respond(p, p.ctx.of(FrameType.START)[0]!);
+    expect(p.ctx.of(FrameType.START)).toHaveLength(1);
+    expect(p.ctx.of(FrameType.CANCEL)).toHaveLength(0); // never sent, so nothing to cancel
+  });
+
+  it("a request without a timeout takes the consumer's registered default, else the broker's requestTimeoutMs", () => {
+    const { consumer, provider, send } = setUp({ requestTimeoutMs: 4000 });
+    const c = consumer();
+    const p = provider(2);
+    send(c, "broker default");
+    c.defaultTimeoutMs = 2000;
+    send(c, "consumer default");
+    const [first, second] = p.ctx.of(FrameType.START).map((start) => start.payload.readUInt32BE(ROUTING_HEADER_SIZE));
+    expect(first).toBeGreaterThan(3000);
+    expect(first).toBeLessThanOrEqual(4000);
+    expect(second).toBeGreaterThan(1000);
+    expect(second).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe("Router: peers leaving", () => {
+  it("a provider that leaves fails its requests with PROVIDER_GONE; as the channel's last, the waiting ones with NO_PROVIDER", () => {
+    const { router, consumer, provider, providerLeaves, send } = setUp();
+    const c = consumer();
+    const p = provider(1);
+    const held = send(c);
+    const waiting = send(c);
+    providerLeaves(p);
+    expect(c.ctx.errorCodes(held)).toEqual(["PROVIDER_GONE"]);
+    expect(c.ctx.errorCodes(waiting)).toEqual(["NO_PROVIDER"]);
+    expect([router.live, router.queued, router.inFlight]).toEqual([0, 0, 0]);
+  });
+
+  it("a provider that leaves while another stays: its requests fail, the waiting ones stay for the other", () => {
+    const { router, consumer, provider, providerLeaves, send, respond } = setUp();
+    const c = consumer();
+    const a = provider(1);
+    const b = provider(1);
+    const onA = send(c, "a");
+    send(c, "b");
+    const waiting = send(c, "waits");
+    const onB = b.ctx.of(FrameType.START)[0]!;
+    providerLeaves(a);
+    expect(c.ctx.errorCodes(onA)).toEqual(["PROVIDER_GONE"]);
+    expect(c.ctx.errorCodes(waiting)).toEqual([]);
+    expect(router.queued).toBe(1);
+    respond(b, onB);
+    expect(bodyOf(b.ctx.of(FrameType.START)[1]!)).toBe("waits");
+  });
+
+  it("a consumer that leaves: its requests are cancelled at their providers, its waiting ones dropped, and the freed capacity serves others", () => {
+    const { router, consumer, consumerLeaves, provider, send } = setUp();
+    const leaving = consumer();
+    const staying = consumer();
+    const p = provider(1);
+    send(leaving, "in flight");
+    send(leaving, "waiting");
+    send(staying, "next");
+    expect(router.queued).toBe(2);
+    consumerLeaves(leaving);
+    expect(p.ctx.of(FrameType.CANCEL)).toHaveLength(1);
+    expect(leaving.ctx.sent).toHaveLength(0); // it is gone: nothing is sent to it
+    expect(p.ctx.of(FrameType.START).map(bodyOf)).toEqual(["in flight", "next"]);
+    expect(router.queued).toBe(0);
+  });
+
+  it("a provider joining serves the requests that waited for capacity", () => {
+    const { router, consumer, provider, send } = setUp();
+    const c = consumer();
+    const busy = provider(1);
+    send(c, "busy");
+    send(c, "waited");
+    expect(router.queued).toBe(1);
+    const fresh = provider(1);
+    expect(fresh.ctx.of(FrameType.START).map(bodyOf)).toEqual(["waited"]);
+    expect(busy.ctx.of(FrameType.START)).toHaveLength(1);
+    expect(router.queued).toBe(0);
+  });
+});
