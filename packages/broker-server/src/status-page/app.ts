@@ -113,12 +113,18 @@ function chart(id: string, label: string, color: string): { plot: uPlot; data: [
       // always the last 5 minutes, however few points there are yet
       scales: { x: { time: true, range: (_u, _min, max) => [max - WINDOW_POINTS, max] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
       series: [{}, { label, stroke: color, width: 1.5, fill: `${color}22`, spanGaps: false }],
-      axes: [{ stroke: "#888" }, { stroke: "#888", size: 60 }],
+      // one line of 24-hour clock times, far enough apart not to overlap (uPlot's default is two rows, 12-hour)
+      axes: [{ stroke: "#888", space: 80, values: (_u, splits) => splits.map(clockTime) }, { stroke: "#888", size: 60 }],
     },
     data,
     target,
   );
   return { plot, data };
+}
+
+/** "14:03:30": a chart's x-axis label for a time in seconds since the epoch, in the browser's time zone. */
+function clockTime(seconds: number): string {
+  return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 }
 
 function push(series: { plot: uPlot; data: [number[], Array<number | null>] }, time: number, value: number | null): void {
