@@ -1,14 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import path from "node:path";
-
-const require = createRequire(import.meta.url);
-
-/** The broker package's directory, as this workspace package depends on it. */
-export const BROKER_PACKAGE_DIR = path.dirname(require.resolve("@switchyard/broker-server/package.json"));
-
-/** The committed `switchyard-broker` bin (it imports the built dist/cli.js). */
-export const BROKER_BIN = path.join(BROKER_PACKAGE_DIR, "bin", "switchyard-broker.js");
+import { BROKER_BIN } from "@switchyard/testing";
 
 /** What `switchyard-broker --help` says the CLI accepts. */
 export interface BrokerCliSpec {

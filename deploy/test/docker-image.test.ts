@@ -1,8 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { useBrokerProcesses } from "@switchyard/testing";
 import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildContext, NOT_RUN_HERE, runBuildStage } from "./build-stage.js";
@@ -75,20 +75,18 @@ describe("the image's broker, built as the Dockerfile builds it", () => {
 
 
   const scratch = mkdtempSync(path.join(os.tmpdir(), "switchyard-image-"));
-  const children: ChildProcess[] = [];
-  afterAll(() => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const { deploy } = dockerfileProblems(DOCKERFILE, ROOT, DOCKERIGNORE);
+  /** The image's filesystem, here. */
+  const fs = path.join(scratch, "image");
+  const brokers = useBrokerProcesses(path.join(fs, deploy!.output, deploy!.entrypoint));
 
   it("runs the build stage on the build context, starts the deployed broker with the StatefulSet's flags, answers the probes and drains on SIGTERM within the grace period", async () => {
     // The build stage's own instructions, on the context .dockerignore lets through, in a scratch
     // directory that stands for the image's filesystem: install from the lockfile, build, deploy.
-    const { deploy } = dockerfileProblems(DOCKERFILE, ROOT, DOCKERIGNORE);
     const build = readStages(DOCKERFILE)[0]!;
     const run = build.instructions.filter((instruction) => instruction.keyword === "RUN").map((instruction) => instruction.args.join(" "));
     expect(run.filter((command) => !NOT_RUN_HERE.includes(command))).toEqual(expect.arrayContaining([expect.stringMatching(/^pnpm install --frozen-lockfile/), expect.stringMatching(/ deploy /)]));
-    const fs = path.join(scratch, "image");
     runBuildStage(build, ROOT, buildContext(ROOT, DOCKERIGNORE), fs);
     const out = path.join(fs, deploy!.output);
     const workdir = build.instructions.findLast((instruction) => instruction.keyword === "WORKDIR")!.args[0]!;
@@ -111,27 +109,17 @@ describe("the image's broker, built as the Dockerfile builds it", () => {
     const container = statefulSet.spec!.template.spec!.containers[0]!;
     const args = container.args!.map((arg) => ({ "0.0.0.0": "127.0.0.1", "9090": "0", "0.0.0.0:9091": "127.0.0.1:0" })[arg] ?? arg);
     expect(args).not.toEqual(container.args);
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("SWITCHYARD_")));
-    const child = spawn(entrypoint, args, { cwd: scratch, env: { ...env, NODE_ENV: "production" }, stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
-    await expect.poll(() => /monitoring on (http:\S+)/.test(stdout) || child.exitCode !== null, { timeout: 15_000 }).toBe(true);
-    const monitor = /monitoring on (http:\S+)/.exec(stdout)?.[1];
-    expect(monitor, stderr).toBeDefined();
-    expect(stdout).toMatch(/^switchyard-broker listening on 127\.0\.0\.1:\d+$/m);
+    const broker = brokers.run(args, { NODE_ENV: "production" });
+    const listening = await broker.listening();
+    expect(listening.host).toBe("127.0.0.1");
+    await expect.poll(() => /monitoring on (http:\S+)/.exec(broker.stdout())?.[1], { timeout: 10_000 }).toBeDefined();
+    const monitor = /monitoring on (http:\S+)/.exec(broker.stdout())![1]!;
     expect((await fetch(`${monitor}/livez`)).status).toBe(200);
     expect((await fetch(`${monitor}/readyz`)).status).toBe(200);
 
+    // SIGTERM: it drains and exits 0 before the kubelet's SIGKILL (stop() kills it and throws if not).
     const graceMs = statefulSet.spec!.template.spec!.terminationGracePeriodSeconds! * 1000;
-    const started = Date.now();
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    const [code] = await exited;
-    expect(code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(graceMs);
-    expect(stderr).toMatch(/"msg":"broker stopped"/);
+    expect(await broker.stop(graceMs)).toBe(0);
+    expect(broker.stderr()).toMatch(/"msg":"broker stopped"/);
   }, 300_000);
 });

@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BROKER_BIN, brokerCliSpec, effectiveSetting, readArgs } from "./broker-cli.js";
+import { BROKER_BIN } from "@switchyard/testing";
+import { brokerCliSpec, effectiveSetting, readArgs } from "./broker-cli.js";
 
 /** The instance the checks start the template as: its name is the broker's port. */
 export const INSTANCE = "9090";
