@@ -25,8 +25,11 @@ export function buildContext(root: string, ignoreText: string): string[] {
  * the last word of `pnpm … deploy DIR`, which is moved under `fs`: the image's path P is `fs` + P.
  */
 export function runBuildStage(stage: DockerStage, root: string, files: readonly string[], fs: string): void {
-  // A clean environment, as in a container: not the npm_config_* and TURBO_* of the test's runner.
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
+  // A clean environment, as in a container (not the npm_config_* and TURBO_* of the test's
+  // runner), with this repository's pnpm store: the one its install filled, which the build
+  // stage's --offline install reads, even if the scratch directory is on another filesystem.
+  const store = path.dirname(execFileSync("pnpm", ["store", "path"], { cwd: root, encoding: "utf8" }).trim());
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", npm_config_store_dir: store };
   let workdir = fs;
   for (const instruction of stage.instructions) {
     const { keyword, args } = instruction;
