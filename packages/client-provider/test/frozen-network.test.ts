@@ -1,12 +1,7 @@
 import { newIdString } from "@switchyard/protocol";
-import { FrozenBroker } from "@switchyard/testing";
+import { FROZEN_CLIENT_OPTIONS, FROZEN_CLOSE_BOUND_MS, FrozenBroker } from "@switchyard/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Provider } from "../src/index.js";
-
-/** The bound close() promises, plus slack for a loaded machine (still far below the 2 min read timeout). */
-const CLOSE_TIMEOUT = 300;
-const WRITE_TIMEOUT = 300;
-const SLACK = 3000;
 
 // Issue 10, defect 5: once the network went silent, close() waited for the 2-minute read timeout
 // (93 s and 120 s measured with closeTimeout: 1000) instead of closeTimeout plus the write timeout.
@@ -32,13 +27,13 @@ describe("close() on a frozen network", () => {
             resolve("late");
           });
         }),
-      { closeTimeout: CLOSE_TIMEOUT, writeTimeout: WRITE_TIMEOUT, pingInterval: 50 },
+      FROZEN_CLIENT_OPTIONS,
     );
     await vi.waitFor(() => expect(provider.inflight).toBe(1));
     await new Promise((resolve) => setTimeout(resolve, 150));
     const started = performance.now();
     await provider.close();
-    expect(performance.now() - started).toBeLessThan(CLOSE_TIMEOUT + WRITE_TIMEOUT + SLACK);
+    expect(performance.now() - started).toBeLessThan(FROZEN_CLOSE_BOUND_MS);
     expect(provider.state).toBe("closed");
     expect(reasons).toMatchObject([{ code: "CLOSED" }]);
   });

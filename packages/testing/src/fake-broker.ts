@@ -20,11 +20,14 @@ import {
 } from "@switchyard/protocol";
 import { TrackedServer } from "./tracked-server.js";
 
-/** A frame the fake broker received, for assertions. */
+/** A frame the fake broker received, for assertions (its bytes copied). */
 export interface Received {
   role: "consumer" | "provider" | "unregistered";
   type: FrameType;
+  flags: number;
+  /** Hex. */
   requestId: string;
+  payload: Buffer;
 }
 
 /** One client connection of the fake broker, to send it frames (even ones no broker would). */
@@ -74,12 +77,23 @@ interface Route {
 export class FakeBroker {
   readonly registrations: Registration[] = [];
   readonly received: Received[] = [];
+  /** The serverId its registration acks announce. */
+  readonly serverId: Buffer = newId();
+  /** The maxPayload its registration acks announce. Default MAX_PAYLOAD. */
+  maxPayload = MAX_PAYLOAD;
+  /**
+   * When set, sees every frame from every connection first (after it is recorded), PINGs and
+   * registrations included; returning true means "handled": the fake does nothing more with it.
+   * `() => true` makes a broker that answers nothing.
+   */
+  intercept: ((frame: Frame, peer: FakePeer) => boolean) | null = null;
   /**
    * When set, sees every registered consumer's frame first; returning true means "handled, do not
    * route". `socket` is the connection's own, to write raw (even malformed) bytes.
    */
   interceptConsumer: ((frame: Frame, peer: FakePeer, socket: Socket) => boolean) | null = null;
   #refuseWith: WireErrorCode | null = null;
+  #refuseMessage: string | null = null;
   #refusals = 0;
   readonly #peers = new Set<FakePeer>();
   readonly #routes = new Map<string, Route>();
@@ -94,9 +108,10 @@ export class FakeBroker {
     return this;
   }
 
-  /** Refuses the next `times` registrations with `code` (null: accept again). */
-  refuse(code: WireErrorCode | null, times = Number.POSITIVE_INFINITY): void {
+  /** Refuses the next `times` registrations with `code` and `message` (code null: accept again). */
+  refuse(code: WireErrorCode | null, times = Number.POSITIVE_INFINITY, message: string | null = null): void {
     this.#refuseWith = code;
+    this.#refuseMessage = message;
     this.#refusals = times;
   }
 
@@ -113,6 +128,16 @@ export class FakeBroker {
   /** Frames of `type` received from clients of `role`. */
   frames(role: Received["role"], type: FrameType): Received[] {
     return this.received.filter((frame) => frame.role === role && frame.type === type);
+  }
+
+  /** Every open connection, registered or not, oldest first. */
+  get peers(): FakePeer[] {
+    return [...this.#peers];
+  }
+
+  /** The frames of `type` received from anyone. */
+  typed(type: FrameType): Received[] {
+    return this.received.filter((frame) => frame.type === type);
   }
 
   /** The open connections of registered clients of `role`, to send them frames directly. */
@@ -168,7 +193,8 @@ export class FakeBroker {
 
   #onFrame(peer: FakePeer, frame: Frame): void {
     const role = peer.registration === null ? "unregistered" : peer.registration.role === Role.CONSUMER ? "consumer" : "provider";
-    this.received.push({ role, type: frame.type, requestId: frame.requestId.toString("hex") });
+    this.received.push({ role, type: frame.type, flags: frame.flags, requestId: frame.requestId.toString("hex"), payload: frame.payload });
+    if (this.intercept?.(frame, peer)) return;
     if (frame.type === FrameType.PING) {
       peer.sendFrame(FrameType.PONG, 0, frame.requestId, frame.payload);
       return;
@@ -180,7 +206,7 @@ export class FakeBroker {
 
   #register(peer: FakePeer, frame: Frame): void {
     const refuse = (code: WireErrorCode) => {
-      peer.sendError(frame.requestId, new BrokerError(code, `fake broker refuses: ${code}`));
+      peer.sendError(frame.requestId, new BrokerError(code, this.#refuseMessage ?? `fake broker refuses: ${code}`));
       peer.end();
     };
     if (frame.type !== FrameType.START || (frame.flags & FrameFlags.REGISTRATION) === 0) {
@@ -195,7 +221,7 @@ export class FakeBroker {
     const registration = decodeRegistration(frame.payload);
     peer.registration = registration;
     this.registrations.push(registration);
-    const ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: MAX_PAYLOAD, serverId: newId() });
+    const ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: this.maxPayload, serverId: this.serverId });
     peer.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, frame.requestId, ack);
   }
 

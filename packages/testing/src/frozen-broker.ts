@@ -64,3 +64,12 @@ export class FrozenBroker {
     socket.on("data", onData);
   }
 }
+
+/** Client options for a test of close() on a FrozenBroker: short close and write timeouts, frequent PINGs. */
+export const FROZEN_CLIENT_OPTIONS = { closeTimeout: 300, writeTimeout: 300, pingInterval: 50 } as const;
+
+/**
+ * What close() on a FrozenBroker may take with FROZEN_CLIENT_OPTIONS: closeTimeout plus
+ * writeTimeout, plus 3 s of slack for a loaded machine (still far below the 2 min read timeout).
+ */
+export const FROZEN_CLOSE_BOUND_MS = FROZEN_CLIENT_OPTIONS.closeTimeout + FROZEN_CLIENT_OPTIONS.writeTimeout + 3000;

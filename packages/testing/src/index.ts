@@ -7,7 +7,7 @@ export { RawClient } from "./raw-client.js";
 export type { RegisterOptions } from "./raw-client.js";
 export { FakeBroker, FakePeer } from "./fake-broker.js";
 export type { Received } from "./fake-broker.js";
-export { FrozenBroker } from "./frozen-broker.js";
+export { FROZEN_CLIENT_OPTIONS, FROZEN_CLOSE_BOUND_MS, FrozenBroker } from "./frozen-broker.js";
 
 // The broker as a user runs it: through its CLI, in its own process.
 export { BROKER_BIN, spawnBroker, useBrokerProcesses, START_TIMEOUT_MS } from "./broker-process.js";

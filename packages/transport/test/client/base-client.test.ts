@@ -1,9 +1,7 @@
-import { createServer, type Server } from "node:net";
 import {
   BrokerError,
   CONNECTION_ID,
   decodeRegistration,
-  encodeRegistrationAck,
   type Frame,
   FrameFlags,
   FrameType,
@@ -13,58 +11,11 @@ import {
   newIdString,
   Role,
 } from "@switchyard/protocol";
+import { FakeBroker, type FakePeer } from "@switchyard/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BaseClient, type ClientHooks } from "../../src/client/base-client.js";
 import type { ClientOptions } from "../../src/client/client-options.js";
-import { ConnectionContext } from "../../src/connection/connection-context.js";
 import { ConnectError, type DisconnectedError } from "../../src/errors.js";
-
-type Script = (frame: Frame, connection: ConnectionContext) => void;
-
-/** A scriptable broker: acks every registration unless `script` says otherwise. */
-class ScriptedBroker {
-  readonly frames: Frame[] = [];
-  readonly connections: ConnectionContext[] = [];
-  readonly serverId = newId();
-  maxPayload = 1024 * 1024;
-  script: Script = (frame, connection) => this.ack(frame, connection);
-  #server: Server | null = null;
-  port = 0;
-
-  async start(): Promise<void> {
-    this.#server = createServer((socket) => {
-      const connection = new ConnectionContext(socket, {
-        onFrame: (frame) => {
-          this.frames.push({ ...frame, payload: Buffer.from(frame.payload), requestId: Buffer.from(frame.requestId) });
-          this.script(frame, connection);
-        },
-        onClose: () => {},
-      });
-      this.connections.push(connection);
-    });
-    await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.1", resolve));
-    this.port = (this.#server.address() as { port: number }).port;
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  ack(frame: Frame, connection: ConnectionContext): void {
-    if (frame.type !== FrameType.START || (frame.flags & FrameFlags.REGISTRATION) === 0) return;
-    const ack = encodeRegistrationAck({ protocolVersion: 1, maxPayload: this.maxPayload, serverId: this.serverId });
-    connection.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, frame.requestId, ack);
-  }
-
-  typed(type: FrameType): Frame[] {
-    return this.frames.filter((frame) => frame.type === type);
-  }
-
-  async stop(): Promise<void> {
-    for (const connection of this.connections) connection.destroy();
-    await new Promise((resolve) => this.#server?.close(resolve));
-  }
-}
 
 function hooks(overrides: Partial<ClientHooks> = {}): ClientHooks & { disconnects: DisconnectedError[]; frames: Frame[] } {
   const disconnects: DisconnectedError[] = [];
@@ -82,7 +33,7 @@ function hooks(overrides: Partial<ClientHooks> = {}): ClientHooks & { disconnect
 }
 
 describe("BaseClient", () => {
-  let broker: ScriptedBroker;
+  let broker: FakeBroker;
   const clients: BaseClient[] = [];
   const channelId = newIdString();
 
@@ -92,9 +43,11 @@ describe("BaseClient", () => {
     return created;
   }
 
+  /** The client's connection as the broker holds it. */
+  const firstPeer = (): FakePeer => broker.peers[0]!;
+
   beforeEach(async () => {
-    broker = new ScriptedBroker();
-    await broker.start();
+    broker = await new FakeBroker().start(0);
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -123,10 +76,10 @@ describe("BaseClient", () => {
   });
 
   it("ignores frames other than its ack while registering", async () => {
-    broker.script = (frame, connection) => {
-      connection.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, newId(), Buffer.alloc(21));
-      connection.sendFrame(FrameType.RESPONSE, 0, frame.requestId, Buffer.from("not an ack"));
-      broker.ack(frame, connection);
+    broker.intercept = (frame, peer) => {
+      peer.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, newId(), Buffer.alloc(21));
+      peer.sendFrame(FrameType.RESPONSE, 0, frame.requestId, Buffer.from("not an ack"));
+      return false; // then the fake acks it
     };
     const c = client();
     await c.open();
@@ -134,7 +87,7 @@ describe("BaseClient", () => {
   });
 
   it("rejects open() with the broker's refusal and ends closed", async () => {
-    broker.script = (frame, connection) => connection.sendError(frame.requestId, new BrokerError("DUPLICATE_CLIENT", "already here"));
+    broker.refuse("DUPLICATE_CLIENT", 1, "already here");
     const c = client();
     const error = await c.open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BrokerError);
@@ -143,14 +96,14 @@ describe("BaseClient", () => {
   });
 
   it("rejects open() with CONNECT_FAILED when the broker never answers within connectTimeout", async () => {
-    broker.script = () => {};
+    broker.intercept = () => true; // answers nothing
     const c = client({ connectTimeout: 100 });
     await expect(c.open()).rejects.toBeInstanceOf(ConnectError);
     expect(c.state).toBe("closed");
   });
 
   it("rejects open() with ABORTED when its signal aborts", async () => {
-    broker.script = () => {};
+    broker.intercept = () => true;
     const controller = new AbortController();
     const c = client({ signal: controller.signal });
     const opening = c.open();
@@ -163,10 +116,10 @@ describe("BaseClient", () => {
     const c = client({}, given);
     await c.open();
     const id = newId();
-    broker.connections[0]!.sendFrame(FrameType.PING, 0, id, Buffer.from("opaque"));
+    firstPeer().sendFrame(FrameType.PING, 0, id, Buffer.from("opaque"));
     await vi.waitFor(() => expect(broker.typed(FrameType.PONG)).toHaveLength(1));
     const [pong] = broker.typed(FrameType.PONG);
-    expect(pong!.requestId.equals(id)).toBe(true);
+    expect(pong!.requestId).toBe(id.toString("hex"));
     expect(pong!.payload.toString()).toBe("opaque");
     expect(given.frames).toEqual([]);
   });
@@ -175,7 +128,7 @@ describe("BaseClient", () => {
     const c = client({ pingInterval: 30 });
     await c.open();
     await vi.waitFor(() => expect(broker.typed(FrameType.PING).length).toBeGreaterThanOrEqual(2));
-    expect(broker.typed(FrameType.PING)[0]!.requestId.equals(CONNECTION_ID)).toBe(true);
+    expect(broker.typed(FrameType.PING)[0]!.requestId).toBe(CONNECTION_ID.toString("hex"));
   });
 
   it("notices a broker gone silent (half-open) at its read timeout though it keeps PINGing it, and registers again", async () => {
@@ -184,22 +137,22 @@ describe("BaseClient", () => {
     await c.open();
     const openedAt = performance.now();
     // the broker acks, then answers nothing more on that connection: not even the client's PINGs
-    broker.script = () => {};
+    broker.intercept = () => true;
     await vi.waitFor(() => expect(given.disconnects).toHaveLength(1), { timeout: 5000 });
     expect(performance.now() - openedAt).toBeGreaterThanOrEqual(380);
     expect(given.disconnects[0]!.cause).toMatchObject({ code: "IDLE_TIMEOUT" });
     expect(broker.typed(FrameType.PING).length).toBeGreaterThanOrEqual(3); // it kept writing all along
-    broker.script = (frame, connection) => broker.ack(frame, connection);
+    broker.intercept = null;
     await vi.waitFor(() => expect(c.state).toBe("open"), { timeout: 5000 });
-    expect(broker.connections.length).toBeGreaterThanOrEqual(2);
+    expect(broker.registrations).toHaveLength(2);
   });
 
   it("passes the role's frames on, but not connection-level errors", async () => {
     const given = hooks();
     const c = client({}, given);
     await c.open();
-    broker.connections[0]!.sendFrame(FrameType.START, 0, newId(), Buffer.alloc(36));
-    broker.connections[0]!.sendError(CONNECTION_ID, new BrokerError("SHUTTING_DOWN", "draining"));
+    firstPeer().sendFrame(FrameType.START, 0, newId(), Buffer.alloc(36));
+    firstPeer().sendError(CONNECTION_ID, new BrokerError("SHUTTING_DOWN", "draining"));
     await vi.waitFor(() => expect(given.frames).toHaveLength(1));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(given.frames.map((f) => f.type)).toEqual([FrameType.START]);
@@ -211,7 +164,7 @@ describe("BaseClient", () => {
     const states: string[] = [];
     const c = client({ onStateChange: (state) => states.push(state) }, given);
     await c.open();
-    broker.connections[0]!.sendError(CONNECTION_ID, new BrokerError("PROTOCOL_ERROR", "bad frame"));
+    firstPeer().sendError(CONNECTION_ID, new BrokerError("PROTOCOL_ERROR", "bad frame"));
     await vi.waitFor(() => expect(given.disconnects).toHaveLength(1));
     expect(given.disconnects[0]).toMatchObject({ code: "DISCONNECTED", cause: { code: "PROTOCOL_ERROR" } });
     await vi.waitFor(() => expect(c.state).toBe("open"));
@@ -224,7 +177,7 @@ describe("BaseClient", () => {
     const states: string[] = [];
     const c = client({ onStateChange: (state) => states.push(state) }, given);
     await c.open();
-    broker.connections[0]!.sendError(CONNECTION_ID, new BrokerError("DUPLICATE_CLIENT", "taken over"));
+    firstPeer().sendError(CONNECTION_ID, new BrokerError("DUPLICATE_CLIENT", "taken over"));
     await vi.waitFor(() => expect(c.state).toBe("closed"));
     expect(given.disconnects[0]).toMatchObject({ code: "DISCONNECTED", cause: { code: "DUPLICATE_CLIENT" } });
     await new Promise((resolve) => setTimeout(resolve, 100)); // longer than the reconnect delay
@@ -250,7 +203,7 @@ describe("BaseClient", () => {
     expect(calls).toEqual(["closing", "whenIdle", "onClose:CLOSED"]);
     expect(c.state).toBe("closed");
     expect(c.connection).toBeNull();
-    await vi.waitFor(() => expect(broker.connections[0]!.state).toBe("closed"));
+    await vi.waitFor(() => expect(broker.openConnections()).toBe(0));
   });
 
   it("close() stops waiting for work in flight after closeTimeout", async () => {
