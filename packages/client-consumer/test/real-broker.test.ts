@@ -2,19 +2,15 @@ import { BrokerServer } from "@switchyard/broker-server";
 import { Consumer, channelIdFor } from "@switchyard/client-consumer";
 import { channelIdFor as providerChannelIdFor, Provider } from "@switchyard/client-provider";
 import { newIdString } from "@switchyard/protocol";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { randomBody, sha256 } from "@switchyard/testing";
+import { brokerLeakCheck, closeAfterTest, onCleanup, randomBody, sha256 } from "@switchyard/testing";
+import { describe, expect, it, vi } from "vitest";
 
 describe("the clients against the real BrokerServer", () => {
-  const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const close of closers.splice(0).reverse()) await close();
-  });
-
+  // Brokers are closed after each test, after the clients opened on them, and fail the test if one still holds a connection.
   async function setup(opts = {}) {
     const server = new BrokerServer({ port: 0, host: "127.0.0.1", ...opts });
     await server.start();
-    closers.push(() => server.stop());
+    closeAfterTest(brokerLeakCheck(server));
     const { port } = server.address();
     const address = `127.0.0.1:${port}`;
     const channel = newIdString();
@@ -24,9 +20,9 @@ describe("the clients against the real BrokerServer", () => {
   it("connect to tcp://host:port (the scheme is not read as the host), and refuse a bad address with INVALID_ARGUMENT naming it", async () => {
     const { port, channel } = await setup();
     const provider = await Provider.connect(`tcp://127.0.0.1:${port}`, channel, async (payload) => `p:${payload}`, { closeTimeout: 500 });
-    closers.push(() => provider.close());
+    onCleanup(() => provider.close());
     const consumer = await Consumer.connect(`tcp://127.0.0.1:${port}`, channel, { closeTimeout: 500 });
-    closers.push(() => consumer.close());
+    onCleanup(() => consumer.close());
     expect(String(await consumer.send("x"))).toBe("p:x");
     for (const bad of ["http://127.0.0.1:1", "127.0.0.1", "tcp://127.0.0.1:1/path"]) {
       const refused = (await Consumer.connect(bad, channel).catch((error: unknown) => error)) as Error;
@@ -39,12 +35,12 @@ describe("the clients against the real BrokerServer", () => {
   it("meet on a channel both sides name with channelIdFor, each from its own package; another name is another channel", async () => {
     const { address } = await setup();
     const provider = await Provider.connect(address, providerChannelIdFor("orders"), async (payload) => `order ${payload}`, { closeTimeout: 500 });
-    closers.push(() => provider.close());
+    onCleanup(() => provider.close());
     const consumer = await Consumer.connect(address, channelIdFor("orders"), { closeTimeout: 500 });
-    closers.push(() => consumer.close());
+    onCleanup(() => consumer.close());
     expect(String(await consumer.send("42"))).toBe("order 42");
     const elsewhere = await Consumer.connect(address, channelIdFor("invoices"), { closeTimeout: 500 });
-    closers.push(() => elsewhere.close());
+    onCleanup(() => elsewhere.close());
     await expect(elsewhere.send("42")).rejects.toMatchObject({ code: "NO_PROVIDER" });
   });
 
@@ -60,9 +56,9 @@ describe("the clients against the real BrokerServer", () => {
       if (payload.length >= 100) return Buffer.from(payload).reverse();
       return `processed: ${payload}`;
     }, { closeTimeout: 500 });
-    closers.push(() => provider.close());
+    onCleanup(() => provider.close());
     const consumer = await Consumer.connect(address, channel, { closeTimeout: 500 });
-    closers.push(() => consumer.close());
+    onCleanup(() => consumer.close());
     expect(String(await consumer.send("hello"))).toBe("processed: hello");
     const big = randomBody(20 * 1024 * 1024);
     const back = await consumer.send(big, 30_000);
@@ -78,15 +74,15 @@ describe("the clients against the real BrokerServer", () => {
   it("reconnect and register again after the broker restarts on the same port", async () => {
     const first = await setup();
     const provider = await Provider.connect(first.address, first.channel, (p) => `p:${p}`, { reconnectDelay: 20, maxReconnectDelay: 100 });
-    closers.push(() => provider.close());
+    onCleanup(() => provider.close());
     const consumer = await Consumer.connect(first.address, first.channel, { reconnectDelay: 20, maxReconnectDelay: 100 });
-    closers.push(() => consumer.close());
+    onCleanup(() => consumer.close());
     expect(String(await consumer.send("a"))).toBe("p:a");
     await first.server.stop();
     await vi.waitFor(() => expect(consumer.state).toBe("reconnecting"));
     const second = new BrokerServer({ port: first.port, host: "127.0.0.1" });
     await second.start();
-    closers.push(() => second.stop());
+    closeAfterTest(brokerLeakCheck(second));
     await vi.waitFor(() => expect(consumer.state).toBe("open"), { timeout: 10_000 });
     await vi.waitFor(() => expect(provider.state).toBe("open"), { timeout: 10_000 });
     await vi.waitFor(async () => expect(String(await consumer.send("b"))).toBe("p:b"), { timeout: 5000 });

@@ -3,23 +3,26 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { onCleanup, runCleanups } from "./cleanup.js";
+import { closeAfterTest, onCleanup, runCleanups } from "./cleanup.js";
 
 const fixtureDir = fileURLToPath(new URL("./leak-fixture/", import.meta.url));
 const vitestBin = path.join(path.dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");
 
 describe("cleanups", () => {
-  it("run last registered first, every one even after a failure, and the first failure is thrown", async () => {
+  it("run last registered first, clients before every server check, each even after a failure, and the first failure is thrown", async () => {
     const ran: string[] = [];
-    onCleanup(() => {
-      ran.push("server");
-    });
+    const server = (name: string) => ({ name, openConnections: () => 0, close: async () => void ran.push(name) });
+    closeAfterTest(server("first server"));
     onCleanup(() => {
       ran.push("client");
+    });
+    closeAfterTest(server("restarted server")); // started after the client: still checked after it
+    onCleanup(() => {
+      ran.push("failing client");
       throw new Error("client cleanup failed");
     });
     await expect(runCleanups()).rejects.toThrow("client cleanup failed");
-    expect(ran).toEqual(["client", "server"]);
+    expect(ran).toEqual(["failing client", "client", "restarted server", "first server"]);
   });
 
   it("a test that leaves a connection open to a server closed after it fails, naming the leak; its neighbour passes", async () => {

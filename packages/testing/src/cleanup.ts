@@ -1,34 +1,41 @@
 import { afterEach } from "vitest";
 import { closeCheckingLeaks, LEAK_GRACE_MS, type LeakCheckable } from "./leak-check.js";
 
-const cleanups: Array<() => Promise<void> | void> = [];
+type Cleanup = () => Promise<void> | void;
 
-/** Runs `cleanup` after the current test, last registered first (a client before its server). */
-export function onCleanup(cleanup: () => Promise<void> | void): void {
+/** Clients and anything else the test opened: run first, last registered first. */
+const cleanups: Cleanup[] = [];
+/** Servers checked for leaks: run once every client is closed, last registered first. */
+const serverCleanups: Cleanup[] = [];
+
+/** Runs `cleanup` after the current test, last registered first, before any server is checked for leaks. */
+export function onCleanup(cleanup: Cleanup): void {
   cleanups.push(cleanup);
 }
 
 /**
- * Closes `server` after the current test, and fails the test (ConnectionLeakError) if it still
- * holds a connection `graceMs` after the cleanups registered later (its clients) have run.
- * Returns `server`.
+ * Closes `server` after the current test, once every onCleanup (the clients) has run, and fails
+ * the test (ConnectionLeakError) if it still holds a connection `graceMs` later. A server started
+ * after its clients (a restart) is thus still checked after them. Returns `server`.
  */
 export function closeAfterTest<T extends LeakCheckable>(server: T, graceMs = LEAK_GRACE_MS): T {
-  onCleanup(() => closeCheckingLeaks(server, graceMs));
+  serverCleanups.push(() => closeCheckingLeaks(server, graceMs));
   return server;
 }
 
 /**
- * Runs every cleanup, each even if an earlier one failed, then throws the first failure: a leak
- * found in one server must not leave the next one open.
+ * Runs every cleanup, then every server check, each even if an earlier one failed, then throws
+ * the first failure: a leak found in one server must not leave the next one open.
  */
 export async function runCleanups(): Promise<void> {
   const failures: unknown[] = [];
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch (error) {
-      failures.push(error);
+  for (const list of [cleanups, serverCleanups]) {
+    while (list.length > 0) {
+      try {
+        await list.pop()!();
+      } catch (error) {
+        failures.push(error);
+      }
     }
   }
   if (failures.length > 0) throw failures[0];
