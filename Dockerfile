@@ -9,11 +9,11 @@
 
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# 1. Build with the workspace's own pnpm (corepack reads packageManager in package.json): install
-#    from the lockfile, build the broker and the packages it uses, then deploy it on its own.
+# 1. Build with pnpm 10, installed as the README's set-up installs it (not with corepack, which
+#    Node 25 no longer ships): install from the lockfile, build the broker and the packages it
+#    uses, then deploy it on its own.
 FROM ${NODE_IMAGE} AS build
-ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0
-RUN corepack enable
+RUN npm install -g pnpm@10
 WORKDIR /src
 # The lockfile alone fills pnpm's store, so this layer is reused until the lockfile changes.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./

@@ -4,12 +4,10 @@ import path from "node:path";
 import { type DockerStage, ignoreRules } from "./dockerfile-checks.js";
 
 /**
- * RUN lines of the build stage that are not run here, and why: they change the machine or only
- * warm a cache. `corepack enable` links pnpm into Node's own bin directory (here pnpm is
- * installed already); `pnpm fetch` fills pnpm's store from the lockfile, which this machine's
- * `pnpm install` has filled (the next RUN's --offline install shows that the lockfile suffices).
+ * RUN lines of the build stage that are not run here, and why: `npm install -g pnpm@10` would
+ * install pnpm for the whole machine (here the README's set-up has done just that already).
  */
-export const NOT_RUN_HERE = ["corepack enable", "pnpm fetch"];
+export const NOT_RUN_HERE = ["npm install -g pnpm@10"];
 
 /** The build context Docker would send: the repository's tracked files that .dockerignore lets through. */
 export function buildContext(root: string, ignoreText: string): string[] {
