@@ -312,6 +312,80 @@ describe("Router: routing", () => {
   });
 });
 
+describe("Router: relaying", () => {
+  it("forwards the CHUNKs and END of a streamed request in flight under the provider's id", () => {
+    const { consumer, provider, send, fromConsumer } = setUp();
+    const c = consumer();
+    const p = provider();
+    const id = send(c, "head-", 0, true);
+    fromConsumer(c, FrameType.CHUNK, id, Buffer.from("body"));
+    fromConsumer(c, FrameType.END, id);
+    expect(p.ctx.sent.map((f) => f.type)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.END]);
+    expect(p.ctx.sent[0]!.flags & FrameFlags.FINAL).toBe(0);
+    expect(new Set(p.ctx.sent.map((f) => f.requestId.toString("hex"))).size).toBe(1);
+    expect(p.ctx.sent[1]!.payload.toString()).toBe("body");
+  });
+
+  it("splits a START|FINAL that the routing header pushes past maxPayloadBytes into START, CHUNK and END", () => {
+    const { consumer, provider, send } = setUp({ maxPayloadBytes: 100 });
+    const c = consumer();
+    const p = provider();
+    const body = "x".repeat(90); // 4 + 90 bytes fit the consumer's frame; with 32 more they do not
+    send(c, body);
+    const [start, chunk, end] = p.ctx.sent;
+    expect(p.ctx.sent.map((f) => f.type)).toEqual([FrameType.START, FrameType.CHUNK, FrameType.END]);
+    expect(start!.flags & FrameFlags.FINAL).toBe(0);
+    expect(start!.payload.length).toBe(100);
+    expect(Buffer.concat([start!.payload.subarray(ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE), chunk!.payload]).toString()).toBe(body);
+    expect(end!.payload.length).toBe(0);
+  });
+
+  it("relays a provider's ERROR to the consumer as it is, and one too short for its code as HANDLER_ERROR", () => {
+    const { router, consumer, provider, send, fromProvider } = setUp();
+    const c = consumer();
+    const p = provider(2);
+    const failed = send(c, "a");
+    const garbled = send(c, "b");
+    const [first, second] = p.ctx.of(FrameType.START);
+    fromProvider(p, FrameType.ERROR, first!.requestId, Buffer.concat([c.routingHeader, encodeErrorBody({ wireCode: 7, message: "bad input" })]));
+    fromProvider(p, FrameType.ERROR, second!.requestId, Buffer.concat([c.routingHeader, Buffer.from([1])]));
+    const relayed = c.ctx.of(FrameType.ERROR).find((f) => f.requestId.equals(failed))!;
+    expect(decodeErrorBody(relayed.payload)).toMatchObject({ wireCode: 7, message: "bad input" });
+    expect(c.ctx.errorCodes(garbled)).toEqual(["HANDLER_ERROR"]);
+    expect([router.live, router.counters.completed]).toEqual([0, 1]);
+  });
+
+  it("counts the errors it sends by code and tells onOverloaded of each OVERLOADED", () => {
+    const { router, consumer, provider, send } = setUp({ maxQueuedRequests: 1, queueShareFloor: 1 });
+    const overloaded: unknown[] = [];
+    router.onOverloaded = (peer) => overloaded.push(peer);
+    const c = consumer();
+    send(c);
+    provider(1);
+    send(c, "in flight");
+    send(c, "waits");
+    send(c, "refused");
+    expect(router.counters.errorsSent).toMatchObject({ NO_PROVIDER: 1, OVERLOADED: 1 });
+    expect(overloaded).toEqual([c]);
+  });
+
+  it("failAll settles every request of the consumers named with that error, and cancels them at their providers", () => {
+    const { router, consumer, provider, send } = setUp();
+    const c = consumer();
+    const other = consumer();
+    const p = provider(1);
+    const held = send(c, "held");
+    const waiting = send(c, "waiting");
+    send(other, "others wait");
+    router.failAll([c as unknown as Peer], WAIT_QUEUE_FULL.requests);
+    expect(c.ctx.errorCodes(held)).toEqual(["OVERLOADED"]);
+    expect(c.ctx.errorCodes(waiting)).toEqual(["OVERLOADED"]);
+    expect(p.ctx.of(FrameType.CANCEL)).toHaveLength(1);
+    expect(other.ctx.sent).toHaveLength(0);
+    expect(p.ctx.of(FrameType.START).map(bodyOf)).toEqual(["held", "others wait"]);
+  });
+});
+
 describe("Router: the wait queue", () => {
   it("queues a request while every provider is at capacity and dispatches it, START, CHUNKs and END in order, when capacity frees", () => {
     const { router, consumer, provider, send, fromConsumer, respond } = setUp();
@@ -350,6 +424,19 @@ describe("Router: the wait queue", () => {
     expect(other.ctx.errorCodes(others[2])).toEqual(["OVERLOADED"]);
     expect(router.queued).toBe(6);
     expect(hog.ctx.errorCodes(send(hog))).toEqual(["OVERLOADED"]);
+  });
+
+  it("a waiting request the consumer cancels leaves the queue at once, and nothing reaches the provider", () => {
+    const { router, consumer, provider, send, fromConsumer, respond } = setUp();
+    const c = consumer();
+    const p = provider(1);
+    send(c, "in flight");
+    const waiting = send(c, "cancelled");
+    fromConsumer(c, FrameType.CANCEL, waiting);
+    expect([router.queued, router.queuedBytes]).toEqual([0, 0]);
+    respond(p, p.ctx.of(FrameType.START)[0]!);
+    expect(p.ctx.of(FrameType.START)).toHaveLength(1);
+    expect(c.ctx.errorCodes(waiting)).toEqual([]);
   });
 
   it("refuses with the queue's own OVERLOADED once maxQueuedRequests wait, whatever the shares", () => {
