@@ -8,7 +8,10 @@ import {
   FrameFlags,
   FrameType,
   idToString,
+  LATEST_VERSION,
+  negotiateVersion,
   PROTOCOL_VERSION,
+  type Registration,
   Role,
 } from "@switchyard/protocol";
 import type { CertificateIdentity, ServerTlsOptions } from "@switchyard/transport";
@@ -73,6 +76,7 @@ export class BrokerServer {
   readonly #registry = new Registry();
   readonly #router: Router;
   readonly #peers = new Set<Peer>();
+  /** The ack to a client that announced no version (a 1.0 client): the 21 bytes 1.0 defines. */
   readonly #ack: Buffer;
   readonly #admission: AdmissionPolicy;
   /** Connections not registered yet: Peers, and on a TLS port the raw sockets still in the gate. */
@@ -496,12 +500,24 @@ export class BrokerServer {
     if (previous !== undefined) this.#registry.remove(previous);
     this.#registry.add(peer, verdict.registration, verdict.capacity);
     peer.tokenDigest = verdict.tokenDigest;
-    peer.ctx.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, frame.requestId, this.#ack);
+    peer.ctx.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, frame.requestId, this.#ackFor(verdict.registration));
     this.#options.logger.debug({ ...peer.describe(), ...(peer.role === Role.PROVIDER ? { capacity: peer.capacity } : {}) }, "client registered");
     // the old connection leaves after the new one joined its channel, so that requests waiting
     // there stay for the new provider instead of failing NO_PROVIDER in between
     if (previous !== undefined) this.#takenOver(previous);
     if (peer.role === Role.PROVIDER) this.#router.providerJoined(peer);
+  }
+
+  /**
+   * The ack to `registration` (docs/protocol.md §1.5 "Version negotiation"): to a client that
+   * announced the highest version it speaks, the 21 bytes and the version the connection uses
+   * (the older of the two, which the registry gave the peer); to one that announced nothing, the
+   * 21 bytes alone, as a 1.0 broker sends them.
+   */
+  #ackFor(registration: Registration): Buffer {
+    if (registration.version === undefined) return this.#ack;
+    const { maxPayloadBytes: maxPayload, serverId } = this.#options;
+    return encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload, serverId, version: negotiateVersion(registration.version, LATEST_VERSION) });
   }
 
   /**

@@ -2,6 +2,9 @@ import type { Socket } from "node:net";
 import {
   CONNECTION_ID,
   encodeRoutingHeader,
+  LATEST_VERSION,
+  negotiateVersion,
+  VERSION_1_0,
   type Frame,
   idToString,
   ProtocolError,
@@ -42,6 +45,11 @@ export class Peer {
   defaultTimeoutMs = 0;
   /** Providers: most requests held at once. */
   capacity = 0;
+  /**
+   * The minor version of protocol 1 this connection negotiated at registration (docs/protocol.md
+   * §1.5): what it may be sent and what its flags mean. 0 (1.0) until registered.
+   */
+  minorVersion = 0;
   /** Consumers: clientId + channelId, the 32 bytes put in front of their requests for providers. */
   routingHeader: Buffer = CONNECTION_ID;
   /** Consumers: routingHeader as words, to check a provider's response echoes it (startsWithWords). */
@@ -82,6 +90,7 @@ export class Peer {
     this.channel = channel;
     this.defaultTimeoutMs = registration.timeoutMs;
     this.capacity = capacity;
+    this.minorVersion = negotiateVersion(registration.version ?? VERSION_1_0, LATEST_VERSION).minor;
     this.routingHeader = encodeRoutingHeader(registration.clientId, registration.channelId);
     this.routingWords = toWords(this.routingHeader);
   }

@@ -1,4 +1,5 @@
 import {
+  type ProtocolVersion,
   BrokerError,
   encodeRequestHead,
   type Frame,
@@ -122,6 +123,15 @@ export class Consumer {
   /** This consumer's id (UUID string) as the broker knows it. */
   get clientId(): string {
     return this.#client.clientId;
+  }
+
+  /**
+   * The protocol version its connection negotiated with the broker (docs/protocol.md §1.5):
+   * `{ major: 1, minor: 1 }` with a broker that speaks 1.1, 1.0 with an older one; null while not
+   * connected.
+   */
+  get protocolVersion(): ProtocolVersion | null {
+    return this.#client.protocolVersion;
   }
 
   /** Status events (connected, disconnected, reconnecting, closed); see BaseClient.status(). */

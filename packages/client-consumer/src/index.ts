@@ -5,7 +5,7 @@ export type { ConsumerOptions, SendOptions } from "./consumer-options.js";
 export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.
 export { BrokerError, CancelledError, ProtocolError, InvalidArgumentError, SwitchyardError, TimeoutError } from "@switchyard/protocol";
-export type { BrokerErrorCode, SwitchyardErrorCode } from "@switchyard/protocol";
+export type { BrokerErrorCode, ProtocolVersion, SwitchyardErrorCode } from "@switchyard/protocol";
 export { AbortedError, ClientClosedError, ConnectError, DisconnectedError } from "@switchyard/transport";
 export type {
   Body,

@@ -18,6 +18,7 @@ import {
   FrameDecoder,
   FrameFlags,
   FrameType,
+  LATEST_VERSION,
   MAX_PAYLOAD,
   ProtocolError,
   Role,
@@ -115,6 +116,22 @@ const frameVectors: FrameVector[] = [
     encode: () =>
       encodeFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, requestId, encodeRegistrationAck({ protocolVersion: 1, maxPayload: MAX_PAYLOAD, serverId })),
     payload: (p) => expect(decodeRegistrationAck(p)).toEqual({ protocolVersion: 1, maxPayload: MAX_PAYLOAD, serverId }),
+  },
+  {
+    name: "START | REGISTRATION of a 1.1 consumer: the fixed bytes, then the protocol version extension (tag 4: 1.1)",
+    wire: `01 01 0001 00112233445566778899aabbccddeeff 0000002a
+           01 00000000 a1a2a3a4b1b2c1c2d1d2d3d4d5d6d7d8 0f0e0d0c0b0a09080706050403020100   04 0002 01 01`,
+    encode: () =>
+      encodeFrame(FrameType.START, FrameFlags.REGISTRATION, requestId, encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId, channelId, version: LATEST_VERSION })),
+    payload: (p) => expect(decodeRegistration(p)).toEqual({ role: Role.CONSUMER, timeoutMs: 0, clientId, channelId, version: { major: 1, minor: 1 } }),
+  },
+  {
+    name: "RESPONSE | REGISTRATION from a 1.1 broker to a client that announced a version: 21 bytes, then tag 4 with the version the connection uses",
+    wire: `01 04 0001 00112233445566778899aabbccddeeff 0000001a
+           01 00100000 fedcba9876543210fedcba9876543210   04 0002 01 01`,
+    encode: () =>
+      encodeFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, requestId, encodeRegistrationAck({ protocolVersion: 1, maxPayload: MAX_PAYLOAD, serverId, version: LATEST_VERSION })),
+    payload: (p) => expect(decodeRegistrationAck(p)).toEqual({ protocolVersion: 1, maxPayload: MAX_PAYLOAD, serverId, version: { major: 1, minor: 1 } }),
   },
   {
     name: "ERROR(PROTOCOL_ERROR) on the connection id",
@@ -229,6 +246,26 @@ describe("payload golden vectors", () => {
     const wire = "01 00000000 a1a2a3a4b1b2c1c2d1d2d3d4d5d6d7d8 0f0e0d0c0b0a09080706050403020100";
     expect(encodeRegistration(consumer).toString("hex")).toBe(hex(wire).toString("hex"));
     expect(decodeRegistration(hex(wire))).toEqual(consumer);
+  });
+
+  it("a 1.1 client's registration announces the highest version it speaks in extension 4 (major, minor)", () => {
+    const consumer = { role: Role.CONSUMER, timeoutMs: 0, clientId, channelId, version: { major: 1, minor: 1 } };
+    const wire = "01 00000000 a1a2a3a4b1b2c1c2d1d2d3d4d5d6d7d8 0f0e0d0c0b0a09080706050403020100   04 0002 01 01";
+    expect(encodeRegistration(consumer).toString("hex")).toBe(hex(wire).toString("hex"));
+    expect(decodeRegistration(hex(wire))).toEqual(consumer);
+  });
+
+  it("the ack to a client that announced a version carries the version the connection uses behind the 21 fixed bytes", () => {
+    const ack = { protocolVersion: 1, maxPayload: 1_048_576, serverId, version: { major: 1, minor: 1 } };
+    const wire = "01 00100000 fedcba9876543210fedcba9876543210   04 0002 01 01";
+    expect(encodeRegistrationAck(ack).toString("hex")).toBe(hex(wire).toString("hex"));
+    expect(decodeRegistrationAck(hex(wire))).toEqual(ack);
+    // what a 1.0 client reads of it: byte 0 and the 20 after; the rest it ignores (§1.5)
+    expect(hex(wire)[0]).toBe(1);
+  });
+
+  it("a 1.0 broker's ack (no extension) leaves the version unset: the connection speaks 1.0", () => {
+    expect(decodeRegistrationAck(hex("01 00100000 fedcba9876543210fedcba9876543210")).version).toBeUndefined();
   });
 
   it("a registration ack is protocolVersion, maxPayload, serverId", () => {

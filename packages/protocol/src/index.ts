@@ -41,6 +41,8 @@ export {
   RegistrationTag,
 } from "./registration.js";
 export type { Registration, RegistrationAck } from "./registration.js";
+export { VERSION_1_0, LATEST_VERSION, HEADERS_SINCE_MINOR, compareVersions, negotiateVersion, formatVersion } from "./protocol-version.js";
+export type { ProtocolVersion } from "./protocol-version.js";
 export { newId, newIdString, idToBytes, idToString } from "./ids.js";
 export { channelIdFor, CHANNEL_NAMESPACE } from "./channel-id.js";
 export {

@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { BrokerError, decodeRegistration, InvalidArgumentError, decodeRegistrationAck, encodeRegistration, type Registration, Role } from "./index.js";
+import {
+  BrokerError,
+  decodeRegistration,
+  decodeRegistrationAck,
+  encodeRegistration,
+  formatVersion,
+  InvalidArgumentError,
+  LATEST_VERSION,
+  negotiateVersion,
+  type Registration,
+  Role,
+  VERSION_1_0,
+} from "./index.js";
 
 const clientId = Buffer.from("a1a2a3a4b1b2c1c2d1d2d3d4d5d6d7d8", "hex");
 const channelId = Buffer.from("0f0e0d0c0b0a09080706050403020100", "hex");
@@ -32,6 +44,9 @@ describe("decodeRegistration", () => {
     ["has an extension whose length runs past the end", payload("010005 616263")],
     ["has a 2-byte capacity", payload("030002 0001")],
     ["has a 5-byte capacity", payload("030005 0000000001")],
+    ["has a 1-byte protocol version", payload("040001 01")],
+    ["has a 3-byte protocol version", payload("040003 010100")],
+    ["announces protocol version 0.9", payload("040002 0009")],
   ])("refuses a payload that %s with BrokerError(BAD_REGISTRATION)", (_what, bytes) => {
     expect(() => decodeRegistration(bytes)).toThrow(BrokerError);
     expect(() => decodeRegistration(bytes)).toThrow(badRegistration);
@@ -79,6 +94,40 @@ describe("encodeRegistration", () => {
     expect(() => encodeRegistration(registration)).toThrow(InvalidArgumentError);
     expect(() => encodeRegistration(registration)).toThrow(/^authToken of 65536 bytes/);
     expect(() => encodeRegistration({ ...registration, authToken: "x".repeat(0xffff) })).not.toThrow();
+  });
+});
+
+describe("the protocol version extension", () => {
+  it("round-trips the highest version a client speaks, and leaves it out when there is none", () => {
+    const registration: Registration = { role: Role.CONSUMER, timeoutMs: 0, clientId, channelId, version: { major: 1, minor: 7 } };
+    expect(decodeRegistration(encodeRegistration(registration))).toEqual(registration);
+    expect(decodeRegistration(encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId, channelId })).version).toBeUndefined();
+  });
+
+  it("refuses a version that does not fit its two bytes with InvalidArgumentError", () => {
+    for (const version of [{ major: 0, minor: 1 }, { major: 256, minor: 0 }, { major: 1, minor: -1 }, { major: 1, minor: 1.5 }]) {
+      expect(() => encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId, channelId, version })).toThrow(InvalidArgumentError);
+    }
+  });
+
+  it("is read from an ack behind its 21 fixed bytes, unknown extensions around it skipped", () => {
+    const ack = decodeRegistrationAck(Buffer.from("01 00100000 fedcba9876543210fedcba9876543210 090001ff 04000201 01 ff0000".replace(/ /g, ""), "hex"));
+    expect(ack).toMatchObject({ protocolVersion: 1, maxPayload: 1_048_576, version: { major: 1, minor: 1 } });
+  });
+
+  it("refuses an ack whose extension is truncated or whose version is not 2 bytes", () => {
+    expect(() => decodeRegistrationAck(Buffer.from("0100100000fedcba9876543210fedcba9876543210 0400".replace(/ /g, ""), "hex"))).toThrow(badRegistration);
+    expect(() => decodeRegistrationAck(Buffer.from("0100100000fedcba9876543210fedcba9876543210 04000101".replace(/ /g, ""), "hex"))).toThrow(badRegistration);
+  });
+});
+
+describe("negotiateVersion", () => {
+  it("picks the older of two versions, comparing major before minor", () => {
+    expect(negotiateVersion({ major: 1, minor: 1 }, { major: 1, minor: 0 })).toEqual({ major: 1, minor: 0 });
+    expect(negotiateVersion({ major: 1, minor: 9 }, { major: 1, minor: 1 })).toEqual({ major: 1, minor: 1 });
+    expect(negotiateVersion({ major: 2, minor: 0 }, { major: 1, minor: 1 })).toEqual({ major: 1, minor: 1 });
+    expect(negotiateVersion(LATEST_VERSION, VERSION_1_0)).toBe(VERSION_1_0);
+    expect(formatVersion(LATEST_VERSION)).toBe("1.1");
   });
 });
 

@@ -1,5 +1,6 @@
 import { ID_SIZE, PROTOCOL_VERSION, Role } from "./constants.js";
 import { BrokerError, InvalidArgumentError } from "./errors.js";
+import type { ProtocolVersion } from "./protocol-version.js";
 import { clampTimeout } from "./request-head.js";
 
 /** Registration extension tags (docs/protocol.md §1.5 "Registration"); unknown tags are skipped. */
@@ -7,6 +8,8 @@ export const RegistrationTag = {
   AUTH_TOKEN: 1,
   CLIENT_NAME: 2,
   CAPACITY: 3,
+  /** `major u8, minor u8`: in a registration the highest version the client speaks; in an ack the version the connection uses. */
+  PROTOCOL_VERSION: 4,
 } as const;
 
 /** The first frame's payload on every connection. */
@@ -22,16 +25,25 @@ export interface Registration {
   clientName?: string;
   /** Providers: most requests handled at once. */
   capacity?: number;
+  /** The highest protocol version the client speaks (extension 4); absent: 1.0. */
+  version?: ProtocolVersion;
 }
 
 /** The broker's answer to a registration. */
 export interface RegistrationAck {
+  /** Byte 0: the major version, `1` (a 1.0 client reads only this). */
   protocolVersion: number;
   maxPayload: number;
   serverId: Buffer;
+  /**
+   * The version the connection uses (extension 4 after the fixed 21 bytes). A 1.1 broker sends it
+   * only to a client whose registration announced a version; absent, the connection speaks 1.0.
+   */
+  version?: ProtocolVersion;
 }
 
 const FIXED_SIZE = 1 + 4 + ID_SIZE + ID_SIZE;
+const ACK_FIXED_SIZE = 1 + 4 + ID_SIZE;
 const TLV_HEAD = 3;
 const MAX_TLV_VALUE = 0xffff;
 
@@ -48,6 +60,7 @@ export function encodeRegistration(registration: Registration): Buffer {
     value.writeUInt32BE(registration.capacity, 0);
     extensions.push(tlv(RegistrationTag.CAPACITY, "capacity", value));
   }
+  if (registration.version !== undefined) extensions.push(versionTlv(registration.version));
   const fixed = Buffer.allocUnsafe(FIXED_SIZE);
   fixed[0] = registration.role;
   fixed.writeUInt32BE(clampTimeout(registration.timeoutMs), 1);
@@ -67,17 +80,21 @@ export function decodeRegistration(payload: Buffer): Registration {
     clientId: Buffer.from(payload.subarray(5, 5 + ID_SIZE)),
     channelId: Buffer.from(payload.subarray(5 + ID_SIZE, FIXED_SIZE)),
   };
-  let offset = FIXED_SIZE;
+  readExtensions(payload, FIXED_SIZE, (tag, value) => readExtension(registration, tag, value));
+  return registration;
+}
+
+/** Calls `onExtension` for each `tag u8, length u16, value` from `offset` to the end; a truncated one is BAD_REGISTRATION. */
+function readExtensions(payload: Buffer, offset: number, onExtension: (tag: number, value: Buffer) => void): void {
   while (offset < payload.length) {
     if (payload.length - offset < TLV_HEAD) bad(`truncated extension header at byte ${offset}`);
     const tag = payload[offset]!;
     const length = payload.readUInt16BE(offset + 1);
     const start = offset + TLV_HEAD;
     if (payload.length - start < length) bad(`extension ${tag} declares ${length} bytes but ${payload.length - start} remain`);
-    readExtension(registration, tag, payload.subarray(start, start + length));
+    onExtension(tag, payload.subarray(start, start + length));
     offset = start + length;
   }
-  return registration;
 }
 
 function readExtension(registration: Registration, tag: number, value: Buffer): void {
@@ -92,28 +109,57 @@ function readExtension(registration: Registration, tag: number, value: Buffer): 
       if (value.length !== 4) bad(`capacity extension must be 4 bytes, got ${value.length}`);
       registration.capacity = value.readUInt32BE(0);
       return;
+    case RegistrationTag.PROTOCOL_VERSION:
+      registration.version = readVersion(value);
+      return;
     default:
       return; // unknown tags are skipped, as docs/protocol.md §1.5 requires
   }
 }
 
-/** Encodes the broker's registration ack: protocolVersion u8, maxPayload u32, serverId 16. */
+/**
+ * Encodes the broker's registration ack: protocolVersion u8, maxPayload u32, serverId 16, then the
+ * version extension when `ack.version` is set (only for a client that announced its own).
+ */
 export function encodeRegistrationAck(ack: RegistrationAck): Buffer {
-  const out = Buffer.allocUnsafe(1 + 4 + ID_SIZE);
+  const out = Buffer.allocUnsafe(ACK_FIXED_SIZE);
   out[0] = ack.protocolVersion;
   out.writeUInt32BE(ack.maxPayload, 1);
   out.set(checkId(ack.serverId, "serverId"), 5);
-  return out;
+  return ack.version === undefined ? out : Buffer.concat([out, versionTlv(ack.version)]);
 }
 
-/** Decodes a registration ack; a short one throws BrokerError(BAD_REGISTRATION). */
+/**
+ * Decodes a registration ack: its 21 fixed bytes and the extensions after them (unknown tags
+ * skipped). A short ack, a truncated extension or a version extension that is not 2 bytes throws
+ * BrokerError(BAD_REGISTRATION).
+ */
 export function decodeRegistrationAck(payload: Buffer): RegistrationAck {
-  if (payload.length < 1 + 4 + ID_SIZE) bad(`ack of ${payload.length} bytes is shorter than ${1 + 4 + ID_SIZE}`);
-  return {
+  if (payload.length < ACK_FIXED_SIZE) bad(`ack of ${payload.length} bytes is shorter than ${ACK_FIXED_SIZE}`);
+  const ack: RegistrationAck = {
     protocolVersion: payload[0] ?? PROTOCOL_VERSION,
     maxPayload: payload.readUInt32BE(1),
     serverId: Buffer.from(payload.subarray(5, 5 + ID_SIZE)),
   };
+  readExtensions(payload, ACK_FIXED_SIZE, (tag, value) => {
+    if (tag === RegistrationTag.PROTOCOL_VERSION) ack.version = readVersion(value);
+  });
+  return ack;
+}
+
+/** The version extension: `major u8, minor u8`. */
+function versionTlv(version: ProtocolVersion): Buffer {
+  const { major, minor } = version;
+  if (!(Number.isInteger(major) && major >= 1 && major <= 0xff && Number.isInteger(minor) && minor >= 0 && minor <= 0xff)) {
+    throw new InvalidArgumentError(`protocol version ${major}.${minor} is not two bytes (major 1..255, minor 0..255)`);
+  }
+  return tlv(RegistrationTag.PROTOCOL_VERSION, "version", Buffer.from([major, minor]));
+}
+
+function readVersion(value: Buffer): ProtocolVersion {
+  if (value.length !== 2) bad(`protocol version extension must be 2 bytes, got ${value.length}`);
+  if (value[0] === 0) bad("protocol version 0.x does not exist");
+  return { major: value[0]!, minor: value[1]! };
 }
 
 function tlv(tag: number, name: string, value: Buffer): Buffer {

@@ -13,6 +13,7 @@ import {
   MAX_PAYLOAD,
   newId,
   PROTOCOL_VERSION,
+  type ProtocolVersion,
   type Registration,
   ROUTING_HEADER_SIZE,
   Role,
@@ -81,6 +82,11 @@ export class FakeBroker {
   readonly serverId: Buffer = newId();
   /** The maxPayload its registration acks announce. Default MAX_PAYLOAD. */
   maxPayload = MAX_PAYLOAD;
+  /**
+   * The protocol version its acks name (extension 4). Default none: the 21-byte ack of a 1.0
+   * broker, which is what the fake plays unless told otherwise.
+   */
+  ackVersion: ProtocolVersion | undefined = undefined;
   /**
    * When set, sees every frame from every connection first (after it is recorded), PINGs and
    * registrations included; returning true means "handled": the fake does nothing more with it.
@@ -221,7 +227,7 @@ export class FakeBroker {
     const registration = decodeRegistration(frame.payload);
     peer.registration = registration;
     this.registrations.push(registration);
-    const ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: this.maxPayload, serverId: this.serverId });
+    const ack = encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload: this.maxPayload, serverId: this.serverId, version: this.ackVersion });
     peer.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, frame.requestId, ack);
   }
 

@@ -11,6 +11,7 @@ import {
   FrameFlags,
   FrameType,
   newId,
+  type ProtocolVersion,
   type Registration,
   Role,
   ROUTING_HEADER_SIZE,
@@ -26,6 +27,11 @@ export interface RegisterOptions {
   capacity?: number;
   authToken?: string;
   clientName?: string;
+  /**
+   * The highest protocol version to announce (registration extension 4). Omitted: none, as a 1.0
+   * client registers — a RawClient plays a 1.0 peer unless told otherwise.
+   */
+  version?: ProtocolVersion;
 }
 
 const WAIT_MS = 3000;
@@ -113,6 +119,7 @@ export class RawClient {
       ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
       ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
       ...(options.clientName === undefined ? {} : { clientName: options.clientName }),
+      ...(options.version === undefined ? {} : { version: options.version }),
     };
     this.send(FrameType.START, FrameFlags.REGISTRATION, requestId, encodeRegistration(registration));
     return this.next((frame) => frame.requestId.equals(requestId));

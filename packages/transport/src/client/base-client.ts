@@ -8,10 +8,16 @@ import {
   type Frame,
   FrameFlags,
   FrameType,
+  compareVersions,
+  formatVersion,
   idToBytes,
   idToString,
+  LATEST_VERSION,
   MAX_PAYLOAD,
+  VERSION_1_0,
   newId,
+  ProtocolError,
+  type ProtocolVersion,
   type RegistrationAck,
   ROUTING_HEADER_SIZE,
   Role,
@@ -61,6 +67,8 @@ interface Session {
   /** Set while the registration is unanswered. */
   registering: { requestId: Buffer; settle(error: Error | null, ack?: RegistrationAck): void } | null;
   ack: RegistrationAck | null;
+  /** The version the connection uses: the ack's, or 1.0 from a broker that names none. */
+  version: ProtocolVersion | null;
   /** A connection-level ERROR the broker sent: the cause reported when the connection ends. */
   brokerError: Error | null;
   pingTimer: NodeJS.Timeout | null;
@@ -156,6 +164,14 @@ export class BaseClient {
     return Math.min(this.#session?.ack?.maxPayload ?? MAX_PAYLOAD, MAX_PAYLOAD);
   }
 
+  /**
+   * The protocol version the current connection negotiated (docs/protocol.md §1.5): 1.1 with a
+   * broker that speaks it, 1.0 with an older one; null while not registered.
+   */
+  get protocolVersion(): ProtocolVersion | null {
+    return this.#session?.version ?? null;
+  }
+
   /** The broker's id from the last registration ack (UUID string), once registered. */
   get serverId(): string | undefined {
     const ack = this.#session?.ack;
@@ -235,6 +251,7 @@ export class BaseClient {
       route: null,
       registering: null,
       ack: null,
+      version: null,
       brokerError: null,
       pingTimer: null,
       bytesRead: 0,
@@ -259,6 +276,7 @@ export class BaseClient {
             return;
           }
           session.ack = ack!;
+          session.version = ack!.version ?? VERSION_1_0;
           // Open now, inside the frame handler: the broker may send requests right behind the ack,
           // in the same chunk, and they must find the client open (not after an await).
           this.#opened(session);
@@ -274,6 +292,7 @@ export class BaseClient {
         authToken: this.options.authToken,
         clientName: this.options.clientName,
         capacity: this.#registration.capacity,
+        version: LATEST_VERSION,
       });
       session.connection.sendFrame(FrameType.START, FrameFlags.REGISTRATION, requestId, payload);
     });
@@ -433,7 +452,11 @@ function onRegistrationFrame(session: Session, frame: Frame): void {
   const isAck = frame.type === FrameType.RESPONSE && (frame.flags & FrameFlags.REGISTRATION) !== 0;
   if (!isAck || !frame.requestId.equals(registering.requestId)) return;
   try {
-    registering.settle(null, decodeRegistrationAck(frame.payload));
+    const ack = decodeRegistrationAck(frame.payload);
+    if (ack.version !== undefined && compareVersions(ack.version, LATEST_VERSION) > 0) {
+      throw new ProtocolError(`the broker's ack names protocol ${formatVersion(ack.version)}, newer than the ${formatVersion(LATEST_VERSION)} this client announced`);
+    }
+    registering.settle(null, ack);
   } catch (error) {
     registering.settle(error as Error);
   }

@@ -75,6 +75,25 @@ describe("BaseClient", () => {
     expect(c.maxPayload).toBe(4096);
   });
 
+  it("announces protocol 1.1 and uses the version the ack names; a 1.0 ack (no version) means 1.0", async () => {
+    const c = client();
+    await c.open();
+    expect(decodeRegistration(broker.typed(FrameType.START)[0]!.payload).version).toEqual({ major: 1, minor: 1 });
+    expect(c.protocolVersion).toEqual({ major: 1, minor: 0 });
+    broker.ackVersion = { major: 1, minor: 1 };
+    const d = client();
+    await d.open();
+    expect(d.protocolVersion).toEqual({ major: 1, minor: 1 });
+  });
+
+  it("refuses an ack naming a version newer than it announced with PROTOCOL_ERROR, and ends closed", async () => {
+    broker.ackVersion = { major: 1, minor: 2 };
+    const c = client();
+    const error = await c.open().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "PROTOCOL_ERROR", message: expect.stringContaining("protocol 1.2, newer than the 1.1 this client announced") });
+    expect(c.state).toBe("closed");
+  });
+
   it("ignores frames other than its ack while registering", async () => {
     broker.intercept = (frame, peer) => {
       peer.sendFrame(FrameType.RESPONSE, FrameFlags.REGISTRATION, newId(), Buffer.alloc(21));
