@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { useBrokerProcesses } from "@switchyard/testing";
@@ -75,7 +75,8 @@ describe("the image's broker, built as the Dockerfile builds it", () => {
   });
 
 
-  const scratch = mkdtempSync(path.join(os.tmpdir(), "switchyard-image-"));
+  // Made by the test itself, so that a run that skips it leaves nothing behind.
+  const scratch = path.join(os.tmpdir(), `switchyard-image-${process.pid}-${Date.now()}`);
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
   const { deploy } = dockerfileProblems(DOCKERFILE, ROOT, DOCKERIGNORE);
   /** The image's filesystem, here. */
@@ -85,6 +86,7 @@ describe("the image's broker, built as the Dockerfile builds it", () => {
   it("runs the build stage on the build context, starts the deployed broker with the StatefulSet's flags, answers the probes and drains on SIGTERM within the grace period", async () => {
     // The build stage's own instructions, on the context .dockerignore lets through, in a scratch
     // directory that stands for the image's filesystem: install from the lockfile, build, deploy.
+    mkdirSync(scratch);
     const build = readStages(DOCKERFILE)[0]!;
     const run = build.instructions.filter((instruction) => instruction.keyword === "RUN").map((instruction) => instruction.args.join(" "));
     expect(run.filter((command) => !NOT_RUN_HERE.includes(command))).toEqual(expect.arrayContaining([expect.stringMatching(/^pnpm install --frozen-lockfile/), expect.stringMatching(/ deploy /)]));
