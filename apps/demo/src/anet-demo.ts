@@ -48,7 +48,7 @@ async function pipelinedBurst(broker: Broker, log: Log): Promise<void> {
   const ms = performance.now() - started;
   const right = responses.filter((response, i) => response.equals(bodies[i]!)).length;
   const rate = Math.round((BURST / ms) * 1000).toLocaleString("en-US");
-  log(`  ${BURST.toLocaleString("en-US")} pipelined requests over ${broker.stats.connections} connections: ${right} answered correctly in ${ms.toFixed(0)} ms (${rate} requests/s)`);
+  log(`  ${BURST.toLocaleString("en-US")} pipelined requests over ${broker.stats().connections} connections: ${right} answered correctly in ${ms.toFixed(0)} ms (${rate} requests/s)`);
   check(right === BURST, "every pipelined request gets its own answer");
 }
 

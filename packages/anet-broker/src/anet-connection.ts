@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { AnetDecoder, type AnetFrame, type AnetLengthSize } from "@switchyard/protocol";
 import type { Pool } from "@switchyard/transport";
 import { SocketWriter } from "@switchyard/transport/internal";
-import type { PendingRequest } from "./pending-request.js";
+import type { AnetRequest } from "./anet-request.js";
 import { TaskTable } from "./task-table.js";
 
 /** What a connection tells the broker that owns it. */
@@ -20,7 +20,7 @@ export interface AnetConnectionSettings {
   lengthSize: AnetLengthSize;
   maxBodyBytes: number | undefined;
   maxInflightPerConn: number;
-  readTimeout: number;
+  stallTimeout: number;
   writeTimeout: number;
 }
 
@@ -34,7 +34,7 @@ let nextConnectionId = 1;
  *
  * It closes itself (and tells its owner once) when the socket errors or closes, when the server
  * breaks the framing, when the server stops reading for `writeTimeout`, or when nothing arrives for
- * `readTimeout` while requests are in flight on it.
+ * `stallTimeout` while requests are in flight on it.
  */
 export class AnetConnection {
   /** Process-unique number, for messages. */
@@ -43,12 +43,12 @@ export class AnetConnection {
   /** The pool it was taken from (one per address). */
   readonly pool: Pool<Socket>;
   /** Requests written and not yet answered (abandoned ones included), by task id. */
-  readonly inflight: TaskTable<PendingRequest>;
+  readonly inFlight: TaskTable<AnetRequest>;
   readonly #owner: ConnectionOwner;
   readonly #writer: SocketWriter;
   readonly #lengthSize: AnetLengthSize;
   readonly #decoder: AnetDecoder;
-  readonly #readTimeout: number;
+  readonly #stallTimeout: number;
   #open = false;
   #socketError: Error | undefined;
 
@@ -56,8 +56,8 @@ export class AnetConnection {
     this.socket = socket;
     this.pool = pool;
     this.#owner = owner;
-    this.#readTimeout = settings.readTimeout;
-    this.inflight = new TaskTable(settings.maxInflightPerConn);
+    this.#stallTimeout = settings.stallTimeout;
+    this.inFlight = new TaskTable(settings.maxInflightPerConn);
     const codec = { lengthSize: settings.lengthSize, maxBodyBytes: settings.maxBodyBytes };
     this.#decoder = new AnetDecoder(codec);
     // In-flight requests bound the frames that can wait, so this queue never refuses for count.
@@ -76,8 +76,8 @@ export class AnetConnection {
     socket.on("data", this.#onData);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
-    if (this.#readTimeout > 0) {
-      socket.setTimeout(this.#readTimeout);
+    if (this.#stallTimeout > 0) {
+      socket.setTimeout(this.#stallTimeout);
       socket.on("timeout", this.#onTimeout);
     }
   }
@@ -113,7 +113,7 @@ export class AnetConnection {
 
   /** Task ids taken on this connection (requests in flight, abandoned ones included). */
   get load(): number {
-    return this.inflight.size;
+    return this.inFlight.size;
   }
 
   /** Queues the frame `taskId, body` for this tick's write; false when refused (closed, or the writer over its byte limit). */
@@ -153,8 +153,8 @@ export class AnetConnection {
   };
 
   readonly #onTimeout = (): void => {
-    if (this.inflight.size === 0) return;
-    this.destroy(`nothing received for ${this.#readTimeout} ms with ${this.inflight.size} requests in flight`);
+    if (this.inFlight.size === 0) return;
+    this.destroy(`nothing received for ${this.#stallTimeout} ms with ${this.inFlight.size} requests in flight`);
   };
 }
 

@@ -1,6 +1,6 @@
 import { type AnetLengthSize, InvalidArgumentError } from "@switchyard/protocol";
 import type { Logger } from "@switchyard/transport";
-import { DEFAULT_WRITE_TIMEOUT, msOption, numberOption, silentLogger } from "@switchyard/transport/internal";
+import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_WRITE_TIMEOUT, msOption, numberOption, silentLogger } from "@switchyard/transport/internal";
 import { MAX_TASK_TABLE_CAPACITY } from "./task-table.js";
 
 /** Default `workers`: no limit of its own, so each pool's `cap` decides. */
@@ -9,16 +9,15 @@ export const DEFAULT_WORKERS = Number.POSITIVE_INFINITY;
 export const DEFAULT_QUEUE_SIZE = 1000;
 /** Default requests in flight on one connection at once. */
 export const DEFAULT_MAX_INFLIGHT_PER_CONN = 256;
-/** Default ms a `send()` waits for its response. */
-export const DEFAULT_SEND_TIMEOUT = 5000;
-/** Default ms a connection with requests in flight may stay silent; also the grace for abandoned ones. */
-export const DEFAULT_READ_TIMEOUT = 5000;
-/** Default ms `close()` waits for requests in flight. */
-export const DEFAULT_CLOSE_TIMEOUT = 5000;
+/**
+ * Default ms a connection with requests in flight may stay silent before it is replaced as stalled;
+ * also how long a given-up request keeps its task id: 5 s.
+ */
+export const DEFAULT_STALL_TIMEOUT = 5000;
 /** Default width of the length prefix: 2 bytes (u16), as the original. */
 export const DEFAULT_LENGTH_SIZE: AnetLengthSize = 2;
 
-export { DEFAULT_WRITE_TIMEOUT };
+export { DEFAULT_CLOSE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_WRITE_TIMEOUT };
 
 /** Options of a Broker; every field optional. Times in ms; 0 disables a timeout. */
 export interface BrokerOptions {
@@ -39,11 +38,12 @@ export interface BrokerOptions {
   /** Default per-request timeout of `send()`; 0 waits for the response (or the signal) forever. Default 5000. */
   timeout?: number;
   /**
-   * A connection with requests in flight that receives nothing for this long is closed; a request
-   * given up (timeout, abort) keeps its task id this long for a late response, then its connection
-   * is considered stuck and replaced. Default 5000.
+   * A connection with requests in flight that receives nothing for this long has stalled and is
+   * replaced; a request given up (timeout, abort) keeps its task id this long for a late response,
+   * then its connection is considered stalled too. Not the clients' `readTimeout` (any silence, 2
+   * min): an anet connection with nothing in flight may stay silent for ever. Default 5000.
    */
-  readTimeout?: number;
+  stallTimeout?: number;
   /** A server that does not read its socket for this long has its connection closed. Default 5000. */
   writeTimeout?: number;
   /**
@@ -56,7 +56,7 @@ export interface BrokerOptions {
   lengthSize?: AnetLengthSize;
   /** Largest body, in bytes. Default: 65 531 with lengthSize 2, 16 MiB with 4. */
   maxBodyBytes?: number;
-  /** How long `close()` waits for requests in flight before failing them with QUIT. Default 5000. */
+  /** How long `close()` waits for requests in flight before failing them with QUIT. Default 10000, as the clients'. */
   closeTimeout?: number;
 }
 
@@ -74,8 +74,8 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
     workers: numberOption(`Broker option "workers"`, options.workers, DEFAULT_WORKERS, { min: 1 }),
     logger,
     queueSize: numberOption(`Broker option "queueSize"`, options.queueSize, DEFAULT_QUEUE_SIZE),
-    timeout: ms("timeout", options.timeout, DEFAULT_SEND_TIMEOUT),
-    readTimeout: ms("readTimeout", options.readTimeout, DEFAULT_READ_TIMEOUT),
+    timeout: ms("timeout", options.timeout, DEFAULT_REQUEST_TIMEOUT),
+    stallTimeout: ms("stallTimeout", options.stallTimeout, DEFAULT_STALL_TIMEOUT),
     writeTimeout: ms("writeTimeout", options.writeTimeout, DEFAULT_WRITE_TIMEOUT),
     maxInflightPerConn: Math.min(
       numberOption(`Broker option "maxInflightPerConn"`, options.maxInflightPerConn, DEFAULT_MAX_INFLIGHT_PER_CONN, { min: 1 }),

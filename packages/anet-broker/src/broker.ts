@@ -13,11 +13,11 @@ import { DeadlineQueue, EventFeed, LinkedQueue, rejectWithCallerStack } from "@s
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
 import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError } from "./errors.js";
-import { PendingRequest, type RequestOwner, RequestState } from "./pending-request.js";
+import { AnetRequest, type RequestOwner, AnetRequestState } from "./anet-request.js";
 import { isSocketUsable } from "./tcp-factory.js";
 
 /** Options of one `send()`. */
-export interface SendOptions {
+export interface AnetSendOptions {
   /** Aborts the request with ABORTED. */
   signal?: AbortSignal;
   /** Ms to wait for the response, instead of the broker's `timeout`; 0 waits forever. */
@@ -36,11 +36,11 @@ export type AnetConnectionEvent =
   | { type: "closed" };
 
 /** Lifecycle: idle (before `start()`, sends queue) → running → closing → closed. */
-export type BrokerState = "idle" | "running" | "closing" | "closed";
+export type AnetBrokerState = "idle" | "running" | "closing" | "closed";
 
 /** A snapshot of what the broker holds and what it has counted since it was made. */
-export interface BrokerStats {
-  state: BrokerState;
+export interface AnetBrokerStats {
+  state: AnetBrokerState;
   /** Requests waiting for a connection slot. */
   queued: number;
   /** Requests written whose callers still wait. */
@@ -70,7 +70,7 @@ export interface BrokerStats {
 /** What a request that timed out is failed with inside the broker; its caller gets a TimeoutError made by rejectCaller. */
 const TIMED_OUT: unique symbol = Symbol("anet request timed out");
 
-type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections" | "idleConnections">;
+type Counters = Omit<AnetBrokerStats, "state" | "queued" | "inFlight" | "connections" | "idleConnections">;
 
 /**
  * A pipelined client of anet services: `send(body)` resolves with the body the server answers
@@ -94,7 +94,7 @@ type Counters = Omit<BrokerStats, "state" | "queued" | "inFlight" | "connections
  *   deadlines: one DeadlineQueue (one timer) for every request, queued or in flight
  *
  * A timeout or abort answers the caller at once; the request's task id stays taken on its
- * connection until the late response is discarded (or `readTimeout` passes and the connection is
+ * connection until the late response is discarded (or `stallTimeout` passes and the connection is
  * replaced), so a reused id can never deliver a stale answer.
  */
 export class Broker {
@@ -112,8 +112,8 @@ export class Broker {
   readonly #connections: AnetConnection[] = [];
   /** The connection of each socket the pools keep idle, to resume when its socket comes back out. */
   readonly #parked = new WeakMap<Socket, AnetConnection>();
-  readonly #queue = new LinkedQueue<PendingRequest>();
-  readonly #deadlines = new DeadlineQueue<PendingRequest>((request) => this.#onDeadline(request));
+  readonly #queue = new LinkedQueue<AnetRequest>();
+  readonly #deadlines = new DeadlineQueue<AnetRequest>((request) => this.#onDeadline(request));
   readonly #stopDials = new AbortController();
   readonly #requestOwner: RequestOwner = { onAbort: (request) => this.#onAbort(request) };
   readonly #connectionOwner: ConnectionOwner = {
@@ -132,7 +132,7 @@ export class Broker {
     connectionsLost: 0,
     dialFailures: 0,
   };
-  #state: BrokerState = "idle";
+  #state: AnetBrokerState = "idle";
   /** The last per-send timeout found valid, so a caller passing the same one each time is checked once. */
   #checkedTimeout: number;
   #nextConnection = 0;
@@ -158,7 +158,7 @@ export class Broker {
       lengthSize: resolved.lengthSize,
       maxBodyBytes: resolved.maxBodyBytes,
       maxInflightPerConn: resolved.maxInflightPerConn,
-      readTimeout: resolved.readTimeout,
+      stallTimeout: resolved.stallTimeout,
       writeTimeout: resolved.writeTimeout,
     };
     this.#pools = [...pools];
@@ -178,12 +178,12 @@ export class Broker {
   }
 
   /** Where the broker is in its lifecycle. */
-  get state(): BrokerState {
+  get state(): AnetBrokerState {
     return this.#state;
   }
 
-  /** Counts and gauges, as a new object each time. */
-  get stats(): BrokerStats {
+  /** Counts and gauges: a plain snapshot, a new object each call. */
+  stats(): AnetBrokerStats {
     let open = 0;
     let idle = 0;
     for (const pool of this.#pools) {
@@ -221,7 +221,7 @@ export class Broker {
    * rejectWithCallerStack): capturing a stack for every request in advance, as nats.js does, would
    * cost more than the rest of the request's work together.
    */
-  send(body: Uint8Array | string, options: SendOptions = {}): Promise<Buffer> {
+  send(body: Uint8Array | string, options: AnetSendOptions = {}): Promise<Buffer> {
     const signal = options.signal;
     const timeout = options.timeout ?? this.#options.timeout;
     if (this.#state === "closing" || this.#state === "closed") return Promise.reject(new ClosingBrokerError("the broker is closing; request not sent"));
@@ -234,10 +234,10 @@ export class Broker {
       return Promise.reject(error);
     }
     return new Promise<Buffer>((resolve, reject) => {
-      const request = new PendingRequest(this.#requestOwner, bytes, timeout, resolve, reject, signal ?? null);
+      const request = new AnetRequest(this.#requestOwner, bytes, timeout, resolve, reject, signal ?? null);
       const refusal = this.#admit(request);
       if (refusal !== null) {
-        request.state = RequestState.Done;
+        request.state = AnetRequestState.SETTLED;
         reject(refusal);
         return;
       }
@@ -269,8 +269,8 @@ export class Broker {
     }
     if (this.#live > 0) await this.#allSettled(this.#options.closeTimeout);
     for (const connection of [...this.#connections]) {
-      for (const request of connection.inflight.values()) {
-        if (request.state === RequestState.InFlight) {
+      for (const request of connection.inFlight.values()) {
+        if (request.state === AnetRequestState.IN_FLIGHT) {
           this.#fail(request, new QuitError(`the broker quit after waiting ${this.#options.closeTimeout} ms for the response`));
         }
       }
@@ -296,7 +296,7 @@ export class Broker {
   }
 
   /** Writes the request or queues it; returns why it is refused, or null. */
-  #admit(request: PendingRequest): Error | null {
+  #admit(request: AnetRequest): Error | null {
     if (this.#state === "running" && this.#queue.size === 0) {
       const connection = this.#pickConnection();
       if (connection !== null && this.#write(connection, request)) {
@@ -336,14 +336,14 @@ export class Broker {
     return best;
   }
 
-  #write(connection: AnetConnection, request: PendingRequest): boolean {
-    const taskId = connection.inflight.add(request);
+  #write(connection: AnetConnection, request: AnetRequest): boolean {
+    const taskId = connection.inFlight.add(request);
     if (!connection.write(taskId, request.body!)) {
-      connection.inflight.delete(taskId);
+      connection.inFlight.delete(taskId);
       return false;
     }
     request.body = null;
-    request.state = RequestState.InFlight;
+    request.state = AnetRequestState.IN_FLIGHT;
     request.taskId = taskId;
     request.connection = connection;
     this.#counters.sent++;
@@ -474,13 +474,13 @@ export class Broker {
 
   #onFrames(connection: AnetConnection, frames: AnetFrame[]): void {
     for (const frame of frames) {
-      const request = connection.inflight.get(frame.taskId);
+      const request = connection.inFlight.get(frame.taskId);
       if (request === undefined) {
         this.#onViolation(connection, `it answered task id ${frame.taskId}, which is not in flight on it`);
         return;
       }
-      connection.inflight.delete(frame.taskId);
-      if (request.state === RequestState.InFlight) {
+      connection.inFlight.delete(frame.taskId);
+      if (request.state === AnetRequestState.IN_FLIGHT) {
         this.#counters.answered++;
         const resolve = request.resolve!;
         this.#settle(request);
@@ -503,15 +503,15 @@ export class Broker {
     this.#connections.splice(this.#connections.indexOf(connection), 1);
     connection.pool.release(connection.socket);
     let failed = 0;
-    for (const request of connection.inflight.values()) {
-      if (request.state !== RequestState.InFlight) {
+    for (const request of connection.inFlight.values()) {
+      if (request.state !== AnetRequestState.IN_FLIGHT) {
         this.#forget(request);
         continue;
       }
       failed++;
       this.#fail(request, new ConnectionLostError(`anet connection to ${connection.address} lost with the request in flight: ${reason}`, { cause }));
     }
-    connection.inflight.clear();
+    connection.inFlight.clear();
     if (this.#state !== "running") return;
     this.#counters.connectionsLost++;
     const { id, address } = connection;
@@ -523,30 +523,30 @@ export class Broker {
     }
   }
 
-  #onDeadline(request: PendingRequest): void {
+  #onDeadline(request: AnetRequest): void {
     request.deadline = null;
     switch (request.state) {
-      case RequestState.Queued:
+      case AnetRequestState.QUEUED:
         this.#counters.timedOut++;
         this.#queue.remove(request);
         this.#fail(request, TIMED_OUT);
         break;
-      case RequestState.InFlight:
+      case AnetRequestState.IN_FLIGHT:
         this.#counters.timedOut++;
         this.#abandon(request, TIMED_OUT);
         break;
-      case RequestState.Abandoned:
-        // The server kept a request we gave up on for readTimeout more: the connection is stuck.
-        request.connection!.destroy(`no response to abandoned task id ${request.taskId} within ${this.#options.readTimeout} ms`);
+      case AnetRequestState.ABANDONED:
+        // The server kept a request we gave up on for stallTimeout more: the connection is stuck.
+        request.connection!.destroy(`no response to abandoned task id ${request.taskId} within ${this.#options.stallTimeout} ms`);
         break;
     }
   }
 
-  #onAbort(request: PendingRequest): void {
-    if (request.state !== RequestState.Queued && request.state !== RequestState.InFlight) return;
+  #onAbort(request: AnetRequest): void {
+    if (request.state !== AnetRequestState.QUEUED && request.state !== AnetRequestState.IN_FLIGHT) return;
     this.#counters.aborted++;
     const error = new AbortedError("anet request aborted", { cause: request.signal?.reason });
-    if (request.state === RequestState.Queued) {
+    if (request.state === AnetRequestState.QUEUED) {
       this.#queue.remove(request);
       this.#fail(request, error);
     } else {
@@ -554,30 +554,30 @@ export class Broker {
     }
   }
 
-  #fail(request: PendingRequest, error: unknown): void {
+  #fail(request: AnetRequest, error: unknown): void {
     const { resolve, reject } = request;
     this.#settle(request);
     rejectCaller(request, resolve!, reject!, error);
   }
 
-  /** Answers the caller now but keeps the task id taken until the response comes or readTimeout passes. */
-  #abandon(request: PendingRequest, error: unknown): void {
+  /** Answers the caller now but keeps the task id taken until the response comes or stallTimeout passes. */
+  #abandon(request: AnetRequest, error: unknown): void {
     const { resolve, reject } = request;
     this.#settle(request);
-    request.state = RequestState.Abandoned;
-    if (this.#options.readTimeout > 0) request.deadline = this.#deadlines.add(request, this.#options.readTimeout);
+    request.state = AnetRequestState.ABANDONED;
+    if (this.#options.stallTimeout > 0) request.deadline = this.#deadlines.add(request, this.#options.stallTimeout);
     rejectCaller(request, resolve!, reject!, error);
   }
 
   /** The caller is answered: drop its deadline, listener and callbacks. */
-  #settle(request: PendingRequest): void {
+  #settle(request: AnetRequest): void {
     this.#forget(request);
     request.resolve = request.reject = null;
     if (--this.#live === 0) this.#onAllSettled?.();
   }
 
-  #forget(request: PendingRequest): void {
-    request.state = RequestState.Done;
+  #forget(request: AnetRequest): void {
+    request.state = AnetRequestState.SETTLED;
     if (request.deadline !== null) this.#deadlines.delete(request.deadline);
     request.deadline = null;
     if (request.signal !== null) request.signal.removeEventListener("abort", request);
@@ -586,7 +586,7 @@ export class Broker {
 }
 
 /** Rejects the caller of `request` with `error`; a timeout's error is made now, with the stack of the code awaiting `send()`. */
-function rejectCaller(request: PendingRequest, resolve: (body: Buffer) => void, reject: (error: unknown) => void, error: unknown): void {
+function rejectCaller(request: AnetRequest, resolve: (body: Buffer) => void, reject: (error: unknown) => void, error: unknown): void {
   if (error !== TIMED_OUT) reject(error);
   else rejectWithCallerStack(resolve, reject, () => new TimeoutError(`anet request got no response within ${request.timeout} ms`));
 }

@@ -1,5 +1,5 @@
 export { Broker } from "./broker.js";
-export type { AnetConnectionEvent, BrokerState, BrokerStats, SendOptions } from "./broker.js";
+export type { AnetConnectionEvent, AnetBrokerState, AnetBrokerStats, AnetSendOptions } from "./broker.js";
 export type { BrokerOptions } from "./broker-options.js";
 export { createPoolList } from "./pool-list.js";
 export type { PoolListOptions } from "./pool-list.js";

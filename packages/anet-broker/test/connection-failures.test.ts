@@ -30,7 +30,7 @@ describe("Broker on a failing connection", () => {
     const next = await Promise.all(Array.from({ length: 10 }, (_, i) => broker.send(`n${i}`)));
     expect(next.map(String)).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}`));
     expect(server.sockets).toHaveLength(2);
-    expect(broker.stats).toMatchObject({ connectionsLost: 1, connections: 1 });
+    expect(broker.stats()).toMatchObject({ connectionsLost: 1, connections: 1 });
   });
 
   it("replaces a connection whose server answers with a length of 3, failing its request with the cause INVALID_MSG_LENGTH", async () => {
@@ -40,7 +40,7 @@ describe("Broker on a failing connection", () => {
     const error = await rejection(broker.send("x"), "CONNECTION_LOST");
     expect(error.cause).toMatchObject({ code: "INVALID_MSG_LENGTH" });
     expect(String(await broker.send("again"))).toBe("again");
-    expect(broker.stats).toMatchObject({ protocolErrors: 1, connectionsLost: 1 });
+    expect(broker.stats()).toMatchObject({ protocolErrors: 1, connectionsLost: 1 });
     expect(warnings.join("\n")).toMatch(/anet length 3/);
   });
 
@@ -50,14 +50,14 @@ describe("Broker on a failing connection", () => {
     const error = await rejection(broker.send("x"), "CONNECTION_LOST");
     expect(error.message).toMatch(/task id \d+, which is not in flight/);
     expect(String(await broker.send("again"))).toBe("again");
-    expect(broker.stats.protocolErrors).toBe(1);
+    expect(broker.stats().protocolErrors).toBe(1);
   });
 
   it("recovers from garbage that announces a frame that never completes: TIMEOUT, then the stuck connection is replaced", async () => {
     const server = await hostileThenEcho((_frame, socket) => socket.write("HTTP/1.1 400 Bad Request\r\n\r\n"));
-    const broker = startBroker([server.address], { cap: 1, timeout: 100, readTimeout: 300 });
+    const broker = startBroker([server.address], { cap: 1, timeout: 100, stallTimeout: 300 });
     await rejection(broker.send("x"), "TIMEOUT");
-    await expect.poll(() => broker.stats.connectionsLost).toBe(1);
+    await expect.poll(() => broker.stats().connectionsLost).toBe(1);
     expect(String(await broker.send("again"))).toBe("again");
   });
 
@@ -70,17 +70,17 @@ describe("Broker on a failing connection", () => {
       head.writeUInt32BE(frame.taskId, 2);
       socket.write(Buffer.concat([head, Buffer.from("okEXTRA BYTES THAT DO NOT BELONG")]));
     });
-    const broker = startBroker([server.address], { cap: 1, timeout: 150, readTimeout: 300 });
+    const broker = startBroker([server.address], { cap: 1, timeout: 150, stallTimeout: 300 });
     expect(String(await broker.send("first"))).toBe("ok");
     // The overrun reads as the start of a frame that never completes: the next answer is lost in it.
     await rejection(broker.send("second"), "TIMEOUT");
-    await expect.poll(() => broker.stats.connectionsLost).toBe(1);
+    await expect.poll(() => broker.stats().connectionsLost).toBe(1);
     expect(String(await broker.send("third"))).toBe("third");
   });
 
   it("replaces a connection whose server goes silent with requests in flight, even without request timeouts", async () => {
     const server = await hostileThenEcho(() => {});
-    const broker = startBroker([server.address], { timeout: 0, readTimeout: 100 });
+    const broker = startBroker([server.address], { timeout: 0, stallTimeout: 100 });
     const error = await rejection(broker.send("x"), "CONNECTION_LOST");
     expect(error.message).toMatch(/nothing received for 100 ms/);
     expect(String(await broker.send("again"))).toBe("again");
@@ -88,7 +88,7 @@ describe("Broker on a failing connection", () => {
 
   it("closes a connection whose server stops reading, failing its requests with CONNECTION_LOST", async () => {
     const server = await startRawAnetServer(() => {}, 4);
-    const broker = startBroker([server.address], { cap: 1, lengthSize: 4, writeTimeout: 200, timeout: 0, readTimeout: 0 });
+    const broker = startBroker([server.address], { cap: 1, lengthSize: 4, writeTimeout: 200, timeout: 0, stallTimeout: 0 });
     const first = broker.send("wake");
     await expect.poll(() => server.sockets.length).toBe(1);
     server.sockets[0]!.pause();

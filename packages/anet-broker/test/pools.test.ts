@@ -12,7 +12,7 @@ describe("Broker over several pools", () => {
     const broker = startBroker([down, up], { logger: { warn: (_fields, line) => warnings.push(line ?? ""), debug: () => {} } });
     const bodies = Array.from({ length: 50 }, (_, i) => `b${i}`);
     expect((await Promise.all(bodies.map((body) => broker.send(body)))).map(String)).toEqual(bodies);
-    expect(broker.stats.dialFailures).toBeGreaterThanOrEqual(1);
+    expect(broker.stats().dialFailures).toBeGreaterThanOrEqual(1);
     expect(warnings.some((line) => line.includes(`cannot connect to ${down}`))).toBe(true);
   });
 
@@ -31,10 +31,10 @@ describe("Broker over several pools", () => {
     const broker = startBroker([await refusingAddress(), await refusingAddress()], { pool: { reconnectDelay: 10_000 } });
     const error = await rejection(broker.send("x"), "NO_POOLS_AVAILABLE");
     expect(error.cause).toMatchObject({ code: "CONNECT_FAILED" });
-    const dials = broker.stats.dialFailures;
+    const dials = broker.stats().dialFailures;
     expect(dials).toBe(2);
     await rejection(broker.send("y"), "NO_POOLS_AVAILABLE");
-    expect(broker.stats.dialFailures).toBe(dials);
+    expect(broker.stats().dialFailures).toBe(dials);
   });
 
   it("uses an address again once it recovers and its backoff has passed", async () => {
@@ -63,7 +63,7 @@ describe("Broker over several pools", () => {
     await Promise.all(Array.from({ length: 400 }, (_, i) => broker.send(`s${i}`)));
     expect(hits[0]! + hits[1]!).toBe(400);
     expect(Math.min(...hits)).toBeGreaterThan(0);
-    expect(broker.stats.connections).toBeLessThanOrEqual(4);
+    expect(broker.stats().connections).toBeLessThanOrEqual(4);
   });
 
   it("never holds more connections from a pool than workers", async () => {
@@ -76,7 +76,7 @@ describe("Broker over several pools", () => {
     await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
         broker.send(`w${i}`).then(() => {
-          peak = Math.max(peak, broker.stats.connections);
+          peak = Math.max(peak, broker.stats().connections);
         }),
       ),
     );

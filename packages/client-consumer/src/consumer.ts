@@ -150,7 +150,7 @@ export class Consumer {
   }
 
   /** Requests sent and not yet settled. */
-  get inflight(): number {
+  get inFlight(): number {
     return this.#table.size;
   }
 

@@ -30,7 +30,7 @@ describe("consumer edge cases", () => {
     const consumer = await rig.consumer();
     expect(String(await consumer.send("a"))).toBe("first:a");
     expect(String(await consumer.send("b"))).toBe("first:b");
-    expect(consumer.inflight).toBe(0);
+    expect(consumer.inFlight).toBe(0);
   });
 
   it("a response that starts, streams and ends is assembled in order", async () => {
@@ -112,7 +112,7 @@ describe("consumer edge cases", () => {
     for (const bad of [123, null, { not: "a body" }]) {
       await expect(consumer.send(bad as unknown as string)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     }
-    expect(consumer.inflight).toBe(0);
+    expect(consumer.inFlight).toBe(0);
     expect(rig.broker.frames("consumer", FrameType.START)).toHaveLength(0);
     expect(rig.broker.frames("consumer", FrameType.CANCEL)).toHaveLength(0);
   });

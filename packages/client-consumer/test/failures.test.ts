@@ -36,7 +36,7 @@ describe("how a request fails", () => {
     // After cancel the provider sends nothing more for that request, though its handler answered.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(rig.broker.frames("provider", FrameType.RESPONSE)).toHaveLength(0);
-    expect(consumer.inflight).toBe(0);
+    expect(consumer.inFlight).toBe(0);
   });
 
   it("aborting a request rejects it with ABORTED carrying the signal's reason, and sends CANCEL", async () => {
@@ -98,7 +98,7 @@ describe("how a request fails", () => {
     await rig.provider(async () => randomBody(5 * 1024 * 1024));
     const consumer = await rig.consumer();
     for await (const _chunk of consumer.stream("x")) break;
-    expect(consumer.inflight).toBe(0);
+    expect(consumer.inFlight).toBe(0);
     await vi.waitFor(() => expect(rig.broker.frames("consumer", FrameType.CANCEL)).toHaveLength(1));
   });
 

@@ -68,7 +68,7 @@ describe("the clients against the real BrokerServer", () => {
     await expect(consumer.send("throw")).rejects.toMatchObject({ code: "HANDLER_ERROR", message: "boom" });
     const timedOut = await consumer.send("hang", 200).catch((e: unknown) => e);
     expect(timedOut).toMatchObject({ code: "TIMEOUT" });
-    await vi.waitFor(() => expect(provider.inflight).toBe(0));
+    await vi.waitFor(() => expect(provider.inFlight).toBe(0));
   });
 
   it("reconnect and register again after the broker restarts on the same port", async () => {

@@ -20,7 +20,7 @@ describe("consumer ↔ broker ↔ provider round trip", () => {
     const consumer = await rig.consumer();
     const response = await consumer.send("hello", 5000);
     expect(response.toString()).toBe("processed: hello");
-    expect(consumer.inflight).toBe(0);
+    expect(consumer.inFlight).toBe(0);
   });
 
   it("both clients register with their role, ids, default timeout and the provider's capacity", async () => {

@@ -181,7 +181,7 @@ export class Provider {
   }
 
   /** Requests received and not yet answered (being received, handled or answered). */
-  get inflight(): number {
+  get inFlight(): number {
     return this.#table.size;
   }
 

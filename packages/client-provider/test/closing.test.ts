@@ -22,7 +22,7 @@ describe("a provider's close()", () => {
     });
     const consumer = await rig.consumer();
     const held = consumer.call("held");
-    await vi.waitFor(() => expect(provider.inflight).toBe(1));
+    await vi.waitFor(() => expect(provider.inFlight).toBe(1));
     const closing = provider.close();
     expect(provider.state).toBe("closing");
     await expect(consumer.call("new")).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
@@ -38,7 +38,7 @@ describe("a provider's close()", () => {
     const provider = await rig.provider(answerWhenAborted(reasons, "late"), { closeTimeout: 50 });
     const consumer = await rig.consumer();
     const held = consumer.call("x", 10_000).catch((e: unknown) => e);
-    await vi.waitFor(() => expect(provider.inflight).toBe(1));
+    await vi.waitFor(() => expect(provider.inFlight).toBe(1));
     await provider.close();
     expect(reasons).toEqual([expect.objectContaining({ code: "CLOSED" })]);
     expect(await held).toMatchObject({ code: "PROVIDER_GONE" });

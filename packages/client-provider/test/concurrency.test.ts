@@ -66,7 +66,7 @@ describe("a provider's declared concurrency bounds its running handlers", () => 
     expect(most).toBeLessThanOrEqual(CONCURRENCY);
     await sleep(200);
     expect(running).toBe(0);
-    expect(provider.inflight).toBe(0);
+    expect(provider.inFlight).toBe(0);
   });
 
   it("a request that waits for a slot held by a deaf handler and is cancelled meanwhile never reaches the handler", async () => {

@@ -29,7 +29,7 @@ describe("close() on a frozen network", () => {
         }),
       FROZEN_CLIENT_OPTIONS,
     );
-    await vi.waitFor(() => expect(provider.inflight).toBe(1));
+    await vi.waitFor(() => expect(provider.inFlight).toBe(1));
     await new Promise((resolve) => setTimeout(resolve, 150));
     const started = performance.now();
     await provider.close();

@@ -64,12 +64,12 @@ describe("provider behaviour", () => {
     );
     const consumer = await rig.consumer();
     const id = consumer.request("x", 300);
-    await vi.waitFor(() => expect(provider.inflight).toBe(1));
+    await vi.waitFor(() => expect(provider.inFlight).toBe(1));
     const [connection] = rig.broker.connections(Role.PROVIDER);
     connection!.sendError(Buffer.from(requestId.replaceAll("-", ""), "hex"), new BrokerError("CANCELLED", "consumer left"));
     await vi.waitFor(() => expect(reasons).toHaveLength(1));
     expect(reasons[0]).toBeInstanceOf(CancelledError);
-    expect(provider.inflight).toBe(0);
+    expect(provider.inFlight).toBe(0);
     await consumer.expectNothing((frame) => frame.requestId.equals(id), 300);
   });
 
@@ -90,12 +90,12 @@ describe("provider behaviour", () => {
     );
     const consumer = await rig.consumer();
     const pending = consumer.call("x");
-    await vi.waitFor(() => expect(provider.inflight).toBe(1));
+    await vi.waitFor(() => expect(provider.inFlight).toBe(1));
     const [connection] = rig.broker.connections(Role.PROVIDER);
     connection!.sendError(Buffer.from(requestId.replaceAll("-", ""), "hex"), new BrokerError("BAD_ROUTE", "not yours"));
     await vi.waitFor(() => expect(warn).toHaveBeenCalled());
     expect(warn.mock.calls[0]![0]).toMatchObject({ code: "BAD_ROUTE" });
-    expect(provider.inflight).toBe(1);
+    expect(provider.inFlight).toBe(1);
     release();
     expect(String(await pending)).toBe("still answered");
   });
@@ -122,7 +122,7 @@ describe("provider behaviour", () => {
     await vi.waitFor(() => expect(reasons).toHaveLength(1), { timeout: 10_000, interval: 20 });
     expect(performance.now() - sentAt).toBeGreaterThanOrEqual(1100);
     expect(reasons[0]).toMatchObject({ name: "TimeoutError", code: "TIMEOUT" });
-    expect(provider.inflight).toBe(0);
+    expect(provider.inFlight).toBe(0);
     await consumer.expectNothing((frame) => frame.requestId.equals(id) && frame.type === FrameType.RESPONSE, 300);
   });
 

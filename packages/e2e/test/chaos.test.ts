@@ -189,7 +189,7 @@ describe("the one invariant under chaos", () => {
     // Not a vacuous pass: many of the requests that could be answered were (and checked).
     const answerable = sends.filter((send) => send.kind === "ok" || send.kind === "slow" || send.kind === "stream").length;
     expect(codes.answered ?? 0, summary).toBeGreaterThan(answerable / 3);
-    for (const consumer of consumers) expect(consumer.inflight, summary).toBe(0);
+    for (const consumer of consumers) expect(consumer.inFlight, summary).toBe(0);
     await vi.waitFor(() => expect(server.stats(), summary).toMatchObject({ inFlight: 0, queued: 0 }), { timeout: 3000 });
     // Whatever happened to them, the real clients never broke the protocol.
     const { PROTOCOL_ERROR, NOT_REGISTERED, BAD_REGISTRATION, DUPLICATE_CLIENT } = server.stats().errorsSent;

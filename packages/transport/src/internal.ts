@@ -13,6 +13,7 @@ export { backoffDelay } from "./client/backoff.js";
 export type { ClientHooks, ClientRegistration } from "./client/base-client.js";
 // The client base Consumer and Provider extend
 export { BaseClient } from "./client/base-client.js";
+export { DEFAULT_CLOSE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT } from "./client/client-options.js";
 export { EventFeed } from "./client/event-feed.js";
 // Collections
 export { AsyncQueue } from "./collections/async-queue.js";

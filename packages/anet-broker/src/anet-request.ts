@@ -2,16 +2,16 @@ import type { DeadlineEntry } from "@switchyard/transport/internal";
 import type { AnetConnection } from "./anet-connection.js";
 
 /**
- * Where a request is. Abandoned: its caller was answered (timeout, abort) while the server may
- * still be working on it, so its task id and its connection slot stay taken until the late
- * response arrives and is discarded.
+ * Where an anet request is (named as broker-server's RequestState). ABANDONED: its caller was
+ * answered (timeout, abort) while the server may still be working on it, so its task id and its
+ * connection slot stay taken until the late response arrives and is discarded.
  */
-export const RequestState = { Queued: 0, InFlight: 1, Abandoned: 2, Done: 3 } as const;
-export type RequestState = (typeof RequestState)[keyof typeof RequestState];
+export const AnetRequestState = { QUEUED: 0, IN_FLIGHT: 1, ABANDONED: 2, SETTLED: 3 } as const;
+export type AnetRequestState = (typeof AnetRequestState)[keyof typeof AnetRequestState];
 
 /** The broker's side of a request: told when the caller's signal aborts. */
 export interface RequestOwner {
-  onAbort(request: PendingRequest): void;
+  onAbort(request: AnetRequest): void;
 }
 
 /**
@@ -19,8 +19,8 @@ export interface RequestOwner {
  * (`handleEvent`), its deadline is an entry of the broker's one DeadlineQueue, and
  * `queuePrev`/`queueNext` link it into the broker's queue while it waits for a connection.
  */
-export class PendingRequest {
-  state: RequestState = RequestState.Queued;
+export class AnetRequest {
+  state: AnetRequestState = AnetRequestState.QUEUED;
   /** The body, until it is handed to a connection (encoded with its task id when that tick's batch is written). */
   body: Uint8Array | null;
   /** Ms the caller waits for the response; 0 forever. */
@@ -28,11 +28,11 @@ export class PendingRequest {
   resolve: ((body: Buffer) => void) | null;
   reject: ((error: unknown) => void) | null;
   signal: AbortSignal | null;
-  deadline: DeadlineEntry<PendingRequest> | null = null;
+  deadline: DeadlineEntry<AnetRequest> | null = null;
   taskId = 0;
   connection: AnetConnection | null = null;
-  queuePrev: PendingRequest | null = null;
-  queueNext: PendingRequest | null = null;
+  queuePrev: AnetRequest | null = null;
+  queueNext: AnetRequest | null = null;
   readonly #owner: RequestOwner;
 
   constructor(
