@@ -61,7 +61,7 @@ export class AnetConnection {
     const codec = { lengthSize: settings.lengthSize, maxBodyBytes: settings.maxBodyBytes };
     this.#decoder = new AnetDecoder(codec);
     // In-flight requests bound the frames that can wait, so this queue never refuses for count.
-    this.#writer = new SocketWriter(socket, { maxQueuedFrames: settings.maxInflightPerConn, writeTimeout: settings.writeTimeout }, (error) =>
+    this.#writer = new SocketWriter(socket, { maxWriteQueueFrames: settings.maxInflightPerConn, writeTimeout: settings.writeTimeout }, (error) =>
       this.destroy("the server stopped reading its socket", error),
     );
     this.#lengthSize = settings.lengthSize;

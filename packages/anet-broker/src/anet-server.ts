@@ -2,11 +2,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { AnetDecoder, type AnetFrame, type AnetLengthSize, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
 import type { HostPort, Logger, ServerTlsOptions } from "@switchyard/transport";
-import { numberOption, peerIdentity, resolveServerTls, SocketWriter, silentLogger } from "@switchyard/transport/internal";
+import { DEFAULT_HANDSHAKE_TIMEOUT, numberOption, peerIdentity, resolveServerTls, SocketWriter, silentLogger } from "@switchyard/transport/internal";
 import { DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT, ms, resolveAnetCodec } from "./broker-options.js";
-
-/** Default handler calls running at once per connection: as many as a Broker pipelines. */
-export const DEFAULT_SERVER_CONCURRENCY = DEFAULT_MAX_INFLIGHT_PER_CONN;
 
 /** What the server knows about one request besides its body. */
 export interface AnetRequestInfo {
@@ -25,8 +22,12 @@ export interface AnetServerOptions {
   lengthSize?: AnetLengthSize;
   /** Largest request and response body, in bytes. Default: 65 531 with lengthSize 2, 16 MiB with 4. */
   maxBodyBytes?: number;
-  /** Handler calls running at once per connection; further requests wait and the socket is paused. Default 256. */
-  concurrency?: number;
+  /**
+   * Requests in flight on one connection: handler calls running at once there; further requests
+   * wait and the socket is paused. Default 256, the Broker's `maxInflightPerConn`: what one end may
+   * pipeline, the other runs.
+   */
+  maxInflightPerConn?: number;
   /** Ms a client may leave its socket unread before its connection is closed. Default 5000. */
   writeTimeout?: number;
   /** Where failed connections are reported (handler errors, bad frames); `console` or pino. Default: silent. */
@@ -39,9 +40,6 @@ export interface AnetServerOptions {
   /** Ms a TLS client has to finish its handshake before it is disconnected. Default 10000. */
   handshakeTimeout?: number;
 }
-
-/** Default ms a TLS client of an anet server has to finish its handshake: 10 s. */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /** A listening anet service. */
 export interface AnetServer {
@@ -64,7 +62,7 @@ interface ServerSettings {
   handshakeTimeout: number;
   handler: AnetHandler;
   codec: { lengthSize: AnetLengthSize; maxBodyBytes: number | undefined };
-  concurrency: number;
+  maxInflightPerConn: number;
   writeTimeout: number;
   logger: Logger;
 }
@@ -78,13 +76,13 @@ interface ServerSettings {
  * answer application errors in the body.
  */
 export function createAnetServer(handler: AnetHandler, options: AnetServerOptions = {}): AnetServer {
-  const concurrency = numberOption(`createAnetServer option "concurrency"`, options.concurrency, DEFAULT_SERVER_CONCURRENCY, { min: 1 });
+  const maxInflightPerConn = numberOption(`createAnetServer option "maxInflightPerConn"`, options.maxInflightPerConn, DEFAULT_MAX_INFLIGHT_PER_CONN, { min: 1 });
   return new AnetServerImpl({
     tls: options.tls === undefined ? null : resolveServerTls(options.tls, "createAnetServer option tls"),
     handshakeTimeout: ms("handshakeTimeout", options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, "createAnetServer"),
     handler,
     codec: resolveAnetCodec(options, "createAnetServer"),
-    concurrency,
+    maxInflightPerConn,
     writeTimeout: ms("writeTimeout", options.writeTimeout, DEFAULT_WRITE_TIMEOUT, "createAnetServer"),
     logger: options.logger ?? silentLogger,
   });
@@ -159,7 +157,7 @@ class AnetServerImpl implements AnetServer {
 }
 
 /**
- * One client connection: decodes requests, runs up to `concurrency` handlers at once, queues the
+ * One client connection: decodes requests, runs up to `maxInflightPerConn` handlers at once, queues the
  * rest (pausing the socket while they wait), and writes the answers of each tick as one batch (its SocketWriter).
  */
 class ServerConnection {
@@ -201,10 +199,10 @@ class ServerConnection {
       return;
     }
     for (const frame of frames) {
-      if (this.#running < this.#settings.concurrency) this.#run(frame);
+      if (this.#running < this.#settings.maxInflightPerConn) this.#run(frame);
       else this.#backlog.push(frame);
     }
-    if (this.#backlog.length - this.#backlogHead >= this.#settings.concurrency) this.#socket.pause();
+    if (this.#backlog.length - this.#backlogHead >= this.#settings.maxInflightPerConn) this.#socket.pause();
   }
 
   #run(frame: AnetFrame): void {
@@ -244,7 +242,7 @@ class ServerConnection {
       if (this.#backlogHead === this.#backlog.length) this.#backlog.length = this.#backlogHead = 0;
       this.#run(frame);
     }
-    if (this.#socket.isPaused() && this.#backlog.length - this.#backlogHead < this.#settings.concurrency) this.#socket.resume();
+    if (this.#socket.isPaused() && this.#backlog.length - this.#backlogHead < this.#settings.maxInflightPerConn) this.#socket.resume();
   }
 
   #fail(error: unknown): void {

@@ -49,7 +49,7 @@ describe("createAnetServer", () => {
     ]);
   });
 
-  it("runs at most `concurrency` handlers at once on a connection and answers every request", async () => {
+  it("runs at most `maxInflightPerConn` handlers at once on a connection and answers every request", async () => {
     let running = 0;
     let peak = 0;
     const address = await startServer(
@@ -60,7 +60,7 @@ describe("createAnetServer", () => {
         running--;
         return body;
       },
-      { concurrency: 3 },
+      { maxInflightPerConn: 3 },
     );
     const c = await client(address);
     for (let i = 0; i < 50; i++) c.send(i, `q${i}`);

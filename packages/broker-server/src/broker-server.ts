@@ -51,7 +51,7 @@ export interface StartOptions {
 
 /** Options of `stop()`. */
 export interface StopOptions {
-  /** Ms to wait for in-flight requests before failing them with SHUTTING_DOWN. Default: the drainTimeoutMs option. */
+  /** Ms to wait for in-flight requests before failing them with SHUTTING_DOWN. Default: the drainTimeout option. */
   timeout?: number;
   /** Aborting ends the drain at once, as if the timeout had passed. */
   signal?: AbortSignal;
@@ -108,11 +108,11 @@ export class BrokerServer {
     const resolved = resolveBrokerServerOptions(options);
     this.#options = resolved;
     this.#connectionOptions = {
-      maxQueuedFrames: resolved.maxWriteQueueFrames,
-      maxQueuedErrorFrames: resolved.maxWriteQueueErrorFrames,
-      maxQueuedBytes: resolved.maxWriteQueueBytes,
-      writeTimeout: resolved.writeTimeoutMs,
-      readTimeout: resolved.readTimeoutMs,
+      maxWriteQueueFrames: resolved.maxWriteQueueFrames,
+      maxWriteQueueErrorFrames: resolved.maxWriteQueueErrorFrames,
+      maxWriteQueueBytes: resolved.maxWriteQueueBytes,
+      writeTimeout: resolved.writeTimeout,
+      readTimeout: resolved.readTimeout,
       maxPayload: resolved.maxPayloadBytes,
       // CHUNK and RESPONSE_CHUNK bytes are forwarded as read, never gathered into one buffer first
       keepChunkParts: true,
@@ -138,13 +138,13 @@ export class BrokerServer {
         return server.#state !== "listening";
       },
     };
-    this.#pending = new PendingConnections(resolved.registrationTimeoutMs, resolved.maxUnregisteredPerAddress, (connection) => {
+    this.#pending = new PendingConnections(resolved.registrationTimeout, resolved.maxUnregisteredPerAddress, (connection) => {
       // a socket still in the TLS gate (handshaking, or silent) has no frame to be told why with
       if (connection instanceof Peer) this.#registrationTimedOut(connection);
       else connection.destroy();
     });
-    this.#registrationLate = new BrokerError("NOT_REGISTERED", `no registration within ${resolved.registrationTimeoutMs} ms of connecting; connection closed`);
-    this.#gate = new ConnectionGate(resolved.tls, resolved.handshakeTimeoutMs, resolved.logger, {
+    this.#registrationLate = new BrokerError("NOT_REGISTERED", `no registration within ${resolved.registrationTimeout} ms of connecting; connection closed`);
+    this.#gate = new ConnectionGate(resolved.tls, resolved.handshakeTimeout, resolved.logger, {
       admitted: (socket, identity, raw) => {
         this.#pending.remove(raw); // its Peer takes its place below, with a registration deadline of its own
         this.#onConnection(socket, identity);
@@ -265,7 +265,7 @@ export class BrokerServer {
    * write timeout). Idempotent: every call returns the same promise.
    */
   stop(options: StopOptions = {}): Promise<void> {
-    this.#stopping ??= this.#drainAndClose(options.timeout ?? this.#options.drainTimeoutMs, options.signal);
+    this.#stopping ??= this.#drainAndClose(options.timeout ?? this.#options.drainTimeout, options.signal);
     return this.#stopping;
   }
 
@@ -337,7 +337,7 @@ export class BrokerServer {
    */
   #onQuiet(peer: Peer): void {
     if (peer.role === 0 || !peer.hasWorkInFlight) return;
-    this.#options.logger.debug({ ...peer.describe(), readTimeoutMs: this.#options.readTimeoutMs }, "silent with work in flight: PING");
+    this.#options.logger.debug({ ...peer.describe(), readTimeout: this.#options.readTimeout }, "silent with work in flight: PING");
     if (!peer.ctx.sendFrame(FrameType.PING, FrameFlags.NONE, CONNECTION_ID)) this.#router.counters.droppedFrames++;
   }
 
@@ -469,14 +469,14 @@ export class BrokerServer {
   #registrationTimedOut(peer: Peer): void {
     if (peer.ctx.state !== "open") return;
     this.#router.counters.errorsSent.NOT_REGISTERED++;
-    this.#options.logger.debug({ ...peer.describe(), registrationTimeoutMs: this.#options.registrationTimeoutMs }, "no registration by the deadline: closed");
+    this.#options.logger.debug({ ...peer.describe(), registrationTimeout: this.#options.registrationTimeout }, "no registration by the deadline: closed");
     this.#dismiss(peer, this.#registrationLate);
   }
 
   /** Tells `peer` why on the connection id and closes it: flushed if it drains within the write timeout, else cut. */
   #dismiss(peer: Peer, error: BrokerError): void {
     peer.ctx.sendError(CONNECTION_ID, error);
-    void settleWithin(peer.ctx.close(), this.#options.writeTimeoutMs).then(() => peer.ctx.destroy());
+    void settleWithin(peer.ctx.close(), this.#options.writeTimeout).then(() => peer.ctx.destroy());
   }
 
   #register(peer: Peer, frame: Frame): void {
@@ -535,7 +535,7 @@ export class BrokerServer {
   }
 
   async #drainAndClose(timeout: number, signal: AbortSignal | undefined): Promise<void> {
-    const { logger, writeTimeoutMs } = this.#options;
+    const { logger, writeTimeout } = this.#options;
     if (this.#state === "starting") await this.#starting?.catch(() => {}); // otherwise stay synchronous: draining starts now
     const wasListening = this.#state === "listening";
     this.#state = "stopping";
@@ -549,7 +549,7 @@ export class BrokerServer {
     }
     this.#gate.close();
     const peers = [...this.#peers];
-    await settleWithin(Promise.all(peers.map((peer) => peer.ctx.close())), writeTimeoutMs);
+    await settleWithin(Promise.all(peers.map((peer) => peer.ctx.close())), writeTimeout);
     for (const peer of peers) peer.ctx.destroy();
     await serverClosed;
     this.#router.close();

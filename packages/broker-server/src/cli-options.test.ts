@@ -3,9 +3,18 @@ import { parseCli, usage } from "./cli-options.js";
 import { NUMERIC_OPTIONS } from "./options.js";
 
 describe("parseCli", () => {
+  it("gives every duration option (named without a unit, as the clients') a flag and a variable ending in its unit, ms", () => {
+    const durations = Object.entries(NUMERIC_OPTIONS).filter(([, spec]) => spec.unit === "ms").map(([name]) => name);
+    expect(durations.sort()).toEqual(["drainTimeout", "handshakeTimeout", "pingTimeout", "readTimeout", "registrationTimeout", "requestTimeout", "writeTimeout"]);
+    const { options } = parseCli(["--drain-timeout-ms", "15000"], { SWITCHYARD_WRITE_TIMEOUT_MS: "2500" });
+    expect(options).toEqual({ drainTimeout: 15_000, writeTimeout: 2500 });
+    expect(() => parseCli(["--drain-timeout", "1"], {})).toThrow(/Unknown option '--drain-timeout'/);
+    expect(usage()).toMatch(/--read-timeout-ms <n> +close a connection silent this long .*\[SWITCHYARD_READ_TIMEOUT_MS\]/);
+  });
+
   it("maps every numeric option to a kebab-case flag", () => {
     const { options } = parseCli(["--port", "1234", "--max-queued-requests", "10", "--request-timeout-ms", "250"], {});
-    expect(options).toEqual({ port: 1234, maxQueuedRequests: 10, requestTimeoutMs: 250 });
+    expect(options).toEqual({ port: 1234, maxQueuedRequests: 10, requestTimeout: 250 });
   });
 
   it("reads SWITCHYARD_* variables, and flags win over them", () => {

@@ -42,9 +42,10 @@ export interface CliSettings {
 
 const NUMERIC_NAMES = Object.keys(NUMERIC_OPTIONS) as NumericOption[];
 
-/** `maxQueuedRequests` → `max-queued-requests`. */
+/** `maxQueuedRequests` → `max-queued-requests`; a duration adds its unit: `readTimeout` → `read-timeout-ms`. */
 function flagOf(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  const flag = name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  return NUMERIC_OPTIONS[name as NumericOption]?.unit === "ms" ? `${flag}-ms` : flag;
 }
 
 /** `maxQueuedRequests` → `SWITCHYARD_MAX_QUEUED_REQUESTS`. */

@@ -8,9 +8,9 @@ describe("resolveBrokerServerOptions", () => {
     expect(resolved.maxWriteQueueFrames).toBe(8192);
     expect(resolved.maxWriteQueueErrorFrames).toBe(2048);
     expect(resolved.maxRequestBytes).toBe(64 * 1024 * 1024);
-    expect(resolved.requestTimeoutMs).toBe(5000);
-    expect(resolved.readTimeoutMs).toBe(120_000);
-    expect(resolved.writeTimeoutMs).toBe(5000);
+    expect(resolved.requestTimeout).toBe(5000);
+    expect(resolved.readTimeout).toBe(120_000);
+    expect(resolved.writeTimeout).toBe(5000);
     expect(resolved.serverId).toHaveLength(16);
     expect(resolved.authTokens).toEqual([]);
   });

@@ -1,6 +1,19 @@
 import { idToBytes, InvalidArgumentError, MAX_PAYLOAD, newId } from "@switchyard/protocol";
 import type { ServerTlsOptions } from "@switchyard/transport";
-import { DEFAULT_READ_TIMEOUT, MAX_TIMER_MS, numberOption, type ResolvedServerTls, resolveServerTls } from "@switchyard/transport/internal";
+import {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_WRITE_QUEUE_BYTES,
+  DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES,
+  DEFAULT_MAX_WRITE_QUEUE_FRAMES,
+  DEFAULT_READ_TIMEOUT,
+  DEFAULT_REQUEST_TIMEOUT,
+  DEFAULT_WRITE_TIMEOUT,
+  MAX_TIMER_MS,
+  numberOption,
+  type ResolvedServerTls,
+  resolveServerTls,
+} from "@switchyard/transport/internal";
 import { AccessList, type AclDocument } from "./acl/access-list.js";
 import { type BrokerLogger, silentLogger } from "./logger.js";
 import { type MonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from "./monitor/monitor-options.js";
@@ -12,7 +25,7 @@ export const DEFAULT_HOST = "127.0.0.1";
 /** Default most open sockets; connections beyond it are closed at once and counted. */
 export const DEFAULT_MAX_CONNECTIONS = 16_384;
 /** Default ms a new connection has to register before it is closed: 5 s (the clients' own connect timeout). */
-export const DEFAULT_REGISTRATION_TIMEOUT_MS = 5000;
+export const DEFAULT_REGISTRATION_TIMEOUT = 5000;
 /**
  * Default most connections one remote address (an IPv4 address, an IPv6 /64) may hold that have not
  * registered yet: 256. Beyond it a new socket from there is closed at once.
@@ -29,31 +42,21 @@ export const DEFAULT_MAX_QUEUED_REQUEST_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_QUEUE_SHARE_FLOOR = 64;
 /** Default body bytes a consumer may always hold in the wait queue, whatever its fair share: 1 MiB (one whole frame). */
 export const DEFAULT_QUEUE_SHARE_FLOOR_BYTES = MAX_PAYLOAD;
-/** Default most frames in one connection's write queue: 8192. */
-export const DEFAULT_MAX_WRITE_QUEUE_FRAMES = 8192;
-/** Default error frames waiting for one connection past which the broker stops reading it until they are written: 2048. */
-export const DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES = 2048;
-/** Default most bytes queued for one connection, socket buffer included: 64 MiB. */
-export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 64 * 1024 * 1024;
+// The write-queue limits take transport's defaults, shared with the clients (same names):
+// 8192 frames, 2048 error frames (past which the broker stops reading the peer), 64 MiB.
 /** Default largest assembled request body: 64 MiB, then PAYLOAD_TOO_LARGE. */
 export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 /** Default largest assembled response body: 64 MiB, then PAYLOAD_TOO_LARGE. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-/** Default request deadline when neither the request nor its connection gives one: 5 s. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
-/** Default ms a connection may send nothing before it is closed as idle: 2 min. */
-export const DEFAULT_READ_TIMEOUT_MS = DEFAULT_READ_TIMEOUT;
 /**
  * Default ms a provider has to send anything after the PING it gets when one of its requests passes
  * its deadline: 5 s; then it is closed as dead.
  */
-export const DEFAULT_PING_TIMEOUT_MS = 5000;
-/** Default ms a peer may leave its socket undrained before it is closed as a slow peer: 5 s. */
-export const DEFAULT_WRITE_TIMEOUT_MS = 5000;
-/** Default ms stop() waits for in-flight requests before failing them with SHUTTING_DOWN: 10 s. */
-export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
-/** Default ms a new connection has to send its first byte, and as long again to finish a TLS handshake: 10 s. */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const DEFAULT_PING_TIMEOUT = 5000;
+/** Default ms stop() waits for in-flight requests before failing them with SHUTTING_DOWN: 10 s, the clients' closeTimeout. */
+export const DEFAULT_DRAIN_TIMEOUT = DEFAULT_CLOSE_TIMEOUT;
+// requestTimeout, readTimeout, writeTimeout and handshakeTimeout take transport's defaults, shared
+// with the clients (timeout, readTimeout, writeTimeout) and anet (writeTimeout, handshakeTimeout).
 /** Default capacity of a provider whose registration declares none: 64 requests at once. */
 export const DEFAULT_PROVIDER_CAPACITY = 64;
 
@@ -69,7 +72,7 @@ export interface BrokerServerOptions {
    * Ms a new connection has to send its registration; then it is sent ERROR(NOT_REGISTERED) and
    * closed. Default 5000.
    */
-  registrationTimeoutMs?: number;
+  registrationTimeout?: number;
   /**
    * Most connections not yet registered that one remote address may hold (IPv6 addresses count
    * by their /64); a socket beyond it is closed at once and counted in `refusedConnections`, so
@@ -107,24 +110,24 @@ export interface BrokerServerOptions {
   /** Largest assembled response body; beyond it PAYLOAD_TOO_LARGE. Default 64 MiB. */
   maxResponseBytes?: number;
   /** Deadline of a request that gives none and whose connection gives none, in ms. Default 5000. */
-  requestTimeoutMs?: number;
+  requestTimeout?: number;
   /** Ms with nothing received before a connection is closed as idle; 0 disables. Default 120000. */
-  readTimeoutMs?: number;
+  readTimeout?: number;
   /**
    * When a request held by a provider passes its deadline, the provider is sent a PING and has this
    * many ms to send anything (its PONG, a response…); silent, it is closed as dead and its requests
    * fail with PROVIDER_GONE, so a frozen provider stops taking requests long before the read
    * timeout. 0 disables. Default 5000.
    */
-  pingTimeoutMs?: number;
+  pingTimeout?: number;
   /** Ms a peer may leave its socket undrained before it is closed as a slow peer. Default 5000. */
-  writeTimeoutMs?: number;
+  writeTimeout?: number;
   /** Ms stop() waits for in-flight requests before failing them with SHUTTING_DOWN. Default 10000. */
-  drainTimeoutMs?: number;
+  drainTimeout?: number;
   /** Capacity of a provider whose registration has no capacity extension. Default 64. */
   defaultProviderCapacity?: number;
   /** Ms a new connection has to send its first byte, and (TLS) as long again for its handshake; then it is closed. Default 10000. */
-  handshakeTimeoutMs?: number;
+  handshakeTimeout?: number;
   /** When set and non-empty, a registration must carry one of these tokens, else UNAUTHORIZED. */
   authTokens?: readonly string[];
   /**
@@ -168,6 +171,12 @@ export interface NumericOptionSpec {
   min: number;
   max: number;
   help: string;
+  /**
+   * "ms" for a duration. The option's name carries no unit (every duration of every package is in
+   * ms, as the clients' `timeout`), but its CLI flag and environment variable do, where there is
+   * no type to say it: `readTimeout` is `--read-timeout-ms` and SWITCHYARD_READ_TIMEOUT_MS.
+   */
+  unit?: "ms";
 }
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
@@ -176,7 +185,7 @@ const MAX_INT = Number.MAX_SAFE_INTEGER;
 export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>> = {
   port: { default: DEFAULT_PORT, min: 0, max: 65_535, help: "TCP port; 0 picks a free one" },
   maxConnections: { default: DEFAULT_MAX_CONNECTIONS, min: 1, max: MAX_INT, help: "most open sockets; more are closed at once" },
-  registrationTimeoutMs: { default: DEFAULT_REGISTRATION_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a connection that has not registered this long after connecting" },
+  registrationTimeout: { default: DEFAULT_REGISTRATION_TIMEOUT, unit: "ms", min: 1, max: MAX_TIMER_MS, help: "close a connection that has not registered this long after connecting" },
   maxUnregisteredPerAddress: { default: DEFAULT_MAX_UNREGISTERED_PER_ADDRESS, min: 1, max: MAX_INT, help: "connections not yet registered per remote address (IPv6: per /64); more are closed at once" },
   maxQueuedRequests: { default: DEFAULT_MAX_QUEUED_REQUESTS, min: 0, max: MAX_INT, help: "requests waiting for provider capacity, each consumer a fair share, then OVERLOADED" },
   maxQueuedRequestBytes: { default: DEFAULT_MAX_QUEUED_REQUEST_BYTES, min: 0, max: MAX_INT, help: "body bytes held for waiting requests, each consumer a fair share, then OVERLOADED" },
@@ -188,12 +197,12 @@ export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>>
   maxPayloadBytes: { default: MAX_PAYLOAD, min: 256, max: MAX_PAYLOAD, help: "largest frame payload" },
   maxRequestBytes: { default: DEFAULT_MAX_REQUEST_BYTES, min: 0, max: MAX_INT, help: "largest assembled request body, then PAYLOAD_TOO_LARGE" },
   maxResponseBytes: { default: DEFAULT_MAX_RESPONSE_BYTES, min: 0, max: MAX_INT, help: "largest assembled response body, then PAYLOAD_TOO_LARGE" },
-  requestTimeoutMs: { default: DEFAULT_REQUEST_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "deadline of requests that give none" },
-  readTimeoutMs: { default: DEFAULT_READ_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "close a connection silent this long (0 = never)" },
-  pingTimeoutMs: { default: DEFAULT_PING_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "close a provider silent this long after the PING sent when one of its requests times out (0 = never)" },
-  writeTimeoutMs: { default: DEFAULT_WRITE_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a peer that leaves its socket undrained this long" },
-  handshakeTimeoutMs: { default: DEFAULT_HANDSHAKE_TIMEOUT_MS, min: 1, max: MAX_TIMER_MS, help: "close a new connection that has not sent its first byte (TLS: finished its handshake) in this long" },
-  drainTimeoutMs: { default: DEFAULT_DRAIN_TIMEOUT_MS, min: 0, max: MAX_TIMER_MS, help: "on shutdown, wait this long for in-flight requests" },
+  requestTimeout: { default: DEFAULT_REQUEST_TIMEOUT, unit: "ms", min: 1, max: MAX_TIMER_MS, help: "deadline of requests that give none" },
+  readTimeout: { default: DEFAULT_READ_TIMEOUT, unit: "ms", min: 0, max: MAX_TIMER_MS, help: "close a connection silent this long (0 = never)" },
+  pingTimeout: { default: DEFAULT_PING_TIMEOUT, unit: "ms", min: 0, max: MAX_TIMER_MS, help: "close a provider silent this long after the PING sent when one of its requests times out (0 = never)" },
+  writeTimeout: { default: DEFAULT_WRITE_TIMEOUT, unit: "ms", min: 1, max: MAX_TIMER_MS, help: "close a peer that leaves its socket undrained this long" },
+  handshakeTimeout: { default: DEFAULT_HANDSHAKE_TIMEOUT, unit: "ms", min: 1, max: MAX_TIMER_MS, help: "close a new connection that has not sent its first byte (TLS: finished its handshake) in this long" },
+  drainTimeout: { default: DEFAULT_DRAIN_TIMEOUT, unit: "ms", min: 0, max: MAX_TIMER_MS, help: "on shutdown, wait this long for in-flight requests" },
   defaultProviderCapacity: { default: DEFAULT_PROVIDER_CAPACITY, min: 1, max: 0xffff_ffff, help: "capacity of providers that declare none" },
 };
 

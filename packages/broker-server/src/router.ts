@@ -31,9 +31,9 @@ export interface RouterLimits {
   queueShareFloorBytes: number;
   maxRequestBytes: number;
   maxResponseBytes: number;
-  requestTimeoutMs: number;
+  requestTimeout: number;
   /** Ms a provider whose request timed out has to answer the PING it is then sent; 0 = no PING. */
-  pingTimeoutMs: number;
+  pingTimeout: number;
   /** Largest frame payload clients accept (announced in the registration ack). */
   maxPayloadBytes: number;
 }
@@ -248,7 +248,7 @@ export class Router {
       return;
     }
     const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
-    const timeoutMs = Math.min(readWord(payload, 0) >>> 0 || consumer.defaultTimeoutMs || this.#limits.requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS);
+    const timeoutMs = Math.min(readWord(payload, 0) >>> 0 || consumer.defaultTimeoutMs || this.#limits.requestTimeout, MAX_REQUEST_TIMEOUT_MS);
     const request = new BrokerRequest(consumer, requestId, hash, (flags & FrameFlags.FINAL) !== 0, bodyBytes);
     consumer.requests.add(request);
     const lane = laneTimeout(timeoutMs);
@@ -558,7 +558,7 @@ export class Router {
    * A provider a request is taken from unanswered (its deadline passed, the consumer cancelled —
    * usually at its own deadline — or left) may be frozen or half-open, its kernel still taking our
    * bytes: it is also PINGed (ConnectionContext.probe, one at a time) and closed if it sends
-   * nothing within pingTimeoutMs; its other requests then fail with PROVIDER_GONE and new ones go
+   * nothing within pingTimeout; its other requests then fail with PROVIDER_GONE and new ones go
    * to live providers, long before the read timeout would close it.
    */
   #settle(request: BrokerRequest, error: BrokerError | null, cancelProvider: boolean): void {
@@ -577,7 +577,7 @@ export class Router {
       provider.inFlight.remove(request);
       if (cancelProvider) {
         if (!provider.ctx.sendControl(FrameType.CANCEL, this.#ids.bytes(request))) this.counters.droppedFrames++;
-        if (this.#limits.pingTimeoutMs > 0) provider.ctx.probe(this.#limits.pingTimeoutMs);
+        if (this.#limits.pingTimeout > 0) provider.ctx.probe(this.#limits.pingTimeout);
       }
     }
     this.#ids.remove(request.slot, request);

@@ -47,7 +47,7 @@ export interface BrokerStats {
   droppedFrames: number;
   /** Connections the broker closed because the peer left its socket undrained (SLOW_PEER) since start. */
   slowPeersClosed: number;
-  /** Connections the broker closed because nothing arrived within readTimeoutMs (IDLE_TIMEOUT) since start. */
+  /** Connections the broker closed because nothing arrived within readTimeout (IDLE_TIMEOUT) since start. */
   idleConnectionsClosed: number;
   /** Bytes received from and sent to clients since start, open and closed connections together. */
   bytesReceived: number;

@@ -275,7 +275,7 @@ describe("faults", () => {
 
   it("closes a consumer that stops reading after the write timeout, its write queue bounded meanwhile, others unaffected", async () => {
     const maxWriteQueueFrames = 64;
-    const server = await h.start({ writeTimeoutMs: 300, maxWriteQueueFrames, maxWriteQueueBytes: 2 * 1024 * 1024 });
+    const server = await h.start({ writeTimeout: 300, maxWriteQueueFrames, maxWriteQueueBytes: 2 * 1024 * 1024 });
     const channelId = newId();
     const provider = await h.provider(server, channelId, { capacity: 10_000 });
     const sleeper = await h.consumer(server, channelId);
@@ -315,7 +315,7 @@ describe("faults", () => {
 
   it("stops reading a consumer that floods refusable requests without reading its errors, bounding its error queue, then closes it as a slow peer", async () => {
     const maxWriteQueueErrorFrames = 100;
-    const server = await h.start({ writeTimeoutMs: 300, maxWriteQueueErrorFrames });
+    const server = await h.start({ writeTimeout: 300, maxWriteQueueErrorFrames });
     const flooder = await h.consumer(server, newId()); // no provider: every START is refused with NO_PROVIDER
     flooder.socket.pause(); // reads nothing from now on
     const batch = Buffer.concat(

@@ -44,7 +44,7 @@ describe("start and address", () => {
 
   it("throws INVALID_ARGUMENT naming the option for a bad limit", () => {
     expect(() => new BrokerServer({ maxQueuedRequests: -1 })).toThrow(/maxQueuedRequests/);
-    expect(() => new BrokerServer({ requestTimeoutMs: 1.5 })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => new BrokerServer({ requestTimeout: 1.5 })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => new BrokerServer({ maxPayloadBytes: 2 * 1024 * 1024 })).toThrow(/maxPayloadBytes/);
     expect(() => new BrokerServer({ serverId: "not-a-uuid" })).toThrow(/serverId/);
   });

@@ -19,8 +19,8 @@ function serve(provider: RawClient, name: string): void {
 
 describe("liveness: the read timeout counts only what is received", () => {
   it("evicts a frozen provider that keeps being routed requests at the read timeout, and its channel's requests then go to the live provider", async () => {
-    const readTimeoutMs = 1000;
-    const server = await h.start({ readTimeoutMs });
+    const readTimeout = 1000;
+    const server = await h.start({ readTimeout });
     const channelId = newId();
     const frozen = await h.provider(server, channelId, { capacity: 1000 }); // registers, then never sends a byte again
     const frozenSince = performance.now();
@@ -39,11 +39,11 @@ describe("liveness: the read timeout counts only what is received", () => {
       if (frozen.isClosed) afterEviction.push(id);
     }, 25);
     try {
-      await frozen.waitClosed(readTimeoutMs * 4);
+      await frozen.waitClosed(readTimeout * 4);
       const evictedAfter = performance.now() - frozenSince;
-      expect(evictedAfter).toBeGreaterThanOrEqual(readTimeoutMs * 0.95);
+      expect(evictedAfter).toBeGreaterThanOrEqual(readTimeout * 0.95);
       // the read timeout plus its 1/8 check step, with room for a loaded machine's timers
-      expect(evictedAfter).toBeLessThan(readTimeoutMs * 2);
+      expect(evictedAfter).toBeLessThan(readTimeout * 2);
       afterEviction = [];
       await expect.poll(() => afterEviction.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(20);
     } finally {
@@ -65,14 +65,14 @@ describe("liveness: the read timeout counts only what is received", () => {
   });
 
   it("PINGs a provider that is silent while it holds a request, and keeps it while it answers PONG", async () => {
-    const readTimeoutMs = 600;
-    const { server, provider, consumer } = await h.pair({ readTimeoutMs });
+    const readTimeout = 600;
+    const { server, provider, consumer } = await h.pair({ readTimeout });
     consumer.answerPings = true;
     const id = consumer.request("take your time", 10_000);
     const start = await provider.nextOf(FrameType.START);
     // silent with work in flight: PINGed at half the read timeout; answering keeps it open
     for (let round = 0; round < 3; round++) {
-      const ping = await provider.nextOf(FrameType.PING, undefined, readTimeoutMs * 2);
+      const ping = await provider.nextOf(FrameType.PING, undefined, readTimeout * 2);
       expect(ping.requestId.equals(CONNECTION_ID)).toBe(true);
       provider.send(FrameType.PONG, 0, ping.requestId, ping.payload);
     }
@@ -83,28 +83,28 @@ describe("liveness: the read timeout counts only what is received", () => {
   });
 
   it("closes a provider that holds a request and answers nothing, not even PINGs, and fails the request with PROVIDER_GONE", async () => {
-    const readTimeoutMs = 600;
-    const { server, provider, consumer } = await h.pair({ readTimeoutMs });
+    const readTimeout = 600;
+    const { server, provider, consumer } = await h.pair({ readTimeout });
     consumer.answerPings = true;
     const id = consumer.request("never answered", 30_000);
     await provider.nextOf(FrameType.START);
-    await provider.nextOf(FrameType.PING, undefined, readTimeoutMs * 2);
-    await provider.waitClosed(readTimeoutMs * 3);
+    await provider.nextOf(FrameType.PING, undefined, readTimeout * 2);
+    await provider.waitClosed(readTimeout * 3);
     expect((await consumer.nextError(id)).code).toBe("PROVIDER_GONE");
     expect(server.stats()).toMatchObject({ providers: 0, inFlight: 0 });
   });
 
   it("does not PING an idle registered peer: it is closed at the read timeout", async () => {
-    const readTimeoutMs = 400;
-    const server = await h.start({ readTimeoutMs });
+    const readTimeout = 400;
+    const server = await h.start({ readTimeout });
     const idle = await h.provider(server, newId());
-    await idle.waitClosed(readTimeoutMs * 4);
+    await idle.waitClosed(readTimeout * 4);
     expect(idle.inbox.filter((frame) => frame.type === FrameType.PING)).toEqual([]);
   });
 
-  it("PINGs a provider that lets a request pass its deadline, and closes it pingTimeoutMs later if it answers nothing — long before the read timeout; its other requests fail with PROVIDER_GONE and new ones go to the live provider", async () => {
-    const pingTimeoutMs = 400;
-    const server = await h.start({ pingTimeoutMs }); // the read timeout stays at its 2 min default
+  it("PINGs a provider that lets a request pass its deadline, and closes it pingTimeout later if it answers nothing — long before the read timeout; its other requests fail with PROVIDER_GONE and new ones go to the live provider", async () => {
+    const pingTimeout = 400;
+    const server = await h.start({ pingTimeout }); // the read timeout stays at its 2 min default
     const channelId = newId();
     const frozen = await h.provider(server, channelId, { capacity: 100 });
     const consumer = await h.consumer(server, channelId);
@@ -118,8 +118,8 @@ describe("liveness: the read timeout counts only what is received", () => {
     expect((await consumer.nextError(short)).code).toBe("TIMEOUT");
     const timedOutAt = performance.now();
     await frozen.nextOf(FrameType.PING);
-    await frozen.waitClosed(pingTimeoutMs * 5);
-    expect(performance.now() - timedOutAt).toBeGreaterThanOrEqual(pingTimeoutMs * 0.9);
+    await frozen.waitClosed(pingTimeout * 5);
+    expect(performance.now() - timedOutAt).toBeGreaterThanOrEqual(pingTimeout * 0.9);
     expect((await consumer.nextError(long)).code).toBe("PROVIDER_GONE");
     const ids = Array.from({ length: 10 }, (_, i) => consumer.request(`after ${i}`, 5000));
     for (const [i, id] of ids.entries()) expect((await consumer.nextOf(FrameType.RESPONSE, id)).payload.toString()).toBe(`live: after ${i}`);
@@ -127,14 +127,14 @@ describe("liveness: the read timeout counts only what is received", () => {
   });
 
   it("keeps a provider whose request ran out but that answers the PING (a slow handler, not a dead process)", async () => {
-    const pingTimeoutMs = 300;
-    const { server, provider, consumer } = await h.pair({ pingTimeoutMs });
+    const pingTimeout = 300;
+    const { server, provider, consumer } = await h.pair({ pingTimeout });
     provider.answerPings = true;
     const id = consumer.request("too slow", 150);
     const start = await provider.nextOf(FrameType.START);
     expect((await consumer.nextError(id)).code).toBe("TIMEOUT");
     await provider.nextOf(FrameType.CANCEL, start.requestId);
-    await new Promise((resolve) => setTimeout(resolve, pingTimeoutMs * 3));
+    await new Promise((resolve) => setTimeout(resolve, pingTimeout * 3));
     expect(provider.isClosed).toBe(false);
     const next = consumer.request("next one");
     provider.respond(await provider.nextOf(FrameType.START), "fine");

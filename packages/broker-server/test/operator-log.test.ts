@@ -24,7 +24,7 @@ describe("operator logs at warn", () => {
 
   it("log OVERLOADED refusals, protocol violations and idle connections with the client and channel", async () => {
     const { logger, warnings: lines } = recordingLogger();
-    const server = await h.start({ maxQueuedRequests: 0, readTimeoutMs: 300, logger });
+    const server = await h.start({ maxQueuedRequests: 0, readTimeout: 300, logger });
     const channelId = newId();
     const provider = await h.provider(server, channelId, { capacity: 1, clientName: "one-at-a-time" });
     const consumer = await h.consumer(server, channelId, { clientName: "eager" });
@@ -55,7 +55,7 @@ describe("operator logs at warn", () => {
 
   it("log a consumer closed as a slow peer and count it", async () => {
     const { logger, warnings: lines } = recordingLogger();
-    const server = await h.start({ writeTimeoutMs: 300, maxWriteQueueBytes: 2 * 1024 * 1024, logger });
+    const server = await h.start({ writeTimeout: 300, maxWriteQueueBytes: 2 * 1024 * 1024, logger });
     const channelId = newId();
     const provider = await h.provider(server, channelId, { capacity: 10_000 });
     const sleeper = await h.consumer(server, channelId, { clientName: "sleepy" });

@@ -17,8 +17,8 @@ async function connectFrom(port: number, localAddress: string): Promise<RawClien
 
 describe("registration deadline and per-address share of unregistered connections", () => {
   it("closes a socket that trickles its registration a byte at a time at the registration deadline, telling it NOT_REGISTERED", async () => {
-    const registrationTimeoutMs = 600;
-    const server = await h.start({ registrationTimeoutMs });
+    const registrationTimeout = 600;
+    const server = await h.start({ registrationTimeout });
     const slow = await h.client(server);
     const registration = Buffer.concat(
       encodeFrame(FrameType.START, FrameFlags.REGISTRATION, newId(), encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId: newId(), channelId: newId() })),
@@ -29,25 +29,25 @@ describe("registration deadline and per-address share of unregistered connection
       if (sent < registration.length && !slow.isClosed) slow.sendRaw(registration.subarray(sent, ++sent));
     }, 50);
     try {
-      await slow.waitClosed(registrationTimeoutMs * 5);
+      await slow.waitClosed(registrationTimeout * 5);
     } finally {
       clearInterval(trickle);
     }
     const closedAfter = performance.now() - connectedAt;
     // the broker's deadline runs from its accept, a little before the client's connect resolved here
-    expect(closedAfter).toBeGreaterThanOrEqual(registrationTimeoutMs * 0.9);
-    expect(closedAfter).toBeLessThan(registrationTimeoutMs * 3);
+    expect(closedAfter).toBeGreaterThanOrEqual(registrationTimeout * 0.9);
+    expect(closedAfter).toBeLessThan(registrationTimeout * 3);
     expect(sent).toBeLessThan(registration.length); // it never finished: the bytes it sent did not buy it time
     const notice = slow.inbox.find((frame) => frame.type === FrameType.ERROR && frame.requestId.equals(CONNECTION_ID));
-    expect(decodeErrorBody(notice!.payload)).toMatchObject({ code: "NOT_REGISTERED", message: expect.stringContaining(`${registrationTimeoutMs} ms`) });
+    expect(decodeErrorBody(notice!.payload)).toMatchObject({ code: "NOT_REGISTERED", message: expect.stringContaining(`${registrationTimeout} ms`) });
     await expect.poll(() => server.stats()).toMatchObject({ connections: 0, errorsSent: expect.objectContaining({ NOT_REGISTERED: 1 }) });
     await h.expectHealthy(server);
   });
 
   it("keeps a registered connection past the registration deadline", async () => {
-    const registrationTimeoutMs = 200;
-    const { server, provider, consumer } = await h.pair({ registrationTimeoutMs });
-    await new Promise((resolve) => setTimeout(resolve, registrationTimeoutMs * 3));
+    const registrationTimeout = 200;
+    const { server, provider, consumer } = await h.pair({ registrationTimeout });
+    await new Promise((resolve) => setTimeout(resolve, registrationTimeout * 3));
     expect(provider.isClosed || consumer.isClosed).toBe(false);
     const id = consumer.request("still here?");
     provider.respond(await provider.nextOf(FrameType.START), "yes");
@@ -58,7 +58,7 @@ describe("registration deadline and per-address share of unregistered connection
   it("one address's unregistered sockets cannot fill the connection limit: past its share they are closed at once, and another address still connects and registers", async () => {
     const maxConnections = 12;
     const maxUnregisteredPerAddress = 4;
-    const server = await h.start({ maxConnections, maxUnregisteredPerAddress, registrationTimeoutMs: 60_000 });
+    const server = await h.start({ maxConnections, maxUnregisteredPerAddress, registrationTimeout: 60_000 });
     const { port } = server.address();
     const flood = await Promise.all(Array.from({ length: maxConnections }, () => connectFrom(port, "127.0.0.1")));
     await expect.poll(() => flood.filter((client) => client.isClosed).length).toBe(maxConnections - maxUnregisteredPerAddress);

@@ -47,7 +47,7 @@ describe("routing requests", () => {
   });
 
   it("uses the consumer's registered timeout for timeoutMs 0, else the broker's default", async () => {
-    const server = await h.start({ requestTimeoutMs: 4000 });
+    const server = await h.start({ requestTimeout: 4000 });
     const channelId = newId();
     const provider = await h.provider(server, channelId);
     const withDefault = await h.consumer(server, channelId, { timeoutMs: 1500 });

@@ -37,8 +37,8 @@ const tls = { cert: certs.server.cert, key: certs.server.key };
 const FAST = { closeTimeout: 200, connectTimeout: 3000 };
 
 describe("the connection gate", () => {
-  it("on a TLS port, closes a connection that sends nothing within handshakeTimeoutMs and counts it refused", async () => {
-    const server = await broker({ tls, handshakeTimeoutMs: 300 });
+  it("on a TLS port, closes a connection that sends nothing within handshakeTimeout and counts it refused", async () => {
+    const server = await broker({ tls, handshakeTimeout: 300 });
     const { closed } = await rawSocket(server.address().port);
     const openFor = await closed;
     expect(openFor).toBeGreaterThanOrEqual(250);
@@ -47,7 +47,7 @@ describe("the connection gate", () => {
   });
 
   it("closes a TLS client that starts a handshake and stalls, within the handshake timeout", async () => {
-    const server = await broker({ tls, handshakeTimeoutMs: 300 });
+    const server = await broker({ tls, handshakeTimeout: 300 });
     const { socket, closed } = await rawSocket(server.address().port);
     socket.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40])); // the start of a ClientHello record, then silence
     const openFor = await closed;
@@ -56,7 +56,7 @@ describe("the connection gate", () => {
   });
 
   it("counts connections in their handshake against maxConnections: a stalled one holds the only slot until it times out", async () => {
-    const server = await broker({ tls, maxConnections: 1, handshakeTimeoutMs: 1000 });
+    const server = await broker({ tls, maxConnections: 1, handshakeTimeout: 1000 });
     const { port } = server.address();
     const stalled = await rawSocket(port);
     stalled.socket.write(Buffer.from([0x16]));
@@ -70,7 +70,7 @@ describe("the connection gate", () => {
   });
 
   it("counts TLS handshakes against the address's share of unregistered connections and their registration deadline", async () => {
-    const server = await broker({ tls, maxUnregisteredPerAddress: 2, registrationTimeoutMs: 600, handshakeTimeoutMs: 30_000 });
+    const server = await broker({ tls, maxUnregisteredPerAddress: 2, registrationTimeout: 600, handshakeTimeout: 30_000 });
     const { port } = server.address();
     const stalled = [await rawSocket(port), await rawSocket(port)];
     for (const { socket } of stalled) socket.write(Buffer.from([0x16]));

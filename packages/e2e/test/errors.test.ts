@@ -50,7 +50,7 @@ describe("errors provoked through the real clients, each leaving other channels 
     await expect(consumer.send("wait for me", 300)).rejects.toMatchObject({ code: "TIMEOUT" });
     await vi.waitFor(() => expect(reasons).toHaveLength(1));
     expect(reasons[0]).toMatchObject({ code: "CANCELLED" });
-    await vi.waitFor(() => expect(provider.inflight).toBe(0));
+    await vi.waitFor(() => expect(provider.inFlight).toBe(0));
     await bystander.expectFlowing();
   });
 

@@ -29,7 +29,7 @@ describe("a broker process frozen with SIGSTOP", () => {
     );
     const consumer = await e2e.consumer(broker.address, id, options);
     const inFlight = consumer.send("held", 60_000).catch((error: unknown) => error);
-    await vi.waitFor(() => expect(provider.inflight).toBe(1));
+    await vi.waitFor(() => expect(provider.inFlight).toBe(1));
     process.kill(broker.pid, "SIGSTOP"); // the harness SIGKILLs it after the test
     const started = performance.now();
     await Promise.all([consumer.close(), provider.close()]);

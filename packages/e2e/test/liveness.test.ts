@@ -6,8 +6,8 @@ describe("liveness: frozen peers through the real clients", () => {
   const e2e = useE2E();
 
   it("a provider process frozen with SIGSTOP is evicted at the broker's read timeout, and its channel's requests then go to the live provider", async () => {
-    const readTimeoutMs = 1500;
-    const { address, server } = await e2e.broker({ readTimeoutMs });
+    const readTimeout = 1500;
+    const { address, server } = await e2e.broker({ readTimeout });
     const id = channel();
     const frozen = await e2e.spawnProvider(address, id, "hang", 64);
     // the in-process clients PING well within the read timeout, as a deployment would set them
@@ -21,14 +21,14 @@ describe("liveness: frozen peers through the real clients", () => {
     // each deadline), which must not count as hearing from it.
     const during: Array<Promise<string>> = [];
     let evictedAfter = -1;
-    for (let n = 0; evictedAfter < 0 && performance.now() - frozenAt < readTimeoutMs * 4; n++) {
+    for (let n = 0; evictedAfter < 0 && performance.now() - frozenAt < readTimeout * 4; n++) {
       const body = `during ${n}`;
       during.push(consumer.send(body, 300).then(String, (error: { code?: string }) => error.code ?? "?"));
       await delay(20);
       if (server.stats().providers === 1) evictedAfter = performance.now() - frozenAt;
     }
     expect(evictedAfter, "the frozen provider was never evicted").toBeGreaterThan(0);
-    expect(evictedAfter).toBeLessThan(readTimeoutMs * 2); // the read timeout, its check step, a busy machine
+    expect(evictedAfter).toBeLessThan(readTimeout * 2); // the read timeout, its check step, a busy machine
     for (const outcome of await Promise.all(during)) expect(["TIMEOUT", "PROVIDER_GONE"].includes(outcome) || outcome.startsWith("live: ")).toBe(true);
     expect((await Promise.all(during)).filter((outcome) => outcome === "TIMEOUT" || outcome === "PROVIDER_GONE").length).toBeGreaterThan(0);
 
@@ -37,17 +37,17 @@ describe("liveness: frozen peers through the real clients", () => {
     expect(server.stats()).toMatchObject({ providers: 1, inFlight: 0 });
   });
 
-  it("with the default 2 min read timeout, a provider process frozen with SIGSTOP is closed once a request it holds times out and it answers nothing for pingTimeoutMs", async () => {
-    const pingTimeoutMs = 1000;
-    const { address, server } = await e2e.broker({ pingTimeoutMs });
+  it("with the default 2 min read timeout, a provider process frozen with SIGSTOP is closed once a request it holds times out and it answers nothing for pingTimeout", async () => {
+    const pingTimeout = 1000;
+    const { address, server } = await e2e.broker({ pingTimeout });
     const id = channel();
     const frozen = await e2e.spawnProvider(address, id, "hang", 64);
     const consumer = await e2e.consumer(address, id);
     process.kill(frozen.pid, "SIGSTOP");
     const frozenAt = performance.now();
     await expect(consumer.send("routed to the frozen one", 300)).rejects.toMatchObject({ code: "TIMEOUT" });
-    await vi.waitFor(() => expect(server.stats().providers).toBe(0), { timeout: pingTimeoutMs * 10, interval: 20 });
-    expect(performance.now() - frozenAt).toBeLessThan(300 + pingTimeoutMs * 3);
+    await vi.waitFor(() => expect(server.stats().providers).toBe(0), { timeout: pingTimeout * 10, interval: 20 });
+    expect(performance.now() - frozenAt).toBeLessThan(300 + pingTimeout * 3);
     await e2e.provider(address, id, (payload) => `live: ${payload}`);
     expect(String(await consumer.send("now", 5000))).toBe("live: now");
   });

@@ -34,7 +34,13 @@ export type { DialOptions } from "./connection/dial.js";
 export { dial } from "./connection/dial.js";
 export { errorFromPayload } from "./connection/error-frame.js";
 export type { SocketWriterOptions } from "./connection/socket-writer.js";
-export { DEFAULT_WRITE_TIMEOUT, SocketWriter } from "./connection/socket-writer.js";
+export {
+  DEFAULT_MAX_WRITE_QUEUE_BYTES,
+  DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES,
+  DEFAULT_MAX_WRITE_QUEUE_FRAMES,
+  DEFAULT_WRITE_TIMEOUT,
+  SocketWriter,
+} from "./connection/socket-writer.js";
 // Options and small utilities
 export { formatHostPort, parseAddress } from "./options/address.js";
 export { silentLogger } from "./options/logger.js";
@@ -42,7 +48,7 @@ export type { NumberBounds } from "./options/option-checks.js";
 export { MAX_TIMER_MS, msOption, numberOption } from "./options/option-checks.js";
 export { resolveClientTls } from "./tls/client-tls.js";
 export type { ResolvedServerTls } from "./tls/server-tls.js";
-export { CLIENT_AUTH_MODES, peerIdentity, resolveServerTls } from "./tls/server-tls.js";
+export { CLIENT_AUTH_MODES, DEFAULT_HANDSHAKE_TIMEOUT, peerIdentity, resolveServerTls } from "./tls/server-tls.js";
 export { rejectWithCallerStack } from "./util/caller-stack.js";
 export { settleWithin } from "./util/settle-within.js";
 export { tickNow } from "./util/tick-clock.js";

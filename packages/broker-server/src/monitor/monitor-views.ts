@@ -85,7 +85,7 @@ function connectionOf(peer: Peer, now: number, nowMs: number) {
     bytesSent: ctx.bytesWritten,
     connectedAt: new Date(peer.connectedAt).toISOString(),
     ageMs: now - peer.connectedAt,
-    /** Ms since it last sent anything, as the read-timeout watch samples it (null when readTimeoutMs is 0). */
+    /** Ms since it last sent anything, as the read-timeout watch samples it (null when readTimeout is 0). */
     idleMs: ctx.lastReceivedAt === null ? null : Math.max(0, Math.round(nowMs - ctx.lastReceivedAt)),
   };
 }

@@ -29,7 +29,7 @@ export interface GateSink {
  *   TLS port ── TLS ─────► handshake (node:tls, TLS ≥ 1.2) ──► admitted with its certificate
  *            └─ frames ──► ERROR(PROTOCOL_ERROR, "this port speaks TLS …") on requestId 0, closed
  *
- * A connection to a TLS port must send its first byte within `handshakeTimeoutMs` and finish the
+ * A connection to a TLS port must send its first byte within `handshakeTimeout` and finish the
  * handshake within as long again; the listening server's maxConnections counts it all along, so a
  * client that opens and stalls cannot hold a slot for longer. Once admitted, the broker's
  * registration deadline applies, as to a plaintext connection.
@@ -37,17 +37,17 @@ export interface GateSink {
 export class ConnectionGate {
   readonly #sink: GateSink;
   readonly #logger: BrokerLogger;
-  readonly #handshakeTimeoutMs: number;
+  readonly #handshakeTimeout: number;
   /** Does the TLS handshakes (never listens itself); null on a plaintext port. */
   readonly #tlsServer: TlsServer | null;
   /** TLS port: accepted sockets not yet admitted or turned away. */
   readonly #pending = new Set<Socket>();
   #closed = false;
 
-  constructor(tls: ResolvedServerTls | null, handshakeTimeoutMs: number, logger: BrokerLogger, sink: GateSink) {
+  constructor(tls: ResolvedServerTls | null, handshakeTimeout: number, logger: BrokerLogger, sink: GateSink) {
     this.#sink = sink;
     this.#logger = logger;
-    this.#handshakeTimeoutMs = handshakeTimeoutMs;
+    this.#handshakeTimeout = handshakeTimeout;
     this.#tlsServer = tls === null ? null : this.#makeTlsServer(tls);
   }
 
@@ -76,10 +76,10 @@ export class ConnectionGate {
     this.#pending.add(socket);
     socket.once("close", () => this.#pending.delete(socket));
     const timer = setTimeout(() => {
-      this.#logger.debug({ remote: socket.remoteAddress }, `connection sent nothing within ${this.#handshakeTimeoutMs} ms: closed`);
+      this.#logger.debug({ remote: socket.remoteAddress }, `connection sent nothing within ${this.#handshakeTimeout} ms: closed`);
       this.#sink.refused();
       socket.destroy();
-    }, this.#handshakeTimeoutMs);
+    }, this.#handshakeTimeout);
     const onClose = () => clearTimeout(timer);
     socket.once("close", onClose);
     socket.once("error", () => {}); // a reset before the first byte: 'close' follows
@@ -135,7 +135,7 @@ export class ConnectionGate {
       ...tls.context,
       requestCert: tls.requestCert,
       rejectUnauthorized: tls.rejectUnauthorized,
-      handshakeTimeout: this.#handshakeTimeoutMs,
+      handshakeTimeout: this.#handshakeTimeout,
     });
     server.on("secureConnection", (socket: TLSSocket) => {
       const { identity, problem } = peerIdentity(socket);

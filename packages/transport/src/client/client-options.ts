@@ -1,9 +1,9 @@
 import { idToBytes, MAX_TIMEOUT_MS, newIdString } from "@switchyard/protocol";
 import { type ConnectionLimits, DEFAULT_READ_TIMEOUT } from "../connection/connection-context.js";
 import {
-  DEFAULT_MAX_QUEUED_BYTES,
-  DEFAULT_MAX_QUEUED_ERROR_FRAMES,
-  DEFAULT_MAX_QUEUED_FRAMES,
+  DEFAULT_MAX_WRITE_QUEUE_BYTES,
+  DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES,
+  DEFAULT_MAX_WRITE_QUEUE_FRAMES,
   DEFAULT_WRITE_TIMEOUT,
 } from "../connection/socket-writer.js";
 import { type Logger, silentLogger } from "../options/logger.js";
@@ -112,9 +112,9 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     connection: {
       readTimeout: numberOption("readTimeout", options.readTimeout, DEFAULT_READ_TIMEOUT, { max: MAX_TIMER_MS }),
       writeTimeout: numberOption("writeTimeout", options.writeTimeout, DEFAULT_WRITE_TIMEOUT, timer),
-      maxQueuedFrames: numberOption("maxQueuedFrames", options.maxQueuedFrames, DEFAULT_MAX_QUEUED_FRAMES, { min: 1 }),
-      maxQueuedErrorFrames: numberOption("maxQueuedErrorFrames", options.maxQueuedErrorFrames, DEFAULT_MAX_QUEUED_ERROR_FRAMES, { min: 1 }),
-      maxQueuedBytes: numberOption("maxQueuedBytes", options.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES, { min: 1 }),
+      maxWriteQueueFrames: numberOption("maxWriteQueueFrames", options.maxWriteQueueFrames, DEFAULT_MAX_WRITE_QUEUE_FRAMES, { min: 1 }),
+      maxWriteQueueErrorFrames: numberOption("maxWriteQueueErrorFrames", options.maxWriteQueueErrorFrames, DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES, { min: 1 }),
+      maxWriteQueueBytes: numberOption("maxWriteQueueBytes", options.maxWriteQueueBytes, DEFAULT_MAX_WRITE_QUEUE_BYTES, { min: 1 }),
     },
   };
 }

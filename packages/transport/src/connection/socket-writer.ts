@@ -5,14 +5,14 @@ import { SlowPeerError } from "../errors.js";
 const EMPTY = Buffer.alloc(0);
 
 /** Default most frames waiting in the regular queue of one connection. */
-export const DEFAULT_MAX_QUEUED_FRAMES = 8192;
+export const DEFAULT_MAX_WRITE_QUEUE_FRAMES = 8192;
 /**
  * Default error frames waiting (in the error queue, flushed before the regular one) past which the
  * connection stops reading its peer until they are written: 2048. Never a refusal (see writeError).
  */
-export const DEFAULT_MAX_QUEUED_ERROR_FRAMES = 2048;
+export const DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES = 2048;
 /** Default most bytes queued for one connection, ours plus the socket's own buffer: 64 MiB. */
-export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 64 * 1024 * 1024;
 /** Default ms a peer may leave its socket undrained before it is closed as a slow peer. */
 export const DEFAULT_WRITE_TIMEOUT = 5000;
 
@@ -39,11 +39,11 @@ const EARLY_FLUSH_BYTES = 256 * 1024;
 
 /** Limits of a SocketWriter; every field optional, defaults above. */
 export interface SocketWriterOptions {
-  maxQueuedFrames?: number;
+  maxWriteQueueFrames?: number;
   /** Error frames waiting past which `backlogged` is true (the owner stops reading its peer). Default 2048. */
-  maxQueuedErrorFrames?: number;
+  maxWriteQueueErrorFrames?: number;
   /** Bytes, counting the socket's own buffer. */
-  maxQueuedBytes?: number;
+  maxWriteQueueBytes?: number;
   /** Milliseconds. */
   writeTimeout?: number;
 }
@@ -56,8 +56,8 @@ export interface SocketWriterOptions {
  * own queue, always flushed first.
  *
  *   slab:  [ sent … | f1 f2 f3 (region) | free … ]     the region becomes one part at flush
- *   write/writeFrame ──► regular [region, big part, region …] (≤ maxQueuedFrames) ─┐
- *   writeError ────────► errors  [e e …]   (backlogged past maxQueuedErrorFrames) ─┴► flush: errors, then regular ──► socket
+ *   write/writeFrame ──► regular [region, big part, region …] (≤ maxWriteQueueFrames) ─┐
+ *   writeError ────────► errors  [e e …]   (backlogged past maxWriteQueueErrorFrames) ─┴► flush: errors, then regular ──► socket
  *
  * A region handed to the socket is never written again: the slab only fills forward, and a new
  * one is allocated when it is full.
@@ -104,9 +104,9 @@ export class SocketWriter {
 
   constructor(socket: Socket, options: SocketWriterOptions, onFailure: (error: Error) => void) {
     this.#socket = socket;
-    this.#maxFrames = options.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
-    this.#maxErrorFrames = options.maxQueuedErrorFrames ?? DEFAULT_MAX_QUEUED_ERROR_FRAMES;
-    this.#maxBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.#maxFrames = options.maxWriteQueueFrames ?? DEFAULT_MAX_WRITE_QUEUE_FRAMES;
+    this.#maxErrorFrames = options.maxWriteQueueErrorFrames ?? DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES;
+    this.#maxBytes = options.maxWriteQueueBytes ?? DEFAULT_MAX_WRITE_QUEUE_BYTES;
     this.#writeTimeout = options.writeTimeout ?? DEFAULT_WRITE_TIMEOUT;
     this.#onFailure = onFailure;
     socket.on("drain", () => this.#onDrain());
@@ -122,7 +122,7 @@ export class SocketWriter {
     return this.#errorFrames;
   }
 
-  /** True while maxQueuedErrorFrames or more error frames wait: the owner should stop reading its peer until drained(). */
+  /** True while maxWriteQueueErrorFrames or more error frames wait: the owner should stop reading its peer until drained(). */
   get backlogged(): boolean {
     return this.#errorFrames >= this.#maxErrorFrames;
   }
@@ -197,7 +197,7 @@ export class SocketWriter {
 
   /**
    * Queues an error frame ahead of regular frames; false only once the writer is closed. Never
-   * refused for a limit (see the class comment): past maxQueuedErrorFrames it is `backlogged`.
+   * refused for a limit (see the class comment): past maxWriteQueueErrorFrames it is `backlogged`.
    */
   writeError(parts: Buffer[]): boolean {
     if (this.#closed) return false;

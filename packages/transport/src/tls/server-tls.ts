@@ -9,6 +9,9 @@ export type ClientAuth = "none" | "request" | "require";
 /** The values ClientAuth may take, in the order help texts list them. */
 export const CLIENT_AUTH_MODES: readonly ClientAuth[] = ["none", "request", "require"];
 
+/** Default ms a server's new TLS connection has to finish its handshake (the broker: also to send its first byte): 10 s. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
 /** TLS settings of a server (the broker, an anet server). */
 export interface ServerTlsOptions {
   /** The server's certificate chain (PEM): its own certificate first. Required. */

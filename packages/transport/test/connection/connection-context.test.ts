@@ -43,7 +43,7 @@ describe("ConnectionContext over a real socket", () => {
   });
 
   for (const via of ["data", "onread"] as const) {
-    it(`answers every frame of a burst with its error, never refused, pausing reads past maxQueuedErrorFrames until they are written (reading via ${via})`, async () => {
+    it(`answers every frame of a burst with its error, never refused, pausing reads past maxWriteQueueErrorFrames until they are written (reading via ${via})`, async () => {
       const reader = via === "onread" ? new SocketReader<Frame>() : undefined;
       const pair = await loopback.pair(reader?.onread);
       // the side under test reads: the server's 'data' events, or the client's onread
@@ -53,7 +53,7 @@ describe("ConnectionContext over a real socket", () => {
       const connection: ConnectionContext = new ConnectionContext(
         reading,
         { onFrame: (frame) => expect(connection.sendError(frame.requestId, { wireCode: 2, message: "no provider" })).toBe(true), onClose: () => {} },
-        { maxQueuedErrorFrames: 3, ...(reader === undefined ? {} : { reader }) },
+        { maxWriteQueueErrorFrames: 3, ...(reader === undefined ? {} : { reader }) },
       );
       const inbox = received(peer);
       const ids = Array.from({ length: 500 }, (_, i) => Buffer.alloc(16, (i % 255) + 1));
@@ -153,7 +153,7 @@ describe("ConnectionContext over a real socket", () => {
   it("probe() PINGs even when the write queue is full of frames (regression: the PING was refused and a live peer closed)", async () => {
     const { client, server } = await loopback.pair();
     const inbox = received(client);
-    const { connection } = observed(server, { readTimeout: 0, maxQueuedFrames: 2 });
+    const { connection } = observed(server, { readTimeout: 0, maxWriteQueueFrames: 2 });
     expect(connection.sendFrame(FrameType.RESPONSE, 0, ID, Buffer.from("a"))).toBe(true);
     expect(connection.sendFrame(FrameType.RESPONSE, 0, ID, Buffer.from("b"))).toBe(true);
     expect(connection.sendFrame(FrameType.RESPONSE, 0, ID, Buffer.from("c"))).toBe(false); // full
@@ -166,7 +166,7 @@ describe("ConnectionContext over a real socket", () => {
   it("closes a peer that leaves its socket full past writeTimeout as a slow peer", async () => {
     const { client, server } = await loopback.pair();
     client.pause();
-    const { connection, closes } = observed(server, { writeTimeout: 100, maxQueuedBytes: 256 * MiB });
+    const { connection, closes } = observed(server, { writeTimeout: 100, maxWriteQueueBytes: 256 * MiB });
     for (let i = 0; i < 32; i++) expect(connection.sendFrame(FrameType.CHUNK, 0, ID, Buffer.alloc(MiB))).toBe(true);
     await Promise.resolve(); // the early flush runs at the end of the synchronous run
     expect(connection.blocked).toBe(true);

@@ -103,22 +103,22 @@ describe("SocketWriter over a real socket", () => {
     expect(writer.queuedFrames).toBe(0);
   });
 
-  it("refuses with false, never dropping silently, past maxQueuedFrames or maxQueuedBytes", async () => {
+  it("refuses with false, never dropping silently, past maxWriteQueueFrames or maxWriteQueueBytes", async () => {
     const { client } = await loopback.pair();
-    const byFrames = new SocketWriter(client, { maxQueuedFrames: 3 }, () => {});
+    const byFrames = new SocketWriter(client, { maxWriteQueueFrames: 3 }, () => {});
     expect([1, 2, 3, 4].map((i) => byFrames.write(frame(`${i}`)))).toEqual([true, true, true, false]);
     expect(byFrames.queuedFrames).toBe(3);
     const { client: other } = await loopback.pair();
-    const byBytes = new SocketWriter(other, { maxQueuedBytes: 10 }, () => {});
+    const byBytes = new SocketWriter(other, { maxWriteQueueBytes: 10 }, () => {});
     expect(byBytes.write(frame("123456"))).toBe(true);
     expect(byBytes.write(frame("12345"))).toBe(false);
     expect(byBytes.write(frame("1234"))).toBe(true);
   });
 
-  it("has its own error queue, flushed before regular frames, that refuses nothing and is backlogged past maxQueuedErrorFrames", async () => {
+  it("has its own error queue, flushed before regular frames, that refuses nothing and is backlogged past maxWriteQueueErrorFrames", async () => {
     const { client, server } = await loopback.pair();
     const inbox = received(server);
-    const writer = new SocketWriter(client, { maxQueuedFrames: 1, maxQueuedErrorFrames: 2, maxQueuedBytes: 30 }, () => {});
+    const writer = new SocketWriter(client, { maxWriteQueueFrames: 1, maxWriteQueueErrorFrames: 2, maxWriteQueueBytes: 30 }, () => {});
     expect(writer.write(frame("regular;"))).toBe(true);
     expect(writer.write(frame("refused;"))).toBe(false);
     expect(writer.writeError(frame("error1;"))).toBe(true);
@@ -133,10 +133,10 @@ describe("SocketWriter over a real socket", () => {
     expect(writer.backlogged).toBe(false);
   });
 
-  it("queues a header-only control frame (CANCEL) in order with regular frames, past maxQueuedFrames too, refusing it only once closed", async () => {
+  it("queues a header-only control frame (CANCEL) in order with regular frames, past maxWriteQueueFrames too, refusing it only once closed", async () => {
     const { client, server } = await loopback.pair();
     const inbox = received(server);
-    const writer = new SocketWriter(client, { maxQueuedFrames: 1 }, () => {});
+    const writer = new SocketWriter(client, { maxWriteQueueFrames: 1 }, () => {});
     const id = Buffer.alloc(16, 7);
     expect(writer.writeFrame(FrameType.START, 0, id, [Buffer.from("body")])).toBe(true);
     expect(writer.writeFrame(FrameType.CHUNK, 0, id, [Buffer.from("refused")])).toBe(false);
@@ -154,7 +154,7 @@ describe("SocketWriter over a real socket", () => {
     const { client, server } = await loopback.pair();
     server.pause();
     const failures: Error[] = [];
-    const writer = new SocketWriter(client, { writeTimeout: 100, maxQueuedBytes: 256 * MiB }, (error) => failures.push(error));
+    const writer = new SocketWriter(client, { writeTimeout: 100, maxWriteQueueBytes: 256 * MiB }, (error) => failures.push(error));
     // Far more than loopback's kernel buffers hold, so the socket stays full.
     for (let i = 0; i < 32; i++) expect(writer.write([Buffer.alloc(MiB)])).toBe(true);
     await Promise.resolve(); // the early flush runs at the end of the synchronous run
@@ -168,7 +168,7 @@ describe("SocketWriter over a real socket", () => {
     const { client, server } = await loopback.pair();
     server.pause();
     const failures: Error[] = [];
-    const writer = new SocketWriter(client, { writeTimeout: 10_000, maxQueuedBytes: 256 * MiB }, (error) => failures.push(error));
+    const writer = new SocketWriter(client, { writeTimeout: 10_000, maxWriteQueueBytes: 256 * MiB }, (error) => failures.push(error));
     for (let i = 0; i < 32; i++) expect(writer.write([Buffer.alloc(MiB)])).toBe(true);
     let drained = false;
     const waiting = writer.drained().then(() => {
