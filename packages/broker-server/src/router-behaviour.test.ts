@@ -104,8 +104,8 @@ const LIMITS: RouterLimits = {
   queueShareFloorBytes: 1,
   maxRequestBytes: 64 * 1024,
   maxResponseBytes: 64 * 1024,
-  requestTimeoutMs: 5000,
-  pingTimeoutMs: 5000,
+  requestTimeout: 5000,
+  pingTimeout: 5000,
   maxPayloadBytes: 1024 * 1024,
 };
 
@@ -469,7 +469,7 @@ describe("Router: the wait queue", () => {
 
 describe("Router: deadlines", () => {
   it("a request in flight past its deadline gets TIMEOUT; its provider gets CANCEL and a PING probe", async () => {
-    const { router, consumer, provider, send } = setUp({ pingTimeoutMs: 1234 });
+    const { router, consumer, provider, send } = setUp({ pingTimeout: 1234 });
     const c = consumer();
     const p = provider();
     const id = send(c, "slow", 30);
@@ -494,8 +494,8 @@ describe("Router: deadlines", () => {
     expect(p.ctx.of(FrameType.CANCEL)).toHaveLength(0); // never sent, so nothing to cancel
   });
 
-  it("a request without a timeout takes the consumer's registered default, else the broker's requestTimeoutMs", () => {
-    const { consumer, provider, send } = setUp({ requestTimeoutMs: 4000 });
+  it("a request without a timeout takes the consumer's registered default, else the broker's requestTimeout", () => {
+    const { consumer, provider, send } = setUp({ requestTimeout: 4000 });
     const c = consumer();
     const p = provider(2);
     send(c, "broker default");
