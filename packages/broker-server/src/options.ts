@@ -3,6 +3,7 @@ import type { ServerTlsOptions } from "@switchyard/transport";
 import {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_WRITE_QUEUE_BYTES,
   DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES,
   DEFAULT_MAX_WRITE_QUEUE_FRAMES,
@@ -45,9 +46,9 @@ export const DEFAULT_QUEUE_SHARE_FLOOR_BYTES = MAX_PAYLOAD;
 // The write-queue limits take transport's defaults, shared with the clients (same names):
 // 8192 frames, 2048 error frames (past which the broker stops reading the peer), 64 MiB.
 /** Default largest assembled request body: 64 MiB, then PAYLOAD_TOO_LARGE. */
-export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_REQUEST_BYTES = DEFAULT_MAX_BODY_BYTES;
 /** Default largest assembled response body: 64 MiB, then PAYLOAD_TOO_LARGE. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_RESPONSE_BYTES = DEFAULT_MAX_BODY_BYTES;
 /**
  * Default ms a provider has to send anything after the PING it gets when one of its requests passes
  * its deadline: 5 s; then it is closed as dead.
@@ -57,7 +58,7 @@ export const DEFAULT_PING_TIMEOUT = 5000;
 export const DEFAULT_DRAIN_TIMEOUT = DEFAULT_CLOSE_TIMEOUT;
 // requestTimeout, readTimeout, writeTimeout and handshakeTimeout take transport's defaults, shared
 // with the clients (timeout, readTimeout, writeTimeout) and anet (writeTimeout, handshakeTimeout).
-/** Default capacity of a provider whose registration declares none: 64 requests at once. */
+/** Default capacity of a provider whose registration declares none: 64 requests at once (the provider's default concurrency). */
 export const DEFAULT_PROVIDER_CAPACITY = 64;
 
 /** Settings of a BrokerServer; every field optional, its default given on it. */

@@ -1,8 +1,8 @@
 import type { ClientOptions } from "@switchyard/transport";
-import { numberOption } from "@switchyard/transport/internal";
+import { DEFAULT_MAX_BODY_BYTES, numberOption } from "@switchyard/transport/internal";
 
 /** Default largest response a consumer assembles or streams, bytes: 64 MiB, then PAYLOAD_TOO_LARGE. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_RESPONSE_BYTES = DEFAULT_MAX_BODY_BYTES;
 
 /**
  * Options of `Consumer.connect`; every field optional. Besides these, the shared client options:

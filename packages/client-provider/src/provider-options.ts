@@ -1,10 +1,11 @@
 import type { Body, ClientOptions } from "@switchyard/transport";
+import { DEFAULT_MAX_BODY_BYTES } from "@switchyard/transport/internal";
 import type { RequestContext } from "./request-context.js";
 
-/** Default most requests a provider handles at once, declared to the broker: 64. */
+/** Default most requests a provider handles at once, declared to the broker: 64 (the broker's defaultProviderCapacity). */
 export const DEFAULT_CONCURRENCY = 64;
 /** Default largest assembled request body, bytes: 64 MiB, then PAYLOAD_TOO_LARGE. */
-export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_REQUEST_BYTES = DEFAULT_MAX_BODY_BYTES;
 
 /**
  * Options of `Provider.connect`; every field optional. Besides these, the shared client options:

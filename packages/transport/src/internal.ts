@@ -5,7 +5,7 @@
  * Applications use `@switchyard/transport` (and the client packages) instead.
  */
 
-export { BodyAssembler } from "./body/body-assembler.js";
+export { BodyAssembler, DEFAULT_MAX_BODY_BYTES } from "./body/body-assembler.js";
 export type { BodyRoute } from "./body/body-sender.js";
 // Bodies
 export { checkBody, RESPONSE_BODY_FRAMES, refusal, sendBody } from "./body/body-sender.js";

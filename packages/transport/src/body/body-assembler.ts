@@ -1,6 +1,13 @@
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * Default largest assembled body, bytes: 64 MiB, then PAYLOAD_TOO_LARGE. One default for the
+ * broker's maxRequestBytes and maxResponseBytes, the provider's maxRequestBytes and the consumer's
+ * maxResponseBytes.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
  * Collects a body that arrives in parts (START's bytes, then CHUNKs) up to a byte limit, and
  * hands it over whole: the one part as it came (no copy), or all parts concatenated once.
  *
