@@ -1,7 +1,7 @@
 import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { closeAfterTest, onCleanup, refusingAddress, rejection, TrackedServer } from "@switchyard/testing";
+import { closeAfterTest, onCleanup, refusingAddress, rejection, replyAnet, startRawAnetServer, TrackedServer } from "@switchyard/testing";
 import { type AnetConnectionEvent, Broker, createPoolList, type PoolListOptions, tcpFactory } from "../src/index.js";
 import { startServer } from "./helpers.js";
 
@@ -99,6 +99,22 @@ describe("the anet Broker takes its connections from the pools and puts them bac
     expect(server.sockets).toHaveLength(2);
     await expect.poll(() => server.closed.has(server.sockets[0]!), { timeout: 5000 }).toBe(true);
     expect(broker.stats()).toMatchObject({ connections: 1, connectionsLost: 0 });
+  });
+
+  it("does not reuse an idle connection its server wrote to unasked: the bytes close it, and the next request goes out on a fresh one", async () => {
+    const server = await startRawAnetServer((frame, socket) => {
+      replyAnet(socket, frame.taskId, frame.body);
+      // A frame nobody asked for, once the broker has put the connection back in its pool.
+      if (String(frame.body) === "first") setTimeout(() => replyAnet(socket, frame.taskId, "stray"), 100);
+    });
+    const { broker } = startBrokerOver(server.address, {});
+    expect(String(await broker.send("first"))).toBe("first");
+    await untilIdle(broker);
+    const firstSocket = server.sockets[0]!;
+    await expect.poll(() => firstSocket.destroyed || firstSocket.readableEnded, { timeout: 5000 }).toBe(true);
+    expect(String(await broker.send("second"))).toBe("second");
+    expect(server.sockets).toHaveLength(2);
+    expect(broker.stats()).toMatchObject({ connections: 1, lateResponses: 0, protocolErrors: 0 });
   });
 
   it("backs off from a failed address in its pool alone: the broker's failed dial keeps the pool's own get() from dialling too", async () => {
