@@ -27,6 +27,7 @@ export type { Issued } from "./collections/request-ids.js";
 export { RequestIds } from "./collections/request-ids.js";
 export type { TableItem } from "./collections/request-table.js";
 export { RequestTable } from "./collections/request-table.js";
+export { SlotTable } from "./collections/slot-table.js";
 export type { ConnectionHandlers, ConnectionLimits, ConnectionOptions, ConnectionState, WireError } from "./connection/connection-context.js";
 // Connections
 export { ConnectionContext, DEFAULT_READ_TIMEOUT } from "./connection/connection-context.js";

@@ -1,5 +1,6 @@
 import { ID_SIZE, InvalidArgumentError, readWord, writeWord } from "@switchyard/protocol";
 import type { KeyIndex } from "./key-index.js";
+import { SlotTable } from "./slot-table.js";
 
 const TWO_32 = 0x1_0000_0000;
 /** Bytes of the fixed prefix. */
@@ -9,33 +10,30 @@ const PREFIX_SIZE = 4;
 export interface Issued {
   /** Index in the issuer's array while held; reused once the request is done. */
   slot: number;
-  /** Sequence number of this request: never 0, never reused. */
+  /** The slot's generation (its use count) when this request took it: never 0, never reused for the slot. */
   seq: number;
 }
 
 /**
- * The requests one party (a consumer) issued ids for, and the ids themselves: making an id costs
- * a counter increment instead of a random UUID, and an answer finds its request with one array
- * read instead of a hash lookup. As a RequestTable index it is keyed by slot.
+ * The requests one party (a consumer, the broker) issued ids for, and the ids themselves: the
+ * (slot, generation) of a SlotTable written as 16 wire bytes. Making an id costs a counter
+ * increment instead of a random UUID, and an answer finds its request with one array read
+ * instead of a hash lookup. As a RequestTable index it is keyed by slot.
  *
  *   0            4            8                 12                16
  *   +------------+------------+-----------------+-----------------+
- *   | prefix (4) | slot u32   | seq high u32    | seq low u32     |
+ *   | prefix (4) | slot u32   | generation high | generation low  |
  *   +------------+------------+-----------------+-----------------+
  *
- * The prefix tells our ids from others'; the slot indexes an array of the requests held (a freed
- * slot is reused); the sequence number, never reused, makes an id of an earlier occupant of the
- * slot miss. The wire allows any 16 bytes as a requestId; ids need only be unique among the
- * requests in flight on a connection, which this guarantees (2⁵³ sequence numbers).
+ * The prefix tells our ids from others'; the slot indexes the SlotTable of the requests held (a
+ * freed slot is reused); the slot's generation makes an id of an earlier occupant miss. The wire
+ * allows any 16 bytes as a requestId; ids need only be unique among the requests in flight on a
+ * connection, which this guarantees (2⁵³ uses of a slot).
  */
 export class RequestIds<T extends Issued> implements KeyIndex<number, T> {
   readonly #scratch = Buffer.alloc(ID_SIZE);
   readonly #prefix: number;
-  /** Grows to the most requests ever held at once; null marks a slot issued or freed but not held. */
-  readonly #slots: Array<T | null> = [];
-  readonly #free: number[] = [];
-  #size = 0;
-  #next = 1;
+  readonly #slots = new SlotTable<T>();
 
   /** `prefix`: at least 4 bytes, the first 4 of which lead every id (e.g. a random UUID's). */
   constructor(prefix: Uint8Array) {
@@ -46,18 +44,14 @@ export class RequestIds<T extends Issued> implements KeyIndex<number, T> {
 
   /** Requests held. */
   get size(): number {
-    return this.#size;
+    return this.#slots.size;
   }
 
-  /** Gives `item` a free slot and a new sequence number; `add(item.slot, item)` then holds it. */
+  /** Holds `item` in a free slot and writes its slot and generation into it; `add(item.slot, item)` then confirms it (as a RequestTable index). */
   issue(item: T): void {
-    let slot = this.#free.pop();
-    if (slot === undefined) {
-      slot = this.#slots.length;
-      this.#slots.push(null);
-    }
+    const slot = this.#slots.add(item);
     item.slot = slot;
-    item.seq = this.#next++;
+    item.seq = this.#slots.generation(slot);
   }
 
   /**
@@ -76,34 +70,27 @@ export class RequestIds<T extends Issued> implements KeyIndex<number, T> {
   /** The request held under the id `id`, or undefined when it names none (not ours, done, or of a slot's earlier occupant). */
   find(id: Uint8Array): T | undefined {
     if (id.length !== ID_SIZE || readWord(id, 0) !== this.#prefix) return undefined;
-    const item = this.#slots[readWord(id, 4) >>> 0];
-    if (item === undefined || item === null) return undefined;
+    const item = this.#slots.at(readWord(id, 4) >>> 0);
+    if (item === undefined) return undefined;
+    // The item's own copy of its generation: one read of the object the caller touches next.
     return item.seq === (readWord(id, 8) >>> 0) * TWO_32 + (readWord(id, 12) >>> 0) ? item : undefined;
   }
 
   get(slot: number): T | undefined {
-    return this.#slots[slot] ?? undefined;
+    return this.#slots.at(slot);
   }
 
-  /** Holds `item` in `slot`, which issue() gave it; false if the slot is not one issued and free. */
+  /** True if issue() gave `item` the slot `slot` and it still holds it: issue() already held it. */
   add(slot: number, item: T): boolean {
-    if (this.#slots[slot] !== null) return false;
-    this.#slots[slot] = item;
-    this.#size++;
-    return true;
+    return this.#slots.at(slot) === item;
   }
 
   /** Lets go of what `slot` holds (only if it is `item`, when given) and frees the slot for a later request. */
   remove(slot: number, item?: T): T | undefined {
-    const found = this.#slots[slot];
-    if (found === undefined || found === null || (item !== undefined && found !== item)) return undefined;
-    this.#slots[slot] = null;
-    this.#free.push(slot);
-    this.#size--;
-    return found;
+    return this.#slots.delete(slot, item);
   }
 
-  *values(): IterableIterator<T> {
-    for (const item of this.#slots) if (item !== null) yield item;
+  values(): IterableIterator<T> {
+    return this.#slots.values().values();
   }
 }
