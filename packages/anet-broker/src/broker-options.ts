@@ -20,7 +20,7 @@ export const DEFAULT_LENGTH_SIZE: AnetLengthSize = 2;
 export { DEFAULT_CLOSE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_WRITE_TIMEOUT };
 
 /** Options of a Broker; every field optional. Times in ms; 0 disables a timeout. */
-export interface BrokerOptions {
+export interface AnetBrokerOptions {
   /**
    * Most connections the broker holds from each pool at once (its "workers" per address), never
    * more than that pool's `cap`. Node runs every connection on one event loop, so this bounds
@@ -60,11 +60,11 @@ export interface BrokerOptions {
   closeTimeout?: number;
 }
 
-/** BrokerOptions with every default applied and checked. */
-export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "maxBodyBytes">> & Pick<BrokerOptions, "maxBodyBytes">;
+/** AnetBrokerOptions with every default applied and checked. */
+export type ResolvedAnetBrokerOptions = Required<Omit<AnetBrokerOptions, "maxBodyBytes">> & Pick<AnetBrokerOptions, "maxBodyBytes">;
 
 /** Applies the defaults; a bad value throws INVALID_ARGUMENT naming the option. */
-export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOptions {
+export function resolveAnetBrokerOptions(options: AnetBrokerOptions): ResolvedAnetBrokerOptions {
   const logger = options.logger ?? silentLogger;
   if (typeof logger?.warn !== "function" || typeof logger.debug !== "function") {
     throw new InvalidArgumentError(`Broker option "logger" must have debug() and warn(), as console and pino do`);
@@ -91,7 +91,7 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
  * The codec options shared by the Broker and createAnetServer, checked: lengthSize 2 or 4 (default
  * 2), maxBodyBytes a whole number when given. `owner` names where they were given.
  */
-export function resolveAnetCodec(options: Pick<BrokerOptions, "lengthSize" | "maxBodyBytes">, owner: string): { lengthSize: AnetLengthSize; maxBodyBytes: number | undefined } {
+export function resolveAnetCodec(options: Pick<AnetBrokerOptions, "lengthSize" | "maxBodyBytes">, owner: string): { lengthSize: AnetLengthSize; maxBodyBytes: number | undefined } {
   const lengthSize = options.lengthSize ?? DEFAULT_LENGTH_SIZE;
   if (lengthSize !== 2 && lengthSize !== 4) throw new InvalidArgumentError(`${owner} option "lengthSize" must be 2 or 4, got ${String(lengthSize)}`);
   const maxBodyBytes = options.maxBodyBytes === undefined ? undefined : numberOption(`${owner} option "maxBodyBytes"`, options.maxBodyBytes, 0);

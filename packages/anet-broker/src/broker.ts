@@ -11,7 +11,7 @@ import {
 import { AbortedError, type Pool } from "@switchyard/transport";
 import { DeadlineQueue, EventFeed, LinkedQueue, rejectWithCallerStack } from "@switchyard/transport/internal";
 import { AnetConnection, type AnetConnectionSettings, type ConnectionOwner } from "./anet-connection.js";
-import { type BrokerOptions, ms, type ResolvedBrokerOptions, resolveBrokerOptions } from "./broker-options.js";
+import { type AnetBrokerOptions, ms, type ResolvedAnetBrokerOptions, resolveAnetBrokerOptions } from "./broker-options.js";
 import { ClosingBrokerError, ConnectionLostError, NoPoolsAvailableError, QueueFullError, QuitError } from "./errors.js";
 import { AnetRequest, type RequestOwner, AnetRequestState } from "./anet-request.js";
 import { isSocketUsable } from "./tcp-factory.js";
@@ -98,7 +98,7 @@ type Counters = Omit<AnetBrokerStats, "state" | "queued" | "inFlight" | "connect
  * replaced), so a reused id can never deliver a stale answer.
  */
 export class Broker {
-  readonly #options: ResolvedBrokerOptions;
+  readonly #options: ResolvedAnetBrokerOptions;
   /** What events() hands out. */
   readonly #events = new EventFeed<AnetConnectionEvent>();
   readonly #codec: AnetCodecOptions;
@@ -147,9 +147,9 @@ export class Broker {
   #closing: Promise<void> | null = null;
 
   /** `pools` from `createPoolList`; the broker closes them when it closes. */
-  constructor(pools: readonly Pool<Socket>[], options: BrokerOptions = {}) {
+  constructor(pools: readonly Pool<Socket>[], options: AnetBrokerOptions = {}) {
     if (pools.length === 0) throw new InvalidArgumentError("Broker needs at least one pool");
-    const resolved = resolveBrokerOptions(options);
+    const resolved = resolveAnetBrokerOptions(options);
     this.#options = resolved;
     this.#codec = { lengthSize: resolved.lengthSize, maxBodyBytes: resolved.maxBodyBytes };
     this.#maxBody = maxAnetBody(this.#codec);

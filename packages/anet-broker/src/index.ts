@@ -1,6 +1,6 @@
 export { Broker } from "./broker.js";
 export type { AnetConnectionEvent, AnetBrokerState, AnetBrokerStats, AnetSendOptions } from "./broker.js";
-export type { BrokerOptions } from "./broker-options.js";
+export type { AnetBrokerOptions } from "./broker-options.js";
 export { createPoolList } from "./pool-list.js";
 export type { PoolListOptions } from "./pool-list.js";
 export { tcpFactory, isSocketUsable } from "./tcp-factory.js";

@@ -1,5 +1,5 @@
 import { closeAfterTest, onCleanup } from "@switchyard/testing";
-import { type AnetHandler, type AnetServerOptions, Broker, type BrokerOptions, createAnetServer, createPoolList, type PoolListOptions, type TcpFactoryOptions, tcpFactory } from "../src/index.js";
+import { type AnetHandler, type AnetServerOptions, Broker, type AnetBrokerOptions, createAnetServer, createPoolList, type PoolListOptions, type TcpFactoryOptions, tcpFactory } from "../src/index.js";
 
 /**
  * An anet server on 127.0.0.1:0, closed after the test, which fails if a client still holds a
@@ -18,7 +18,7 @@ export async function startServer(handler: AnetHandler, options?: AnetServerOpti
 /** A started Broker over one pool per address, closed after the test. */
 export function startBroker(
   addrs: string[],
-  options: BrokerOptions & { cap?: number; pool?: PoolListOptions; factory?: TcpFactoryOptions } = {},
+  options: AnetBrokerOptions & { cap?: number; pool?: PoolListOptions; factory?: TcpFactoryOptions } = {},
 ): Broker {
   // A short closeTimeout: tests leave requests unanswered on purpose, and cleanup must not wait 5 s.
   const { cap = 5, pool, factory, closeTimeout = 200, ...brokerOptions } = options;
