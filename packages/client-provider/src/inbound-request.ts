@@ -108,11 +108,6 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     return this.#id;
   }
 
-  /** True if the request has a deadline and it is `at` (performance.now() ms) or earlier. */
-  deadlinePassedAt(at: number): boolean {
-    return this.#deadlineAt !== 0 && this.#deadlineAt <= at;
-  }
-
   /** True once the request was cancelled (without making `signal`). */
   get cancelled(): boolean {
     return this.#cancelReason !== null;

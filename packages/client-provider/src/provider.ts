@@ -35,16 +35,17 @@ import type { ProviderRequest } from "./request-context.js";
 
 /**
  * Ms after a request's deadline at which the provider gives up on it by itself (ctx.signal aborts
- * with TIMEOUT), at the latest SAFETY_NET_SWEEP_MS later. The broker cancels a request whose
+ * with TIMEOUT), at the latest SAFETY_NET_STEP_MS later. The broker cancels a request whose
  * deadline passed with a CANCEL, which normally comes first and says why; this only catches a
  * CANCEL that never came (the broker's queue to us was full, say), so slots are never held forever.
  */
 const DEADLINE_GRACE_MS = 1000;
 /**
- * Ms between the safety net's looks at the requests in flight. A periodic sweep, not a deadline
- * per request: the net is coarse by nature, and a sweep costs nothing per request.
+ * The safety net's resolution: its timeouts are rounded up to a multiple of this many ms. The
+ * broker forwards each request's time left, which differs from request to request; rounded, they
+ * fall into a few lanes of the table's DeadlineQueue instead of one lane (and heap entry) each.
  */
-const SAFETY_NET_SWEEP_MS = 250;
+const SAFETY_NET_STEP_MS = 250;
 /** Where a request START's body begins: after the routing header and the request head. */
 const START_BODY_OFFSET = ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE;
 
@@ -73,9 +74,11 @@ export class Provider {
   readonly #concurrency: number;
   readonly #maxRequestBytes: number;
   /** Requests in flight by the requestId the broker gave them (any 16 bytes: no key string made per request). */
-  readonly #table = new RequestTable<Uint8Array, InboundRequest>({ index: new IdIndex<InboundRequest>() });
-  /** Runs the safety net while requests are in flight. */
-  #safetyNet: NodeJS.Timeout | null = null;
+  readonly #table = new RequestTable<Uint8Array, InboundRequest>({
+    index: new IdIndex<InboundRequest>(),
+    // The safety net (see DEADLINE_GRACE_MS); cancel() ends the request, which deletes it.
+    onExpire: (request) => request.cancel(new TimeoutError("the request's deadline passed before it was answered")),
+  });
   /** Handlerless mode: requests waiting to be taken through requests(). Bounded by concurrency. */
   readonly #queue: AsyncQueue<InboundRequest> | null;
   /**
@@ -109,7 +112,6 @@ export class Provider {
         onClose: (error) => {
           this.#queue?.end();
           this.#cancelAll(error);
-          this.#sweep();
         },
       },
       options,
@@ -252,12 +254,11 @@ export class Provider {
     }
     const timeoutMs = payload.readUInt32BE(ROUTING_HEADER_SIZE);
     const request = new InboundRequest(this.#owner, route, frame.requestId, routing, timeoutMs);
-    if (!this.#table.add(frame.requestId, request)) {
+    if (!this.#table.add(frame.requestId, request, safetyNetTimeout(timeoutMs))) {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
     }
     this.#requests++;
-    this.#safetyNet ??= setInterval(() => this.#sweep(), SAFETY_NET_SWEEP_MS).unref();
     const body = payload.subarray(START_BODY_OFFSET);
     if ((frame.flags & FrameFlags.FINAL) === 0) request.receive(body);
     else if (request.receiveWhole(body)) this.#dispatch(request);
@@ -272,19 +273,6 @@ export class Provider {
       return new BrokerError("OVERLOADED", `the provider is at its declared concurrency (${this.#concurrency})`);
     }
     return null;
-  }
-
-  /** The safety net: cancels requests DEADLINE_GRACE_MS past their deadline; stops once none is in flight. */
-  #sweep(): void {
-    if (this.#table.size === 0) {
-      clearInterval(this.#safetyNet!);
-      this.#safetyNet = null;
-      return;
-    }
-    const overdue = performance.now() - DEADLINE_GRACE_MS;
-    for (const request of this.#table.values()) {
-      if (request.deadlinePassedAt(overdue)) request.cancel(new TimeoutError("the request's deadline passed before it was answered"));
-    }
   }
 
   /** A START too short for its routing header and request head: PROTOCOL_ERROR, if it can be routed back. */
@@ -365,4 +353,9 @@ async function* takeLive(queue: AsyncQueue<InboundRequest>): AsyncGenerator<Inbo
     request.taken = true;
     yield request;
   }
+}
+
+/** When the safety net gives up on a request whose deadline is `timeoutMs` away (0: it has none, and neither does the net). */
+function safetyNetTimeout(timeoutMs: number): number {
+  return timeoutMs === 0 ? 0 : Math.ceil((timeoutMs + DEADLINE_GRACE_MS) / SAFETY_NET_STEP_MS) * SAFETY_NET_STEP_MS;
 }
