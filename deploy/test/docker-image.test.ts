@@ -72,7 +72,7 @@ describe("the image's broker, built as the Dockerfile builds it", () => {
     } finally {
       rmSync(fs, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // four builds of the context and three pnpm runs: a loaded machine has taken over 30 s
 
 
   // Made by the test itself, so that a run that skips it leaves nothing behind.
