@@ -5,24 +5,26 @@
  * base, collections) is in `@switchyard/transport/internal`, which does not.
  */
 
-export type { Body, BodyStream } from "./body/body-sender.js";
+// The errors a caller catches (each has a stable `code`).
+export {
+  DisconnectedError,
+  ConnectError,
+  SlowPeerError,
+  IdleTimeoutError,
+  ClientClosedError,
+  PoolClosedError,
+  AbortedError,
+} from "./errors.js";
+
+// A bounded pool of reusable connections (or anything closable).
+export { Pool } from "./pool/pool.js";
+export type { PoolItem, PoolFactory, PoolOptions, PoolGetOptions } from "./pool/pool.js";
+
 // What Consumer and Provider take and report.
 export type { ClientOptions, ClientState } from "./client/client-options.js";
 export type { ClientStatus, ClientTransportStats } from "./client/client-status.js";
-// The errors a caller catches (each has a stable `code`).
-export {
-  AbortedError,
-  ClientClosedError,
-  ConnectError,
-  DisconnectedError,
-  IdleTimeoutError,
-  PoolClosedError,
-  SlowPeerError,
-} from "./errors.js";
-export type { HostPort } from "./options/address.js";
-export type { Logger, LogMethod } from "./options/logger.js";
-export type { PoolFactory, PoolGetOptions, PoolItem, PoolOptions } from "./pool/pool.js";
-// A bounded pool of reusable connections (or anything closable).
-export { Pool } from "./pool/pool.js";
+export type { Body, BodyStream } from "./body/body-sender.js";
 export type { ClientTlsOptions, Pem } from "./tls/client-tls.js";
-export type { CertificateIdentity, ClientAuth, ServerTlsOptions } from "./tls/server-tls.js";
+export type { ServerTlsOptions, ClientAuth, CertificateIdentity } from "./tls/server-tls.js";
+export type { Logger, LogMethod } from "./options/logger.js";
+export type { HostPort } from "./options/address.js";
