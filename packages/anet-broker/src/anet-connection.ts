@@ -1,7 +1,8 @@
 import type { Socket } from "node:net";
-import { AnetDecoder, type AnetFrame, type AnetLengthSize } from "@switchyard/protocol";
-import type { Pool } from "@switchyard/transport";
-import { SocketWriter } from "@switchyard/transport/internal";
+import type { AnetFrame, AnetLengthSize } from "@switchyard/protocol";
+import { IdleTimeoutError, type Pool, SlowPeerError } from "@switchyard/transport";
+import { FramedConnection } from "@switchyard/transport/internal";
+import { AnetFrames } from "./anet-frames.js";
 import type { AnetRequest } from "./anet-request.js";
 import { TaskTable } from "./task-table.js";
 
@@ -24,33 +25,29 @@ export interface AnetConnectionSettings {
   writeTimeout: number;
 }
 
-let nextConnectionId = 1;
-
 /**
- * One pooled socket as the broker uses it: anet frames decoded as they arrive, the requests of
- * each tick written as one batch by its SocketWriter, and the table of task ids in flight on it.
- * `park()` unhooks it while its socket sits idle in the pool; `resume()` hooks it up again when the
- * pool hands the socket back out, so a connection keeps its number for as long as its socket lives.
+ * One pooled socket as the broker uses it: a FramedConnection speaking anet frames (AnetFrames) —
+ * frames decoded as they arrive, the requests of each tick written as one batch — and the table of
+ * task ids in flight on it. `park()` unhooks it from its owner while its socket sits idle in the
+ * pool; `resume()` hooks it up again when the pool hands the socket back out, so a connection keeps
+ * its number for as long as its socket lives.
  *
- * It closes itself (and tells its owner once) when the socket errors or closes, when the server
- * breaks the framing, when the server stops reading for `writeTimeout`, or when nothing arrives for
- * `stallTimeout` while requests are in flight on it.
+ * While hooked up it closes itself (and tells its owner once, at once) when the socket errors or
+ * closes, when the server breaks the framing, when the server stops reading for `writeTimeout`, or
+ * when nothing arrives for `stallTimeout` while requests are in flight on it.
  */
 export class AnetConnection {
-  /** Process-unique number, for messages. */
-  readonly id = nextConnectionId++;
   readonly socket: Socket;
   /** The pool it was taken from (one per address). */
   readonly pool: Pool<Socket>;
   /** Requests written and not yet answered (abandoned ones included), by task id. */
   readonly inFlight: TaskTable<AnetRequest>;
   readonly #owner: ConnectionOwner;
-  readonly #writer: SocketWriter;
-  readonly #lengthSize: AnetLengthSize;
-  readonly #decoder: AnetDecoder;
+  readonly #format: AnetFrames;
+  readonly #connection: FramedConnection<AnetFrame>;
   readonly #stallTimeout: number;
-  #open = false;
-  #socketError: Error | undefined;
+  /** Hooked up to its owner: not parked, not closed. */
+  #open = true;
 
   constructor(socket: Socket, pool: Pool<Socket>, owner: ConnectionOwner, settings: AnetConnectionSettings) {
     this.socket = socket;
@@ -58,47 +55,52 @@ export class AnetConnection {
     this.#owner = owner;
     this.#stallTimeout = settings.stallTimeout;
     this.inFlight = new TaskTable(settings.maxInflightPerConn);
-    const codec = { lengthSize: settings.lengthSize, maxBodyBytes: settings.maxBodyBytes };
-    this.#decoder = new AnetDecoder(codec);
-    // In-flight requests bound the frames that can wait, so this queue never refuses for count.
-    this.#writer = new SocketWriter(socket, { maxWriteQueueFrames: settings.maxInflightPerConn, writeTimeout: settings.writeTimeout }, (error) =>
-      this.destroy("the server stopped reading its socket", error),
+    this.#format = new AnetFrames(settings);
+    this.#connection = new FramedConnection(
+      socket,
+      this.#format,
+      {
+        onFrames: (frames) => {
+          if (this.#open) owner.onFrames(this, frames);
+        },
+        onViolation: (error) => {
+          if (this.#open) owner.onViolation(this, `it sent bytes that break the anet framing: ${(error as Error).message}`, error);
+          else socket.destroy();
+        },
+        // While parked the pool's validation turns a closed socket away: the owner is not told.
+        onClose: (error) => this.destroy(this.#reasonFor(error), error?.cause ?? error),
+      },
+      {
+        // In-flight requests bound the frames that can wait, so this queue never refuses for count.
+        maxWriteQueueFrames: settings.maxInflightPerConn,
+        writeTimeout: settings.writeTimeout,
+        readTimeout: settings.stallTimeout,
+        // Parked, nothing is in flight: an idle pooled socket is never closed for its silence.
+        awaitingReply: () => this.inFlight.size > 0,
+      },
     );
-    this.#lengthSize = settings.lengthSize;
-    this.resume();
   }
 
-  /** Hooks the connection up to its socket (again, after `park()`): it reads, times out and closes as described above. */
+  /** Process-unique number, for messages. */
+  get id(): number {
+    return this.#connection.id;
+  }
+
+  /** Hooks the connection up to its owner again after `park()`: it delivers, times out and closes as described above. */
   resume(): void {
-    const socket = this.socket;
+    this.socket.off("data", destroyOnData);
     this.#open = true;
-    socket.off("data", destroyOnData);
-    socket.on("data", this.#onData);
-    socket.on("error", this.#onError);
-    socket.on("close", this.#onClose);
-    if (this.#stallTimeout > 0) {
-      socket.setTimeout(this.#stallTimeout);
-      socket.on("timeout", this.#onTimeout);
-    }
   }
 
   /**
-   * Unhooks the connection from its socket, which nothing is in flight on, and returns the socket
-   * for its pool to keep idle. A byte that arrives there is one nobody asked for, so it destroys the
-   * socket (the pool's validation then turns it away), and an error is ignored rather than crash
-   * the process. Call it only with nothing in flight.
+   * Unhooks the connection from its owner, with nothing in flight on it, and returns the socket for
+   * its pool to keep idle. A byte that arrives there is one nobody asked for, so it destroys the
+   * socket (the pool's validation then turns it away). Call it only with nothing in flight.
    */
   park(): Socket {
-    const socket = this.socket;
     this.#open = false;
-    socket.setTimeout(0);
-    socket.off("data", this.#onData);
-    socket.off("close", this.#onClose);
-    socket.off("timeout", this.#onTimeout);
-    socket.off("error", this.#onError);
-    socket.on("data", destroyOnData);
-    if (socket.listenerCount("error") === 0) socket.on("error", ignoreError);
-    return socket;
+    this.socket.on("data", destroyOnData);
+    return this.socket;
   }
 
   /** The pool's address, for messages. */
@@ -106,9 +108,9 @@ export class AnetConnection {
     return this.pool.name;
   }
 
-  /** False once closed. */
+  /** False once parked, closed, or closing (a slow or silent server's socket is being destroyed). */
   get open(): boolean {
-    return this.#open;
+    return this.#open && this.#connection.state === "open";
   }
 
   /** Task ids taken on this connection (requests in flight, abandoned ones included). */
@@ -116,53 +118,30 @@ export class AnetConnection {
     return this.inFlight.size;
   }
 
-  /** Queues the frame `taskId, body` for this tick's write; false when refused (closed, or the writer over its byte limit). */
+  /** Queues the frame `taskId, body` for this tick's write; false when refused (parked, closed, or the writer over its byte limit). */
   write(taskId: number, body: Uint8Array): boolean {
-    return this.#open && this.#writer.writeAnetFrame(taskId, body, this.#lengthSize);
+    return this.#open && this.#format.write(this.#connection.writer, taskId, body);
   }
 
-  /** Closes the socket now and tells the owner. Idempotent. */
+  /** Closes the socket now and tells the owner; nothing while parked. Idempotent. */
   destroy(reason: string, cause?: unknown): void {
     if (!this.#open) return;
     this.#open = false;
-    this.#writer.close();
-    this.socket.setTimeout(0);
-    this.socket.destroy();
+    this.#connection.destroy();
     this.#owner.onClosed(this, reason, cause);
   }
 
-  readonly #onData = (chunk: Buffer): void => {
-    if (!this.#open) return;
-    let frames: AnetFrame[];
-    try {
-      frames = this.#decoder.push(chunk);
-    } catch (error) {
-      this.#owner.onViolation(this, `it sent bytes that break the anet framing: ${(error as Error).message}`, error);
-      return;
-    }
-    if (frames.length > 0) this.#owner.onFrames(this, frames);
-  };
-
-  readonly #onError = (error: Error): void => {
-    this.#socketError ??= error;
-  };
-
-  readonly #onClose = (): void => {
-    const error = this.#socketError as NodeJS.ErrnoException | undefined;
-    this.destroy(error === undefined ? "the server closed the connection" : `socket error ${error.code ?? error.message}`, error);
-  };
-
-  readonly #onTimeout = (): void => {
-    if (this.inFlight.size === 0) return;
-    this.destroy(`nothing received for ${this.#stallTimeout} ms with ${this.inFlight.size} requests in flight`);
-  };
+  /** Why the connection closed, for the requests it fails: from the error it closed with. */
+  #reasonFor(error: Error | undefined): string {
+    if (error === undefined) return "the server closed the connection";
+    if (error instanceof SlowPeerError) return "the server stopped reading its socket";
+    if (error instanceof IdleTimeoutError) return `nothing received for ${this.#stallTimeout} ms with ${this.inFlight.size} requests in flight`;
+    const cause = error.cause as NodeJS.ErrnoException | undefined;
+    return `socket error ${cause?.code ?? cause?.message ?? error.message}`;
+  }
 }
 
-/** The 'data' listener of an idle pooled socket: the server sent something nobody asked for. */
+/** The extra 'data' listener of a parked socket: the server sent something nobody asked for. */
 function destroyOnData(this: Socket): void {
   this.destroy();
-}
-
-function ignoreError(): void {
-  // An idle pooled socket's error shows in its state; the pool's validation turns it away.
 }

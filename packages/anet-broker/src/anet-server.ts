@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import { AnetDecoder, type AnetFrame, type AnetLengthSize, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
-import type { HostPort, Logger, ServerTlsOptions } from "@switchyard/transport";
-import { DEFAULT_HANDSHAKE_TIMEOUT, numberOption, peerIdentity, resolveServerTls, SocketWriter, silentLogger } from "@switchyard/transport/internal";
+import { type AnetFrame, type AnetLengthSize, maxAnetBody, refuseOversizedAnetBody } from "@switchyard/protocol";
+import { type HostPort, type Logger, type ServerTlsOptions, SlowPeerError } from "@switchyard/transport";
+import { DEFAULT_HANDSHAKE_TIMEOUT, FramedConnection, numberOption, peerIdentity, resolveServerTls, silentLogger } from "@switchyard/transport/internal";
+import { AnetFrames } from "./anet-frames.js";
 import { DEFAULT_MAX_INFLIGHT_PER_CONN, DEFAULT_WRITE_TIMEOUT, ms, resolveAnetCodec } from "./broker-options.js";
 
 /** What the server knows about one request besides its body. */
@@ -62,6 +63,8 @@ interface ServerSettings {
   handshakeTimeout: number;
   handler: AnetHandler;
   codec: { lengthSize: AnetLengthSize; maxBodyBytes: number | undefined };
+  /** One for every connection: the codec's format. */
+  format: AnetFrames;
   maxInflightPerConn: number;
   writeTimeout: number;
   logger: Logger;
@@ -77,11 +80,13 @@ interface ServerSettings {
  */
 export function createAnetServer(handler: AnetHandler, options: AnetServerOptions = {}): AnetServer {
   const maxInflightPerConn = numberOption(`createAnetServer option "maxInflightPerConn"`, options.maxInflightPerConn, DEFAULT_MAX_INFLIGHT_PER_CONN, { min: 1 });
+  const codec = resolveAnetCodec(options, "createAnetServer");
   return new AnetServerImpl({
     tls: options.tls === undefined ? null : resolveServerTls(options.tls, "createAnetServer option tls"),
     handshakeTimeout: ms("handshakeTimeout", options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, "createAnetServer"),
     handler,
-    codec: resolveAnetCodec(options, "createAnetServer"),
+    codec,
+    format: new AnetFrames(codec),
     maxInflightPerConn,
     writeTimeout: ms("writeTimeout", options.writeTimeout, DEFAULT_WRITE_TIMEOUT, "createAnetServer"),
     logger: options.logger ?? silentLogger,
@@ -157,52 +162,52 @@ class AnetServerImpl implements AnetServer {
 }
 
 /**
- * One client connection: decodes requests, runs up to `maxInflightPerConn` handlers at once, queues the
- * rest (pausing the socket while they wait), and writes the answers of each tick as one batch (its SocketWriter).
+ * One client connection: a FramedConnection speaking anet frames (AnetFrames) that runs up to
+ * `maxInflightPerConn` handlers at once, queues the rest (pausing reads while they wait), and writes the
+ * answers of each tick as one batch.
  */
 class ServerConnection {
-  readonly #socket: Socket;
   readonly #settings: ServerSettings;
-  readonly #decoder: AnetDecoder;
-  readonly #writer: SocketWriter;
+  readonly #connection: FramedConnection<AnetFrame>;
   readonly #maxBody: number;
   readonly #remoteAddress: string;
   readonly #backlog: AnetFrame[] = [];
   #backlogHead = 0;
   #running = 0;
+  #paused = false;
   #closed = false;
   readonly #onHandlerError = (error: unknown): void => this.#fail(error);
 
   constructor(socket: Socket, settings: ServerSettings) {
-    this.#socket = socket;
     this.#settings = settings;
     this.#remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.#decoder = new AnetDecoder(settings.codec);
-    // The writer's own limits bound answers a client leaves unread; its writeTimeout closes such a client.
-    this.#writer = new SocketWriter(socket, { writeTimeout: settings.writeTimeout }, (error) => this.#fail(error));
     this.#maxBody = maxAnetBody(settings.codec);
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("error", () => {});
-    socket.once("close", () => {
-      this.#closed = true;
-      this.#writer.close();
-    });
+    // The writer's own limits bound answers a client leaves unread; its writeTimeout closes such a client.
+    this.#connection = new FramedConnection(
+      socket,
+      settings.format,
+      {
+        onFrames: (frames) => this.#onFrames(frames),
+        onViolation: (error) => this.#fail(error),
+        onClose: (error) => {
+          // A client that stopped reading (SlowPeerError) is reported; one that left is not.
+          if (error instanceof SlowPeerError) this.#fail(error);
+          this.#closed = true;
+        },
+      },
+      { writeTimeout: settings.writeTimeout, readTimeout: 0 },
+    );
   }
 
-  #onData(chunk: Buffer): void {
-    if (this.#closed) return;
-    let frames: AnetFrame[];
-    try {
-      frames = this.#decoder.push(chunk);
-    } catch (error) {
-      this.#fail(error);
-      return;
-    }
+  #onFrames(frames: AnetFrame[]): void {
     for (const frame of frames) {
       if (this.#running < this.#settings.maxInflightPerConn) this.#run(frame);
       else this.#backlog.push(frame);
     }
-    if (this.#backlog.length - this.#backlogHead >= this.#settings.maxInflightPerConn) this.#socket.pause();
+    if (!this.#paused && this.#backlog.length - this.#backlogHead >= this.#settings.maxInflightPerConn) {
+      this.#paused = true;
+      this.#connection.pauseReads();
+    }
   }
 
   #run(frame: AnetFrame): void {
@@ -226,7 +231,7 @@ class ServerConnection {
     try {
       const bytes = typeof body === "string" ? Buffer.from(body) : body;
       refuseOversizedAnetBody(bytes.length, this.#maxBody, this.#settings.codec.lengthSize);
-      if (!this.#writer.writeAnetFrame(taskId, bytes, this.#settings.codec.lengthSize)) throw new Error(NOT_READING);
+      if (!this.#settings.format.write(this.#connection.writer, taskId, bytes)) throw new Error(NOT_READING);
     } catch (error) {
       this.#fail(error);
       return;
@@ -242,7 +247,10 @@ class ServerConnection {
       if (this.#backlogHead === this.#backlog.length) this.#backlog.length = this.#backlogHead = 0;
       this.#run(frame);
     }
-    if (this.#socket.isPaused() && this.#backlog.length - this.#backlogHead < this.#settings.maxInflightPerConn) this.#socket.resume();
+    if (this.#paused && this.#backlog.length - this.#backlogHead < this.#settings.maxInflightPerConn) {
+      this.#paused = false;
+      this.#connection.resumeReads();
+    }
   }
 
   #fail(error: unknown): void {
@@ -250,7 +258,6 @@ class ServerConnection {
     this.#closed = true;
     const message = error instanceof Error ? error.message : String(error);
     this.#settings.logger.warn({ client: this.#remoteAddress, reason: message }, `anet server: closing the connection from ${this.#remoteAddress}: ${message}`);
-    this.#writer.close();
-    this.#socket.destroy();
+    this.#connection.destroy();
   }
 }

@@ -144,6 +144,29 @@ describe("anet length limits", () => {
     expect(frames[0]!.body.equals(body)).toBe(true);
   });
 
+  it("reads the rest of a large body straight into its own buffer (payloadRoom/filled), the frame as push() makes it", () => {
+    const options = { lengthSize: 4 } as const;
+    const body = Buffer.alloc(300_000);
+    for (let i = 0; i < body.length; i++) body[i] = i % 253;
+    const bytes = wire(9, body, options);
+    const decoder = new AnetDecoder(options);
+    expect(decoder.push(bytes.subarray(0, 1000))).toEqual([]);
+    let at = 1000;
+    let frames: AnetFrame[] = [];
+    while (at < bytes.length) {
+      const room = decoder.payloadRoom(1);
+      expect(room).not.toBeNull();
+      const n = Math.min(room!.length, 70_000, bytes.length - at);
+      bytes.copy(room!, 0, at, at + n);
+      at += n;
+      frames = decoder.filled(n);
+    }
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.taskId).toBe(9);
+    expect(frames[0]!.body.equals(body)).toBe(true);
+    expect(decoder.payloadRoom(1)).toBeNull(); // nothing in progress
+  });
+
   it("refuses a 4-byte length over the default 16 MiB limit as soon as the prefix is read", () => {
     const decoder = new AnetDecoder({ lengthSize: 4 });
     const prefix = Buffer.alloc(4);

@@ -111,4 +111,18 @@ export class AnetDecoder {
   push(chunk: Buffer): AnetFrame[] {
     return this.#splitter.push(chunk);
   }
+
+  /**
+   * Where the socket may read the rest of the body being received, when at least `minRemaining`
+   * of its bytes are still to come (else null); report what was read there to filled(). See
+   * LengthPrefixedSplitter.payloadRoom.
+   */
+  payloadRoom(minRemaining: number): Buffer | null {
+    return this.#splitter.payloadRoom(minRemaining);
+  }
+
+  /** `bytes` were read into the last payloadRoom(); returns the frames that completed. */
+  filled(bytes: number): AnetFrame[] {
+    return this.#splitter.filled(bytes);
+  }
 }

@@ -5,51 +5,60 @@
  * Applications use `@switchyard/transport` (and the client packages) instead.
  */
 
-export { BodyAssembler, DEFAULT_MAX_BODY_BYTES } from "./body/body-assembler.js";
-export type { BodyRoute } from "./body/body-sender.js";
-// Bodies
-export { checkBody, RESPONSE_BODY_FRAMES, refusal, sendBody } from "./body/body-sender.js";
-export { backoffDelay } from "./client/backoff.js";
-export type { ClientHooks, ClientRegistration } from "./client/base-client.js";
-// The client base Consumer and Provider extend
-export { BaseClient } from "./client/base-client.js";
-export { DEFAULT_CLOSE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT } from "./client/client-options.js";
-export { EventFeed } from "./client/event-feed.js";
-// Collections
-export { AsyncQueue } from "./collections/async-queue.js";
-export type { DeadlineEntry } from "./collections/deadline-queue.js";
-export { DeadlineQueue } from "./collections/deadline-queue.js";
-export { IdIndex } from "./collections/id-index.js";
-export { LinkedQueue } from "./collections/linked-queue.js";
-export type { IdKeyed } from "./collections/request-id-table.js";
-export { hashRequestId, RequestIdTable } from "./collections/request-id-table.js";
-export type { Issued } from "./collections/request-ids.js";
-export { RequestIds } from "./collections/request-ids.js";
-export type { TableItem } from "./collections/request-table.js";
-export { RequestTable } from "./collections/request-table.js";
-export { SlotTable } from "./collections/slot-table.js";
-export type { ConnectionHandlers, ConnectionLimits, ConnectionOptions, ConnectionState, WireError } from "./connection/connection-context.js";
-// Connections
-export { ConnectionContext, DEFAULT_READ_TIMEOUT } from "./connection/connection-context.js";
-export type { DialOptions } from "./connection/dial.js";
-export { dial } from "./connection/dial.js";
-export { errorFromPayload } from "./connection/error-frame.js";
-export type { SocketWriterOptions } from "./connection/socket-writer.js";
+// Connections: one FramedConnection, its wire format the strategy (BrokerFrames here, AnetFrames in anet-broker)
+export { FramedConnection, DEFAULT_READ_TIMEOUT } from "./connection/framed-connection.js";
+export type { ConnectionLimits, ConnectionState, FramedConnectionHandlers, FramedConnectionOptions } from "./connection/framed-connection.js";
+export type { WireFormat } from "./connection/wire-format.js";
+export { BrokerFrames } from "./connection/broker-frames.js";
+export { ConnectionContext } from "./connection/connection-context.js";
+export type { ConnectionHandlers, ConnectionOptions, WireError } from "./connection/connection-context.js";
 export {
+  SocketWriter,
   DEFAULT_MAX_WRITE_QUEUE_BYTES,
   DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES,
   DEFAULT_MAX_WRITE_QUEUE_FRAMES,
   DEFAULT_WRITE_TIMEOUT,
-  SocketWriter,
 } from "./connection/socket-writer.js";
-// Options and small utilities
-export { formatHostPort, parseAddress } from "./options/address.js";
-export { silentLogger } from "./options/logger.js";
-export type { NumberBounds } from "./options/option-checks.js";
-export { MAX_TIMER_MS, msOption, numberOption } from "./options/option-checks.js";
+export type { SocketWriterOptions } from "./connection/socket-writer.js";
+export type { InPlaceDecoder } from "./connection/socket-reader.js";
+export { dial } from "./connection/dial.js";
+export type { DialOptions } from "./connection/dial.js";
+export { errorFromPayload } from "./connection/error-frame.js";
 export { resolveClientTls } from "./tls/client-tls.js";
+export { resolveServerTls, peerIdentity, CLIENT_AUTH_MODES, DEFAULT_HANDSHAKE_TIMEOUT } from "./tls/server-tls.js";
 export type { ResolvedServerTls } from "./tls/server-tls.js";
-export { CLIENT_AUTH_MODES, DEFAULT_HANDSHAKE_TIMEOUT, peerIdentity, resolveServerTls } from "./tls/server-tls.js";
+
+// The client base Consumer and Provider extend
+export { BaseClient } from "./client/base-client.js";
+export type { ClientHooks, ClientRegistration } from "./client/base-client.js";
+export { DEFAULT_CLOSE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT } from "./client/client-options.js";
+export { backoffDelay } from "./client/backoff.js";
+export { EventFeed } from "./client/event-feed.js";
+
+// Bodies
+export { checkBody, sendBody, refusal, RESPONSE_BODY_FRAMES } from "./body/body-sender.js";
+export type { BodyRoute } from "./body/body-sender.js";
+export { BodyAssembler, DEFAULT_MAX_BODY_BYTES } from "./body/body-assembler.js";
+
+// Collections
+export { AsyncQueue } from "./collections/async-queue.js";
+export { LinkedQueue } from "./collections/linked-queue.js";
+export { DeadlineQueue } from "./collections/deadline-queue.js";
+export type { DeadlineEntry } from "./collections/deadline-queue.js";
+export { SlotTable } from "./collections/slot-table.js";
+export { RequestIds } from "./collections/request-ids.js";
+export type { Issued } from "./collections/request-ids.js";
+export { hashRequestId, RequestIdTable } from "./collections/request-id-table.js";
+export type { IdKeyed } from "./collections/request-id-table.js";
+export { IdIndex } from "./collections/id-index.js";
+export { RequestTable } from "./collections/request-table.js";
+export type { TableItem } from "./collections/request-table.js";
+
+// Options and small utilities
+export { parseAddress, formatHostPort } from "./options/address.js";
+export { MAX_TIMER_MS, msOption, numberOption } from "./options/option-checks.js";
+export type { NumberBounds } from "./options/option-checks.js";
+export { silentLogger } from "./options/logger.js";
 export { rejectWithCallerStack } from "./util/caller-stack.js";
 export { settleWithin } from "./util/settle-within.js";
 export { tickNow } from "./util/tick-clock.js";

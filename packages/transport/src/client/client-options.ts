@@ -1,5 +1,5 @@
 import { idToBytes, MAX_TIMEOUT_MS, newIdString } from "@switchyard/protocol";
-import { type ConnectionLimits, DEFAULT_READ_TIMEOUT } from "../connection/connection-context.js";
+import { type ConnectionLimits, DEFAULT_READ_TIMEOUT } from "../connection/framed-connection.js";
 import {
   DEFAULT_MAX_WRITE_QUEUE_BYTES,
   DEFAULT_MAX_WRITE_QUEUE_ERROR_FRAMES,

@@ -9,6 +9,12 @@ export interface ReadWatchHandlers {
   onQuiet?(): void;
   /** Nothing received for the whole timeout. Called once; the watch has stopped. */
   onIdle(silentMs: number): void;
+  /**
+   * Whether the owner waits for its peer now (anet: requests in flight). While it says no, silence
+   * does not count: the watch starts it over at each check, and the first check that finds a reply
+   * awaited starts it then, so the peer always has the whole timeout to answer. Default: always.
+   */
+  awaitingReply?(): boolean;
 }
 
 /**
@@ -31,12 +37,15 @@ export class ReadWatch {
   #bytesRead: number;
   #heardAt: number;
   #quiet = false;
+  /** The last check found a reply awaited (always true without awaitingReply). */
+  #awaiting: boolean;
 
   /** Starts watching at once; `timeoutMs` > 0. */
   constructor(socket: Socket, timeoutMs: number, handlers: ReadWatchHandlers) {
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
     this.#handlers = handlers;
+    this.#awaiting = handlers.awaitingReply === undefined;
     this.#bytesRead = socket.bytesRead;
     this.#heardAt = performance.now();
     this.#timer = setInterval(() => this.#check(), Math.max(1, Math.floor(timeoutMs / CHECKS_PER_TIMEOUT)));
@@ -62,6 +71,16 @@ export class ReadWatch {
       this.#heardAt = now;
       this.#quiet = false;
       return;
+    }
+    if (this.#handlers.awaitingReply !== undefined) {
+      const awaiting = this.#handlers.awaitingReply();
+      if (!awaiting || !this.#awaiting) {
+        // nothing awaited, or just now awaited: the silence starts over at this check
+        this.#awaiting = awaiting;
+        this.#heardAt = now;
+        this.#quiet = false;
+        return;
+      }
     }
     const silentMs = now - this.#heardAt;
     if (silentMs >= this.#timeoutMs) {

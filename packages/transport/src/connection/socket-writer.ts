@@ -1,5 +1,4 @@
 import type { Socket } from "node:net";
-import { type AnetLengthSize, type FrameType, HEADER_SIZE, TASK_ID_SIZE, writeAnetHead, writeFrameHeader } from "@switchyard/protocol";
 import { SlowPeerError } from "../errors.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -53,10 +52,11 @@ export interface SocketWriterOptions {
  * then go out as one write (writev when there are several parts). Small frames are encoded or
  * copied straight into a slab, so a tick's worth of small frames is one contiguous buffer built
  * with one copy and no per-frame allocation; large parts are queued uncopied. Errors have their
- * own queue, always flushed first.
+ * own queue, always flushed first. It knows no wire format: a WireFormat (BrokerFrames; anet's
+ * AnetFrames) encodes each frame's head into the slab between beginFrame() and endFrame().
  *
  *   slab:  [ sent … | f1 f2 f3 (region) | free … ]     the region becomes one part at flush
- *   write/writeFrame ──► regular [region, big part, region …] (≤ maxWriteQueueFrames) ─┐
+ *   write/beginFrame ──► regular [region, big part, region …] (≤ maxWriteQueueFrames) ─┐
  *   writeError ────────► errors  [e e …]   (backlogged past maxWriteQueueErrorFrames) ─┴► flush: errors, then regular ──► socket
  *
  * A region handed to the socket is never written again: the slab only fills forward, and a new
@@ -148,52 +148,56 @@ export class SocketWriter {
   }
 
   /**
-   * Queues a broker frame, encoding its header straight into the batch (no intermediate buffer).
-   * Same refusals as write(). Throws InvalidArgumentError for a requestId that is not 16 bytes or a
-   * payload over MAX_PAYLOAD (a caller's bug, not the peer's).
+   * The batch buffer a wire format encodes a frame's head into, at the offset beginFrame() returned;
+   * valid until endFrame().
    */
-  writeFrame(type: FrameType, flags: number, requestId: Uint8Array, payload: readonly Uint8Array[]): boolean {
-    let length = 0;
-    for (const part of payload) length += part.length;
-    const at = this.#beginFrame(HEADER_SIZE, length);
-    if (at < 0) return false;
-    writeFrameHeader(this.#slab, at, type, flags, requestId, length);
-    this.#headWritten(HEADER_SIZE);
-    for (const part of payload) this.#append(part);
-    this.#enqueued(HEADER_SIZE + length);
-    return true;
+  get slab(): Buffer {
+    return this.#slab;
   }
 
   /**
-   * Queues a frame of header only (a CANCEL) in the regular queue, behind what was queued for the
-   * same request. Like writeError, refused only once the writer is closed: the caller sends one at
-   * most per request it holds on this connection, which bounds them, and a burst of them in one
-   * turn (a consumer leaving with thousands of requests at one provider) must not lose any.
+   * Starts a frame whose head a wire format encodes itself (BrokerFrames; anet's AnetFrames), straight
+   * into the batch with no intermediate buffer: admits a frame of a `headSize`-byte head and
+   * `bodyLength` body bytes and makes room for the head in `slab`. Returns where the head goes, or
+   * -1 when the frame is refused (the refusals of write()). Encode the head there, then call
+   * endFrame(). Nothing counts until endFrame(), so a head encoder that throws (a caller's bug)
+   * leaves the batch intact.
    */
-  writeControl(type: FrameType, requestId: Uint8Array): boolean {
-    if (this.#closed) return false;
-    this.#reserve(HEADER_SIZE);
-    writeFrameHeader(this.#slab, this.#slabEnd, type, 0, requestId, 0);
-    this.#headWritten(HEADER_SIZE);
-    this.#enqueued(HEADER_SIZE);
-    return true;
+  beginFrame(headSize: number, bodyLength: number): number {
+    if (!this.#admits(headSize + bodyLength)) return -1;
+    return this.#beginHead(headSize);
   }
 
   /**
-   * Queues an anet frame (docs/protocol.md §2), its head encoded straight into the batch. Same refusals
-   * as write(). The caller has checked the body against its limit (refuseOversizedAnetBody).
+   * beginFrame() for a frame of head only that the caller bounds itself (a CANCEL: one per request
+   * it holds on this connection; a probe's PING: one at a time). Like writeError, refused (-1) only
+   * once the writer is closed, and queued in the regular queue behind what was queued for the same
+   * request, past maxWriteQueueFrames too: a burst of them in one turn (a consumer leaving with
+   * thousands of requests at one provider) must not lose any.
    */
-  writeAnetFrame(taskId: number, body: Uint8Array, lengthSize: AnetLengthSize): boolean {
-    const headSize = lengthSize + TASK_ID_SIZE;
-    const at = this.#beginFrame(headSize, body.length);
-    if (at < 0) return false;
-    writeAnetHead(this.#slab, at, taskId, body.length, lengthSize);
-    this.#headWritten(headSize);
+  beginControlFrame(headSize: number): number {
+    if (this.#closed) return -1;
+    return this.#beginHead(headSize);
+  }
+
+  /**
+   * Ends the frame begun with a head of `headSize` bytes: counts it and queues its body parts
+   * (`bodyLength` bytes in all, as given to beginFrame), and schedules the flush.
+   */
+  endFrame(headSize: number, bodyLength: number, body: readonly Uint8Array[]): void {
+    this.#slabEnd += headSize;
+    this.#regularFrames++;
+    for (const part of body) this.#append(part);
+    this.#enqueued(headSize + bodyLength);
+  }
+
+  /** endFrame() for a body of one part. */
+  endFrameWith(headSize: number, body: Uint8Array): void {
+    this.#slabEnd += headSize;
+    this.#regularFrames++;
     this.#append(body);
     this.#enqueued(headSize + body.length);
-    return true;
   }
-
 
   /**
    * Queues an error frame ahead of regular frames; false only once the writer is closed. Never
@@ -243,20 +247,9 @@ export class SocketWriter {
     this.#wakeDrainWaiters();
   }
 
-  /**
-   * Admits a frame of a `headSize`-byte head and `bodyLength` body bytes and makes room for its
-   * head in the slab: returns where the head goes, or -1 when the frame is refused. Nothing counts
-   * until #headWritten, so a head encoder that throws (a caller's bug) leaves the batch intact.
-   */
-  #beginFrame(headSize: number, bodyLength: number): number {
-    if (!this.#admits(headSize + bodyLength)) return -1;
+  #beginHead(headSize: number): number {
     this.#reserve(headSize);
     return this.#slabEnd;
-  }
-
-  #headWritten(headSize: number): void {
-    this.#slabEnd += headSize;
-    this.#regularFrames++;
   }
 
   #admits(size: number): boolean {

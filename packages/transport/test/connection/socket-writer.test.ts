@@ -1,10 +1,13 @@
-import { encodeAnetFrame, encodeFrame, FrameDecoder, FrameType, HEADER_SIZE } from "@switchyard/protocol";
+import { encodeFrame, FrameDecoder, FrameType, HEADER_SIZE } from "@switchyard/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { BrokerFrames } from "../../src/connection/broker-frames.js";
 import { SocketWriter } from "../../src/connection/socket-writer.js";
 import { SlowPeerError } from "../../src/errors.js";
 import { Loopback, received, until } from "@switchyard/testing";
 
 const MiB = 1024 * 1024;
+/** The broker's format: SocketWriter encodes no frame itself. */
+const format = new BrokerFrames();
 
 function frame(text: string): Buffer[] {
   return [Buffer.from(text)];
@@ -39,12 +42,12 @@ describe("SocketWriter over a real socket", () => {
       for (let i = 0; i < 1500; i++) {
         const id = Buffer.alloc(16, (round * 1500 + i) & 0xff);
         const body = Buffer.from(`round ${round} frame ${i} `.padEnd(70, "."));
-        expect(writer.writeFrame(FrameType.CHUNK, 0, id, [body])).toBe(true);
+        expect(format.write(writer, FrameType.CHUNK, 0, id, [body])).toBe(true);
         expected.push(...encodeFrame(FrameType.CHUNK, 0, id, body));
       }
       const big = Buffer.alloc(20 * 1024, round + 1); // large part: queued uncopied between slab regions
       const id = Buffer.alloc(16, 0xee);
-      expect(writer.writeFrame(FrameType.RESPONSE, 0, id, [Buffer.from("head"), big])).toBe(true);
+      expect(format.write(writer, FrameType.RESPONSE, 0, id, [Buffer.from("head"), big])).toBe(true);
       expected.push(...encodeFrame(FrameType.RESPONSE, 0, id, Buffer.from("head"), big));
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -53,35 +56,14 @@ describe("SocketWriter over a real socket", () => {
     expect(inbox.bytes().equals(all)).toBe(true);
   });
 
-  it.each([2, 4] as const)("encodes anet frames (%d-byte prefix) into the batch byte for byte as encodeAnetFrame does, a large body uncopied and in order", async (lengthSize) => {
-    const { client, server } = await loopback.pair();
-    const inbox = received(server);
-    const write = vi.spyOn(client, "write");
-    const writer = new SocketWriter(client, {}, () => {});
-    const large = Buffer.alloc(20_000, 0x5a);
-    const frames: Array<[number, Uint8Array]> = [
-      [1, Buffer.from("first")],
-      [0xffff_ffff, Buffer.alloc(0)],
-      [7, new Uint8Array([1, 2, 3])],
-      [8, large],
-      [9, Buffer.from("after")],
-    ];
-    for (const [taskId, body] of frames) expect(writer.writeAnetFrame(taskId, body, lengthSize)).toBe(true);
-    expect(writer.queuedFrames).toBe(5);
-    const expected = Buffer.concat(frames.flatMap(([taskId, body]) => encodeAnetFrame(taskId, body, { lengthSize })));
-    await until(() => inbox.bytes().length >= expected.length);
-    expect(inbox.bytes().equals(expected)).toBe(true);
-    expect(write.mock.calls.some(([chunk]) => chunk === large)).toBe(true);
-  });
-
   it("leaves the batch intact when a frame's head cannot be encoded (a caller's bug)", async () => {
     const { client, server } = await loopback.pair();
     const inbox = received(server);
     const writer = new SocketWriter(client, {}, () => {});
     const id = Buffer.alloc(16, 1);
-    expect(writer.writeFrame(FrameType.CHUNK, 0, id, [Buffer.from("ok")])).toBe(true);
-    expect(() => writer.writeFrame(FrameType.CHUNK, 0, Buffer.alloc(3), [Buffer.from("bad id")])).toThrow();
-    expect(writer.writeFrame(FrameType.END, 0, id, [])).toBe(true);
+    expect(format.write(writer, FrameType.CHUNK, 0, id, [Buffer.from("ok")])).toBe(true);
+    expect(() => format.write(writer, FrameType.CHUNK, 0, Buffer.alloc(3), [Buffer.from("bad id")])).toThrow();
+    expect(format.write(writer, FrameType.END, 0, id, [])).toBe(true);
     const expected = Buffer.concat([...encodeFrame(FrameType.CHUNK, 0, id, Buffer.from("ok")), ...encodeFrame(FrameType.END, 0, id)]);
     await until(() => inbox.bytes().length >= expected.length);
     expect(inbox.bytes().equals(expected)).toBe(true);
@@ -138,16 +120,16 @@ describe("SocketWriter over a real socket", () => {
     const inbox = received(server);
     const writer = new SocketWriter(client, { maxWriteQueueFrames: 1 }, () => {});
     const id = Buffer.alloc(16, 7);
-    expect(writer.writeFrame(FrameType.START, 0, id, [Buffer.from("body")])).toBe(true);
-    expect(writer.writeFrame(FrameType.CHUNK, 0, id, [Buffer.from("refused")])).toBe(false);
-    expect(writer.writeControl(FrameType.CANCEL, id)).toBe(true);
-    expect(writer.writeControl(FrameType.CANCEL, id)).toBe(true);
+    expect(format.write(writer, FrameType.START, 0, id, [Buffer.from("body")])).toBe(true);
+    expect(format.write(writer, FrameType.CHUNK, 0, id, [Buffer.from("refused")])).toBe(false);
+    expect(format.writeControl(writer, FrameType.CANCEL, id)).toBe(true);
+    expect(format.writeControl(writer, FrameType.CANCEL, id)).toBe(true);
     await until(() => inbox.bytes().length === 3 * HEADER_SIZE + 4);
     const frames = new FrameDecoder().push(inbox.bytes());
     expect(frames.map((frame) => frame.type)).toEqual([FrameType.START, FrameType.CANCEL, FrameType.CANCEL]);
     expect(frames[1]!.requestId.equals(id)).toBe(true);
     writer.close();
-    expect(writer.writeControl(FrameType.CANCEL, id)).toBe(false);
+    expect(format.writeControl(writer, FrameType.CANCEL, id)).toBe(false);
   });
 
   it("reports a peer that does not drain its socket within writeTimeout as a slow peer", async () => {
