@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BrokerFrames } from "../../src/connection/broker-frames.js";
 import { FramedConnection, type FramedConnectionOptions } from "../../src/connection/framed-connection.js";
 import { IdleTimeoutError } from "../../src/errors.js";
-import { Loopback, received, until } from "../tcp.js";
+import { Loopback, received, until } from "@switchyard/testing";
 
 const ID = Buffer.alloc(16, 7);
 
