@@ -4,7 +4,6 @@ import {
   AnetDecoder,
   AnetError,
   type AnetFrame,
-  DEFAULT_MAX_ANET_BODY_U32,
   encodeAnetFrame,
   InvalidMsgLengthError,
   MAX_ANET_BODY_U16,
@@ -12,6 +11,7 @@ import {
   maxAnetBody,
   SwitchyardError,
 } from "./index.js";
+import { DEFAULT_MAX_ANET_BODY_U32 } from "./anet-codec.js";
 
 /** One anet frame as a single buffer. */
 function wire(taskId: number, body: Uint8Array, options?: AnetCodecOptions): Buffer {

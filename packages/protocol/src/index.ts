@@ -53,7 +53,6 @@ export {
   maxAnetBody,
   TASK_ID_SIZE,
   MAX_ANET_BODY_U16,
-  DEFAULT_MAX_ANET_BODY_U32,
 } from "./anet-codec.js";
 export type { AnetCodecOptions, AnetFrame, AnetLengthSize } from "./anet-codec.js";
 export { AnetError, InvalidMsgLengthError, MaxLenExceededError } from "./anet-errors.js";
