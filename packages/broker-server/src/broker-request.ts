@@ -51,6 +51,11 @@ export class BrokerRequest implements IdKeyed, Issued {
   seq = 0;
   /** The START had FINAL: no CHUNK/END belong to this request. */
   readonly single: boolean;
+  /**
+   * Bytes of the header block behind the request head (docs/protocol.md §1.19), 0 without one: it
+   * goes to the provider untouched, with HEADERS set, and only to a provider that speaks 1.1.
+   */
+  readonly headerBytes: number;
   /** More request body (CHUNK/END) is still to come from the consumer. */
   bodyOpen: boolean;
   /** Request body bytes received so far. */
@@ -71,7 +76,7 @@ export class BrokerRequest implements IdKeyed, Issued {
   queueNext: BrokerRequest | null = null;
 
   /** `requestId` is read here, not kept: it may be a view into a socket read. */
-  constructor(consumer: Peer, requestId: Uint8Array, idHash: number, single: boolean, bodyBytes: number) {
+  constructor(consumer: Peer, requestId: Uint8Array, idHash: number, single: boolean, bodyBytes: number, headerBytes: number) {
     this.consumer = consumer;
     this.id0 = readWord(requestId, 0);
     this.id1 = readWord(requestId, 4);
@@ -79,6 +84,7 @@ export class BrokerRequest implements IdKeyed, Issued {
     this.id3 = readWord(requestId, 12);
     this.idHash = idHash;
     this.single = single;
+    this.headerBytes = headerBytes;
     this.bodyOpen = !single;
     this.requestBytes = bodyBytes;
   }

@@ -57,6 +57,11 @@ export const WIRE: Readonly<Record<WireErrorCode, BrokerError>> = {
   BAD_ROUTE: new BrokerError("BAD_ROUTE", "response refused: this provider does not hold that request (or its routing header differs)"),
   BAD_REGISTRATION: new BrokerError("BAD_REGISTRATION", "registration payload cannot be read"),
   FORBIDDEN: new BrokerError("FORBIDDEN", "the ACL does not allow this registration"),
+  BAD_HEADERS: new BrokerError("BAD_HEADERS", "malformed header block"),
+  NOT_SUPPORTED: new BrokerError(
+    "NOT_SUPPORTED",
+    "this request has headers, but the provider it was routed to speaks protocol 1.0, which has none: upgrade the channel's providers, or send without headers",
+  ),
 };
 
 /**

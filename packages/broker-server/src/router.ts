@@ -1,9 +1,11 @@
 import {
-  type BrokerError,
+  BrokerError,
   CONNECTION_ID,
   type Frame,
   FrameFlags,
   FrameType,
+  HEADERS_SINCE_MINOR,
+  headerBlockLength,
   idToString,
   payloadLength,
   payloadParts,
@@ -236,20 +238,25 @@ export class Router {
       consumer.protocolViolation(violation);
       return;
     }
+    // HEADERS means something only on a connection that negotiated 1.1 (a 1.0 peer's stray bit is ignored)
+    const headerBytes = (flags & FrameFlags.HEADERS) !== 0 && consumer.minorVersion >= HEADERS_SINCE_MINOR ? this.#requestHeaders(consumer, frame) : 0;
+    if (headerBytes < 0) return;
     const channel = consumer.channel!;
-    let refusal = this.#startRefusal(channel, payload.length - REQUEST_HEAD_SIZE);
+    // the header block counts as body bytes against maxRequestBytes and the wait queue's limits
+    const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
+    let refusal = this.#startRefusal(channel, bodyBytes);
     let provider: Peer | null = null;
     if (refusal === null) {
       provider = channel.pickProvider();
       if (provider === null) refusal = this.#waitRefusal(consumer, 1, payload.length);
+      else if (headerBytes > 0 && provider.minorVersion < HEADERS_SINCE_MINOR) refusal = WIRE.NOT_SUPPORTED;
     }
     if (refusal !== null) {
       this.#sendError(consumer, requestId, refusal);
       return;
     }
-    const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
     const timeoutMs = Math.min(readWord(payload, 0) >>> 0 || consumer.defaultTimeoutMs || this.#limits.requestTimeout, MAX_REQUEST_TIMEOUT_MS);
-    const request = new BrokerRequest(consumer, requestId, hash, (flags & FrameFlags.FINAL) !== 0, bodyBytes);
+    const request = new BrokerRequest(consumer, requestId, hash, (flags & FrameFlags.FINAL) !== 0, bodyBytes, headerBytes);
     consumer.requests.add(request);
     const lane = laneTimeout(timeoutMs);
     request.deadlineEntry = this.#deadlines.add(request, lane);
@@ -258,6 +265,25 @@ export class Router {
     channel.requests++;
     if (provider !== null) this.#dispatch(request, provider, payload, timeoutMs);
     else this.#enqueue(request, channel, payload);
+  }
+
+  /**
+   * The length of the header block behind a START's request head, checked for its bounds only
+   * (docs/protocol.md §1.19: the broker forwards it untouched), or -1 after refusing the request
+   * with BAD_HEADERS — that request only; the connection carries on. The block must fit the
+   * forwarded START's first frame, routing header included.
+   */
+  #requestHeaders(consumer: Peer, frame: Frame): number {
+    let why: string;
+    try {
+      const length = headerBlockLength(frame.payload, REQUEST_HEAD_SIZE);
+      if (ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE + length <= this.#limits.maxPayloadBytes) return length;
+      why = `a header block of ${length} bytes does not fit one frame of ${this.#limits.maxPayloadBytes} bytes with the routing header and request head`;
+    } catch (error) {
+      why = (error as Error).message;
+    }
+    this.#sendError(consumer, frame.requestId, new BrokerError("BAD_HEADERS", `request refused: ${why}`));
+    return -1;
   }
 
   /** The error that refuses a well-formed START at once, or null to accept it. */
@@ -316,8 +342,8 @@ export class Router {
     // The routing header makes the forwarded START 32 bytes longer than the consumer's: a START
     // that no longer fits one frame goes on as START + CHUNK (+ END if it was FINAL).
     const room = this.#limits.maxPayloadBytes - ROUTING_HEADER_SIZE;
-    const split = start.length > room;
-    const flags = request.single && !split ? FrameFlags.FINAL : FrameFlags.NONE;
+    const split = start.length > room; // the header block, if any, fits the room (#requestHeaders)
+    const flags = (request.single && !split ? FrameFlags.FINAL : FrameFlags.NONE) | (request.headerBytes > 0 ? FrameFlags.HEADERS : FrameFlags.NONE);
     const head = split ? start.subarray(0, room) : start;
     this.#ids.issue(request);
     this.#ids.add(request.slot, request);
@@ -419,6 +445,10 @@ export class Router {
         const held = this.#release(request);
         request.state = RequestState.PENDING;
         const timeLeftMs = Math.ceil(request.deadlineEntry!.deadline - performance.now());
+        if (request.headerBytes > 0 && provider.minorVersion < HEADERS_SINCE_MINOR) {
+          this.#settle(request, WIRE.NOT_SUPPORTED, false);
+          continue;
+        }
         if (timeLeftMs <= 0) {
           // Its deadline passed while it waited (its timer is due in this very turn, behind the one
           // that freed this capacity): forwarding it would only cost the provider a START and a
@@ -467,12 +497,18 @@ export class Router {
       this.#badRoute(provider, frame);
       return;
     }
-    const body = afterRoutingHeader(frame.payload);
+    let body = afterRoutingHeader(frame.payload);
     if (body.length > this.#limits.maxResponseBytes) {
       this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, false);
       return;
     }
-    this.#finish(request, FrameType.RESPONSE, body);
+    let flags: number = FrameFlags.NONE;
+    if ((frame.flags & FrameFlags.HEADERS) !== 0 && provider.minorVersion >= HEADERS_SINCE_MINOR) {
+      const forwarded = this.#responseHeaders(request, provider, frame, body);
+      if (forwarded === null) return;
+      [body, flags] = forwarded;
+    }
+    this.#finish(request, FrameType.RESPONSE, body, flags);
   }
 
   #responseStart(provider: Peer, frame: Frame): void {
@@ -483,7 +519,35 @@ export class Router {
       return;
     }
     request.responseOpen = true;
-    this.#toConsumer(request, FrameType.RESPONSE_START, [afterRoutingHeader(frame.payload)]);
+    let body = afterRoutingHeader(frame.payload);
+    let flags: number = FrameFlags.NONE;
+    if ((frame.flags & FrameFlags.HEADERS) !== 0 && provider.minorVersion >= HEADERS_SINCE_MINOR) {
+      const forwarded = this.#responseHeaders(request, provider, frame, body);
+      if (forwarded === null) return;
+      [body, flags] = forwarded;
+    }
+    this.#toConsumer(request, FrameType.RESPONSE_START, [body], flags);
+  }
+
+  /**
+   * A response's header block, checked for its bounds only: to a consumer that speaks 1.1 the body
+   * goes as it came, with HEADERS; a 1.0 consumer cannot read a block, so it gets the body without
+   * it (it never asked for headers: it has no way to). A malformed block fails the request with
+   * BAD_HEADERS to the consumer and tells the provider so; null then.
+   */
+  #responseHeaders(request: BrokerRequest, provider: Peer, frame: Frame, body: Uint8Array): [Uint8Array, number] | null {
+    let length: number;
+    try {
+      length = headerBlockLength(body, 0);
+    } catch (error) {
+      const refusal = new BrokerError("BAD_HEADERS", `response refused: the provider sent a ${(error as Error).message}`);
+      this.counters.errorsSent.BAD_HEADERS++;
+      if (!provider.ctx.sendError(frame.requestId, refusal)) this.counters.droppedFrames++;
+      this.#settle(request, refusal, false); // the ERROR just sent ends it at the provider
+      return null;
+    }
+    if (request.consumer.minorVersion >= HEADERS_SINCE_MINOR) return [body, FrameFlags.HEADERS];
+    return [body.subarray(length), FrameFlags.NONE];
   }
 
   #responseChunk(provider: Peer, frame: Frame): void {
@@ -518,20 +582,20 @@ export class Router {
   }
 
   /** Forwards part of a streamed response (in parts), counting it against maxResponseBytes. */
-  #toConsumer(request: BrokerRequest, type: FrameType, body: readonly Uint8Array[]): void {
+  #toConsumer(request: BrokerRequest, type: FrameType, body: readonly Uint8Array[], flags: number = FrameFlags.NONE): void {
     for (const part of body) request.responseBytes += part.length;
     if (request.responseBytes > this.#limits.maxResponseBytes) {
       this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
       return;
     }
-    if (!request.consumer.ctx.sendFrameParts(type, FrameFlags.NONE, this.#consumerId(request), body)) this.#settle(request, WIRE.OVERLOADED, true);
+    if (!request.consumer.ctx.sendFrameParts(type, flags, this.#consumerId(request), body)) this.#settle(request, WIRE.OVERLOADED, true);
   }
 
   /** Forwards the frame that completes a request (RESPONSE, RESPONSE_END, ERROR) and settles it. */
-  #finish(request: BrokerRequest, type: FrameType, body: Uint8Array): void {
+  #finish(request: BrokerRequest, type: FrameType, body: Uint8Array, flags: number = FrameFlags.NONE): void {
     // Forwarded in the regular queue, not the error queue, so a provider's ERROR stays behind the
     // RESPONSE_CHUNKs it follows.
-    const delivered = request.consumer.ctx.sendFrame(type, FrameFlags.NONE, this.#consumerId(request), body);
+    const delivered = request.consumer.ctx.sendFrame(type, flags, this.#consumerId(request), body);
     if (delivered) {
       this.counters.completed++;
       if (this.latency !== null) this.#measure(request, this.latency);

@@ -1,3 +1,4 @@
+import type { Headers } from "@switchyard/protocol";
 import type { ClientOptions } from "@switchyard/transport";
 import { DEFAULT_MAX_BODY_BYTES, numberOption } from "@switchyard/transport/internal";
 
@@ -21,6 +22,20 @@ export interface SendOptions {
   timeout?: number;
   /** Aborting it rejects the request with ABORTED and sends CANCEL. */
   signal?: AbortSignal;
+  /**
+   * Headers sent with the request (docs/protocol.md §1.19; the provider reads them as
+   * `ctx.headers`): at most 64, 16 KiB encoded, names case-insensitive tokens (sent in lower case),
+   * values text. Bad ones throw InvalidArgumentError before anything is sent; a broker that speaks
+   * only protocol 1.0 rejects the request with NOT_SUPPORTED, unsent.
+   */
+  headers?: Headers;
+}
+
+/** What `consumer.request()` resolves with: the response body and the headers the provider sent with it. */
+export interface Reply {
+  body: Buffer;
+  /** The response's headers; empty when the provider sent none. An object without prototype. */
+  headers: Headers;
 }
 
 /** Checks the consumer's own options; throws InvalidArgumentError naming a bad one. */

@@ -1,7 +1,16 @@
 import {
   type ProtocolVersion,
   BrokerError,
+  decodeHeaderBlock,
+  encodeHeaderBlock,
   encodeRequestHead,
+  formatVersion,
+  HEADERS_SINCE_MINOR,
+  type Headers,
+  InvalidArgumentError,
+  NO_HEADERS,
+  REQUEST_HEAD_SIZE,
+  ROUTING_HEADER_SIZE,
   type Frame,
   FrameFlags,
   FrameType,
@@ -35,7 +44,7 @@ import {
   type Issued,
   type TableItem,
 } from "@switchyard/transport/internal";
-import { type ConsumerOptions, resolveMaxResponseBytes, type SendOptions } from "./consumer-options.js";
+import { type ConsumerOptions, type Reply, resolveMaxResponseBytes, type SendOptions } from "./consumer-options.js";
 import { ResponseBuffer, type ResponseSink } from "./response-buffer.js";
 
 /** What a per-request timeout may be, ms. */
@@ -53,6 +62,8 @@ interface PendingRequest extends TableItem, Issued {
   body: BodyStream | null;
   /** Response bytes received so far. */
   received: number;
+  /** The headers of the response, once it began with some. */
+  responseHeaders: Headers;
 }
 
 /** A consumer's counters, from `stats()`: a plain snapshot. */
@@ -169,11 +180,27 @@ export class Consumer {
   send(body: Body, options?: number | SendOptions): Promise<Buffer> {
     const sink = new ResponseBuffer();
     try {
-      this.#start(body, this.#timeoutOf(options), signalOf(options), sink);
+      this.#start(body, this.#timeoutOf(options), options, sink);
     } catch (error) {
       sink.fail(error as Error);
     }
     return sink.promise;
+  }
+
+  /**
+   * Sends a request like send() and resolves with the whole response body and the headers the
+   * provider answered with (`{ body, headers }`; headers empty when it sent none). Rejects as
+   * send() does.
+   */
+  request(body: Body, options?: number | SendOptions): Promise<Reply> {
+    const sink = new ResponseBuffer();
+    let request: PendingRequest | null = null;
+    try {
+      request = this.#start(body, this.#timeoutOf(options), options, sink);
+    } catch (error) {
+      sink.fail(error as Error);
+    }
+    return sink.promise.then((bytes) => ({ body: bytes, headers: request?.responseHeaders ?? NO_HEADERS }));
   }
 
   /**
@@ -189,7 +216,7 @@ export class Consumer {
       if (request !== null) this.#settle(request, new AbortedError("the reader stopped reading the response"), true);
     });
     try {
-      request = this.#start(body, this.#timeoutOf(options), signalOf(options), chunks);
+      request = this.#start(body, this.#timeoutOf(options), options, chunks);
     } catch (error) {
       chunks.fail(error);
     }
@@ -209,20 +236,46 @@ export class Consumer {
     return this.close();
   }
 
-  /** Registers and sends a request; every failure goes to `sink`. Returns the entry, or null. */
-  #start(body: Body, timeoutMs: number, signal: AbortSignal | undefined, sink: ResponseSink): PendingRequest | null {
+  /**
+   * Registers and sends a request; every failure goes to `sink`. Returns the entry, or null. Bad
+   * headers throw (InvalidArgumentError) before anything is sent.
+   */
+  #start(body: Body, timeoutMs: number, options: number | SendOptions | undefined, sink: ResponseSink): PendingRequest | null {
     checkBody(body, "the request body");
     const route = this.#client.route;
     if (this.#client.state !== "open" || route === null) {
       sink.fail(this.#notOpen());
       return null;
     }
+    const signal = signalOf(options);
+    const headers = typeof options === "object" ? options.headers : undefined;
+    let prefix = this.#headFor(timeoutMs);
+    if (headers !== undefined) {
+      const withHeaders = this.#headWithHeaders(prefix, headers, route.maxPayload);
+      if (withHeaders instanceof Error) {
+        sink.fail(withHeaders);
+        return null;
+      }
+      prefix = withHeaders;
+    }
     const connection = route.connection;
     if (signal?.aborted) {
       sink.fail(abortedBy(signal));
       return null;
     }
-    const request: PendingRequest = { slot: -1, seq: 0, connection, sink, timeoutMs, signal, onAbort: null, body: null, received: 0, deadline: null };
+    const request: PendingRequest = {
+      slot: -1,
+      seq: 0,
+      connection,
+      sink,
+      timeoutMs,
+      signal,
+      onAbort: null,
+      body: null,
+      received: 0,
+      responseHeaders: NO_HEADERS,
+      deadline: null,
+    };
     this.#ids.issue(request);
     this.#table.add(request.slot, request, timeoutMs);
     this.#requests++;
@@ -230,7 +283,7 @@ export class Consumer {
       request.onAbort = () => this.#settle(request, abortedBy(signal), true);
       signal.addEventListener("abort", request.onAbort, { once: true });
     }
-    const sent = sendBody(route, this.#ids.bytes(request), this.#headFor(timeoutMs), body);
+    const sent = sendBody(route, this.#ids.bytes(request), prefix, body, headers === undefined ? FrameFlags.NONE : FrameFlags.HEADERS);
     if (sent === false) this.#settle(request, refusal(connection), false);
     else if (sent !== true) {
       request.body = sent;
@@ -254,6 +307,23 @@ export class Consumer {
     return this.#head;
   }
 
+  /**
+   * The request head followed by the header block of `headers` (HEADERS is then set on the
+   * START), or NOT_SUPPORTED when the broker speaks 1.0. Throws InvalidArgumentError for headers
+   * the protocol cannot carry, and for a block that would not fit the START the broker forwards.
+   */
+  #headWithHeaders(head: Buffer, headers: Headers, maxPayload: number): Buffer | BrokerError {
+    const block = encodeHeaderBlock(headers);
+    const version = this.#client.protocolVersion;
+    if (version === null || version.minor < HEADERS_SINCE_MINOR) {
+      return new BrokerError("NOT_SUPPORTED", `the broker speaks protocol ${version === null ? "1.0" : formatVersion(version)}, which has no headers: send without headers, or upgrade the broker to 1.1`);
+    }
+    if (ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE + block.length > maxPayload) {
+      throw new InvalidArgumentError(`the headers take ${block.length} bytes encoded, more than one frame of the broker's ${maxPayload} bytes can carry`);
+    }
+    return Buffer.concat([head, block]);
+  }
+
   #notOpen(): Error {
     const state = this.#client.state;
     if (state === "closing" || state === "closed") return new ClientClosedError(`the consumer is ${state}`);
@@ -264,10 +334,16 @@ export class Consumer {
     const request = this.#ids.find(frame.requestId);
     if (request === undefined) return; // a late frame for a settled request, or not an id of ours
     switch (frame.type) {
-      case FrameType.RESPONSE:
-        if (this.#accept(request, frame.payload)) this.#settle(request, null, false);
+      case FrameType.RESPONSE: {
+        const body = (frame.flags & FrameFlags.HEADERS) === 0 ? frame.payload : this.#takeHeaders(request, frame.payload, false);
+        if (body !== null && this.#accept(request, body)) this.#settle(request, null, false);
         return;
-      case FrameType.RESPONSE_START:
+      }
+      case FrameType.RESPONSE_START: {
+        const body = (frame.flags & FrameFlags.HEADERS) === 0 ? frame.payload : this.#takeHeaders(request, frame.payload, true);
+        if (body !== null) this.#accept(request, body);
+        return;
+      }
       case FrameType.RESPONSE_CHUNK:
         this.#accept(request, frame.payload);
         return;
@@ -279,6 +355,24 @@ export class Consumer {
         return;
       default:
         return; // nothing else is addressed to a consumer
+    }
+  }
+
+  /**
+   * A response that begins with a header block: keeps its headers and returns the body after it.
+   * A malformed block fails the request with BAD_HEADERS (cancelling a response still streaming)
+   * and returns null. On a 1.0 connection the flag means nothing, and the payload is all body.
+   */
+  #takeHeaders(request: PendingRequest, payload: Buffer, streaming: boolean): Buffer | null {
+    const version = this.#client.protocolVersion;
+    if (version === null || version.minor < HEADERS_SINCE_MINOR) return payload;
+    try {
+      const { headers, length } = decodeHeaderBlock(payload, 0);
+      request.responseHeaders = headers;
+      return payload.subarray(length);
+    } catch (error) {
+      this.#settle(request, error as Error, streaming);
+      return null;
     }
   }
 

@@ -11,7 +11,7 @@ import {
 import { type ConnectionContext, RESPONSE_BODY_FRAMES } from "@switchyard/transport/internal";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InboundRequest } from "./inbound-request.js";
-import { CancelledError } from "@switchyard/protocol";
+import { CancelledError, LATEST_VERSION, NO_HEADERS } from "@switchyard/protocol";
 
 interface Sent {
   type: number;
@@ -57,8 +57,8 @@ function request(overrides: Partial<Setup> = {}) {
   const finished = vi.fn();
   const requestId = newId();
   const route = { connection: connection as unknown as ConnectionContext, frames: RESPONSE_BODY_FRAMES, maxPayload };
-  const owner = { logger: { warn: () => {}, debug: () => {} }, maxRequestBytes, finished };
-  const req = new InboundRequest(owner, route, requestId, routing, timeoutMs);
+  const owner = { logger: { warn: () => {}, debug: () => {} }, maxRequestBytes, finished, protocolVersion: LATEST_VERSION };
+  const req = new InboundRequest(owner, route, requestId, routing, timeoutMs, NO_HEADERS);
   return { req, connection, finished, requestId };
 }
 

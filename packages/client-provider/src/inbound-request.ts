@@ -1,4 +1,15 @@
-import { BrokerError, ID_SIZE, idToString, WIRE_ERROR_CODES } from "@switchyard/protocol";
+import {
+  BrokerError,
+  encodeHeaderBlock,
+  FrameFlags,
+  formatVersion,
+  HEADERS_SINCE_MINOR,
+  type Headers,
+  ID_SIZE,
+  idToString,
+  type ProtocolVersion,
+  WIRE_ERROR_CODES,
+} from "@switchyard/protocol";
 import type { Body, BodyStream, Logger } from "@switchyard/transport";
 import {
   BodyAssembler,
@@ -13,6 +24,7 @@ import {
   tickNow,
 } from "@switchyard/transport/internal";
 import { readWord } from "@switchyard/protocol";
+import type { ResponseBody } from "./provider-options.js";
 import type { ProviderRequest } from "./request-context.js";
 
 /** Longest error message sent back, in UTF-16 units: keeps an ERROR frame far below MAX_PAYLOAD. */
@@ -26,6 +38,8 @@ export interface RequestOwner {
   readonly logger: Logger;
   /** Largest body assembled, bytes. */
   readonly maxRequestBytes: number;
+  /** The version the provider's connection negotiated (null while not connected): whether answers may carry headers. */
+  readonly protocolVersion: ProtocolVersion | null;
   /** The request is over (answered, failed or cancelled): take it out of the table. */
   finished(request: InboundRequest): void;
 }
@@ -55,6 +69,8 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   readonly idHash: number;
   /** Set once requests() handed it out. */
   taken = false;
+  /** The request's headers (docs/protocol.md §1.19); the shared empty map when it had none. */
+  readonly headers: Headers;
   /** The provider's table keeps its deadline here. */
   deadline: DeadlineEntry<unknown> | null = null;
   readonly #owner: RequestOwner;
@@ -77,8 +93,9 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
    * fine: they are never modified; the routing header goes back unchanged in front of the
    * answer) and the ms left per the broker (`timeoutMs`, 0 = none given).
    */
-  constructor(owner: RequestOwner, route: BodyRoute, requestId: Buffer, routing: Buffer, timeoutMs: number) {
+  constructor(owner: RequestOwner, route: BodyRoute, requestId: Buffer, routing: Buffer, timeoutMs: number, headers: Headers) {
     this.#owner = owner;
+    this.headers = headers;
     this.#route = route;
     this.#id = requestId;
     this.id0 = readWord(requestId, 0);
@@ -136,15 +153,25 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
    * queued (or could not be: a failure to deliver is logged, and the consumer still gets its one
    * outcome from the broker); never rejects. A stream that throws midway answers HANDLER_ERROR.
    */
-  respond(body: Body): Promise<void> {
+  respond(answer: ResponseBody): Promise<void> {
     if (this.#phase !== "handling") return SETTLED;
+    let body = answer as Body;
+    let prefix = this.#routing;
+    let flags: number = FrameFlags.NONE;
     try {
+      if (isReplyWithHeaders(answer)) {
+        body = answer.body;
+        if (answer.headers !== undefined) {
+          prefix = this.#routingWithHeaders(answer.headers);
+          flags = FrameFlags.HEADERS;
+        }
+      }
       checkBody(body, "the handler's answer");
     } catch (error) {
       return this.fail(error);
     }
     this.#phase = "responding";
-    const sent = sendBody(this.#route, this.#id, this.#routing, body);
+    const sent = sendBody(this.#route, this.#id, prefix, body, flags);
     if (sent === true) {
       this.#finish();
       return SETTLED;
@@ -158,6 +185,23 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
       () => this.#finish(),
       (error: Error) => this.#undeliverable(error),
     );
+  }
+
+  /**
+   * The routing header followed by the header block of `headers`. Throws InvalidArgumentError for
+   * headers the protocol cannot carry, and BrokerError(NOT_SUPPORTED) when the broker speaks 1.0
+   * (the request is then answered with that error: its consumer learns why).
+   */
+  #routingWithHeaders(headers: Headers): Buffer {
+    const block = encodeHeaderBlock(headers);
+    const version = this.#owner.protocolVersion;
+    if (version === null || version.minor < HEADERS_SINCE_MINOR) {
+      throw new BrokerError(
+        "NOT_SUPPORTED",
+        `the provider answered with headers, but its broker speaks protocol ${version === null ? "1.0" : formatVersion(version)}, which has none`,
+      );
+    }
+    return Buffer.concat([this.#routing, block]);
   }
 
   /**
@@ -234,6 +278,17 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     this.#body = null;
     this.#owner.finished(this);
   }
+}
+
+/** True for a handler's `{ body, headers }` answer (a Body is text, bytes or an AsyncIterable, never such an object). */
+function isReplyWithHeaders(answer: ResponseBody): answer is { body: Body; headers?: Headers } {
+  return (
+    typeof answer === "object" &&
+    answer !== null &&
+    !(answer instanceof Uint8Array) &&
+    typeof (answer as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== "function" &&
+    "body" in answer
+  );
 }
 
 /** A handler's failure as the wire carries it. */

@@ -1,12 +1,12 @@
 export { Provider } from "./provider.js";
 export type { ProviderStats } from "./provider.js";
-export type { Handler, ProviderOptions, ResponseBody } from "./provider-options.js";
+export type { Handler, ProviderOptions, ResponseBody, ResponseWithHeaders } from "./provider-options.js";
 export type { ProviderRequest, RequestContext } from "./request-context.js";
 // Channel ids from names, so both sides can name a channel instead of sharing a UUID.
 export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.
 export { BrokerError, CancelledError, ProtocolError, InvalidArgumentError, SwitchyardError, TimeoutError } from "@switchyard/protocol";
-export type { BrokerErrorCode, ProtocolVersion, SwitchyardErrorCode } from "@switchyard/protocol";
+export type { BrokerErrorCode, Headers, ProtocolVersion, SwitchyardErrorCode } from "@switchyard/protocol";
 export { AbortedError, ClientClosedError, ConnectError, DisconnectedError } from "@switchyard/transport";
 export type {
   Body,

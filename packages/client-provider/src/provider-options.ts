@@ -1,3 +1,4 @@
+import type { Headers } from "@switchyard/protocol";
 import type { Body, ClientOptions } from "@switchyard/transport";
 import { DEFAULT_MAX_BODY_BYTES } from "@switchyard/transport/internal";
 import type { RequestContext } from "./request-context.js";
@@ -24,8 +25,18 @@ export interface ProviderOptions extends ClientOptions {
   maxRequestBytes?: number;
 }
 
-/** What a handler may answer: text (UTF-8), bytes, or a stream of chunks (a Readable fits). */
-export type ResponseBody = Body;
+/**
+ * What a handler may answer: text (UTF-8), bytes, or a stream of chunks (a Readable fits); or
+ * `{ body, headers }` to send headers with it (docs/protocol.md §1.19: at most 64, 16 KiB encoded;
+ * bad ones answer HANDLER_ERROR, and a broker that speaks only 1.0 makes it NOT_SUPPORTED).
+ */
+export type ResponseBody = Body | ResponseWithHeaders;
+
+/** A response body and the headers sent with it; the consumer reads them from `consumer.request()`. */
+export interface ResponseWithHeaders {
+  body: Body;
+  headers?: Headers;
+}
 
 /**
  * Serves one request: resolves with the response body, or throws/rejects to answer

@@ -1,6 +1,9 @@
 import {
   type ProtocolVersion,
   BrokerError,
+  decodeHeaderBlock,
+  HEADERS_SINCE_MINOR,
+  NO_HEADERS,
   CancelledError,
   type Frame,
   FrameFlags,
@@ -116,9 +119,13 @@ export class Provider {
       },
       options,
     );
+    const client = this.#client;
     this.#owner = {
       logger: this.#client.options.logger,
       maxRequestBytes: this.#maxRequestBytes,
+      get protocolVersion() {
+        return client.protocolVersion;
+      },
       finished: (request) => {
         this.#table.delete(request.idBytes, request);
         if (this.#waiting.size > 0) this.#waiting.delete(request);
@@ -252,14 +259,28 @@ export class Provider {
       route.connection.sendError(frame.requestId, refusal, routing);
       return;
     }
+    // HEADERS means something only on a connection that negotiated 1.1 (docs/protocol.md §1.19)
+    let bodyAt = START_BODY_OFFSET;
+    let headers = NO_HEADERS;
+    if ((frame.flags & FrameFlags.HEADERS) !== 0 && (this.#client.protocolVersion?.minor ?? 0) >= HEADERS_SINCE_MINOR) {
+      try {
+        const block = decodeHeaderBlock(payload, START_BODY_OFFSET);
+        headers = block.headers;
+        bodyAt += block.length;
+      } catch (error) {
+        this.#client.options.logger.warn({ error: (error as Error).message }, "refused a request with a malformed header block");
+        route.connection.sendError(frame.requestId, error as BrokerError, routing);
+        return;
+      }
+    }
     const timeoutMs = payload.readUInt32BE(ROUTING_HEADER_SIZE);
-    const request = new InboundRequest(this.#owner, route, frame.requestId, routing, timeoutMs);
+    const request = new InboundRequest(this.#owner, route, frame.requestId, routing, timeoutMs, headers);
     if (!this.#table.add(frame.requestId, request, safetyNetTimeout(timeoutMs))) {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
     }
     this.#requests++;
-    const body = payload.subarray(START_BODY_OFFSET);
+    const body = payload.subarray(bodyAt);
     if ((frame.flags & FrameFlags.FINAL) === 0) request.receive(body);
     else if (request.receiveWhole(body)) this.#dispatch(request);
   }

@@ -1,4 +1,5 @@
-import type { Body } from "@switchyard/transport";
+import type { Headers } from "@switchyard/protocol";
+import type { ResponseBody } from "./provider-options.js";
 
 /** What a handler is told about the request besides its body: its `ctx`. */
 export interface RequestContext {
@@ -18,6 +19,11 @@ export interface RequestContext {
   readonly channelId: string;
   /** Ms left before the request's deadline, as of now; 0 when the broker gave none. */
   readonly timeoutMs: number;
+  /**
+   * The headers the consumer sent (docs/protocol.md §1.19), names in lower case; empty when it
+   * sent none. An object without prototype: `ctx.headers["content-type"]`.
+   */
+  readonly headers: Headers;
 }
 
 /**
@@ -34,7 +40,7 @@ export interface ProviderRequest extends RequestContext {
    * consumer still gets its one outcome from the broker); never rejects. A stream that throws
    * midway answers HANDLER_ERROR.
    */
-  respond(body: Body): Promise<void>;
+  respond(body: ResponseBody): Promise<void>;
   /**
    * Answers with an error: HANDLER_ERROR carrying `error`'s message, or a BrokerError's own code
    * (e.g. `new BrokerError("OVERLOADED", …)`). Resolves once queued; never rejects.

@@ -16,7 +16,7 @@ describe("provider behaviour", () => {
   it("gives the handler the request's ids and the time left before its deadline", async () => {
     const seen: Array<Omit<RequestContext, "signal">> = [];
     await rig.provider((_payload, ctx) => {
-      seen.push({ requestId: ctx.requestId, clientId: ctx.clientId, channelId: ctx.channelId, timeoutMs: ctx.timeoutMs });
+      seen.push({ requestId: ctx.requestId, clientId: ctx.clientId, channelId: ctx.channelId, timeoutMs: ctx.timeoutMs, headers: ctx.headers });
       return "";
     });
     const consumer = await rig.consumer();
@@ -27,6 +27,7 @@ describe("provider behaviour", () => {
     expect(seen[0]!.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
     expect(seen[0]!.timeoutMs).toBeGreaterThan(0);
     expect(seen[0]!.timeoutMs).toBeLessThanOrEqual(3000);
+    expect(seen[0]!.headers).toEqual({}); // a 1.0 consumer's request has none
   });
 
   it("refuses a request beyond its declared concurrency with OVERLOADED", async () => {

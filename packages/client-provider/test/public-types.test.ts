@@ -13,7 +13,7 @@ describe("the public API of client-provider", () => {
   });
 
   it("shows a request's users only what they may call", () => {
-    expectTypeOf<keyof RequestContext>().toEqualTypeOf<"signal" | "requestId" | "clientId" | "channelId" | "timeoutMs">();
+    expectTypeOf<keyof RequestContext>().toEqualTypeOf<"signal" | "requestId" | "clientId" | "channelId" | "timeoutMs" | "headers">();
     expectTypeOf<Exclude<keyof ProviderRequest, keyof RequestContext>>().toEqualTypeOf<"payload" | "respond" | "fail">();
   });
 

@@ -42,6 +42,11 @@ export const FrameFlags = {
   REGISTRATION: 0x0001,
   /** On START: the whole request is in this frame; no CHUNK/END follow. */
   FINAL: 0x0002,
+  /**
+   * 1.1, on START, RESPONSE and RESPONSE_START: a header block comes first in the body
+   * (docs/protocol.md §1.19). Set only on a connection that negotiated 1.1.
+   */
+  HEADERS: 0x0004,
 } as const;
 
 /** Registration roles. */

@@ -18,6 +18,8 @@ const PROTOCOL_TABLE: [number, string][] = [
   [13, "BAD_ROUTE"],
   [14, "BAD_REGISTRATION"],
   [15, "FORBIDDEN"],
+  [16, "BAD_HEADERS"],
+  [17, "NOT_SUPPORTED"],
 ];
 
 /** An error body built by hand: code u16, then the message. */
@@ -39,7 +41,7 @@ describe("error bodies", () => {
     expect(wireErrorName(code)).toBe(name);
   });
 
-  it.each([0, 16, 0xffff])("unknown code %d decodes to UNKNOWN_ERROR carrying that wireCode", (code) => {
+  it.each([0, 18, 0xffff])("unknown code %d decodes to UNKNOWN_ERROR carrying that wireCode", (code) => {
     const error = decodeErrorBody(body(code, "from a newer peer"));
     expect([error.code, error.wireCode, error.message]).toEqual(["UNKNOWN_ERROR", code, "from a newer peer"]);
     expect(wireErrorName(code)).toBeUndefined();

@@ -20,6 +20,8 @@ export const WIRE_ERROR_CODES = {
   BAD_ROUTE: 13,
   BAD_REGISTRATION: 14,
   FORBIDDEN: 15,
+  BAD_HEADERS: 16,
+  NOT_SUPPORTED: 17,
 } as const;
 
 /** A name from the wire error table, e.g. `"NO_PROVIDER"`. */

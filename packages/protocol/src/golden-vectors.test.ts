@@ -3,6 +3,7 @@ import {
   AnetDecoder,
   BrokerError,
   decodeErrorBody,
+  decodeHeaderBlock,
   decodeRegistration,
   decodeRegistrationAck,
   decodeRequestHead,
@@ -10,6 +11,7 @@ import {
   encodeAnetFrame,
   encodeErrorBody,
   encodeFrame,
+  encodeHeaderBlock,
   encodeRegistration,
   encodeRegistrationAck,
   encodeRequestHead,
@@ -134,6 +136,27 @@ const frameVectors: FrameVector[] = [
     payload: (p) => expect(decodeRegistrationAck(p)).toEqual({ protocolVersion: 1, maxPayload: MAX_PAYLOAD, serverId, version: { major: 1, minor: 1 } }),
   },
   {
+    name: "START | FINAL | HEADERS (1.1): request head, header block {x: y}, body",
+    wire: "01 01 0006 00112233445566778899aabbccddeeff 0000000d   00001388   0005 01 78 0001 79   6869",
+    encode: () => encodeFrame(FrameType.START, FrameFlags.FINAL | FrameFlags.HEADERS, requestId, encodeRequestHead(5000), encodeHeaderBlock({ x: "y" }), Buffer.from("hi")),
+    payload: (p) => {
+      const { headers, length } = decodeHeaderBlock(p, 4);
+      expect({ ...headers }).toEqual({ x: "y" });
+      expect(p.subarray(4 + length).toString()).toBe("hi");
+    },
+  },
+  {
+    name: "RESPONSE | HEADERS (1.1) from a provider: routing header, header block {x: y}, body",
+    wire: `01 04 0004 00112233445566778899aabbccddeeff 00000029
+           a1a2a3a4b1b2c1c2d1d2d3d4d5d6d7d8 0f0e0d0c0b0a09080706050403020100   0005 01 78 0001 79   6f6b`,
+    encode: () => encodeFrame(FrameType.RESPONSE, FrameFlags.HEADERS, requestId, encodeRoutingHeader(clientId, channelId), encodeHeaderBlock({ x: "y" }), Buffer.from("ok")),
+    payload: (p) => {
+      const { headers, length } = decodeHeaderBlock(decodeRoutingHeader(p).rest, 0);
+      expect({ ...headers }).toEqual({ x: "y" });
+      expect(p.subarray(32 + length).toString()).toBe("ok");
+    },
+  },
+  {
     name: "ERROR(PROTOCOL_ERROR) on the connection id",
     wire: "01 05 0000 00000000000000000000000000000000 00000005   0001 626164",
     encode: () => encodeFrame(FrameType.ERROR, FrameFlags.NONE, connectionId, encodeErrorBody(new ProtocolError("bad"))),
@@ -205,10 +228,12 @@ const frameVectors: FrameVector[] = [
 ];
 
 describe("broker frame golden vectors", () => {
-  it("cover every frame type of docs/protocol.md and both flags", () => {
+  it("cover every frame type of docs/protocol.md and every flag", () => {
     const wires = frameVectors.map((v) => hex(v.wire));
     expect(new Set(wires.map((w) => w[1]))).toEqual(new Set(Object.values(FrameType)));
-    expect(new Set(wires.map((w) => w.readUInt16BE(2)))).toEqual(new Set([0, FrameFlags.REGISTRATION, FrameFlags.FINAL]));
+    expect(new Set(wires.map((w) => w.readUInt16BE(2)))).toEqual(
+      new Set([0, FrameFlags.REGISTRATION, FrameFlags.FINAL, FrameFlags.FINAL | FrameFlags.HEADERS, FrameFlags.HEADERS]),
+    );
   });
 
   describe.each(frameVectors)("$name", (vector) => {

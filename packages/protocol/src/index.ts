@@ -43,6 +43,16 @@ export {
 export type { Registration, RegistrationAck } from "./registration.js";
 export { VERSION_1_0, LATEST_VERSION, HEADERS_SINCE_MINOR, compareVersions, negotiateVersion, formatVersion } from "./protocol-version.js";
 export type { ProtocolVersion } from "./protocol-version.js";
+export {
+  encodeHeaderBlock,
+  decodeHeaderBlock,
+  headerBlockLength,
+  NO_HEADERS,
+  MAX_HEADER_ENTRIES,
+  MAX_HEADER_BLOCK_BYTES,
+  MAX_HEADER_NAME_BYTES,
+} from "./header-block.js";
+export type { Headers } from "./header-block.js";
 export { newId, newIdString, idToBytes, idToString } from "./ids.js";
 export { channelIdFor, CHANNEL_NAMESPACE } from "./channel-id.js";
 export {

@@ -88,14 +88,15 @@ export const STREAM_HIGH_WATER = 4 * 1024 * 1024;
  * up to maxPayload then reaches the receiver as one chunk it takes as it is, instead of a first
  * piece and a rest it must copy into one buffer. A stream's first frame carries its first piece.
  * A stream keeps its own copy of `requestId`, so the caller may reuse that buffer at once;
- * `prefix` must stay unchanged until the stream is done.
+ * `prefix` must stay unchanged until the stream is done. `firstFlags` are set on the first frame
+ * besides its own (HEADERS, when `prefix` ends with a header block).
  */
-export function sendBody(route: BodyRoute, requestId: Uint8Array, prefix: Uint8Array, body: Body): boolean | BodyStream {
+export function sendBody(route: BodyRoute, requestId: Uint8Array, prefix: Uint8Array, body: Body, firstFlags: number = FrameFlags.NONE): boolean | BodyStream {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body instanceof Uint8Array ? body : null;
   if (bytes !== null && bytes.length <= firstRoom(route, prefix)) {
-    return route.connection.sendFrame(route.frames.wholeType, route.frames.wholeFlags, requestId, prefix, bytes);
+    return route.connection.sendFrame(route.frames.wholeType, route.frames.wholeFlags | firstFlags, requestId, prefix, bytes);
   }
-  const stream: BodyStreamer = { route, requestId: Buffer.from(requestId), prefix, stopped: false, wake: null };
+  const stream: BodyStreamer = { route, requestId: Buffer.from(requestId), prefix, firstFlags, stopped: false, wake: null };
   const done = bytes !== null ? streamBytes(stream, bytes) : streamSource(stream, body as AsyncIterable<Uint8Array | string>);
   return { done, stop: () => stopStreaming(stream) };
 }
@@ -130,6 +131,8 @@ interface BodyStreamer {
   /** Our own copy. */
   requestId: Buffer;
   prefix: Uint8Array;
+  /** Flags of the first frame besides its own. */
+  firstFlags: number;
   stopped: boolean;
   /** Set while the stream awaits its source: resolves that wait at once when the stream stops. */
   wake: (() => void) | null;
@@ -185,7 +188,7 @@ function queue(stream: BodyStreamer, type: FrameType, flags: number, ...payload:
 async function streamBytes(stream: BodyStreamer, bytes: Uint8Array): Promise<void> {
   const { frames, maxPayload } = stream.route;
   const body = toBuffer(bytes);
-  let queued = queue(stream, frames.start, FrameFlags.NONE, stream.prefix);
+  let queued = queue(stream, frames.start, stream.firstFlags, stream.prefix);
   if (queued !== true && !(await queued)) return;
   for (let at = 0; at < body.length; at += maxPayload) {
     queued = queue(stream, frames.chunk, FrameFlags.NONE, body.subarray(at, at + maxPayload));
@@ -207,10 +210,10 @@ async function streamSource(stream: BodyStreamer, source: AsyncIterable<Uint8Arr
     const second = first.done ? first : await untilStopped(pieces.next(), stream);
     if (second === STOPPED) return;
     if (second.done) {
-      handedOver = await queue(stream, frames.wholeType, frames.wholeFlags, stream.prefix, first.done ? EMPTY : first.value);
+      handedOver = await queue(stream, frames.wholeType, frames.wholeFlags | stream.firstFlags, stream.prefix, first.done ? EMPTY : first.value);
       return;
     }
-    handedOver = await queue(stream, frames.start, FrameFlags.NONE, stream.prefix, first.value as Buffer);
+    handedOver = await queue(stream, frames.start, stream.firstFlags, stream.prefix, first.value as Buffer);
     if (!handedOver) return;
     await streamRest(stream, pieces, second, source);
   } finally {
