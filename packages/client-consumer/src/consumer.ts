@@ -7,6 +7,7 @@ import {
   formatVersion,
   HEADERS_SINCE_MINOR,
   type Headers,
+  idToString,
   InvalidArgumentError,
   NO_HEADERS,
   REQUEST_HEAD_SIZE,
@@ -43,6 +44,9 @@ import {
   sendBody,
   type Issued,
   type TableItem,
+  loadTracing,
+  type RequestSpan,
+  type Tracing,
 } from "@switchyard/transport/internal";
 import { type ConsumerOptions, type Reply, resolveMaxResponseBytes, type SendOptions } from "./consumer-options.js";
 import { ResponseBuffer, type ResponseSink } from "./response-buffer.js";
@@ -64,6 +68,8 @@ interface PendingRequest extends TableItem, Issued {
   received: number;
   /** The headers of the response, once it began with some. */
   responseHeaders: Headers;
+  /** Its `send <channel>` span, when tracing. */
+  span: RequestSpan | null;
 }
 
 /** A consumer's counters, from `stats()`: a plain snapshot. */
@@ -85,6 +91,9 @@ export interface ConsumerStats extends ClientTransportStats {
  */
 export class Consumer {
   readonly #client: BaseClient;
+  readonly #channelId: string;
+  /** OpenTelemetry spans, when @opentelemetry/api is installed (set at connect); null: none, at no cost. */
+  #tracing: Tracing | null = null;
   readonly #maxResponseBytes: number;
   /** Request ids (a random prefix per consumer, a slot, a counter), and the requests by slot. */
   readonly #ids = new RequestIds<PendingRequest>(newId());
@@ -100,6 +109,7 @@ export class Consumer {
 
   private constructor(address: string, channelId: string, options: ConsumerOptions) {
     this.#maxResponseBytes = resolveMaxResponseBytes(options);
+    this.#channelId = channelId;
     this.#client = new BaseClient(
       address,
       { role: Role.CONSUMER, channelId },
@@ -122,6 +132,7 @@ export class Consumer {
    */
   static async connect(address: string, channelId: string, options: ConsumerOptions = {}): Promise<Consumer> {
     const consumer = new Consumer(address, channelId, options);
+    consumer.#tracing = await loadTracing();
     await consumer.#client.open();
     return consumer;
   }
@@ -248,20 +259,32 @@ export class Consumer {
       return null;
     }
     const signal = signalOf(options);
-    const headers = typeof options === "object" ? options.headers : undefined;
-    let prefix = this.#headFor(timeoutMs);
-    if (headers !== undefined) {
-      const withHeaders = this.#headWithHeaders(prefix, headers, route.maxPayload);
-      if (withHeaders instanceof Error) {
-        sink.fail(withHeaders);
-        return null;
-      }
-      prefix = withHeaders;
-    }
+    let headers = typeof options === "object" ? options.headers : undefined;
     const connection = route.connection;
     if (signal?.aborted) {
       sink.fail(abortedBy(signal));
       return null;
+    }
+    let span: RequestSpan | null = null;
+    if (this.#tracing !== null) {
+      span = this.#tracing.startSend(this.#channelId, this.#client.clientId, typeof body === "string" ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : undefined);
+      if ((this.#client.protocolVersion?.minor ?? 0) >= HEADERS_SINCE_MINOR) headers = this.#traced(span, headers);
+    }
+    let prefix = this.#headFor(timeoutMs);
+    if (headers !== undefined) {
+      let withHeaders: Buffer | BrokerError;
+      try {
+        withHeaders = this.#headWithHeaders(prefix, headers, route.maxPayload);
+      } catch (error) {
+        if (span !== null) this.#tracing!.end(span, error as Error);
+        throw error;
+      }
+      if (withHeaders instanceof Error) {
+        if (span !== null) this.#tracing!.end(span, withHeaders);
+        sink.fail(withHeaders);
+        return null;
+      }
+      prefix = withHeaders;
     }
     const request: PendingRequest = {
       slot: -1,
@@ -274,10 +297,12 @@ export class Consumer {
       body: null,
       received: 0,
       responseHeaders: NO_HEADERS,
+      span,
       deadline: null,
     };
     this.#ids.issue(request);
     this.#table.add(request.slot, request, timeoutMs);
+    if (span !== null) this.#tracing!.setMessageId(span, idToString(this.#ids.bytes(request)));
     this.#requests++;
     if (signal !== undefined) {
       request.onAbort = () => this.#settle(request, abortedBy(signal), true);
@@ -305,6 +330,12 @@ export class Consumer {
       this.#headTimeoutMs = timeoutMs;
     }
     return this.#head;
+  }
+
+  /** `headers` with the span's trace context, or as they were when the propagator adds nothing. */
+  #traced(span: RequestSpan, headers: Headers | undefined): Headers | undefined {
+    const carried = this.#tracing!.inject(span, headers);
+    return Object.keys(carried).length > 0 ? carried : headers;
   }
 
   /**
@@ -395,6 +426,7 @@ export class Consumer {
    */
   #settle(request: PendingRequest, error: Error | null, cancel: boolean): void {
     if (!this.#table.delete(request.slot, request)) return;
+    if (request.span !== null) this.#tracing!.end(request.span, error, request.received);
     if (request.onAbort !== null) request.signal!.removeEventListener("abort", request.onAbort);
     request.body?.stop();
     if (cancel && request.connection.state === "open") {

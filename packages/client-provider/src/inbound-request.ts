@@ -20,9 +20,12 @@ import {
   refusal,
   checkBody,
   sendBody,
+  type RequestSpan,
   type TableItem,
   tickNow,
+  type Tracing,
 } from "@switchyard/transport/internal";
+import type { Context } from "@opentelemetry/api";
 import { readWord } from "@switchyard/protocol";
 import type { ResponseBody } from "./provider-options.js";
 import type { ProviderRequest } from "./request-context.js";
@@ -86,6 +89,13 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   #payload: Buffer = EMPTY;
   #response: BodyStream | null = null;
   #requestId: string | undefined;
+  /** Its `process <channel>` span and the context the handler runs in, when tracing. */
+  #tracing: Tracing | null = null;
+  #span: RequestSpan | null = null;
+  /** Set when tracing: the handler runs with it active. */
+  spanContext: Context | null = null;
+  /** What ended the request other than an answer, for its span. */
+  #spanError: Error | null = null;
 
   /**
    * A request that came in on `route` (answers go back there, as RESPONSE_BODY_FRAMES),
@@ -105,6 +115,14 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     this.idHash = hashRequestId(requestId);
     this.#routing = routing;
     this.#deadlineAt = timeoutMs > 0 ? tickNow() + timeoutMs : 0;
+  }
+
+  /** Records the request in a `process <channel>` span (a child of the trace its headers carry), ended with the request. */
+  trace(tracing: Tracing, bodyBytes: number): void {
+    const { span, context } = tracing.startProcess(this.channelId, this.requestId, this.headers, bodyBytes);
+    this.#tracing = tracing;
+    this.#span = span;
+    this.spanContext = context;
   }
 
   /** The whole request body. */
@@ -210,6 +228,8 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
    */
   fail(error: unknown): Promise<void> {
     if (this.#phase !== "handling" && this.#phase !== "receiving") return SETTLED;
+    // the span's error.type is the code the consumer gets: a BrokerError's own, else HANDLER_ERROR
+    if (this.#span !== null) this.#spanError = error instanceof BrokerError ? error : new BrokerError("HANDLER_ERROR", String((error as Error)?.message ?? error));
     this.#sendError(toWireError(error));
     this.#finish();
     return SETTLED;
@@ -249,6 +269,7 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   /** Ends the request without sending anything more; `reason` aborts `signal`. */
   cancel(reason: Error): void {
     if (this.#phase === "done") return;
+    this.#spanError = reason;
     this.#response?.stop();
     this.#finish();
     this.#cancelReason = reason;
@@ -263,6 +284,7 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   #undeliverable(error: Error): void {
     if (this.#phase === "done") return;
     this.#owner.logger.warn({ requestId: this.requestId, error: error.message }, "could not deliver a response");
+    this.#spanError = error;
     this.#sendError(toWireError(error));
     this.#finish();
   }
@@ -275,6 +297,7 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   #finish(): void {
     if (this.#phase === "done") return;
     this.#phase = "done";
+    if (this.#span !== null) this.#tracing!.end(this.#span, this.#spanError);
     this.#body = null;
     this.#owner.finished(this);
   }

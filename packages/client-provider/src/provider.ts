@@ -26,6 +26,8 @@ import {
   IdIndex,
   numberOption,
   RequestTable,
+  loadTracing,
+  type Tracing,
 } from "@switchyard/transport/internal";
 import {
   DEFAULT_CONCURRENCY,
@@ -98,6 +100,8 @@ export class Provider {
    */
   readonly #waiting = new Set<InboundRequest>();
   readonly #owner: RequestOwner;
+  /** OpenTelemetry spans, when @opentelemetry/api is installed (set at connect); null: none, at no cost. */
+  #tracing: Tracing | null = null;
 
   private constructor(address: string, channelId: string, handler: Handler | null, options: ProviderOptions) {
     this.#handler = handler;
@@ -151,6 +155,7 @@ export class Provider {
     const handler = typeof handlerOrOptions === "function" ? handlerOrOptions : null;
     const resolved = (typeof handlerOrOptions === "function" ? options : handlerOrOptions) ?? {};
     const provider = new Provider(address, channelId, handler, resolved);
+    provider.#tracing = await loadTracing();
     await provider.#client.open();
     return provider;
   }
@@ -281,6 +286,7 @@ export class Provider {
     }
     this.#requests++;
     const body = payload.subarray(bodyAt);
+    if (this.#tracing !== null) request.trace(this.#tracing, body.length);
     if ((frame.flags & FrameFlags.FINAL) === 0) request.receive(body);
     else if (request.receiveWhole(body)) this.#dispatch(request);
   }
@@ -322,7 +328,8 @@ export class Provider {
   async #run(handler: Handler, request: InboundRequest): Promise<void> {
     this.#running++;
     try {
-      await request.respond(await handler(request.payload, request));
+      const answer = request.spanContext === null ? handler(request.payload, request) : this.#tracing!.within(request.spanContext, () => handler(request.payload, request));
+      await request.respond(await answer);
     } catch (error) {
       void request.fail(error);
     } finally {

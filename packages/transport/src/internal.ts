@@ -62,3 +62,6 @@ export { silentLogger } from "./options/logger.js";
 export { rejectWithCallerStack } from "./util/caller-stack.js";
 export { settleWithin } from "./util/settle-within.js";
 export { tickNow } from "./util/tick-clock.js";
+// Tracing, when @opentelemetry/api is installed
+export type { RequestSpan } from "./tracing/tracing.js";
+export { loadTracing, Tracing } from "./tracing/tracing.js";
