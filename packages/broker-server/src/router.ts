@@ -218,7 +218,7 @@ export class Router {
    * first: settling an in-flight one frees capacity the queue would otherwise hand them.
    */
   #settleAll(table: RequestIdTable<BrokerRequest>, error: BrokerError | null): void {
-    const requests = table.toArray();
+    const requests = table.values();
     for (const request of requests) if (request.state === RequestState.QUEUED) this.#settle(request, error, false);
     for (const request of requests) this.#settle(request, error, true);
   }
@@ -345,8 +345,7 @@ export class Router {
     const split = start.length > room; // the header block, if any, fits the room (#requestHeaders)
     const flags = (request.single && !split ? FrameFlags.FINAL : FrameFlags.NONE) | (request.headerBytes > 0 ? FrameFlags.HEADERS : FrameFlags.NONE);
     const head = split ? start.subarray(0, room) : start;
-    this.#ids.issue(request);
-    this.#ids.add(request.slot, request);
+    this.#ids.add(request);
     if (!provider.ctx.sendFrame(FrameType.START, flags, this.#ids.bytes(request), request.consumer.routingHeader, head)) {
       this.#settle(request, WIRE.OVERLOADED, false);
       return false;
@@ -644,7 +643,7 @@ export class Router {
         if (this.#limits.pingTimeout > 0) provider.ctx.probe(this.#limits.pingTimeout);
       }
     }
-    this.#ids.remove(request.slot, request);
+    this.#ids.delete(request);
     if (error !== null) this.#sendError(consumer, this.#consumerId(request), error);
     if (provider !== null && provider.channel!.waiting.size > 0) this.#pump(provider.channel!);
     if (this.live === 0 && this.#idleWaiters.length > 0) this.#wakeIdle();

@@ -97,7 +97,7 @@ export class Consumer {
   readonly #maxResponseBytes: number;
   /** Request ids (a random prefix per consumer, a slot, a counter), and the requests by slot. */
   readonly #ids = new RequestIds<PendingRequest>(newId());
-  readonly #table = new RequestTable<number, PendingRequest>({
+  readonly #table = new RequestTable<PendingRequest>({
     index: this.#ids,
     onExpire: (request) => this.#settle(request, new TimeoutError(`request timed out after ${request.timeoutMs} ms`), true),
   });
@@ -300,8 +300,7 @@ export class Consumer {
       span,
       deadline: null,
     };
-    this.#ids.issue(request);
-    this.#table.add(request.slot, request, timeoutMs);
+    this.#table.add(request, timeoutMs);
     if (span !== null) this.#tracing!.setMessageId(span, idToString(this.#ids.bytes(request)));
     this.#requests++;
     if (signal !== undefined) {
@@ -425,7 +424,7 @@ export class Consumer {
    * delivered.
    */
   #settle(request: PendingRequest, error: Error | null, cancel: boolean): void {
-    if (!this.#table.delete(request.slot, request)) return;
+    if (!this.#table.delete(request)) return;
     if (request.span !== null) this.#tracing!.end(request.span, error, request.received);
     if (request.onAbort !== null) request.signal!.removeEventListener("abort", request.onAbort);
     request.body?.stop();

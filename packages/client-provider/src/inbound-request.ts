@@ -138,11 +138,6 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     return this.#controller.signal;
   }
 
-  /** The requestId's 16 bytes: the provider's table key. */
-  get idBytes(): Buffer {
-    return this.#id;
-  }
-
   /** True once the request was cancelled (without making `signal`). */
   get cancelled(): boolean {
     return this.#cancelReason !== null;

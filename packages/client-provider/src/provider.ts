@@ -23,8 +23,8 @@ import {
   type BodyRoute,
   type ConnectionContext,
   errorFromPayload,
-  IdIndex,
   numberOption,
+  RequestIdTable,
   RequestTable,
   loadTracing,
   type Tracing,
@@ -79,8 +79,8 @@ export class Provider {
   readonly #concurrency: number;
   readonly #maxRequestBytes: number;
   /** Requests in flight by the requestId the broker gave them (any 16 bytes: no key string made per request). */
-  readonly #table = new RequestTable<Uint8Array, InboundRequest>({
-    index: new IdIndex<InboundRequest>(),
+  readonly #table = new RequestTable<InboundRequest>({
+    index: new RequestIdTable<InboundRequest>(),
     // The safety net (see DEADLINE_GRACE_MS); cancel() ends the request, which deletes it.
     onExpire: (request) => request.cancel(new TimeoutError("the request's deadline passed before it was answered")),
   });
@@ -131,7 +131,7 @@ export class Provider {
         return client.protocolVersion;
       },
       finished: (request) => {
-        this.#table.delete(request.idBytes, request);
+        this.#table.delete(request);
         if (this.#waiting.size > 0) this.#waiting.delete(request);
       },
     };
@@ -280,7 +280,7 @@ export class Provider {
     }
     const timeoutMs = payload.readUInt32BE(ROUTING_HEADER_SIZE);
     const request = new InboundRequest(this.#owner, route, frame.requestId, routing, timeoutMs, headers);
-    if (!this.#table.add(frame.requestId, request, safetyNetTimeout(timeoutMs))) {
+    if (!this.#table.add(request, safetyNetTimeout(timeoutMs))) {
       this.#client.options.logger.warn({ requestId: request.requestId }, "ignored a START for a request already in flight");
       return;
     }

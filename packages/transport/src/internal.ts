@@ -50,9 +50,8 @@ export { RequestIds } from "./collections/request-ids.js";
 export type { Issued } from "./collections/request-ids.js";
 export { hashRequestId, RequestIdTable } from "./collections/request-id-table.js";
 export type { IdKeyed } from "./collections/request-id-table.js";
-export { IdIndex } from "./collections/id-index.js";
 export { RequestTable } from "./collections/request-table.js";
-export type { TableItem } from "./collections/request-table.js";
+export type { RequestIndex, TableItem } from "./collections/request-table.js";
 
 // Options and small utilities
 export { parseAddress, formatHostPort } from "./options/address.js";

@@ -69,7 +69,7 @@ describe("RequestIdTable", () => {
       expect(table.size).toBe(reference.size);
     }
     for (const x of reference.values()) expect(table.find(x.id, x.idHash)).toBe(x);
-    expect(new Set(table.toArray())).toEqual(new Set(reference.values()));
+    expect(new Set(table.values())).toEqual(new Set(reference.values()));
   });
 
   it("ignores a delete of an item it does not hold, and lets items be deleted while walking a snapshot", () => {
@@ -79,9 +79,9 @@ describe("RequestIdTable", () => {
     for (const x of items) table.add(x);
     table.delete(item(randomBytes(16)));
     expect(table.size).toBe(40);
-    for (const x of table.toArray()) table.delete(x);
+    for (const x of table.values()) table.delete(x);
     expect(table.size).toBe(0);
-    expect(table.toArray()).toEqual([]);
+    expect(table.values()).toEqual([]);
     for (const x of items) expect(table.find(x.id, x.idHash)).toBeUndefined();
   });
 });
@@ -109,5 +109,48 @@ describe("RequestIdTable memory", () => {
     const table = new RequestIdTable<Item>();
     for (let round = 0; round < 40; round++) for (const x of fill(table, 256)) table.delete(x);
     expect(table.capacity).toBe(512);
+  });
+});
+
+// Moved from the IdIndex tests: RequestIdTable is now the RequestTable index itself.
+describe("RequestIdTable as a RequestTable index", () => {
+  it("finds an item by any view holding the same 16 bytes, and refuses a second item with the same id", () => {
+    const table = new RequestIdTable<Item>();
+    const a = item(Buffer.alloc(16, 1));
+    expect(table.add(a)).toBe(true);
+    const framed = Buffer.concat([Buffer.from([7, 7, 7]), Buffer.from(a.id)]).subarray(3);
+    expect(table.find(framed)).toBe(a);
+    expect(table.find(new Uint8Array(framed))).toBe(a);
+    expect(table.find(Buffer.alloc(16, 9))).toBeUndefined();
+    expect(table.add(item(Buffer.from(framed)))).toBe(false);
+    expect(table.size).toBe(1);
+    expect(table.find(a.id)).toBe(a);
+  });
+
+  it("keeps ids whose hashes collide apart, through every order of adds and deletes", () => {
+    const table = new RequestIdTable<Item>(() => 0);
+    const items = [1, 2, 3, 4].map((fill) => item(Buffer.alloc(16, fill), 0));
+    for (const entry of items) expect(table.add(entry)).toBe(true);
+    for (const entry of items) expect(table.add(item(Buffer.from(entry.id), 0))).toBe(false);
+    expect(table.size).toBe(4);
+    for (const entry of items) expect(table.find(Buffer.from(entry.id))).toBe(entry);
+    expect(table.delete(items[0]!)).toBe(true);
+    expect(table.delete(items[0]!)).toBe(false);
+    expect(table.find(items[0]!.id)).toBeUndefined();
+    // Its probe run changed, but the third is still held: it cannot be added twice.
+    expect(table.add(item(Buffer.from(items[2]!.id), 0))).toBe(false);
+    expect(table.find(items[2]!.id)).toBe(items[2]);
+    expect(new Set(table.values())).toEqual(new Set(items.slice(1)));
+    for (const entry of items.slice(1)) expect(table.delete(entry)).toBe(true);
+    expect(table.size).toBe(0);
+  });
+
+  it("deletes only the item named, not another with the same id", () => {
+    const table = new RequestIdTable<Item>();
+    const first = item(Buffer.alloc(16, 5));
+    table.add(first);
+    expect(table.delete(item(Buffer.alloc(16, 5)))).toBe(false);
+    expect(table.delete(first)).toBe(true);
+    expect(table.size).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readWord } from "@switchyard/protocol";
+import type { RequestIndex } from "./request-table.js";
 
 /** What a RequestIdTable holds: items keyed by a 16-byte id, kept as four words, and its hash. */
 export interface IdKeyed {
@@ -33,7 +34,8 @@ export function hashRequestId(id: Uint8Array): number {
 }
 
 /**
- * A consumer's live requests by the requestId it chose: an open-addressing table with linear
+ * Requests by a 16-byte id someone else chose (the broker's by each consumer's requestId, a
+ * provider's by the broker's), as a RequestTable index: an open-addressing table with linear
  * probing, O(1) and allocation-free per request (the items carry their own key). Deleting shifts
  * the rest of the probe run back instead of leaving tombstones, so lookups stay short however many
  * requests come and go. The slot array is allocated with the first item and grows at half full.
@@ -44,12 +46,18 @@ export function hashRequestId(id: Uint8Array): number {
  *   slots: [ · a b · · c d e · ]   a, b share a probe run; an item sits at or after its home
  *             home(x) = hash >>> (32 − log2(slots))
  */
-export class RequestIdTable<T extends IdKeyed> {
+export class RequestIdTable<T extends IdKeyed> implements RequestIndex<T> {
+  readonly #hash: (id: Uint8Array) => number;
   #slots: Array<T | null> = [];
   #shift = 32;
   #size = 0;
   /** Deletes in a row that left the table under an eighth full. */
   #sparseDeletes = 0;
+
+  /** `hash` is for tests, which need collisions on demand; items' `idHash` must be made with it. */
+  constructor(hash: (id: Uint8Array) => number = hashRequestId) {
+    this.#hash = hash;
+  }
 
   /** Items held. */
   get size(): number {
@@ -61,8 +69,8 @@ export class RequestIdTable<T extends IdKeyed> {
     return this.#slots.length;
   }
 
-  /** The item whose id is the 16 bytes of `id` (hashed as `hash`), or undefined. */
-  find(id: Uint8Array, hash: number): T | undefined {
+  /** The item whose id is the 16 bytes of `id` (any view of them), or undefined; pass `hash` when the caller already has it. */
+  find(id: Uint8Array, hash: number = this.#hash(id)): T | undefined {
     if (this.#size === 0) return undefined;
     const slots = this.#slots;
     const mask = slots.length - 1;
@@ -76,22 +84,33 @@ export class RequestIdTable<T extends IdKeyed> {
     }
   }
 
-  /** Adds `item`; the caller has checked that no item with its id is held. */
-  add(item: T): void {
+  /**
+   * Adds `item`; false, and nothing added, when an item with its id is held. The duplicate check
+   * rides on the walk to a free slot that adding makes anyway: no second probe.
+   */
+  add(item: T): boolean {
     if ((this.#size + 1) * 2 > this.#slots.length) this.#resize(Math.max(MIN_BITS, 33 - this.#shift));
-    this.#place(item);
-    this.#size++;
-    if (this.#size * 8 >= this.#slots.length) this.#sparseDeletes = 0; // "in a row" ends when it fills up
-  }
-
-  /** Removes `item`; harmless if it is not held. */
-  delete(item: T): void {
     const slots = this.#slots;
     const mask = slots.length - 1;
-    if (mask < 0) return;
+    let i = item.idHash >>> this.#shift;
+    for (let held = slots[i]!; held !== null; held = slots[i]!) {
+      if (held.idHash === item.idHash && held.id0 === item.id0 && held.id1 === item.id1 && held.id2 === item.id2 && held.id3 === item.id3) return false;
+      i = (i + 1) & mask;
+    }
+    slots[i] = item;
+    this.#size++;
+    if (this.#size * 8 >= this.#slots.length) this.#sparseDeletes = 0; // "in a row" ends when it fills up
+    return true;
+  }
+
+  /** Removes `item`; false (and harmless) if it is not held. */
+  delete(item: T): boolean {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    if (mask < 0) return false;
     let hole = item.idHash >>> this.#shift;
     while (slots[hole] !== item) {
-      if (slots[hole] === null) return;
+      if (slots[hole] === null) return false;
       hole = (hole + 1) & mask;
     }
     // Move later members of the run back into the hole when their home is not between the hole
@@ -106,10 +125,11 @@ export class RequestIdTable<T extends IdKeyed> {
     slots[hole] = null;
     this.#size--;
     this.#maybeShrink();
+    return true;
   }
 
   /** Every item, in no particular order: a snapshot, safe to delete items while walking it. */
-  toArray(): T[] {
+  values(): T[] {
     const out: T[] = [];
     for (const item of this.#slots) if (item !== null) out.push(item);
     return out;

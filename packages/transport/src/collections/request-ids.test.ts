@@ -10,11 +10,10 @@ function request(name: string): Request {
   return { name, slot: -1, seq: 0 };
 }
 
-/** Issues and holds a request, as a RequestTable would. */
+/** Issues an id to a request and holds it, as a RequestTable would. */
 function hold(ids: RequestIds<Request>, name: string): Request {
   const item = request(name);
-  ids.issue(item);
-  expect(ids.add(item.slot, item)).toBe(true);
+  expect(ids.add(item)).toBe(true);
   return item;
 }
 
@@ -41,10 +40,9 @@ describe("RequestIds", () => {
     const ids = new RequestIds<Request>(newId());
     const first = hold(ids, "first");
     const oldId = Buffer.from(ids.bytes(first));
-    expect(ids.add(first.slot, request("intruder"))).toBe(false);
-    expect(ids.remove(first.slot, request("other"))).toBeUndefined();
-    expect(ids.remove(first.slot, first)).toBe(first);
-    expect(ids.remove(first.slot)).toBeUndefined();
+    expect(ids.delete({ ...request("other"), slot: first.slot, seq: first.seq })).toBe(false);
+    expect(ids.delete(first)).toBe(true);
+    expect(ids.delete(first)).toBe(false);
     expect(ids.find(oldId)).toBeUndefined();
     const second = hold(ids, "second");
     expect(second.slot).toBe(first.slot);

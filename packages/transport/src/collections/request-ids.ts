@@ -1,5 +1,5 @@
 import { ID_SIZE, InvalidArgumentError, readWord, writeWord } from "@switchyard/protocol";
-import type { KeyIndex } from "./key-index.js";
+import type { RequestIndex } from "./request-table.js";
 import { SlotTable } from "./slot-table.js";
 
 const TWO_32 = 0x1_0000_0000;
@@ -18,7 +18,7 @@ export interface Issued {
  * The requests one party (a consumer, the broker) issued ids for, and the ids themselves: the
  * (slot, generation) of a SlotTable written as 16 wire bytes. Making an id costs a counter
  * increment instead of a random UUID, and an answer finds its request with one array read
- * instead of a hash lookup. As a RequestTable index it is keyed by slot.
+ * instead of a hash lookup. It is the RequestTable index of the requests we name.
  *
  *   0            4            8                 12                16
  *   +------------+------------+-----------------+-----------------+
@@ -30,7 +30,7 @@ export interface Issued {
  * allows any 16 bytes as a requestId; ids need only be unique among the requests in flight on a
  * connection, which this guarantees (2⁵³ uses of a slot).
  */
-export class RequestIds<T extends Issued> implements KeyIndex<number, T> {
+export class RequestIds<T extends Issued> implements RequestIndex<T> {
   readonly #scratch = Buffer.alloc(ID_SIZE);
   readonly #prefix: number;
   readonly #slots = new SlotTable<T>();
@@ -47,11 +47,12 @@ export class RequestIds<T extends Issued> implements KeyIndex<number, T> {
     return this.#slots.size;
   }
 
-  /** Holds `item` in a free slot and writes its slot and generation into it; `add(item.slot, item)` then confirms it (as a RequestTable index). */
-  issue(item: T): void {
+  /** Holds `item` in a free slot and writes its slot and generation into it: its id is then `bytes(item)`. Always true. */
+  add(item: T): boolean {
     const slot = this.#slots.add(item);
     item.slot = slot;
     item.seq = this.#slots.generation(slot);
+    return true;
   }
 
   /**
@@ -76,21 +77,12 @@ export class RequestIds<T extends Issued> implements KeyIndex<number, T> {
     return item.seq === (readWord(id, 8) >>> 0) * TWO_32 + (readWord(id, 12) >>> 0) ? item : undefined;
   }
 
-  get(slot: number): T | undefined {
-    return this.#slots.at(slot);
+  /** Lets go of `item` and frees its slot for a later request; false if it was not held. */
+  delete(item: T): boolean {
+    return this.#slots.delete(item.slot, item) !== undefined;
   }
 
-  /** True if issue() gave `item` the slot `slot` and it still holds it: issue() already held it. */
-  add(slot: number, item: T): boolean {
-    return this.#slots.at(slot) === item;
-  }
-
-  /** Lets go of what `slot` holds (only if it is `item`, when given) and frees the slot for a later request. */
-  remove(slot: number, item?: T): T | undefined {
-    return this.#slots.delete(slot, item);
-  }
-
-  values(): IterableIterator<T> {
-    return this.#slots.values().values();
+  values(): T[] {
+    return this.#slots.values();
   }
 }

@@ -1,20 +1,36 @@
-import { readWord } from "@switchyard/protocol";
+import { newId, readWord } from "@switchyard/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { IdIndex } from "./id-index.js";
-import { hashRequestId, type IdKeyed } from "./request-id-table.js";
+import { hashRequestId, type IdKeyed, RequestIdTable } from "./request-id-table.js";
+import { type Issued, RequestIds } from "./request-ids.js";
 import { RequestTable, type TableItem } from "./request-table.js";
 
-/** A table item with a name, for readable assertions. */
-interface Named extends TableItem {
+/** A table item we issue the id of, with a name for readable assertions. */
+interface Named extends TableItem, Issued {
   name: string;
 }
 
 function item(name: string): Named {
-  return { name, deadline: null };
+  return { name, slot: -1, seq: 0, deadline: null };
 }
 
 function names(items: Named[]): string[] {
   return items.map((entry) => entry.name);
+}
+
+/** A table over RequestIds, as a consumer's; `onExpire` when given. */
+function issuing(onExpire?: (entry: Named) => void): { table: RequestTable<Named>; ids: RequestIds<Named> } {
+  const ids = new RequestIds<Named>(newId());
+  return { table: new RequestTable<Named>(onExpire === undefined ? { index: ids } : { index: ids, onExpire }), ids };
+}
+
+/** A table item keyed by an id someone else chose. */
+interface Keyed extends TableItem, IdKeyed {
+  name: string;
+  id: Buffer;
+}
+
+function keyed(name: string, id: Buffer): Keyed {
+  return { name, deadline: null, id, id0: readWord(id, 0), id1: readWord(id, 4), id2: readWord(id, 8), id3: readWord(id, 12), idHash: hashRequestId(id) };
 }
 
 describe("RequestTable", () => {
@@ -26,42 +42,42 @@ describe("RequestTable", () => {
   });
 
   it("lets only the first of several settlers remove an entry (settle once)", () => {
-    const table = new RequestTable<string, Named>();
+    const { table } = issuing();
     const request = item("request");
-    table.add("k", request);
-    const outcomes = [table.delete("k", request), table.delete("k", request), table.delete("k")];
+    table.add(request);
+    const outcomes = [table.delete(request), table.delete(request), table.delete(request)];
     expect(outcomes).toEqual([true, false, false]);
     expect(table.size).toBe(0);
   });
 
   it("does not remove an entry that is not the item named", () => {
-    const table = new RequestTable<string, Named>();
+    const { table, ids } = issuing();
     const fresh = item("new");
-    table.add("k", fresh);
-    expect(table.delete("k", item("old"))).toBe(false);
-    expect(table.get("k")).toBe(fresh);
+    table.add(fresh);
+    const old = { ...item("old"), slot: fresh.slot, seq: fresh.seq };
+    expect(table.delete(old)).toBe(false);
+    expect(table.get(ids.bytes(fresh))).toBe(fresh);
   });
 
-  it("refuses a key already in flight", () => {
-    const table = new RequestTable<number, Named>();
-    const first = item("a");
-    expect(table.add(7, first)).toBe(true);
-    expect(table.add(7, item("b"))).toBe(false);
-    expect(table.get(7)).toBe(first);
+  it("refuses an id already in flight", () => {
+    const table = new RequestTable<Keyed>({ index: new RequestIdTable<Keyed>() });
+    const first = keyed("a", Buffer.alloc(16, 7));
+    expect(table.add(first)).toBe(true);
+    expect(table.add(keyed("b", Buffer.alloc(16, 7)))).toBe(false);
+    expect(table.get(Buffer.alloc(16, 7))).toBe(first);
   });
 
   it("expires an entry at its deadline, and never one deleted before", () => {
     const expired: string[] = [];
-    const table = new RequestTable<string, Named>({
-      onExpire: (entry) => {
-        expired.push(entry.name);
-        table.delete(entry.name, entry);
-      },
+    const { table } = issuing((entry) => {
+      expired.push(entry.name);
+      table.delete(entry);
     });
-    table.add("slow", item("slow"), 100);
-    table.add("answered", item("answered"), 100);
-    table.add("forever", item("forever"));
-    table.delete("answered");
+    const answered = item("answered");
+    table.add(item("slow"), 100);
+    table.add(answered, 100);
+    table.add(item("forever"));
+    table.delete(answered);
     vi.advanceTimersByTime(99);
     expect(expired).toEqual([]);
     vi.advanceTimersByTime(1);
@@ -72,41 +88,43 @@ describe("RequestTable", () => {
   });
 
   it("refuses a deadline when it was made without onExpire", () => {
-    const table = new RequestTable<string, Named>();
-    expect(() => table.add("k", item("k"), 100)).toThrow(/onExpire/);
+    const { table } = issuing();
+    expect(() => table.add(item("k"), 100)).toThrow(/onExpire/);
     expect(table.size).toBe(0);
   });
 
   it("whenEmpty resolves once the last entry leaves", async () => {
-    const table = new RequestTable<string, Named>();
+    const { table } = issuing();
     await table.whenEmpty();
-    table.add("a", item("a"));
-    table.add("b", item("b"));
+    const a = item("a");
+    const b = item("b");
+    table.add(a);
+    table.add(b);
     let empty = false;
     const waiting = table.whenEmpty().then(() => {
       empty = true;
     });
-    table.delete("a");
+    table.delete(a);
     await Promise.resolve();
     expect(empty).toBe(false);
-    table.delete("b");
+    table.delete(b);
     await waiting;
     expect(empty).toBe(true);
   });
 
-  it("forgets an entry's deadline once it is deleted, so a later entry under the same key keeps its own", () => {
+  it("forgets an entry's deadline once it is deleted, so a later entry in the same slot keeps its own", () => {
     const expired: string[] = [];
-    const table = new RequestTable<number, Named>({
-      onExpire: (entry) => {
-        expired.push(entry.name);
-        table.delete(1, entry);
-      },
+    const { table } = issuing((entry) => {
+      expired.push(entry.name);
+      table.delete(entry);
     });
     const early = item("early");
-    table.add(1, early, 50);
-    table.delete(1, early);
+    table.add(early, 50);
+    table.delete(early);
     expect(early.deadline).toBeNull();
-    table.add(1, item("late"), 200);
+    const late = item("late");
+    table.add(late, 200);
+    expect(late.slot).toBe(early.slot);
     vi.advanceTimersByTime(100);
     expect(expired).toEqual([]);
     vi.advanceTimersByTime(100);
@@ -114,37 +132,25 @@ describe("RequestTable", () => {
     expect(table.size).toBe(0);
   });
 
-  it("finds items by requestId through an IdIndex, deadlines included", () => {
-    interface Request extends Named, IdKeyed {
-      id: Buffer;
-    }
-    const keyed = (name: string, id: Buffer): Request => ({
-      ...item(name),
-      id,
-      id0: readWord(id, 0),
-      id1: readWord(id, 4),
-      id2: readWord(id, 8),
-      id3: readWord(id, 12),
-      idHash: hashRequestId(id),
-    });
+  it("finds items by a requestId someone else chose through a RequestIdTable, deadlines included", () => {
     const expired: string[] = [];
-    const table = new RequestTable<Uint8Array, Request>({
+    const table = new RequestTable<Keyed>({
       onExpire: (entry) => {
         expired.push(entry.name);
-        table.delete(entry.id, entry);
+        table.delete(entry);
       },
-      index: new IdIndex<Request>(),
+      index: new RequestIdTable<Keyed>(),
     });
     const a = keyed("a", Buffer.alloc(16, 1));
     const b = keyed("b", Buffer.alloc(16, 2));
-    table.add(a.id, a, 100);
-    table.add(b.id, b);
-    expect(table.add(Buffer.alloc(16, 1), keyed("again", Buffer.alloc(16, 1)))).toBe(false);
+    table.add(a, 100);
+    table.add(b);
+    expect(table.add(keyed("again", Buffer.alloc(16, 1)))).toBe(false);
     const framed = Buffer.concat([Buffer.from([9]), Buffer.alloc(16, 2)]).subarray(1);
     expect(table.get(framed)).toBe(b);
     vi.advanceTimersByTime(100);
     expect(expired).toEqual(["a"]);
-    expect(table.delete(framed, b)).toBe(true);
+    expect(table.delete(b)).toBe(true);
     expect(table.size).toBe(0);
   });
 });

@@ -1,5 +1,4 @@
 import { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.js";
-import { type KeyIndex, MapIndex } from "./key-index.js";
 
 /**
  * What a RequestTable holds: each item carries the handle of its own deadline, so the table needs
@@ -10,10 +9,28 @@ export interface TableItem {
   deadline: DeadlineEntry<unknown> | null;
 }
 
+/**
+ * How a RequestTable finds its items by their 16-byte wire id. Each item carries its own id (its
+ * slot and generation, or its id's words), so the index needs no key beside it. Two kinds: the
+ * ids we issue (RequestIds, a slot table) and ids others chose (RequestIdTable, a hash table).
+ */
+export interface RequestIndex<T> {
+  /** Items held. */
+  readonly size: number;
+  /** The item `id` names, or undefined. */
+  find(id: Uint8Array): T | undefined;
+  /** Holds `item`; false, and nothing changed, when an item with its id is held. */
+  add(item: T): boolean;
+  /** Lets go of `item`; false if it was not held. */
+  delete(item: T): boolean;
+  /** Every item: a snapshot, safe to settle while walking it. */
+  values(): T[];
+}
+
 /** How a RequestTable finds its items, and what it does when their deadlines pass. */
-export interface RequestTableOptions<K, T> {
-  /** Finds items by key. Default: a MapIndex. */
-  index?: KeyIndex<K, T>;
+export interface RequestTableOptions<T> {
+  /** Finds items by id: RequestIds for ids we issue, RequestIdTable for ids someone else chose. */
+  index: RequestIndex<T>;
   /**
    * Runs when an entry's deadline passes; it should settle and delete the item. Needed only by a
    * table whose entries are given deadlines.
@@ -22,21 +39,21 @@ export interface RequestTableOptions<K, T> {
 }
 
 /**
- * Requests in flight, by key (a slot of the consumer's RequestIds, a requestId in an IdIndex, or
- * anything a Map keys well), each with an optional deadline on one shared timer (DeadlineQueue). `delete` is the settle-once guard: it
- * answers true only for the call that actually removed the entry, so whoever settles a request
- * first — response, error, timeout, abort, disconnect — is the only one who does.
+ * Requests in flight, by id (through its index), each with an optional deadline on one shared
+ * timer (DeadlineQueue). `delete` is the settle-once guard: it answers true only for the call that
+ * actually removed the entry, so whoever settles a request first — response, error, timeout,
+ * abort, disconnect — is the only one who does.
  *
- *   add(key, item, timeout) ─► index + DeadlineQueue ─► delete(key, item) → true once
+ *   add(item, timeout) ─► index + DeadlineQueue ─► delete(item) → true once
  *                                     └─ deadline passes ─► onExpire(item) (which then deletes)
  */
-export class RequestTable<K, T extends TableItem> {
-  readonly #items: KeyIndex<K, T>;
+export class RequestTable<T extends TableItem> {
+  readonly #items: RequestIndex<T>;
   readonly #deadlines: DeadlineQueue<T> | null;
   #emptyWaiters: Array<() => void> = [];
 
-  constructor(options: RequestTableOptions<K, T> = {}) {
-    const { index = new MapIndex<K, T>(), onExpire } = options;
+  constructor(options: RequestTableOptions<T>) {
+    const { index, onExpire } = options;
     this.#items = index;
     this.#deadlines =
       onExpire === undefined
@@ -53,28 +70,27 @@ export class RequestTable<K, T extends TableItem> {
   }
 
   /**
-   * Adds an entry, expiring `timeoutMs` from now (none when 0); false if the key is taken. A
+   * Adds an entry, expiring `timeoutMs` from now (none when 0); false if its id is taken. A
    * deadline needs a table made with `onExpire` (a programming error otherwise: it throws).
    */
-  add(key: K, item: T, timeoutMs = 0): boolean {
+  add(item: T, timeoutMs = 0): boolean {
     if (timeoutMs > 0 && this.#deadlines === null) throw new Error("this RequestTable has no onExpire, so its entries take no deadline");
-    if (!this.#items.add(key, item)) return false;
+    if (!this.#items.add(item)) return false;
     item.deadline = timeoutMs > 0 ? this.#deadlines!.add(item, timeoutMs) : null;
     return true;
   }
 
-  /** The item in flight under `key`, if any. */
-  get(key: K): T | undefined {
-    return this.#items.get(key);
+  /** The item in flight under the wire id `id`, if any. */
+  get(id: Uint8Array): T | undefined {
+    return this.#items.find(id);
   }
 
-  /** Removes the entry (only if it is `item`, when given) and its deadline; true if this call removed it. */
-  delete(key: K, item?: T): boolean {
-    const found = this.#items.remove(key, item);
-    if (found === undefined) return false;
-    if (found.deadline !== null) {
-      this.#deadlines!.delete(found.deadline as DeadlineEntry<T>);
-      found.deadline = null;
+  /** Removes `item` and its deadline; true if this call removed it. */
+  delete(item: T): boolean {
+    if (!this.#items.delete(item)) return false;
+    if (item.deadline !== null) {
+      this.#deadlines!.delete(item.deadline as DeadlineEntry<T>);
+      item.deadline = null;
     }
     if (this.#items.size === 0 && this.#emptyWaiters.length > 0) this.#wakeEmptyWaiters();
     return true;
@@ -82,7 +98,7 @@ export class RequestTable<K, T extends TableItem> {
 
   /** A snapshot of the items, safe to settle while iterating. */
   values(): T[] {
-    return Array.from(this.#items.values());
+    return this.#items.values();
   }
 
   /** Resolves once the table is empty (at once if it is). */
