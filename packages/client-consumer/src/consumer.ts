@@ -266,7 +266,7 @@ export class Consumer {
       return null;
     }
     let span: RequestSpan | null = null;
-    if (this.#tracing !== null) {
+    if (this.#tracing?.active === true) {
       span = this.#tracing.startSend(this.#channelId, this.#client.clientId, typeof body === "string" ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : undefined);
       if ((this.#client.protocolVersion?.minor ?? 0) >= HEADERS_SINCE_MINOR) headers = this.#traced(span, headers);
     }

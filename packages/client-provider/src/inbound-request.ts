@@ -119,10 +119,10 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
 
   /** Records the request in a `process <channel>` span (a child of the trace its headers carry), ended with the request. */
   trace(tracing: Tracing, bodyBytes: number): void {
-    const { span, context } = tracing.startProcess(this.channelId, this.requestId, this.headers, bodyBytes);
+    const started = tracing.startProcess(this.channelId, this.requestId, this.headers, bodyBytes);
     this.#tracing = tracing;
-    this.#span = span;
-    this.spanContext = context;
+    this.#span = started.span;
+    this.spanContext = started.context;
   }
 
   /** The whole request body. */

@@ -286,7 +286,7 @@ export class Provider {
     }
     this.#requests++;
     const body = payload.subarray(bodyAt);
-    if (this.#tracing !== null) request.trace(this.#tracing, body.length);
+    if (this.#tracing?.active === true) request.trace(this.#tracing, body.length);
     if ((frame.flags & FrameFlags.FINAL) === 0) request.receive(body);
     else if (request.receiveWhole(body)) this.#dispatch(request);
   }

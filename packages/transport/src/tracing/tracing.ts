@@ -22,13 +22,26 @@ export type RequestSpan = Span;
 export class Tracing {
   readonly #api: Api;
   readonly #tracer: OtelApi.Tracer;
+  /** The class of the API's no-op provider, which a ProxyTracerProvider delegates to until an SDK registers one. */
+  readonly #noopProvider: unknown;
 
   constructor(api: Api) {
     this.#api = api;
     this.#tracer = api.trace.getTracer("@switchyard/clients");
+    this.#noopProvider = new api.ProxyTracerProvider().getDelegate().constructor;
   }
 
-  /** Starts a consumer's span for one request on `channelId`, a child of the active context. */
+  /**
+   * True when a tracer provider is registered (an SDK is set up). The API alone is a dependency of
+   * many libraries, and without an SDK its spans record nothing: then no span is made, no header
+   * added, and a request costs this check only.
+   */
+  get active(): boolean {
+    const provider = this.#api.trace.getTracerProvider();
+    return !(provider instanceof this.#api.ProxyTracerProvider) || provider.getDelegate().constructor !== this.#noopProvider;
+  }
+
+  /** Starts a consumer's span for one request on `channelId`, a child of the active context (callers check `active` first). */
   startSend(channelId: string, clientId: string, bodyBytes: number | undefined): RequestSpan {
     const attributes: OtelApi.Attributes = {
       "messaging.system": SYSTEM,
@@ -51,7 +64,7 @@ export class Tracing {
     return carrier;
   }
 
-  /** Starts a provider's span for a request, a child of the trace context its headers carry. */
+  /** Starts a provider's span for a request, a child of the trace context its headers carry (callers check `active` first). */
   startProcess(channelId: string, requestId: string, headers: Headers, bodyBytes: number): { span: RequestSpan; context: Context } {
     const api = this.#api;
     const parent = api.propagation.extract(api.ROOT_CONTEXT, headers);
