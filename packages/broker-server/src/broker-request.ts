@@ -1,4 +1,4 @@
-import type { DeadlineEntry, IdKeyed, Issued } from "@switchyard/transport/internal";
+import type { DeadlineEntry, IdKeyed, Issued, QueueLinks } from "@switchyard/transport/internal";
 import { readWord } from "@switchyard/protocol";
 import type { Peer } from "./peer.js";
 
@@ -23,9 +23,13 @@ export type RequestState = (typeof RequestState)[keyof typeof RequestState];
 /**
  * One consumer request the broker holds. A plain record: the router owns all behaviour. It is
  * its own key and link in every table it sits in, so accepting a request allocates this object
- * (and its deadline entry) and nothing else.
+ * (and its deadline entry) and nothing else. Those keys and links are the containers' fields, each
+ * declared by the interface its container requires — `IdKeyed` (consumer.requests, a
+ * RequestIdTable), `Issued` (the router's RequestIds), `QueueLinks` (a channel's wait queue or a
+ * provider's inFlight, LinkedQueues) — and written only by that container; the router keeps the
+ * handle of its DeadlineQueue entry. The rest is the request's own data.
  */
-export class BrokerRequest implements IdKeyed, Issued {
+export class BrokerRequest implements IdKeyed, Issued, QueueLinks<BrokerRequest> {
   readonly consumer: Peer;
   /** The consumer's requestId as four big-endian words: its key in `consumer.requests`, and put back on everything sent to the consumer. */
   readonly id0: number;
@@ -43,12 +47,12 @@ export class BrokerRequest implements IdKeyed, Issued {
   provider: Peer | null = null;
   /**
    * The id the provider knows it by, issued by the router's RequestIds once dispatched: the slot
-   * it is held in (-1 before) and a sequence number never reused (0 before). Consumers choose
+   * it is held in (-1 before) and that slot's generation (0 before). Consumers choose
    * their own ids, so two of them (one hostile, say) may use the same one; forwarding ids
    * unchanged could give a provider two requests with one id.
    */
   slot = -1;
-  seq = 0;
+  generation = 0;
   /** The START had FINAL: no CHUNK/END belong to this request. */
   readonly single: boolean;
   /**

@@ -54,7 +54,7 @@ import { ResponseBuffer, type ResponseSink } from "./response-buffer.js";
 /** What a per-request timeout may be, ms. */
 const TIMEOUT_BOUNDS: NumberBounds = { min: 1, max: MAX_TIMEOUT_MS, integer: false };
 
-/** A request in flight: from send() until its one outcome. Its slot (the table key) and seq make its requestId. */
+/** A request in flight: from send() until its one outcome. Its slot and generation (RequestIds) make its requestId. */
 interface PendingRequest extends TableItem, Issued {
   /** The connection it was sent on: a CANCEL goes there, never to a newer one. */
   readonly connection: ConnectionContext;
@@ -288,7 +288,7 @@ export class Consumer {
     }
     const request: PendingRequest = {
       slot: -1,
-      seq: 0,
+      generation: 0,
       connection,
       sink,
       timeoutMs,

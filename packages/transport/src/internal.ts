@@ -43,6 +43,7 @@ export { BodyAssembler, DEFAULT_MAX_BODY_BYTES } from "./body/body-assembler.js"
 // Collections
 export { AsyncQueue } from "./collections/async-queue.js";
 export { LinkedQueue } from "./collections/linked-queue.js";
+export type { QueueLinks } from "./collections/linked-queue.js";
 export { DeadlineQueue } from "./collections/deadline-queue.js";
 export type { DeadlineEntry } from "./collections/deadline-queue.js";
 export { SlotTable } from "./collections/slot-table.js";

@@ -7,7 +7,7 @@ interface Request extends Issued {
 }
 
 function request(name: string): Request {
-  return { name, slot: -1, seq: 0 };
+  return { name, slot: -1, generation: 0 };
 }
 
 /** Issues an id to a request and holds it, as a RequestTable would. */
@@ -40,22 +40,22 @@ describe("RequestIds", () => {
     const ids = new RequestIds<Request>(newId());
     const first = hold(ids, "first");
     const oldId = Buffer.from(ids.bytes(first));
-    expect(ids.delete({ ...request("other"), slot: first.slot, seq: first.seq })).toBe(false);
+    expect(ids.delete({ ...request("other"), slot: first.slot, generation: first.generation })).toBe(false);
     expect(ids.delete(first)).toBe(true);
     expect(ids.delete(first)).toBe(false);
     expect(ids.find(oldId)).toBeUndefined();
     const second = hold(ids, "second");
     expect(second.slot).toBe(first.slot);
-    expect(second.seq).toBeGreaterThan(first.seq);
+    expect(second.generation).toBeGreaterThan(first.generation);
     expect(ids.find(oldId)).toBeUndefined();
     expect(ids.find(Buffer.from(ids.bytes(second)))).toBe(second);
     expect([...ids.values()]).toEqual([second]);
   });
 
-  it("writes sequence numbers beyond 32 bits, and finds ids wherever they sit in a larger buffer", () => {
+  it("writes generations beyond 32 bits, and finds ids wherever they sit in a larger buffer", () => {
     const ids = new RequestIds<Request>(newId());
     const item = hold(ids, "big");
-    item.seq = 2 ** 40 + 12345;
+    item.generation = 2 ** 40 + 12345;
     const framed = Buffer.concat([Buffer.from([9, 9, 9]), ids.bytes(item)]).subarray(3);
     expect(framed.readUInt32BE(8) * 2 ** 32 + framed.readUInt32BE(12)).toBe(2 ** 40 + 12345);
     expect(ids.find(framed)).toBe(item);

@@ -11,7 +11,7 @@ export interface Issued {
   /** Index in the issuer's array while held; reused once the request is done. */
   slot: number;
   /** The slot's generation (its use count) when this request took it: never 0, never reused for the slot. */
-  seq: number;
+  generation: number;
 }
 
 /**
@@ -51,7 +51,7 @@ export class RequestIds<T extends Issued> implements RequestIndex<T> {
   add(item: T): boolean {
     const slot = this.#slots.add(item);
     item.slot = slot;
-    item.seq = this.#slots.generation(slot);
+    item.generation = this.#slots.generation(slot);
     return true;
   }
 
@@ -63,8 +63,8 @@ export class RequestIds<T extends Issued> implements RequestIndex<T> {
   bytes(item: Issued): Buffer {
     const scratch = this.#scratch;
     writeWord(scratch, 4, item.slot);
-    writeWord(scratch, 8, Math.floor(item.seq / TWO_32));
-    writeWord(scratch, 12, item.seq);
+    writeWord(scratch, 8, Math.floor(item.generation / TWO_32));
+    writeWord(scratch, 12, item.generation);
     return scratch;
   }
 
@@ -74,7 +74,7 @@ export class RequestIds<T extends Issued> implements RequestIndex<T> {
     const item = this.#slots.at(readWord(id, 4) >>> 0);
     if (item === undefined) return undefined;
     // The item's own copy of its generation: one read of the object the caller touches next.
-    return item.seq === (readWord(id, 8) >>> 0) * TWO_32 + (readWord(id, 12) >>> 0) ? item : undefined;
+    return item.generation === (readWord(id, 8) >>> 0) * TWO_32 + (readWord(id, 12) >>> 0) ? item : undefined;
   }
 
   /** Lets go of `item` and frees its slot for a later request; false if it was not held. */

@@ -10,7 +10,7 @@ interface Named extends TableItem, Issued {
 }
 
 function item(name: string): Named {
-  return { name, slot: -1, seq: 0, deadline: null };
+  return { name, slot: -1, generation: 0, deadline: null };
 }
 
 function names(items: Named[]): string[] {
@@ -54,7 +54,7 @@ describe("RequestTable", () => {
     const { table, ids } = issuing();
     const fresh = item("new");
     table.add(fresh);
-    const old = { ...item("old"), slot: fresh.slot, seq: fresh.seq };
+    const old = { ...item("old"), slot: fresh.slot, generation: fresh.generation };
     expect(table.delete(old)).toBe(false);
     expect(table.get(ids.bytes(fresh))).toBe(fresh);
   });
