@@ -1,5 +1,5 @@
 import type { Headers } from "@switchyard/protocol";
-import type { ClientOptions } from "@switchyard/transport";
+import type { FleetOptions } from "@switchyard/transport";
 import { DEFAULT_MAX_BODY_BYTES, numberOption } from "@switchyard/transport/internal";
 
 /** Default largest response a consumer assembles or streams, bytes: 64 MiB, then PAYLOAD_TOO_LARGE. */
@@ -9,9 +9,9 @@ export const DEFAULT_MAX_RESPONSE_BYTES = DEFAULT_MAX_BODY_BYTES;
  * Options of `Consumer.connect`; every field optional. Besides these, the shared client options:
  * `timeout` (default request deadline, 5000 ms), `connectTimeout`, `pingInterval`, reconnect
  * backoff, `closeTimeout`, `clientId`, `clientName`, `authToken`, `signal`, `logger`,
- * `onStateChange`, and the connection's queue limits.
+ * `onStateChange`, the connection's queue limits, and `resolveInterval` for a fleet's host names.
  */
-export interface ConsumerOptions extends ClientOptions {
+export interface ConsumerOptions extends FleetOptions {
   /** Largest response body, bytes, for send() and stream() alike; beyond it PAYLOAD_TOO_LARGE and CANCEL. Default 64 MiB. */
   maxResponseBytes?: number;
 }
@@ -29,6 +29,12 @@ export interface SendOptions {
    * only protocol 1.0 rejects the request with NOT_SUPPORTED, unsent.
    */
   headers?: Headers;
+  /**
+   * The request may be handled twice: if its broker is lost while it is in flight, it is sent
+   * once more through the next live broker (same deadline) instead of failing with DISCONNECTED.
+   * send() only, with a body held in memory (a string or bytes). Default false.
+   */
+  idempotent?: boolean;
 }
 
 /** What `consumer.request()` resolves with: the response body and the headers the provider sent with it. */

@@ -32,8 +32,9 @@ import {
 } from "@switchyard/transport";
 import {
   AsyncQueue,
-  BaseClient,
   type ConnectionContext,
+  Fleet,
+  type FleetLink,
   errorFromPayload,
   type NumberBounds,
   numberOption,
@@ -56,8 +57,17 @@ const TIMEOUT_BOUNDS: NumberBounds = { min: 1, max: MAX_TIMEOUT_MS, integer: fal
 
 /** A request in flight: from send() until its one outcome. Its slot and generation (RequestIds) make its requestId. */
 interface PendingRequest extends TableItem, Issued {
+  /** The broker it was sent through. */
+  readonly link: FleetLink;
   /** The connection it was sent on: a CANCEL goes there, never to a newer one. */
   readonly connection: ConnectionContext;
+  /**
+   * Its body while it may be sent again through another broker (send()'s, held in memory, not yet
+   * retried): after NO_PROVIDER, or DISCONNECTED when `idempotent`. Null otherwise.
+   */
+  readonly resend: string | Uint8Array | null;
+  /** Its send options, for a retry. */
+  readonly options: number | SendOptions | undefined;
   readonly sink: ResponseSink;
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
@@ -78,6 +88,12 @@ export interface ConsumerStats extends ClientTransportStats {
   requests: number;
   /** Sent requests that failed, by error code (TIMEOUT, NO_PROVIDER, DISCONNECTED, …), since start. */
   errors: Record<string, number>;
+  /** Requests sent again through another broker (after NO_PROVIDER, or DISCONNECTED with `idempotent`), since start. */
+  retries: number;
+  /** The broker new requests go to ("host:port" as dialled), or null while none is connected. */
+  broker: string | null;
+  /** Every broker of its list (as dialled) and the state of its connection there. */
+  brokers: Record<string, ClientState>;
 }
 
 /**
@@ -85,12 +101,19 @@ export interface ConsumerStats extends ClientTransportStats {
  * responses. Many requests share one connection; each ends in exactly one outcome — its response,
  * the broker's or provider's error, TIMEOUT, ABORTED, DISCONNECTED or CLOSED.
  *
- * While the broker is away the consumer reconnects in the background; requests in flight on the
- * lost connection fail at once with DISCONNECTED, and sends made before it is back fail fast with
- * DISCONNECTED too (they do not wait): a caller that wants to ride out a restart retries.
+ * Given a fleet of brokers (several addresses, or a name that resolves to several), it connects
+ * to every one and sends through one at a time: the live broker this consumer's id ranks first
+ * (rendezvous hashing, so consumers spread evenly and move only when their broker is lost or comes
+ * back). When that broker is lost, requests in flight on it fail at once with DISCONNECTED (or,
+ * sent with `idempotent`, go once more through the next broker) and later sends go to the next
+ * live broker at once; a NO_PROVIDER from one broker is tried once on another. When the first
+ * choice returns, new sends go back to it while those in flight finish where they are.
+ *
+ * While no broker is connected the consumer reconnects in the background, and sends fail fast
+ * with DISCONNECTED (they do not wait): a caller that wants to ride out a restart retries.
  */
 export class Consumer {
-  readonly #client: BaseClient;
+  readonly #fleet: Fleet;
   readonly #channelId: string;
   /** OpenTelemetry spans, when @opentelemetry/api is installed (set at connect); null: none, at no cost. */
   #tracing: Tracing | null = null;
@@ -105,70 +128,77 @@ export class Consumer {
   #head: Buffer | null = null;
   #headTimeoutMs = 0;
   #requests = 0;
+  #retries = 0;
   readonly #errors: Record<string, number> = {};
 
-  private constructor(address: string, channelId: string, options: ConsumerOptions) {
+  private constructor(addresses: string | readonly string[], channelId: string, options: ConsumerOptions) {
     this.#maxResponseBytes = resolveMaxResponseBytes(options);
     this.#channelId = channelId;
-    this.#client = new BaseClient(
-      address,
+    this.#fleet = new Fleet(
+      addresses,
       { role: Role.CONSUMER, channelId },
-      {
+      (link) => ({
         onFrame: (frame) => this.#onFrame(frame),
-        onDisconnect: (error) => this.#failAll(error, false),
+        onDisconnect: (error) => this.#failOn(link, error, false),
         onClosing: () => {}, // send() checks the state: nothing else to stop
         whenIdle: () => this.#table.whenEmpty(),
-        onClose: (error) => this.#failAll(error, true),
-      },
+        onClose: (error) => this.#failOn(link, error, true),
+      }),
       options,
     );
   }
 
   /**
-   * Connects to the broker at `address` ("host:port") and registers as a consumer of `channelId`
-   * (a UUID string). Rejects with InvalidArgumentError (bad address, id or option), ConnectError
-   * (CONNECT_FAILED), BrokerError (UNAUTHORIZED, FORBIDDEN, BAD_REGISTRATION; DUPLICATE_CLIENT only from older brokers) or
-   * AbortedError (options.signal).
+   * Connects to the broker at `addresses` — one address ("host:port", "tcp://host:port",
+   * "tls://host:port") or an array of them, a host name standing for every address it resolves to
+   * — and registers as a consumer of `channelId` (a UUID string) with each. Resolves once
+   * registered with one; brokers that cannot be reached yet are dialled in the background. Rejects
+   * with InvalidArgumentError (bad address list, id or option), or, when no broker can be reached,
+   * the first one's ConnectError (CONNECT_FAILED), BrokerError (UNAUTHORIZED, FORBIDDEN,
+   * BAD_REGISTRATION; DUPLICATE_CLIENT only from older brokers) or AbortedError (options.signal).
    */
-  static async connect(address: string, channelId: string, options: ConsumerOptions = {}): Promise<Consumer> {
-    const consumer = new Consumer(address, channelId, options);
+  static async connect(addresses: string | readonly string[], channelId: string, options: ConsumerOptions = {}): Promise<Consumer> {
+    const consumer = new Consumer(addresses, channelId, options);
     consumer.#tracing = await loadTracing();
-    await consumer.#client.open();
+    await consumer.#fleet.open();
     return consumer;
   }
 
   /** "connecting" | "open" | "reconnecting" | "closing" | "closed". */
   get state(): ClientState {
-    return this.#client.state;
+    return this.#fleet.state;
   }
 
-  /** This consumer's id (UUID string) as the broker knows it. */
+  /** This consumer's id (UUID string) as the brokers know it. */
   get clientId(): string {
-    return this.#client.clientId;
+    return this.#fleet.options.clientId;
   }
 
   /**
-   * The protocol version its connection negotiated with the broker (docs/protocol.md §1.5):
+   * The protocol version its connection to the broker it uses negotiated (docs/protocol.md §1.5):
    * `{ major: 1, minor: 1 }` with a broker that speaks 1.1, 1.0 with an older one; null while not
    * connected.
    */
   get protocolVersion(): ProtocolVersion | null {
-    return this.#client.protocolVersion;
+    return this.#fleet.current?.client.protocolVersion ?? null;
   }
 
-  /** Status events (connected, disconnected, reconnecting, closed); see BaseClient.status(). */
+  /** Status events (connected, disconnected, reconnecting of each broker, each naming its `server`; then closed); see BaseClient.status(). */
   status(): AsyncIterableIterator<ClientStatus> {
-    return this.#client.status();
+    return this.#fleet.status();
   }
 
   /** Resolves once closed: undefined after close(), the reason if it closed itself. */
   closed(): Promise<Error | undefined> {
-    return this.#client.closed();
+    return this.#fleet.closed();
   }
 
-  /** Requests sent, failures by code, reconnects, bytes each way and the server id, now. */
+  /** Requests sent, failures by code, retries, the broker in use and every connection's state, reconnects and bytes each way (all brokers), now. */
   stats(): ConsumerStats {
-    return { ...this.#client.connectionStats(), requests: this.#requests, errors: { ...this.#errors } };
+    const broker = this.#fleet.current?.key ?? null;
+    const brokers: Record<string, ClientState> = {};
+    for (const link of this.#fleet.links) brokers[link.key] = link.client.state;
+    return { ...this.#fleet.connectionStats(), requests: this.#requests, errors: { ...this.#errors }, retries: this.#retries, broker, brokers };
   }
 
   /** Requests sent and not yet settled. */
@@ -191,7 +221,11 @@ export class Consumer {
   send(body: Body, options?: number | SendOptions): Promise<Buffer> {
     const sink = new ResponseBuffer();
     try {
-      this.#start(body, this.#timeoutOf(options), options, sink);
+      const idempotent = typeof options === "object" && options.idempotent === true;
+      if (idempotent && !inMemory(body)) {
+        throw new InvalidArgumentError("idempotent needs a body held in memory (a string or bytes): a stream cannot be sent a second time");
+      }
+      this.#start(body, this.#timeoutOf(options), options, sink, this.#fleet.current, inMemory(body) ? body : null);
     } catch (error) {
       sink.fail(error as Error);
     }
@@ -207,7 +241,7 @@ export class Consumer {
     const sink = new ResponseBuffer();
     let request: PendingRequest | null = null;
     try {
-      request = this.#start(body, this.#timeoutOf(options), options, sink);
+      request = this.#start(body, this.#timeoutOf(options), options, sink, this.#fleet.current, null);
     } catch (error) {
       sink.fail(error as Error);
     }
@@ -227,7 +261,7 @@ export class Consumer {
       if (request !== null) this.#settle(request, new AbortedError("the reader stopped reading the response"), true);
     });
     try {
-      request = this.#start(body, this.#timeoutOf(options), options, chunks);
+      request = this.#start(body, this.#timeoutOf(options), options, chunks, this.#fleet.current, null);
     } catch (error) {
       chunks.fail(error);
     }
@@ -240,7 +274,7 @@ export class Consumer {
    * Idempotent.
    */
   close(): Promise<void> {
-    return this.#client.close();
+    return this.#fleet.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -248,13 +282,22 @@ export class Consumer {
   }
 
   /**
-   * Registers and sends a request; every failure goes to `sink`. Returns the entry, or null. Bad
-   * headers throw (InvalidArgumentError) before anything is sent.
+   * Registers and sends a request through `link`; every failure goes to `sink`. Returns the entry,
+   * or null. Bad headers throw (InvalidArgumentError) before anything is sent. `resend` is the body
+   * if it may be sent again; `retry` says it is being sent again.
    */
-  #start(body: Body, timeoutMs: number, options: number | SendOptions | undefined, sink: ResponseSink): PendingRequest | null {
+  #start(
+    body: Body,
+    timeoutMs: number,
+    options: number | SendOptions | undefined,
+    sink: ResponseSink,
+    link: FleetLink | null,
+    resend: string | Uint8Array | null,
+    retry = false,
+  ): PendingRequest | null {
     checkBody(body, "the request body");
-    const route = this.#client.route;
-    if (this.#client.state !== "open" || route === null) {
+    const route = link?.client.route ?? null;
+    if (this.#fleet.state !== "open" || route === null) {
       sink.fail(this.#notOpen());
       return null;
     }
@@ -267,14 +310,14 @@ export class Consumer {
     }
     let span: RequestSpan | null = null;
     if (this.#tracing?.active === true) {
-      span = this.#tracing.startSend(this.#channelId, this.#client.clientId, typeof body === "string" ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : undefined);
-      if ((this.#client.protocolVersion?.minor ?? 0) >= HEADERS_SINCE_MINOR) headers = this.#traced(span, headers);
+      span = this.#tracing.startSend(this.#channelId, this.#fleet.options.clientId, typeof body === "string" ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : undefined);
+      if ((link!.client.protocolVersion?.minor ?? 0) >= HEADERS_SINCE_MINOR) headers = this.#traced(span, headers);
     }
     let prefix = this.#headFor(timeoutMs);
     if (headers !== undefined) {
       let withHeaders: Buffer | BrokerError;
       try {
-        withHeaders = this.#headWithHeaders(prefix, headers, route.maxPayload);
+        withHeaders = this.#headWithHeaders(prefix, headers, route.maxPayload, link!.client.protocolVersion);
       } catch (error) {
         if (span !== null) this.#tracing!.end(span, error as Error);
         throw error;
@@ -289,7 +332,10 @@ export class Consumer {
     const request: PendingRequest = {
       slot: -1,
       generation: 0,
+      link: link!,
       connection,
+      resend,
+      options,
       sink,
       timeoutMs,
       signal,
@@ -302,7 +348,7 @@ export class Consumer {
     };
     this.#table.add(request, timeoutMs);
     if (span !== null) this.#tracing!.setMessageId(span, idToString(this.#ids.bytes(request)));
-    this.#requests++;
+    if (!retry) this.#requests++;
     if (signal !== undefined) {
       request.onAbort = () => this.#settle(request, abortedBy(signal), true);
       signal.addEventListener("abort", request.onAbort, { once: true });
@@ -319,7 +365,7 @@ export class Consumer {
   /** A call's timeout, whole ms. Throws InvalidArgumentError for a bad one. */
   #timeoutOf(options: number | SendOptions | undefined): number {
     const given = typeof options === "object" ? options.timeout : options;
-    return Math.ceil(numberOption("timeout", given, this.#client.options.timeout, TIMEOUT_BOUNDS));
+    return Math.ceil(numberOption("timeout", given, this.#fleet.options.timeout, TIMEOUT_BOUNDS));
   }
 
   /** The request head for `timeoutMs`; a new one only when the timeout changes (a head is never modified). */
@@ -342,9 +388,8 @@ export class Consumer {
    * START), or NOT_SUPPORTED when the broker speaks 1.0. Throws InvalidArgumentError for headers
    * the protocol cannot carry, and for a block that would not fit the START the broker forwards.
    */
-  #headWithHeaders(head: Buffer, headers: Headers, maxPayload: number): Buffer | BrokerError {
+  #headWithHeaders(head: Buffer, headers: Headers, maxPayload: number, version: ProtocolVersion | null): Buffer | BrokerError {
     const block = encodeHeaderBlock(headers);
-    const version = this.#client.protocolVersion;
     if (version === null || version.minor < HEADERS_SINCE_MINOR) {
       return new BrokerError("NOT_SUPPORTED", `the broker speaks protocol ${version === null ? "1.0" : formatVersion(version)}, which has no headers: send without headers, or upgrade the broker to 1.1`);
     }
@@ -355,9 +400,9 @@ export class Consumer {
   }
 
   #notOpen(): Error {
-    const state = this.#client.state;
+    const state = this.#fleet.state;
     if (state === "closing" || state === "closed") return new ClientClosedError(`the consumer is ${state}`);
-    return new DisconnectedError(`not connected to the broker (${state}); the request was not sent`);
+    return new DisconnectedError(`not connected to any broker (${state}); the request was not sent`);
   }
 
   #onFrame(frame: Frame): void {
@@ -394,7 +439,7 @@ export class Consumer {
    * and returns null. On a 1.0 connection the flag means nothing, and the payload is all body.
    */
   #takeHeaders(request: PendingRequest, payload: Buffer, streaming: boolean): Buffer | null {
-    const version = this.#client.protocolVersion;
+    const version = request.link.client.protocolVersion;
     if (version === null || version.minor < HEADERS_SINCE_MINOR) return payload;
     try {
       const { headers, length } = decodeHeaderBlock(payload, 0);
@@ -424,6 +469,7 @@ export class Consumer {
    * delivered.
    */
   #settle(request: PendingRequest, error: Error | null, cancel: boolean): void {
+    const expiresAt = request.deadline?.deadline;
     if (!this.#table.delete(request)) return;
     if (request.span !== null) this.#tracing!.end(request.span, error, request.received);
     if (request.onAbort !== null) request.signal!.removeEventListener("abort", request.onAbort);
@@ -436,13 +482,41 @@ export class Consumer {
       return;
     }
     const code = (error as { code?: string }).code ?? "ERROR";
+    if (request.resend !== null && this.#retried(request, code, expiresAt)) return;
     this.#errors[code] = (this.#errors[code] ?? 0) + 1;
     request.sink.fail(error);
   }
 
-  #failAll(error: Error, cancel: boolean): void {
-    for (const request of this.#table.values()) this.#settle(request, error, cancel);
+  /**
+   * Sends a failed request once more through the next live broker, when no provider saw it
+   * (NO_PROVIDER) or it was lost with its broker and is `idempotent` (DISCONNECTED), time is left,
+   * and any response bytes that arrived can be dropped (send()'s); true if it did. The retry keeps
+   * the original deadline.
+   */
+  #retried(request: PendingRequest, code: string, expiresAt: number | undefined): boolean {
+    const idempotent = typeof request.options === "object" && request.options.idempotent === true;
+    if (code !== "NO_PROVIDER" && !(code === "DISCONNECTED" && idempotent)) return false;
+    if (expiresAt === undefined || request.signal?.aborted === true) return false;
+    const left = Math.floor(expiresAt - performance.now());
+    const next = this.#fleet.next(request.link);
+    if (left < 1 || next === null) return false;
+    if (request.received > 0) {
+      if (request.sink.restart === undefined) return false; // those bytes went to a reader
+      request.sink.restart();
+    }
+    this.#retries++;
+    this.#start(request.resend!, left, request.options, request.sink, next, null, true);
+    return true;
   }
+
+  /** A broker's connection ended: what was in flight on it fails (or is retried elsewhere). */
+  #failOn(link: FleetLink, error: Error, cancel: boolean): void {
+    for (const request of this.#table.values()) if (request.link === link) this.#settle(request, error, cancel);
+  }
+}
+
+function inMemory(body: Body): body is string | Uint8Array {
+  return typeof body === "string" || body instanceof Uint8Array;
 }
 
 function signalOf(options: number | SendOptions | undefined): AbortSignal | undefined {

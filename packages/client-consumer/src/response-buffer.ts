@@ -9,6 +9,8 @@ export interface ResponseSink {
   end(): void;
   /** The request failed; nothing more will come. */
   fail(error: Error): void;
+  /** Drops what arrived so far, for a request sent again; absent where bytes already went to a reader. */
+  restart?(): void;
 }
 
 /**
@@ -48,6 +50,10 @@ export class ResponseBuffer extends BodyAssembler implements ResponseSink {
 
   end(): void {
     this.#resolve(this.take());
+  }
+
+  restart(): void {
+    this.take();
   }
 
   fail(error: Error): void {

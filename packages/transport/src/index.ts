@@ -28,3 +28,4 @@ export type { ClientTlsOptions, Pem } from "./tls/client-tls.js";
 export type { ServerTlsOptions, ClientAuth, CertificateIdentity } from "./tls/server-tls.js";
 export type { Logger, LogMethod } from "./options/logger.js";
 export type { HostPort } from "./options/address.js";
+export type { FleetOptions } from "./fleet/fleet.js";

@@ -3,24 +3,24 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import {
   CONNECTION_ID,
+  compareVersions,
   decodeRegistrationAck,
   encodeRegistration,
   type Frame,
   FrameFlags,
   FrameType,
-  compareVersions,
   formatVersion,
   idToBytes,
   idToString,
   LATEST_VERSION,
   MAX_PAYLOAD,
-  VERSION_1_0,
   newId,
   ProtocolError,
   type ProtocolVersion,
   type RegistrationAck,
   ROUTING_HEADER_SIZE,
   Role,
+  VERSION_1_0,
 } from "@switchyard/protocol";
 import { type BodyRoute, REQUEST_BODY_FRAMES, RESPONSE_BODY_FRAMES } from "../body/body-sender.js";
 import { ConnectionContext } from "../connection/connection-context.js";
@@ -32,7 +32,7 @@ import { formatHostPort, type HostPort, parseAddress } from "../options/address.
 import { explainTlsFailure, resolveClientTls } from "../tls/client-tls.js";
 import { settleWithin } from "../util/settle-within.js";
 import { backoffDelay } from "./backoff.js";
-import { type ClientOptions, type ClientState, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
+import { type ClientOptions, type ClientState, notifyStateChange, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 import { type ClientStatus, type ClientTransportStats, StatusFeed } from "./client-status.js";
 
 /** Who the client registers as. */
@@ -56,6 +56,8 @@ export interface ClientHooks {
   whenIdle(): Promise<void>;
   /** close() stops waiting: fail what is still in flight with `error`. */
   onClose(error: ClientClosedError): void;
+  /** Every status event as it is published (a fleet forwards its brokers' events). */
+  onStatus?(event: ClientStatus): void;
 }
 
 /** One connection and what the client knows about it. */
@@ -195,6 +197,16 @@ export class BaseClient {
   }
 
   /**
+   * Starts without a first connect that must succeed: the client is `reconnecting` at once and
+   * dials with the reconnect backoff until it registers (or maxReconnectAttempts run out and it
+   * closes itself). For a broker of a fleet that is down while the others are up.
+   */
+  openInBackground(): void {
+    this.#setState("reconnecting", undefined);
+    void this.#reconnect();
+  }
+
+  /**
    * Graceful close: the roles stop taking new work (state `closing`), close() waits up to
    * closeTimeout for work in flight, fails what is left with CLOSED, flushes and ends the
    * connection, waiting up to writeTimeout for the broker to close its side before cutting it.
@@ -224,7 +236,7 @@ export class BaseClient {
       this.#retire(session);
     }
     this.#setState("closed", undefined);
-    this.#status.publish({ type: "closed", error: undefined });
+    this.#publish({ type: "closed", error: undefined });
   }
 
   /** Dials, wraps the socket, registers. Rejects as open() documents. */
@@ -347,7 +359,7 @@ export class BaseClient {
     stopPing(session);
     this.#retire(session);
     const lost = lossError(error ?? session.brokerError ?? undefined);
-    this.#status.publish({ type: "disconnected", server: formatHostPort(this.#address), error: lost });
+    this.#publish({ type: "disconnected", server: formatHostPort(this.#address), error: lost });
     if (this.#state !== "open") {
       this.#hooks.onDisconnect(lost);
       return;
@@ -372,7 +384,7 @@ export class BaseClient {
     for (let attempt = 0; attempt < maxReconnectAttempts; attempt++) {
       try {
         const delayMs = backoffDelay(attempt, reconnectDelay, maxReconnectDelay);
-        this.#status.publish({ type: "reconnecting", server: formatHostPort(this.#address), attempt: attempt + 1, delayMs });
+        this.#publish({ type: "reconnecting", server: formatHostPort(this.#address), attempt: attempt + 1, delayMs });
         await sleep(delayMs, undefined, { signal: this.#lifetime.signal });
         await this.#connectOnce(undefined);
         return;
@@ -393,7 +405,7 @@ export class BaseClient {
     this.#setState("closed", reason);
     this.#hooks.onClosing();
     this.#hooks.onClose(new ClientClosedError(`the client closed: ${reason.message}`));
-    this.#status.publish({ type: "closed", error: reason });
+    this.#publish({ type: "closed", error: reason });
   }
 
   /** Adds an ended connection's bytes to the totals of stats(). */
@@ -428,17 +440,18 @@ export class BaseClient {
     const reconnect = this.#state === "reconnecting";
     if (reconnect) this.#status.reconnects++;
     this.#setState("open", undefined);
-    this.#status.publish({ type: "connected", server: formatHostPort(this.#address), serverId: this.serverId, reconnect });
+    this.#publish({ type: "connected", server: formatHostPort(this.#address), serverId: this.serverId, reconnect });
+  }
+
+  #publish(event: ClientStatus): void {
+    this.#status.publish(event);
+    this.#hooks.onStatus?.(event);
   }
 
   #setState(state: ClientState, error: Error | undefined): void {
     if (this.#state === state) return;
     this.#state = state;
-    try {
-      this.options.onStateChange?.(state, error);
-    } catch (listenerError) {
-      this.options.logger.warn({ error: String(listenerError) }, "onStateChange threw");
-    }
+    notifyStateChange(this.options, state, error);
   }
 }
 

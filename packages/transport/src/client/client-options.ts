@@ -119,3 +119,12 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
   };
 }
 
+
+/** Tells `options.onStateChange` of a state change; what the listener throws is logged, never thrown. */
+export function notifyStateChange(options: ResolvedClientOptions, state: ClientState, error: Error | undefined): void {
+  try {
+    options.onStateChange?.(state, error);
+  } catch (listenerError) {
+    options.logger.warn({ error: String(listenerError) }, "onStateChange threw");
+  }
+}

@@ -1,0 +1,222 @@
+import { Consumer, type ConsumerOptions } from "@switchyard/client-consumer";
+import { Provider } from "@switchyard/client-provider";
+import { type BrokerProcess, type Listening, MiB, onCleanup, patterned, refusingAddress, useBrokerProcesses } from "@switchyard/testing";
+import { v4 as uuid } from "uuid";
+import { describe, expect, it, vi } from "vitest";
+
+/** Tests do not wait for production reconnect timings. */
+const FAST: ConsumerOptions = { closeTimeout: 2000, reconnectDelay: 20, maxReconnectDelay: 200 };
+/** The invariant's slack: a send settles no later than its deadline plus this. */
+const SLACK_MS = 1000;
+const SEND_TIMEOUT_MS = 10_000;
+const IN_FLIGHT_PER_CONSUMER = 32;
+
+const processes = useBrokerProcesses();
+
+type Broker = BrokerProcess & Listening;
+
+async function startBrokers(count: number): Promise<Broker[]> {
+  return Promise.all(Array.from({ length: count }, () => processes.start()));
+}
+
+/** Restarts a killed broker on the port it had. */
+async function restart(broker: Broker): Promise<Broker> {
+  const again = processes.run(["--host", "127.0.0.1", "--port", String(broker.port)]);
+  return Object.assign(again, await again.listening());
+}
+
+async function consumer(addresses: string[], channelId: string, options: ConsumerOptions = {}): Promise<Consumer> {
+  const client = await Consumer.connect(addresses, channelId, { ...FAST, ...options });
+  onCleanup(() => client.close());
+  return client;
+}
+
+/** An echo provider attached to each broker (one Provider per broker). */
+async function echoProviders(brokers: Broker[], channelId: string): Promise<Provider[]> {
+  return Promise.all(
+    brokers.map(async (broker) => {
+      const provider = await Provider.connect(broker.address, channelId, (payload) => payload, { ...FAST, concurrency: 256 });
+      onCleanup(() => provider.close());
+      return provider;
+    }),
+  );
+}
+
+/** Waits until every consumer is connected to all `count` brokers (connect() resolves with the first). */
+async function connectedToAll(consumers: Consumer[], count: number): Promise<void> {
+  const open = (client: Consumer) => Object.values(client.stats().brokers).filter((state) => state === "open").length;
+  await vi.waitFor(() => expect(consumers.map(open)).toEqual(consumers.map(() => count)), { timeout: 10_000 });
+}
+
+/** One send and what became of it. */
+interface Send {
+  consumer: number;
+  startedAt: number;
+  idempotent: boolean;
+  settlements: number;
+  elapsedMs: number;
+  error?: Error & { code?: string };
+  wrong?: boolean;
+}
+
+/** Keeps IN_FLIGHT_PER_CONSUMER sends going through each consumer until stop() — mixed small and 2 MiB bodies, half idempotent. */
+function load(consumers: Consumer[]): { sends: Send[]; stop(): Promise<void> } {
+  const sends: Send[] = [];
+  let running = true;
+  let seed = 0;
+  const worker = async (index: number, client: Consumer) => {
+    while (running) {
+      seed++;
+      const size = seed % 16 === 0 ? 2 * MiB : 16 + (seed % 4000);
+      const body = patterned(seed, size);
+      const send: Send = { consumer: index, startedAt: performance.now(), idempotent: seed % 2 === 0, settlements: 0, elapsedMs: 0 };
+      sends.push(send);
+      await client.send(body, { timeout: SEND_TIMEOUT_MS, idempotent: send.idempotent }).then(
+        (answer) => {
+          send.settlements++;
+          send.wrong = !answer.equals(body);
+        },
+        (error: Error & { code?: string }) => {
+          send.settlements++;
+          send.error = error;
+        },
+      );
+      send.elapsedMs = performance.now() - send.startedAt;
+      if (send.error !== undefined) await new Promise((resolve) => setImmediate(resolve)); // a failing loop must not starve the event loop
+    }
+  };
+  const workers = consumers.flatMap((client, index) => Array.from({ length: IN_FLIGHT_PER_CONSUMER }, () => worker(index, client)));
+  onCleanup(() => {
+    running = false;
+  });
+  return {
+    sends,
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+    },
+  };
+}
+
+/** When (performance.now()) a consumer first reports the loss of `address`. */
+function noticeLoss(client: Consumer, address: string): { at: number | null } {
+  const seen = { at: null as number | null };
+  void (async () => {
+    for await (const event of client.status()) {
+      if (event.type === "disconnected" && event.server === address && seen.at === null) seen.at = performance.now();
+    }
+  })();
+  return seen;
+}
+
+describe("a fleet of three brokers", () => {
+  it("spreads 30 consumers over the brokers by rendezvous hashing", async () => {
+    const brokers = await startBrokers(3);
+    const channelId = uuid();
+    await echoProviders(brokers, channelId);
+    const addresses = brokers.map((broker) => broker.address);
+    const consumers = await Promise.all(Array.from({ length: 30 }, () => consumer(addresses, channelId)));
+    await connectedToAll(consumers, 3);
+    const counts = new Map(addresses.map((address) => [address, 0]));
+    for (const client of consumers) {
+      const broker = client.stats().broker!;
+      counts.set(broker, counts.get(broker)! + 1);
+      // Each answers through the broker it names.
+      expect(String(await client.send("hello"))).toBe("hello");
+    }
+    // Binomial(30, 1/3) per broker: 3 or more but for a chance of about 1 in 1 000 per run.
+    console.log(`fleet spread: 30 consumers over 3 brokers: ${[...counts.values()].join(", ")}`);
+    for (const count of counts.values()) expect(count).toBeGreaterThanOrEqual(3);
+    expect([...counts.values()].reduce((a, b) => a + b)).toBe(30);
+    // The consumers' own counters say which broker carried their requests.
+    expect(consumers.every((client) => client.stats().requests === 1)).toBe(true);
+  });
+
+  it("loses a broker to SIGKILL under load: only requests in flight on it fail, with DISCONNECTED, and it rejoins with no failure", { timeout: 90_000 }, async () => {
+    const brokers = await startBrokers(3);
+    const channelId = uuid();
+    await echoProviders(brokers, channelId);
+    const addresses = brokers.map((broker) => broker.address);
+    const consumers = await Promise.all(Array.from({ length: 6 }, () => consumer(addresses, channelId)));
+    await connectedToAll(consumers, 3);
+    // Kill the broker most of them use (at least one does).
+    const users = new Map<string, number[]>();
+    for (const [index, client] of consumers.entries()) users.set(client.stats().broker!, [...(users.get(client.stats().broker!) ?? []), index]);
+    const [victimAddress, moved] = [...users.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
+    const victim = brokers.find((broker) => broker.address === victimAddress)!;
+    const notices = consumers.map((client) => noticeLoss(client, victimAddress));
+
+    const before = load(consumers);
+    await vi.waitFor(() => expect(before.sends.filter((send) => send.settlements === 1).length).toBeGreaterThan(300), { timeout: 20_000 });
+    await victim.kill();
+    await vi.waitFor(() => expect(moved.every((index) => notices[index]!.at !== null)).toBe(true), { timeout: 10_000 });
+    for (const index of moved) expect(consumers[index]!.stats().broker).not.toBe(victimAddress);
+    const noticedAt = Math.max(...moved.map((index) => notices[index]!.at!));
+    await vi.waitFor(() => expect(before.sends.filter((send) => send.startedAt > noticedAt && send.settlements === 1).length).toBeGreaterThan(300), { timeout: 20_000 });
+    await before.stop();
+
+    for (const send of before.sends) {
+      expect(send.settlements).toBe(1);
+      expect(send.elapsedMs).toBeLessThanOrEqual(SEND_TIMEOUT_MS + SLACK_MS);
+      expect(send.wrong ?? false).toBe(false);
+    }
+    const failed = before.sends.filter((send) => send.error !== undefined);
+    for (const send of failed) {
+      expect(send.error!.code).toBe("DISCONNECTED");
+      expect(send.idempotent, `${send.error!.message} (cause: ${String((send.error as { cause?: unknown }).cause)})`).toBe(false);
+      expect(moved).toContain(send.consumer);
+      expect(send.startedAt).toBeLessThan(notices[send.consumer]!.at!);
+    }
+    const retries = consumers.reduce((sum, client) => sum + client.stats().retries, 0);
+    console.log(
+      `fleet failover: ${before.sends.length} sends, ${failed.length} DISCONNECTED (in flight on the lost broker, none idempotent), ${retries} idempotent sends retried on another broker, ${moved.length} of ${consumers.length} consumers moved`,
+    );
+
+    // Restart it: its provider re-attaches, the consumers whose first choice it is move back, and nothing fails meanwhile.
+    const after = load(consumers);
+    await restart(victim);
+    await vi.waitFor(() => expect(moved.map((index) => consumers[index]!.stats().broker)).toEqual(moved.map(() => victimAddress)), { timeout: 20_000 });
+    const movedBackAt = performance.now();
+    await vi.waitFor(() => expect(after.sends.filter((send) => send.startedAt > movedBackAt && send.settlements === 1).length).toBeGreaterThan(300), { timeout: 20_000 });
+    await after.stop();
+    expect(after.sends.filter((send) => send.error !== undefined).map((send) => send.error!.code)).toEqual([]);
+    expect(after.sends.every((send) => send.settlements === 1 && send.wrong === false)).toBe(true);
+  });
+
+  it("connects to the brokers that are up, adds one that was down at start when it comes up, and fails over to it", async () => {
+    const [up] = await startBrokers(1);
+    const down = await refusingAddress();
+    const channelId = uuid();
+    const client = await consumer([down, up!.address], channelId);
+    expect(client.state).toBe("open");
+    expect(client.stats().broker).toBe(up!.address);
+    const connected = new Promise<void>((resolve) => {
+      void (async () => {
+        for await (const event of client.status()) if (event.type === "connected" && event.server === down) resolve();
+      })();
+    });
+    const [host, port] = [down.slice(0, down.lastIndexOf(":")), down.slice(down.lastIndexOf(":") + 1)];
+    const late = processes.run(["--host", host, "--port", port]);
+    await late.listening();
+    await connected;
+    // Both brokers now serve: with the first gone, sends go through the late one at once.
+    await Provider.connect(down, channelId, (payload) => payload, FAST).then((provider) => onCleanup(() => provider.close()));
+    await up!.kill();
+    await vi.waitFor(() => expect(client.stats().broker).toBe(down));
+    expect(String(await client.send("still here"))).toBe("still here");
+  });
+
+  it("refuses with CONNECT_FAILED when no broker of the list can be reached, and closes", async () => {
+    const addresses = [await refusingAddress(), await refusingAddress()];
+    const error = await Consumer.connect(addresses, uuid(), FAST).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "CONNECT_FAILED" });
+  });
+
+  it("refuses a bad address list with INVALID_ARGUMENT naming the entry", async () => {
+    await expect(Consumer.connect([], uuid())).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("empty") });
+    await expect(Consumer.connect(["127.0.0.1:9090", "nope"], uuid())).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining('addresses[1] "nope"'),
+    });
+  });
+});
