@@ -1,5 +1,5 @@
-import { type WireErrorCode, WIRE_ERROR_CODES } from "@switchyard/protocol";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { WIRE_ERROR_CODES, type WireErrorCode } from "@switchyard/protocol";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Channel } from "../channel.js";
 import { LATENCY_BUCKETS_MS, type LatencyHistogram } from "../latency-histogram.js";
 import type { BrokerStats } from "../stats.js";
@@ -48,6 +48,23 @@ class RecordedHistogram extends Histogram<string> {
   }
 }
 
+/** What a metric reads from a stats() snapshot: its one value, or a value per label value. */
+type Reading = number | Record<string, number>;
+
+/** Calls `apply` once per series of a reading: unlabelled for a number, else once per label value. */
+function forEachSeries(reading: Reading, label: string | undefined, apply: (labels: Record<string, string>, value: number) => void): void {
+  if (typeof reading === "number" || label === undefined) {
+    apply({}, typeof reading === "number" ? reading : 0);
+    return;
+  }
+  for (const [value, count] of Object.entries(reading)) apply({ [label]: value }, count);
+}
+
+/** ERRORs sent by code, for the given codes. */
+function byCode(codes: readonly WireErrorCode[], s: BrokerStats): Record<string, number> {
+  return Object.fromEntries(codes.map((code) => [code, s.errorsSent[code]]));
+}
+
 /**
  * The broker's Prometheus metrics, in a Registry of its own (never prom-client's global one, so
  * two brokers in one process do not collide): Node's default metrics and the broker's, each worked
@@ -66,85 +83,61 @@ export class BrokerMetrics {
     const stats = () => (this.#stats ??= broker.stats());
     collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
 
-    const counter = (name: string, help: string, read: (s: BrokerStats) => number) =>
+    // A metric is one series, or one per value of its label: `read` returns a number or a record
+    // of label value → number, worked out from one stats() snapshot per scrape.
+    const counter = (name: string, help: string, read: (s: BrokerStats) => Reading, label?: string) =>
       new Counter({
         name: METRIC_PREFIX + name,
         help,
+        labelNames: label === undefined ? [] : [label],
         registers,
         collect() {
           this.reset();
-          this.inc(read(stats()));
+          forEachSeries(read(stats()), label, (labels, value) => this.inc(labels, value));
         },
       });
-    const gauge = (name: string, help: string, read: (s: BrokerStats) => number) =>
+    const gauge = (name: string, help: string, read: (s: BrokerStats) => Reading, label?: string) =>
       new Gauge({
         name: METRIC_PREFIX + name,
         help,
+        labelNames: label === undefined ? [] : [label],
         registers,
         collect() {
-          this.set(read(stats()));
+          forEachSeries(read(stats()), label, (labels, value) => this.set(labels, value));
         },
       });
 
-    new Counter({
-      name: `${METRIC_PREFIX}requests_total`,
-      help: "Requests by outcome: ok (completed by a provider: its response or its ERROR delivered) or the error code the broker answered with",
-      labelNames: ["outcome"],
-      registers,
-      collect() {
-        const s = stats();
-        this.reset();
-        this.inc({ outcome: "ok" }, s.completed);
-        for (const code of REQUEST_ERROR_CODES) this.inc({ outcome: code }, s.errorsSent[code]);
-      },
-    });
+    counter(
+      "requests_total",
+      "Requests by outcome: ok (completed by a provider: its response or its ERROR delivered) or the error code the broker answered with",
+      (s) => ({ ok: s.completed, ...byCode(REQUEST_ERROR_CODES, s) }),
+      "outcome",
+    );
     counter("requests_accepted_total", "Requests accepted (a START that created a request)", (s) => s.requests);
     new RecordedHistogram(`${METRIC_PREFIX}request_duration_seconds`, "Duration of completed requests, START to the frame that completed them", registry, () => broker.latency);
     gauge("requests_in_flight", "Requests held by providers now", (s) => s.inFlight);
     gauge("requests_queued", "Requests waiting for provider capacity now", (s) => s.queued);
     gauge("queued_request_bytes", "Body bytes held for waiting requests now", (s) => s.queuedRequestBytes);
-    new Gauge({
-      name: `${METRIC_PREFIX}connections`,
-      help: "Open connections by role (unregistered: accepted, not yet registered)",
-      labelNames: ["role"],
-      registers,
-      collect() {
-        const s = stats();
-        this.set({ role: "consumer" }, s.consumers);
-        this.set({ role: "provider" }, s.providers);
-        this.set({ role: "unregistered" }, s.connections - s.consumers - s.providers);
-      },
-    });
+    gauge(
+      "connections",
+      "Open connections by role (unregistered: accepted, not yet registered)",
+      (s) => ({ consumer: s.consumers, provider: s.providers, unregistered: s.connections - s.consumers - s.providers }),
+      "role",
+    );
     gauge("providers", "Registered providers now", (s) => s.providers);
     gauge("channels", "Open channels now", (s) => s.channels);
-    new Counter({
-      name: `${METRIC_PREFIX}bytes_total`,
-      help: "Bytes received from (in) and sent to (out) clients",
-      labelNames: ["direction"],
-      registers,
-      collect() {
-        const s = stats();
-        this.reset();
-        this.inc({ direction: "in" }, s.bytesReceived);
-        this.inc({ direction: "out" }, s.bytesSent);
-      },
-    });
+    counter("bytes_total", "Bytes received from (in) and sent to (out) clients", (s) => ({ in: s.bytesReceived, out: s.bytesSent }), "direction");
     counter("slow_peers_closed_total", "Connections closed because the peer left its socket undrained past the write timeout", (s) => s.slowPeersClosed);
     counter("idle_connections_closed_total", "Connections closed because nothing arrived within the read timeout", (s) => s.idleConnectionsClosed);
     counter("protocol_errors_total", "Connections closed for a protocol violation", (s) => s.errorsSent.PROTOCOL_ERROR);
     counter("refused_connections_total", "Sockets closed at once (maxConnections reached, or stopping)", (s) => s.refusedConnections);
     counter("dropped_frames_total", "Frames that could not be queued and were no request's outcome (CANCEL, PONG, BAD_ROUTE)", (s) => s.droppedFrames);
-    new Counter({
-      name: `${METRIC_PREFIX}errors_sent_total`,
-      help: "ERRORs the broker itself sent, by code (request outcomes, refused registrations, protocol errors, bad routes)",
-      labelNames: ["code"],
-      registers,
-      collect() {
-        const s = stats();
-        this.reset();
-        for (const code of Object.keys(WIRE_ERROR_CODES) as WireErrorCode[]) this.inc({ code }, s.errorsSent[code]);
-      },
-    });
+    counter(
+      "errors_sent_total",
+      "ERRORs the broker itself sent, by code (request outcomes, refused registrations, protocol errors, bad routes)",
+      (s) => byCode(Object.keys(WIRE_ERROR_CODES) as WireErrorCode[], s),
+      "code",
+    );
     gauge("write_queue_max_bytes", "Largest write queue over the open connections now, bytes", (s) => s.writeQueue.maxBytes);
     if (perChannel) this.#perChannel(registers);
   }
