@@ -15,5 +15,6 @@ export type {
   ClientTlsOptions,
   Logger,
   LogMethod,
+  Lookup,
   Pem,
 } from "@switchyard/transport";

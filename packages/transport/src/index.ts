@@ -29,3 +29,4 @@ export type { ServerTlsOptions, ClientAuth, CertificateIdentity } from "./tls/se
 export type { Logger, LogMethod } from "./options/logger.js";
 export type { HostPort } from "./options/address.js";
 export type { FleetOptions } from "./fleet/fleet.js";
+export type { Lookup } from "./fleet/address-list.js";

@@ -17,7 +17,8 @@ export interface BrokerAddress {
 /** Resolves a host name to its addresses, as dns.promises.lookup with `all: true` does. */
 export type Lookup = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 
-const defaultLookup: Lookup = (hostname) => dnsLookup(hostname, { all: true });
+/** The system resolver (getaddrinfo, as net.connect uses): every address of a name. */
+export const defaultLookup: Lookup = (hostname) => dnsLookup(hostname, { all: true });
 
 /**
  * Checks a fleet's address list: one address (`"host:port"`, `"tcp://…"`, `"tls://…"`) or a

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { idToBytes } from "@switchyard/protocol";
+import { idToBytes, InvalidArgumentError } from "@switchyard/protocol";
 import { BaseClient, type ClientHooks, type ClientRegistration } from "../client/base-client.js";
 import { type ClientOptions, type ClientState, notifyStateChange, type ResolvedClientOptions, resolveClientOptions } from "../client/client-options.js";
 import { type ClientStatus, type ClientTransportStats, StatusFeed } from "../client/client-status.js";
@@ -7,7 +7,7 @@ import { ConnectError, DisconnectedError } from "../errors.js";
 import type { ParsedAddress } from "../options/address.js";
 import { MAX_TIMER_MS, numberOption } from "../options/option-checks.js";
 import { resolveClientTls } from "../tls/client-tls.js";
-import { type BrokerAddress, parseAddressList, resolveAddressList, tlsFor } from "./address-list.js";
+import { type BrokerAddress, defaultLookup, type Lookup, parseAddressList, resolveAddressList, tlsFor } from "./address-list.js";
 import { rendezvousWeight } from "./rendezvous.js";
 
 /** Default ms between resolutions of a fleet's host names: 30 s (also resolved whenever a broker is lost). */
@@ -21,6 +21,11 @@ export interface FleetOptions extends ClientOptions {
    * is lost. Unused when every address is an IP. Default 30 000.
    */
   resolveInterval?: number;
+  /**
+   * How a host name of the list is resolved to addresses, as `dns.promises.lookup(name, { all:
+   * true })` does (the default): for service discovery of one's own, or a test that moves brokers.
+   */
+  lookup?: Lookup;
 }
 
 /** One broker of the fleet and the client's connection to it. */
@@ -51,6 +56,7 @@ export class Fleet {
   readonly #registration: ClientRegistration;
   readonly #hooksFor: (link: FleetLink) => ClientHooks;
   readonly #resolveInterval: number;
+  readonly #lookup: Lookup;
   /** Highest weight first. */
   #links: FleetLink[] = [];
   #current: FleetLink | null = null;
@@ -68,6 +74,8 @@ export class Fleet {
     this.#list = parseAddressList(addresses);
     this.options = resolveClientOptions(options);
     this.#resolveInterval = numberOption("resolveInterval", options.resolveInterval, DEFAULT_RESOLVE_INTERVAL, { min: 1, max: MAX_TIMER_MS });
+    if (options.lookup !== undefined && typeof options.lookup !== "function") throw new InvalidArgumentError("lookup must be a function (hostname) => Promise<{ address, family }[]>");
+    this.#lookup = options.lookup ?? defaultLookup;
     this.#given = { ...options, clientId: this.options.clientId };
     this.#registration = registration;
     this.#hooksFor = hooksFor;
@@ -127,7 +135,7 @@ export class Fleet {
   async open(): Promise<void> {
     let brokers: BrokerAddress[];
     try {
-      brokers = await resolveAddressList(this.#list);
+      brokers = await resolveAddressList(this.#list, this.#lookup);
     } catch (error) {
       throw this.#failed(new ConnectError(`could not resolve the broker addresses: ${(error as Error).message}`, { cause: error }));
     }
@@ -247,7 +255,7 @@ export class Fleet {
     if (this.#resolving) return;
     this.#resolving = true;
     try {
-      const brokers = await resolveAddressList(this.#list);
+      const brokers = await resolveAddressList(this.#list, this.#lookup);
       if (this.#closing !== null || this.#state === "closed") return;
       const keys = new Set(brokers.map((broker) => broker.key));
       for (const broker of brokers) {
