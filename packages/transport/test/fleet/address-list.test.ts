@@ -50,4 +50,28 @@ describe("rendezvous weights", () => {
     const survivors = brokers.slice(1);
     for (const id of ids) if (first(id, brokers) !== brokers[0]) expect(first(id, survivors)).toBe(first(id, brokers));
   });
+
+  it("give 30 consumers on three brokers 6–14 each in about 81% of layouts, as independent uniform choices would", () => {
+    // Rendezvous hashing is as even as a fair die per client, no more: P(every broker gets 6–14)
+    // is 0.815 for Multinomial(30; 1/3, 1/3, 1/3), and P(some broker gets under 3) is 0.002. A
+    // biased hash (one broker favoured, or ids clustering) moves the share out of this band.
+    const layouts = 2000;
+    let even = 0;
+    let starved = 0;
+    for (let layout = 0; layout < layouts; layout++) {
+      const brokers = [1, 2, 3].map((host) => `10.${layout >> 8}.${layout & 255}.${host}:${9000 + layout}`);
+      const counts = [0, 0, 0];
+      for (let client = 0; client < 30; client++) {
+        const id = `00000000-0000-4000-8000-${(layout * 30 + client).toString(16).padStart(12, "0")}`;
+        const weights = brokers.map((broker) => rendezvousWeight(id, broker));
+        counts[weights.indexOf(Math.max(...weights))]!++;
+      }
+      if (counts.every((count) => count >= 6 && count <= 14)) even++;
+      if (counts.some((count) => count < 3)) starved++;
+    }
+    // ±5 standard deviations of a share over 2000 layouts (0.0087).
+    expect(even / layouts).toBeGreaterThan(0.77);
+    expect(even / layouts).toBeLessThan(0.86);
+    expect(starved / layouts).toBeLessThan(0.01);
+  });
 });
