@@ -1,4 +1,5 @@
 import { Broker, createAnetServer, createPoolList, tcpFactory } from "@switchyard/anet-broker";
+import { check } from "./check.js";
 
 type Log = (line: string) => void;
 
@@ -50,8 +51,4 @@ async function pipelinedBurst(broker: Broker, log: Log): Promise<void> {
   const rate = Math.round((BURST / ms) * 1000).toLocaleString("en-US");
   log(`  ${BURST.toLocaleString("en-US")} pipelined requests over ${broker.stats().connections} connections: ${right} answered correctly in ${ms.toFixed(0)} ms (${rate} requests/s)`);
   check(right === BURST, "every pipelined request gets its own answer");
-}
-
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`anet demo check failed: ${what}`);
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { Consumer } from "@switchyard/client-consumer";
 import { Provider } from "@switchyard/client-provider";
 import { v4 as uuid } from "uuid";
+import { check } from "./check.js";
 
 type Log = (line: string) => void;
 
@@ -114,8 +115,4 @@ async function noProviderError(address: string, resources: Resources, log: Log):
     log(`  a channel with no provider: ${(error as Error).name} code=${code}: ${(error as Error).message}`);
     check(code === "NO_PROVIDER", "the error code is NO_PROVIDER");
   }
-}
-
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`demo check failed: ${what}`);
 }

@@ -1,6 +1,7 @@
 import { runAnetDemo } from "./anet-demo.js";
 import { runBrokerDemo } from "./broker-demo.js";
 import { startBrokerProcess } from "./broker-process.js";
+import { runFleetDemo } from "./fleet-demo.js";
 
 const log = (line: string) => console.log(line);
 
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   }
   log("▶ anet: pipelined requests over a pool of 5 connections");
   await runAnetDemo(log);
+  log("\n▶ a fleet: three brokers, providers on every one, consumers spread; one broker killed and restarted");
+  await runFleetDemo(log);
   log("\nDemo finished: every check passed.");
 }
 

@@ -1,0 +1,183 @@
+import { Consumer, type ConsumerOptions } from "@switchyard/client-consumer";
+import { Provider } from "@switchyard/client-provider";
+import { v4 as uuid } from "uuid";
+import { type BrokerProcess, startBrokerProcess } from "./broker-process.js";
+import { check } from "./check.js";
+import { FleetLoad, type FleetSend, SEND_TIMEOUT_MS, SETTLE_SLACK_MS } from "./fleet-load.js";
+
+type Log = (line: string) => void;
+
+const BROKERS = 3;
+const CONSUMERS = 12;
+/** Sends each consumer keeps in flight. */
+const INFLIGHT = 16;
+/** How long each phase of load runs, ms: long enough for thousands of sends, short enough for a demo. */
+const PHASE_MS = 1500;
+/**
+ * The demo's clients retry a lost broker within half a second (the default backoff grows to 5 s):
+ * the restarted broker is back within a couple of seconds, and the demo should not wait longer.
+ */
+const CLIENT_OPTIONS: ConsumerOptions = { reconnectDelay: 50, maxReconnectDelay: 500, closeTimeout: 5000 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const number = (n: number) => n.toLocaleString("en-US");
+
+/** An echo service attached to every broker of the fleet, counting what it handled on each. */
+interface EchoService {
+  name: string;
+  /** Requests handled, by broker address. */
+  handled: Map<string, number>;
+  /** Whether it is registered with `address` now. */
+  attachedTo(address: string): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The fleet part of the demo: three brokers (their own processes), two providers and twelve
+ * consumers on all of them, one broker killed with SIGKILL under load, then restarted and rejoined.
+ * It prints what happened and checks it against what a fleet promises.
+ */
+export async function runFleetDemo(log: Log): Promise<void> {
+  const brokers = await Promise.all(Array.from({ length: BROKERS }, () => startBrokerProcess()));
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const addresses = brokers.map((broker) => broker.address);
+    log(`  three brokers: ${addresses.join(", ")}`);
+    const channel = uuid();
+    const services = await Promise.all(["A", "B"].map((name) => echoService(name, addresses, channel)));
+    closers.push(...services.map((service) => () => service.close()));
+    const consumers = await Promise.all(Array.from({ length: CONSUMERS }, () => Consumer.connect(addresses, channel, CLIENT_OPTIONS)));
+    closers.push(...consumers.map((consumer) => () => consumer.close()));
+    await until(() => consumers.every((consumer) => Object.values(consumer.stats().brokers).every((state) => state === "open")), "every consumer connects to every broker");
+    // With every broker up, each consumer is on its first choice: where it must be again after the rejoin.
+    const homes = consumers.map((consumer) => consumer.stats().broker!);
+    const spread = addresses.map((address) => homes.filter((home) => home === address).length);
+    log(`  providers A and B on every broker; ${CONSUMERS} consumers spread over the brokers by rendezvous hashing: ${spread.join(", ")}`);
+
+    const victim = brokers[spread.indexOf(Math.max(...spread))]!;
+    await loseBroker(victim, consumers, log);
+    await rejoin(victim, brokers, consumers, homes, services, log);
+  } finally {
+    for (const close of closers.reverse()) await close();
+    await Promise.all(brokers.map((broker) => broker.stop()));
+  }
+}
+
+/** Load, SIGKILL of `victim` under it, more load; prints the counts and checks them. */
+async function loseBroker(victim: BrokerProcess, consumers: Consumer[], log: Log): Promise<void> {
+  const moved = consumers.flatMap((consumer, index) => (consumer.stats().broker === victim.address ? [index] : []));
+  const noticed = consumers.map((consumer) => lossNotice(consumer, victim.address));
+  const load = new FleetLoad(consumers, INFLIGHT);
+  await sleep(PHASE_MS);
+  const killedAt = performance.now();
+  await victim.kill();
+  log(`  ▸ SIGKILL ${victim.address} under load (${number(CONSUMERS * INFLIGHT)} sends in flight, ${moved.length} consumers on it)`);
+  await sleep(PHASE_MS);
+  const unsettled = await load.stop();
+
+  const { sent, answered, failed } = load.counts();
+  const now = consumers.map((consumer) => consumer.stats().broker);
+  const gaps = moved.map((index) => firstSuccessAfter(load.sends, index, killedAt) - killedAt).sort((a, b) => a - b);
+  const retried = consumers.reduce((sum, consumer) => sum + consumer.stats().retries, 0);
+  log(`    sent ${number(sent)}, answered ${number(answered)}, failed ${describeFailures(failed)}`);
+  log(`    ${moved.length} consumers moved off it (now on ${[...new Set(moved.map((index) => now[index]))].join(", ")}); ${retried} idempotent sends retried on another broker`);
+  log(`    from the kill to each moved consumer's first answer: p50 ${gaps[Math.floor(gaps.length / 2)]!.toFixed(1)} ms, max ${gaps.at(-1)!.toFixed(1)} ms`);
+
+  check(unsettled === 0, "every send settles, no later than its deadline plus 1 s");
+  check(load.sends.every((send) => send.settlements === 1), "every send settles exactly once");
+  check(load.sends.every((send) => send.settledAt! - send.startedAt <= SEND_TIMEOUT_MS + SETTLE_SLACK_MS), "every send settles no later than its deadline plus 1 s");
+  check(load.sends.every((send) => !send.wrong), "every answer is the body sent");
+  check(answered + Object.values(failed).reduce((sum, n) => sum + n, 0) === sent, "sent = answered + failed");
+  const failures = load.sends.filter((send) => send.code !== null);
+  check(failures.every((send) => send.code === "DISCONNECTED"), "the only failures are DISCONNECTED");
+  check(failures.every((send) => moved.includes(send.consumer) && send.startedAt < noticed[send.consumer]!.at!), "only sends in flight on the lost broker fail");
+  check(failures.every((send) => !send.idempotent), "no idempotent send fails");
+  check(moved.every((index) => now[index] !== victim.address && now[index] !== null), "every consumer of the lost broker moved to another");
+  check(moved.length > 0 && gaps.every((gap) => Number.isFinite(gap)), "every moved consumer is answered again");
+}
+
+/** Restarts `victim` where it was; waits for providers to re-attach and its consumers to move back; load with no failure. */
+async function rejoin(victim: BrokerProcess, brokers: BrokerProcess[], consumers: Consumer[], homes: string[], services: EchoService[], log: Log): Promise<void> {
+  const returning = homes.filter((home) => home === victim.address).length;
+  const load = new FleetLoad(consumers, INFLIGHT);
+  const again = await startBrokerProcess({ port: victim.port });
+  brokers[brokers.indexOf(victim)] = again;
+  const restartedAt = performance.now();
+  await until(() => services.every((service) => service.attachedTo(again.address)), "the providers re-attach to the restarted broker");
+  await until(() => consumers.every((consumer, index) => consumer.stats().broker === homes[index]), "the consumers whose first choice it is move back");
+  const rejoinedMs = performance.now() - restartedAt;
+  const handledBefore = services.map((service) => service.handled.get(again.address) ?? 0);
+  await sleep(PHASE_MS);
+  const unsettled = await load.stop();
+  const { sent, answered, failed } = load.counts();
+  const handledThere = services.reduce((sum, service, i) => sum + (service.handled.get(again.address) ?? 0) - handledBefore[i]!, 0);
+  log(`  ▸ restarted ${again.address}: providers re-attached and ${returning} consumers moved back within ${rejoinedMs.toFixed(0)} ms`);
+  log(`    sent ${number(sent)}, answered ${number(answered)}, failed ${describeFailures(failed)}; ${number(handledThere)} answered through the restarted broker since`);
+  check(unsettled === 0 && load.sends.every((send) => send.settlements === 1 && !send.wrong), "every send settles exactly once, with the body sent");
+  check(answered === sent, "no send fails while the broker rejoins and consumers move back");
+  check(handledThere > 0, "the restarted broker carries requests again");
+}
+
+/**
+ * An echo service on every broker: until Provider takes an address list, one Provider per broker,
+ * each reconnecting on its own.
+ */
+async function echoService(name: string, addresses: string[], channel: string): Promise<EchoService> {
+  const handled = new Map<string, number>();
+  const providers = await Promise.all(
+    addresses.map((address) =>
+      Provider.connect(
+        address,
+        channel,
+        (payload) => {
+          handled.set(address, (handled.get(address) ?? 0) + 1);
+          return payload;
+        },
+        { ...CLIENT_OPTIONS, concurrency: CONSUMERS * INFLIGHT },
+      ),
+    ),
+  );
+  return {
+    name,
+    handled,
+    attachedTo: (address) => providers[addresses.indexOf(address)]?.state === "open",
+    close: async () => {
+      await Promise.all(providers.map((provider) => provider.close()));
+    },
+  };
+}
+
+/** When (performance.now()) `consumer` first reports the loss of `address`. */
+function lossNotice(consumer: Consumer, address: string): { at: number | null } {
+  const seen = { at: null as number | null };
+  void (async () => {
+    for await (const event of consumer.status()) {
+      if (event.type === "disconnected" && event.server === address) {
+        seen.at = performance.now();
+        return;
+      }
+    }
+  })();
+  return seen;
+}
+
+/** When the first send of consumer `index` answered after `after`; Infinity if none was. */
+function firstSuccessAfter(sends: FleetSend[], index: number, after: number): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const send of sends) if (send.consumer === index && send.code === null && send.settledAt! > after && send.settledAt! < first) first = send.settledAt!;
+  return first;
+}
+
+function describeFailures(failed: Record<string, number>): string {
+  const entries = Object.entries(failed);
+  return entries.length === 0 ? "0" : entries.map(([code, n]) => `${number(n)} ${code}`).join(", ");
+}
+
+/** Polls `condition` every 20 ms; fails the check named `what` after 15 s. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 15_000;
+  while (!condition()) {
+    check(performance.now() < deadline, `${what} (within 15 s)`);
+    await sleep(20);
+  }
+}
