@@ -28,7 +28,8 @@ import {
 import type { Context } from "@opentelemetry/api";
 import { readWord } from "@switchyard/protocol";
 import type { ResponseBody } from "./provider-options.js";
-import type { ProviderRequest } from "./request-context.js";
+import { bodyStreamOf, RequestBodyStream } from "./request-body-stream.js";
+import type { ProviderRequest, RequestBody } from "./request-context.js";
 
 /** Longest error message sent back, in UTF-16 units: keeps an ERROR frame far below MAX_PAYLOAD. */
 const MAX_ERROR_MESSAGE = 16 * 1024;
@@ -39,7 +40,10 @@ const SETTLED: Promise<void> = Promise.resolve();
 /** What a request needs from its provider. */
 export interface RequestOwner {
   readonly logger: Logger;
-  /** Largest body assembled, bytes. */
+  /**
+   * Largest body assembled, bytes; for a streamed body, the most its reader may leave unread
+   * (until flow control bounds that by the credit granted).
+   */
   readonly maxRequestBytes: number;
   /** The version the provider's connection negotiated (null while not connected): whether answers may carry headers. */
   readonly protocolVersion: ProtocolVersion | null;
@@ -54,6 +58,11 @@ export interface RequestOwner {
  *   receiving ──(FINAL or END)──► handling ──respond()──► responding ──► done
  *       │                             │ fail()                           ▲
  *       └── cancel / over the limit ──┴──────────────────────────────────┘  (nothing sent after cancel)
+ *
+ * A request whose body is streamed (streamBody(), at START) skips "receiving": it is handled from
+ * its START, and its body flows into `body` alongside the phases until END. When the request is
+ * done before that, the body stream is destroyed (with the cancel's reason, if it was cancelled)
+ * and the rest of the body is dropped as it arrives: the request has left the provider's table.
  *
  * It is the handler's `ctx` (typed as RequestContext) and what `provider.requests()` yields (typed as
  * ProviderRequest): users see those interfaces, never this class, whose other members are the
@@ -87,6 +96,10 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   #phase: "receiving" | "handling" | "responding" | "done" = "receiving";
   #body: BodyAssembler | null = null;
   #payload: Buffer = EMPTY;
+  /** The body as a stream: from START in stream mode; made on first read of `body` otherwise. */
+  #stream: RequestBodyStream | null = null;
+  /** Stream mode: body bytes go to #stream as they arrive. */
+  #streamed = false;
   #response: BodyStream | null = null;
   #requestId: string | undefined;
   /** Its `process <channel>` span and the context the handler runs in, when tracing. */
@@ -125,9 +138,26 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     this.spanContext = started.context;
   }
 
-  /** The whole request body. */
+  /** The whole request body; empty when it is streamed. */
   get payload(): Buffer {
     return this.#payload;
+  }
+
+  /** The body as a stream (see RequestContext.body). */
+  get body(): RequestBody {
+    this.#stream ??= bodyStreamOf(this.#payload);
+    return this.#stream;
+  }
+
+  /**
+   * Stream mode, chosen at START before any body byte: the request is to be handled now, its body
+   * read from `body` as it arrives, not limited by maxRequestBytes.
+   */
+  streamBody(): void {
+    if (this.#phase !== "receiving") return;
+    this.#streamed = true;
+    this.#stream = new RequestBodyStream();
+    this.#phase = "handling";
   }
 
   get signal(): AbortSignal {
@@ -230,8 +260,17 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     return SETTLED;
   }
 
-  /** Body bytes of START/CHUNK; over maxRequestBytes the request is answered PAYLOAD_TOO_LARGE. */
+  /**
+   * Body bytes of START/CHUNK; over maxRequestBytes the request is answered PAYLOAD_TOO_LARGE
+   * (streamed: when more than that waits unread).
+   */
   receive(bytes: Buffer): void {
+    if (this.#streamed) {
+      const stream = this.#stream!;
+      stream.deliver(bytes);
+      if (stream.unread > this.#owner.maxRequestBytes) this.#unreadTooLarge();
+      return;
+    }
     if (this.#phase !== "receiving") return;
     this.#body ??= new BodyAssembler(this.#owner.maxRequestBytes);
     if (!this.#body.push(bytes)) this.#tooLarge();
@@ -252,8 +291,12 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     return true;
   }
 
-  /** The body is complete (END): true if the request is now to be handled. */
+  /** The body is complete (END): true if the request is now to be handled (false when it already is, streamed). */
   complete(): boolean {
+    if (this.#streamed) {
+      this.#stream!.end();
+      return false;
+    }
     if (this.#phase !== "receiving") return false;
     this.#payload = this.#body?.take() ?? EMPTY;
     this.#body = null;
@@ -266,6 +309,7 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     if (this.#phase === "done") return;
     this.#spanError = reason;
     this.#response?.stop();
+    this.#stream?.destroy(reason);
     this.#finish();
     this.#cancelReason = reason;
     this.#controller?.abort(reason);
@@ -273,6 +317,22 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
 
   #tooLarge(): void {
     this.fail(new BrokerError("PAYLOAD_TOO_LARGE", `the request exceeds this provider's maxRequestBytes (${this.#owner.maxRequestBytes} bytes)`));
+  }
+
+  /**
+   * A streamed body's reader left more than maxRequestBytes unread: the body stream fails with
+   * PAYLOAD_TOO_LARGE, and so does the request — also when an answer is already streaming out (it
+   * may be the body itself, echoed), which is then stopped.
+   */
+  #unreadTooLarge(): void {
+    const error = new BrokerError("PAYLOAD_TOO_LARGE", `the handler left more than this provider's maxRequestBytes (${this.#owner.maxRequestBytes} bytes) of its streamed request body unread`);
+    this.#stream!.destroy(error);
+    if (this.#phase !== "responding") {
+      this.fail(error);
+      return;
+    }
+    this.#response?.stop();
+    this.#undeliverable(error);
   }
 
   /** The answer could not go out whole: say so with an error frame, if the stream had not yet ended there. */
@@ -294,6 +354,8 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     this.#phase = "done";
     if (this.#span !== null) this.#tracing!.end(this.#span, this.#spanError);
     this.#body = null;
+    // Answered before its body was read to the end: the rest is discarded (see RequestContext.body).
+    if (this.#stream !== null && !this.#stream.finished) this.#stream.destroy();
     this.#owner.finished(this);
   }
 }

@@ -1,7 +1,7 @@
 export { Provider } from "./provider.js";
 export type { ProviderStats } from "./provider.js";
-export type { Handler, ProviderOptions, ResponseBody, ResponseWithHeaders } from "./provider-options.js";
-export type { ProviderRequest, RequestContext } from "./request-context.js";
+export type { Handler, ProviderOptions, RequestBodyMode, ResponseBody, ResponseWithHeaders } from "./provider-options.js";
+export type { ProviderRequest, RequestBody, RequestContext } from "./request-context.js";
 // Channel ids from names, so both sides can name a channel instead of sharing a UUID.
 export { channelIdFor } from "@switchyard/protocol";
 // What callers branch on (err.code), so an app imports from this package only.

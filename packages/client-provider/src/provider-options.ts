@@ -21,9 +21,25 @@ export interface ProviderOptions extends ClientOptions {
    * returns, and requests routed meanwhile wait for a free slot. Default 64.
    */
   concurrency?: number;
-  /** Largest request body assembled, bytes; beyond it the request gets PAYLOAD_TOO_LARGE. Default 64 MiB. */
+  /**
+   * Largest request body assembled into one Buffer, bytes; beyond it the request gets
+   * PAYLOAD_TOO_LARGE. A body read as a stream (`requestBody`) is not limited by it. Default 64 MiB.
+   */
   maxRequestBytes?: number;
+  /**
+   * How the handler (or `requests()`) gets each request's body: `"buffer"` (the default) waits for
+   * the whole body and hands it over as one Buffer (`payload`); `"stream"` hands the request over as
+   * soon as it begins, its body to be read from `ctx.body` as it arrives (`payload` is then empty),
+   * of any size. A function decides per request, when it begins: it gets the request's context
+   * (headers, channel, consumer, time left) and answers `"buffer"` or `"stream"` — e.g. stream what
+   * the consumer marked `content-type: application/octet-stream`. The provider decides, not the
+   * consumer: the consumer's headers are only what the function may look at.
+   */
+  requestBody?: RequestBodyMode | ((ctx: RequestContext) => RequestBodyMode);
 }
+
+/** How a request's body reaches its handler: whole, as one Buffer, or as a stream read as it arrives. */
+export type RequestBodyMode = "buffer" | "stream";
 
 /**
  * What a handler may answer: text (UTF-8), bytes, or a stream of chunks (a Readable fits); or
@@ -40,6 +56,7 @@ export interface ResponseWithHeaders {
 
 /**
  * Serves one request: resolves with the response body, or throws/rejects to answer
- * HANDLER_ERROR with the error's message (a thrown BrokerError keeps its own code).
+ * HANDLER_ERROR with the error's message (a thrown BrokerError keeps its own code). `payload` is
+ * the whole body, or empty when the body is streamed (`requestBody: "stream"`): read `ctx.body`.
  */
 export type Handler = (payload: Buffer, ctx: RequestContext) => ResponseBody | Promise<ResponseBody>;

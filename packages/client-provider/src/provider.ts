@@ -34,9 +34,10 @@ import {
   DEFAULT_MAX_REQUEST_BYTES,
   type Handler,
   type ProviderOptions,
+  type RequestBodyMode,
 } from "./provider-options.js";
 import { InboundRequest, type RequestOwner } from "./inbound-request.js";
-import type { ProviderRequest } from "./request-context.js";
+import type { ProviderRequest, RequestContext } from "./request-context.js";
 
 /**
  * Ms after a request's deadline at which the provider gives up on it by itself (ctx.signal aborts
@@ -78,6 +79,8 @@ export class Provider {
   readonly #handler: Handler | null;
   readonly #concurrency: number;
   readonly #maxRequestBytes: number;
+  /** requestBody: a mode for every request, or the function that picks one per request. */
+  readonly #requestBody: RequestBodyMode | ((ctx: RequestContext) => RequestBodyMode);
   /** Requests in flight by the requestId the broker gave them (any 16 bytes: no key string made per request). */
   readonly #table = new RequestTable<InboundRequest>({
     index: new RequestIdTable<InboundRequest>(),
@@ -107,6 +110,7 @@ export class Provider {
     this.#handler = handler;
     this.#concurrency = numberOption("concurrency", options.concurrency, DEFAULT_CONCURRENCY, { min: 1, max: MAX_TIMEOUT_MS });
     this.#maxRequestBytes = numberOption("maxRequestBytes", options.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES, { min: 0 });
+    this.#requestBody = requestBodyOption(options.requestBody);
     this.#queue = handler === null ? new AsyncQueue<InboundRequest>(() => this.#refuseUntaken()) : null;
     this.#client = new BaseClient(
       address,
@@ -287,8 +291,38 @@ export class Provider {
     this.#requests++;
     const body = payload.subarray(bodyAt);
     if (this.#tracing?.active === true) request.trace(this.#tracing, body.length);
-    if ((frame.flags & FrameFlags.FINAL) === 0) request.receive(body);
-    else if (request.receiveWhole(body)) this.#dispatch(request);
+    const final = (frame.flags & FrameFlags.FINAL) !== 0;
+    const mode = this.#modeOf(request);
+    if (mode === "stream") {
+      // Handled from its START; its body follows into ctx.body as it arrives.
+      request.streamBody();
+      this.#dispatch(request);
+      request.receive(body);
+      if (final) request.complete();
+    } else if (mode === "buffer") {
+      if (!final) request.receive(body);
+      else if (request.receiveWhole(body)) this.#dispatch(request);
+    }
+  }
+
+  /**
+   * The body mode of a request that begins: the provider's, or what its requestBody function says.
+   * A function that throws or answers something else fails the request (HANDLER_ERROR, the
+   * function being the provider's own code): null then.
+   */
+  #modeOf(request: InboundRequest): RequestBodyMode | null {
+    const choose = this.#requestBody;
+    if (typeof choose === "string") return choose;
+    let mode: unknown;
+    try {
+      mode = choose(request);
+    } catch (error) {
+      void request.fail(error);
+      return null;
+    }
+    if (mode === "buffer" || mode === "stream") return mode;
+    void request.fail(new InvalidArgumentError(`requestBody must answer "buffer" or "stream", got ${String(mode)}`));
+    return null;
   }
 
   /** Why a new request cannot be taken now, or null. */
@@ -381,6 +415,13 @@ async function* takeLive(queue: AsyncQueue<InboundRequest>): AsyncGenerator<Inbo
     request.taken = true;
     yield request;
   }
+}
+
+/** The requestBody option, checked: a mode, or a function that picks one per request. Default "buffer". */
+function requestBodyOption(value: ProviderOptions["requestBody"]): RequestBodyMode | ((ctx: RequestContext) => RequestBodyMode) {
+  if (value === undefined) return "buffer";
+  if (value === "buffer" || value === "stream" || typeof value === "function") return value;
+  throw new InvalidArgumentError(`requestBody must be "buffer", "stream" or a function that answers one of them, got ${JSON.stringify(value)}`);
 }
 
 /** When the safety net gives up on a request whose deadline is `timeoutMs` away (0: it has none, and neither does the net). */

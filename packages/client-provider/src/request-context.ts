@@ -1,5 +1,6 @@
 import type { Headers } from "@switchyard/protocol";
 import type { ResponseBody } from "./provider-options.js";
+import type { Readable } from "node:stream";
 
 /** What a handler is told about the request besides its body: its `ctx`. */
 export interface RequestContext {
@@ -24,6 +25,19 @@ export interface RequestContext {
    * sent none. An object without prototype: `ctx.headers["content-type"]`.
    */
   readonly headers: Headers;
+  /**
+   * The request body as a stream (a Node Readable of Buffers; `for await` reads it). With
+   * `requestBody: "stream"` it is read as it arrives, of any size (not limited by maxRequestBytes),
+   * and is the only way to the body; otherwise it yields the whole `payload` as one chunk.
+   *
+   * When the request ends before the body was read (cancelled, timed out, disconnected, closed) it
+   * is destroyed with that typed error (CancelledError, TimeoutError, DisconnectedError…), which a
+   * reader sees; 'error' is emitted only to listeners, so a handler that never reads it is not
+   * disturbed. A handler may answer without reading all of it: the answer ends the request and the
+   * rest of the body is discarded (a reader still iterating then gets ERR_STREAM_PREMATURE_CLOSE).
+   * Answering with the body itself (`return ctx.body`, transformed or not) streams it back.
+   */
+  readonly body: RequestBody;
 }
 
 /**
@@ -32,7 +46,7 @@ export interface RequestContext {
  * calls, and any call after the request was cancelled (`signal` aborted), do nothing.
  */
 export interface ProviderRequest extends RequestContext {
-  /** The whole request body. */
+  /** The whole request body; empty when the body is streamed (`requestBody: "stream"`): read `body`. */
   readonly payload: Buffer;
   /**
    * Answers with `body`: text (UTF-8), bytes, or a stream of chunks, sent as the socket drains.
@@ -46,4 +60,9 @@ export interface ProviderRequest extends RequestContext {
    * (e.g. `new BrokerError("OVERLOADED", …)`). Resolves once queued; never rejects.
    */
   fail(error: unknown): Promise<void>;
+}
+
+/** `ctx.body`: a Node Readable whose chunks are Buffers (so `for await` yields Buffers). */
+export interface RequestBody extends Readable {
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer>;
 }

@@ -14,7 +14,7 @@ describe("provider behaviour", () => {
   });
 
   it("gives the handler the request's ids and the time left before its deadline", async () => {
-    const seen: Array<Omit<RequestContext, "signal">> = [];
+    const seen: Array<Omit<RequestContext, "signal" | "body">> = [];
     await rig.provider((_payload, ctx) => {
       seen.push({ requestId: ctx.requestId, clientId: ctx.clientId, channelId: ctx.channelId, timeoutMs: ctx.timeoutMs, headers: ctx.headers });
       return "";

@@ -13,7 +13,9 @@ describe("the public API of client-provider", () => {
   });
 
   it("shows a request's users only what they may call", () => {
-    expectTypeOf<keyof RequestContext>().toEqualTypeOf<"signal" | "requestId" | "clientId" | "channelId" | "timeoutMs" | "headers">();
+    expectTypeOf<keyof RequestContext>().toEqualTypeOf<"signal" | "requestId" | "clientId" | "channelId" | "timeoutMs" | "headers" | "body">();
+    // ctx.body reads as Buffers, not `any`
+    expectTypeOf<RequestContext["body"][typeof Symbol.asyncIterator]>().returns.toEqualTypeOf<AsyncIterableIterator<Buffer>>();
     expectTypeOf<Exclude<keyof ProviderRequest, keyof RequestContext>>().toEqualTypeOf<"payload" | "respond" | "fail">();
   });
 
