@@ -62,6 +62,7 @@ export const WIRE: Readonly<Record<WireErrorCode, BrokerError>> = {
     "NOT_SUPPORTED",
     "this request has headers, but the provider it was routed to speaks protocol 1.0, which has none: upgrade the channel's providers, or send without headers",
   ),
+  FLOW_CONTROL_ERROR: new BrokerError("FLOW_CONTROL_ERROR", "a peer broke flow control on this stream: body bytes past its credit, or credit past 2^31 - 1"),
 };
 
 /**

@@ -29,11 +29,17 @@ export const FrameType = {
   CANCEL: 9,
   PING: 10,
   PONG: 11,
+  /**
+   * 1.1: the sender of this frame grants the receiver `increment` more bytes of the body of the
+   * stream named by its requestId (docs/protocol.md §1.20). Sent only on a connection that
+   * negotiated 1.1.
+   */
+  CREDIT: 12,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** Highest frame type value; types 1..MAX_FRAME_TYPE are known. */
-export const MAX_FRAME_TYPE = FrameType.PONG;
+export const MAX_FRAME_TYPE = FrameType.CREDIT;
 
 /** Frame flag bits (docs/protocol.md §1.4 "Flags"); unknown bits are ignored by receivers. */
 export const FrameFlags = {

@@ -20,6 +20,7 @@ const PROTOCOL_TABLE: [number, string][] = [
   [15, "FORBIDDEN"],
   [16, "BAD_HEADERS"],
   [17, "NOT_SUPPORTED"],
+  [18, "FLOW_CONTROL_ERROR"],
 ];
 
 /** An error body built by hand: code u16, then the message. */
@@ -41,7 +42,7 @@ describe("error bodies", () => {
     expect(wireErrorName(code)).toBe(name);
   });
 
-  it.each([0, 18, 0xffff])("unknown code %d decodes to UNKNOWN_ERROR carrying that wireCode", (code) => {
+  it.each([0, 19, 0xffff])("unknown code %d decodes to UNKNOWN_ERROR carrying that wireCode", (code) => {
     const error = decodeErrorBody(body(code, "from a newer peer"));
     expect([error.code, error.wireCode, error.message]).toEqual(["UNKNOWN_ERROR", code, "from a newer peer"]);
     expect(wireErrorName(code)).toBeUndefined();

@@ -22,6 +22,7 @@ export const WIRE_ERROR_CODES = {
   FORBIDDEN: 15,
   BAD_HEADERS: 16,
   NOT_SUPPORTED: 17,
+  FLOW_CONTROL_ERROR: 18,
 } as const;
 
 /** A name from the wire error table, e.g. `"NO_PROVIDER"`. */

@@ -8,6 +8,7 @@ import {
   FrameType,
   HEADER_SIZE,
   InvalidArgumentError,
+  MAX_FRAME_TYPE,
   MAX_PAYLOAD,
   MIN_PART,
   payloadLength,
@@ -290,7 +291,7 @@ const badHeaders = [
   { what: "version 0", header: rawHeader(0, FrameType.CHUNK, 1000) },
   { what: "version 2", header: rawHeader(2, FrameType.CHUNK, 1000) },
   { what: "type 0", header: rawHeader(1, 0, 1000) },
-  { what: "type 12", header: rawHeader(1, 12, 1000) },
+  { what: "a type past the last known one", header: rawHeader(1, MAX_FRAME_TYPE + 1, 1000) },
   { what: "length MAX_PAYLOAD + 1", header: rawHeader(1, FrameType.CHUNK, MAX_PAYLOAD + 1) },
   { what: "length 0xffffffff", header: rawHeader(1, FrameType.CHUNK, 0xffff_ffff) },
 ];

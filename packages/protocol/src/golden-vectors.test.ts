@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   AnetDecoder,
   BrokerError,
+  decodeCredit,
   decodeErrorBody,
   decodeHeaderBlock,
   decodeRegistration,
@@ -9,6 +10,7 @@ import {
   decodeRequestHead,
   decodeRoutingHeader,
   encodeAnetFrame,
+  encodeCredit,
   encodeErrorBody,
   encodeFrame,
   encodeHeaderBlock,
@@ -225,6 +227,12 @@ const frameVectors: FrameVector[] = [
     encode: () => encodeFrame(FrameType.PONG, FrameFlags.NONE, connectionId, hex("deadbeef")),
     payload: (p) => expect(p.toString("hex")).toBe("deadbeef"),
   },
+  {
+    name: "CREDIT (1.1) granting 2 MiB more of a stream's body",
+    wire: "01 0c 0000 00112233445566778899aabbccddeeff 00000004   00200000",
+    encode: () => encodeFrame(FrameType.CREDIT, FrameFlags.NONE, requestId, encodeCredit(2 * 1024 * 1024)),
+    payload: (p) => expect(decodeCredit(p)).toBe(2_097_152),
+  },
 ];
 
 describe("broker frame golden vectors", () => {
@@ -287,6 +295,17 @@ describe("payload golden vectors", () => {
     expect(decodeRegistrationAck(hex(wire))).toEqual(ack);
     // what a 1.0 client reads of it: byte 0 and the 20 after; the rest it ignores (§1.5)
     expect(hex(wire)[0]).toBe(1);
+  });
+
+  it("a 1.1 client announces its initial stream window in extension 5 (u32 bytes), and a 1.1 broker its own in the ack behind the version", () => {
+    const consumer = { role: Role.CONSUMER, timeoutMs: 0, clientId, channelId, version: { major: 1, minor: 1 }, streamWindow: 4_194_304 };
+    const wire = "01 00000000 a1a2a3a4b1b2c1c2d1d2d3d4d5d6d7d8 0f0e0d0c0b0a09080706050403020100   04 0002 01 01   05 0004 00400000";
+    expect(encodeRegistration(consumer).toString("hex")).toBe(hex(wire).toString("hex"));
+    expect(decodeRegistration(hex(wire))).toEqual(consumer);
+    const ack = { protocolVersion: 1, maxPayload: 1_048_576, serverId, version: { major: 1, minor: 1 }, streamWindow: 4_194_304 };
+    const ackWire = "01 00100000 fedcba9876543210fedcba9876543210   04 0002 01 01   05 0004 00400000";
+    expect(encodeRegistrationAck(ack).toString("hex")).toBe(hex(ackWire).toString("hex"));
+    expect(decodeRegistrationAck(hex(ackWire))).toEqual(ack);
   });
 
   it("a 1.0 broker's ack (no extension) leaves the version unset: the connection speaks 1.0", () => {

@@ -41,7 +41,8 @@ export {
   RegistrationTag,
 } from "./registration.js";
 export type { Registration, RegistrationAck } from "./registration.js";
-export { VERSION_1_0, LATEST_VERSION, HEADERS_SINCE_MINOR, compareVersions, negotiateVersion, formatVersion } from "./protocol-version.js";
+export { encodeCredit, decodeCredit, CREDIT_SIZE, MAX_WINDOW, MIN_STREAM_WINDOW, DEFAULT_STREAM_WINDOW } from "./credit.js";
+export { VERSION_1_0, LATEST_VERSION, HEADERS_SINCE_MINOR, FLOW_CONTROL_SINCE_MINOR, compareVersions, negotiateVersion, formatVersion } from "./protocol-version.js";
 export type { ProtocolVersion } from "./protocol-version.js";
 export {
   encodeHeaderBlock,

@@ -11,7 +11,7 @@ export interface ProtocolVersion {
 /** Protocol 1.0: what a peer speaks that announces no version (every peer before 1.1). */
 export const VERSION_1_0: ProtocolVersion = Object.freeze({ major: 1, minor: 0 });
 
-/** The newest version this package speaks: 1.1 (headers, §1.19). */
+/** The newest version this package speaks: 1.1 (headers, §1.19; flow control, §1.20). */
 export const LATEST_VERSION: ProtocolVersion = Object.freeze({ major: 1, minor: 1 });
 
 /**
@@ -34,3 +34,10 @@ export function negotiateVersion(a: ProtocolVersion, b: ProtocolVersion): Protoc
 export function formatVersion(version: ProtocolVersion): string {
   return `${version.major}.${version.minor}`;
 }
+
+/**
+ * Minor version of protocol 1 from which a connection's streamed bodies are flow-controlled by
+ * CREDIT frames and initial windows (§1.20). On a connection that negotiated less, none of it is
+ * sent and a peer's credit is unlimited.
+ */
+export const FLOW_CONTROL_SINCE_MINOR = 1;

@@ -4,6 +4,7 @@ import {
   decodeRegistration,
   decodeRegistrationAck,
   encodeRegistration,
+  encodeRegistrationAck,
   formatVersion,
   InvalidArgumentError,
   LATEST_VERSION,
@@ -47,6 +48,9 @@ describe("decodeRegistration", () => {
     ["has a 1-byte protocol version", payload("040001 01")],
     ["has a 3-byte protocol version", payload("040003 010100")],
     ["announces protocol version 0.9", payload("040002 0009")],
+    ["has a 2-byte stream window", payload("050002 0040")],
+    ["announces a stream window under 1 MiB", payload("050004 000fffff")],
+    ["announces a stream window over 2^31 - 1", payload("050004 80000000")],
   ])("refuses a payload that %s with BrokerError(BAD_REGISTRATION)", (_what, bytes) => {
     expect(() => decodeRegistration(bytes)).toThrow(BrokerError);
     expect(() => decodeRegistration(bytes)).toThrow(badRegistration);
@@ -118,6 +122,29 @@ describe("the protocol version extension", () => {
   it("refuses an ack whose extension is truncated or whose version is not 2 bytes", () => {
     expect(() => decodeRegistrationAck(Buffer.from("0100100000fedcba9876543210fedcba9876543210 0400".replace(/ /g, ""), "hex"))).toThrow(badRegistration);
     expect(() => decodeRegistrationAck(Buffer.from("0100100000fedcba9876543210fedcba9876543210 04000101".replace(/ /g, ""), "hex"))).toThrow(badRegistration);
+  });
+});
+
+describe("the stream window extension (1.1)", () => {
+  it("round-trips the smallest and largest windows, in a registration and in an ack", () => {
+    for (const streamWindow of [1_048_576, 0x7fff_ffff]) {
+      const registration: Registration = { role: Role.PROVIDER, timeoutMs: 0, clientId, channelId, version: LATEST_VERSION, streamWindow };
+      expect(decodeRegistration(encodeRegistration(registration))).toEqual(registration);
+      const ack = { protocolVersion: 1, maxPayload: 1_048_576, serverId: clientId, version: LATEST_VERSION, streamWindow };
+      expect(decodeRegistrationAck(encodeRegistrationAck(ack))).toEqual(ack);
+    }
+  });
+
+  it("refuses to encode a window outside 1 MiB ..= 2^31 - 1 with InvalidArgumentError", () => {
+    for (const streamWindow of [0, 1_048_575, 2 ** 31, 1.5e6 + 0.5]) {
+      expect(() => encodeRegistration({ role: Role.CONSUMER, timeoutMs: 0, clientId, channelId, streamWindow })).toThrow(InvalidArgumentError);
+    }
+  });
+
+  it("refuses an ack whose stream window is not 4 bytes or under 1 MiB with BrokerError(BAD_REGISTRATION)", () => {
+    const fixed = "0100100000fedcba9876543210fedcba9876543210 04000201 01";
+    expect(() => decodeRegistrationAck(Buffer.from(`${fixed} 050003 400000`.replace(/ /g, ""), "hex"))).toThrow(badRegistration);
+    expect(() => decodeRegistrationAck(Buffer.from(`${fixed} 050004 00000400`.replace(/ /g, ""), "hex"))).toThrow(badRegistration);
   });
 });
 

@@ -1,4 +1,5 @@
 import { ID_SIZE, PROTOCOL_VERSION, Role } from "./constants.js";
+import { MAX_WINDOW, MIN_STREAM_WINDOW } from "./credit.js";
 import { BrokerError, InvalidArgumentError } from "./errors.js";
 import type { ProtocolVersion } from "./protocol-version.js";
 import { clampTimeout } from "./request-head.js";
@@ -10,6 +11,12 @@ export const RegistrationTag = {
   CAPACITY: 3,
   /** `major u8, minor u8`: in a registration the highest version the client speaks; in an ack the version the connection uses. */
   PROTOCOL_VERSION: 4,
+  /**
+   * 1.1, u32: the initial window, in body bytes, the sender grants each stream it receives on this
+   * connection (docs/protocol.md §1.20): a client's for the bodies the broker sends it, the broker's
+   * (in its ack) for the bodies it receives. MIN_STREAM_WINDOW ..= MAX_WINDOW.
+   */
+  STREAM_WINDOW: 5,
 } as const;
 
 /** The first frame's payload on every connection. */
@@ -27,6 +34,8 @@ export interface Registration {
   capacity?: number;
   /** The highest protocol version the client speaks (extension 4); absent: 1.0. */
   version?: ProtocolVersion;
+  /** 1.1: the initial window this client grants each body it receives, bytes (extension 5); absent: DEFAULT_STREAM_WINDOW. */
+  streamWindow?: number;
 }
 
 /** The broker's answer to a registration. */
@@ -40,6 +49,11 @@ export interface RegistrationAck {
    * only to a client whose registration announced a version; absent, the connection speaks 1.0.
    */
   version?: ProtocolVersion;
+  /**
+   * 1.1: the initial window the broker grants each body it receives on this connection, bytes
+   * (extension 5); absent: DEFAULT_STREAM_WINDOW. Sent only on a connection that negotiated 1.1.
+   */
+  streamWindow?: number;
 }
 
 const FIXED_SIZE = 1 + 4 + ID_SIZE + ID_SIZE;
@@ -61,6 +75,7 @@ export function encodeRegistration(registration: Registration): Buffer {
     extensions.push(tlv(RegistrationTag.CAPACITY, "capacity", value));
   }
   if (registration.version !== undefined) extensions.push(versionTlv(registration.version));
+  if (registration.streamWindow !== undefined) extensions.push(windowTlv(registration.streamWindow));
   const fixed = Buffer.allocUnsafe(FIXED_SIZE);
   fixed[0] = registration.role;
   fixed.writeUInt32BE(clampTimeout(registration.timeoutMs), 1);
@@ -112,6 +127,9 @@ function readExtension(registration: Registration, tag: number, value: Buffer): 
     case RegistrationTag.PROTOCOL_VERSION:
       registration.version = readVersion(value);
       return;
+    case RegistrationTag.STREAM_WINDOW:
+      registration.streamWindow = readWindow(value);
+      return;
     default:
       return; // unknown tags are skipped, as docs/protocol.md §1.5 requires
   }
@@ -119,19 +137,22 @@ function readExtension(registration: Registration, tag: number, value: Buffer): 
 
 /**
  * Encodes the broker's registration ack: protocolVersion u8, maxPayload u32, serverId 16, then the
- * version extension when `ack.version` is set (only for a client that announced its own).
+ * version extension when `ack.version` is set (only for a client that announced its own), then the
+ * stream window extension when `ack.streamWindow` is set too (only on a 1.1 connection).
  */
 export function encodeRegistrationAck(ack: RegistrationAck): Buffer {
   const out = Buffer.allocUnsafe(ACK_FIXED_SIZE);
   out[0] = ack.protocolVersion;
   out.writeUInt32BE(ack.maxPayload, 1);
   out.set(checkId(ack.serverId, "serverId"), 5);
-  return ack.version === undefined ? out : Buffer.concat([out, versionTlv(ack.version)]);
+  if (ack.version === undefined) return out;
+  return ack.streamWindow === undefined ? Buffer.concat([out, versionTlv(ack.version)]) : Buffer.concat([out, versionTlv(ack.version), windowTlv(ack.streamWindow)]);
 }
 
 /**
  * Decodes a registration ack: its 21 fixed bytes and the extensions after them (unknown tags
- * skipped). A short ack, a truncated extension or a version extension that is not 2 bytes throws
+ * skipped). A short ack, a truncated extension, a version extension that is not 2 bytes or a
+ * stream window that is not 4 bytes within MIN_STREAM_WINDOW ..= MAX_WINDOW throws
  * BrokerError(BAD_REGISTRATION).
  */
 export function decodeRegistrationAck(payload: Buffer): RegistrationAck {
@@ -143,6 +164,7 @@ export function decodeRegistrationAck(payload: Buffer): RegistrationAck {
   };
   readExtensions(payload, ACK_FIXED_SIZE, (tag, value) => {
     if (tag === RegistrationTag.PROTOCOL_VERSION) ack.version = readVersion(value);
+    else if (tag === RegistrationTag.STREAM_WINDOW) ack.streamWindow = readWindow(value);
   });
   return ack;
 }
@@ -160,6 +182,25 @@ function readVersion(value: Buffer): ProtocolVersion {
   if (value.length !== 2) bad(`protocol version extension must be 2 bytes, got ${value.length}`);
   if (value[0] === 0) bad("protocol version 0.x does not exist");
   return { major: value[0]!, minor: value[1]! };
+}
+
+/** The stream window extension: u32, MIN_STREAM_WINDOW ..= MAX_WINDOW. */
+function windowTlv(window: number): Buffer {
+  if (!validWindow(window)) throw new InvalidArgumentError(`a stream window must be an integer in ${MIN_STREAM_WINDOW}..${MAX_WINDOW} bytes, got ${window}`);
+  const value = Buffer.allocUnsafe(4);
+  value.writeUInt32BE(window, 0);
+  return tlv(RegistrationTag.STREAM_WINDOW, "streamWindow", value);
+}
+
+function readWindow(value: Buffer): number {
+  if (value.length !== 4) bad(`stream window extension must be 4 bytes, got ${value.length}`);
+  const window = value.readUInt32BE(0);
+  if (!validWindow(window)) bad(`stream window of ${window} bytes is outside ${MIN_STREAM_WINDOW}..${MAX_WINDOW}`);
+  return window;
+}
+
+function validWindow(window: number): boolean {
+  return Number.isInteger(window) && window >= MIN_STREAM_WINDOW && window <= MAX_WINDOW;
 }
 
 function tlv(tag: number, name: string, value: Buffer): Buffer {

@@ -40,6 +40,10 @@ export { checkBody, sendBody, refusal, RESPONSE_BODY_FRAMES } from "./body/body-
 export type { BodyRoute } from "./body/body-sender.js";
 export { BodyAssembler, DEFAULT_MAX_BODY_BYTES } from "./body/body-assembler.js";
 
+// Flow control (1.1): a stream's credit as its sender sees it, and its window as its receiver does
+export { OutboundCredit } from "./flow/outbound-credit.js";
+export { InboundWindow } from "./flow/inbound-window.js";
+
 // Collections
 export { AsyncQueue } from "./collections/async-queue.js";
 export { LinkedQueue } from "./collections/linked-queue.js";

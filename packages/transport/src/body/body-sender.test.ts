@@ -238,3 +238,76 @@ describe("sendBody", () => {
     await expect((sendBody(route(new StubConnection()), ID, PREFIX, weird as AsyncIterable<Uint8Array>) as BodyStream).done).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 });
+
+describe("sendBody on a flow-controlled connection (1.1)", () => {
+  /** Body bytes sent so far (the first frame's after the prefix). */
+  function bodyBytesSent(connection: StubConnection): number {
+    return connection.sent.reduce((sum, frame, i) => sum + frame.payload.length - (i === 0 ? PREFIX.length : 0), 0);
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  const credited = (connection: StubConnection, sendWindow: number) => ({ ...route(connection), sendWindow });
+
+  it("sends no body byte past the credit, and the rest as grants arrive, joining back into the body", async () => {
+    const connection = new StubConnection();
+    const body = bytes(1000);
+    const stream = sendBody(credited(connection, 250), ID, PREFIX, body) as BodyStream;
+    await settle();
+    expect(bodyBytesSent(connection)).toBe(250);
+    expect(types(connection)).not.toContain(FrameType.END);
+    expect(stream.grant(300)).toBe(true);
+    await settle();
+    expect(bodyBytesSent(connection)).toBe(550);
+    stream.grant(450);
+    await stream.done;
+    expect(bodyBytesSent(connection)).toBe(1000);
+    expect(types(connection).at(-1)).toBe(FrameType.END);
+    expect(Buffer.concat(connection.sent.slice(1, -1).map((frame) => frame.payload))).toEqual(body);
+  });
+
+  it("reads a source no further than one piece past what its credit let it send", async () => {
+    const connection = new StubConnection();
+    let pulled = 0;
+    const source = (async function* () {
+      for (let i = 0; i < 100; i++) {
+        pulled += 40;
+        yield bytes(40, i);
+      }
+    })();
+    const stream = sendBody(credited(connection, 200), ID, PREFIX, source) as BodyStream;
+    let credit = 200;
+    for (const grant of [0, 120, 80, 400]) {
+      credit += grant;
+      if (grant > 0) stream.grant(grant);
+      await settle();
+      const sent = bodyBytesSent(connection);
+      expect(sent).toBe(credit);
+      expect(pulled).toBeLessThanOrEqual(sent + 40);
+    }
+    stream.grant(4000);
+    await stream.done;
+    expect(pulled).toBe(4000);
+    expect(bodyBytesSent(connection)).toBe(4000);
+  });
+
+  it("refuses a grant that takes the credit past 2^31 - 1 (the receiver broke flow control), and takes any grant on a 1.0 connection", () => {
+    const stream = sendBody(credited(new StubConnection(), 200), ID, PREFIX, bytes(1000)) as BodyStream;
+    // 200 bytes went at once: its credit is 0 now
+    expect(stream.grant(2 ** 31 - 1)).toBe(true);
+    expect(stream.grant(1)).toBe(false);
+    stream.stop();
+    const unlimited = sendBody(route(new StubConnection()), ID, PREFIX, bytes(1000)) as BodyStream;
+    expect(unlimited.grant(2 ** 31)).toBe(true);
+  });
+
+  it("stop() while it waits for credit ends the stream and destroys a Readable source", async () => {
+    const connection = new StubConnection();
+    const source = Readable.from([bytes(90), bytes(90), bytes(90), bytes(90)]);
+    const stream = sendBody(credited(connection, 100), ID, PREFIX, source) as BodyStream;
+    await settle();
+    stream.stop();
+    await stream.done;
+    expect(source.destroyed).toBe(true);
+    expect(types(connection)).not.toContain(FrameType.END);
+    expect(bodyBytesSent(connection)).toBeLessThanOrEqual(100);
+  });
+});

@@ -1,6 +1,7 @@
 import { BrokerError, FrameFlags, FrameType, InvalidArgumentError } from "@switchyard/protocol";
 import type { ConnectionContext } from "../connection/connection-context.js";
 import { DisconnectedError } from "../errors.js";
+import { OutboundCredit } from "../flow/outbound-credit.js";
 
 /**
  * A request or response body as the clients accept it: text (sent as UTF-8), bytes, or a stream
@@ -52,6 +53,17 @@ export interface BodyRoute {
    * and that frame must still fit maxPayload. Default 0.
    */
   reserve?: number;
+  /**
+   * 1.1 (docs/protocol.md §1.20): the initial window the peer grants each body this side sends it
+   * (its ack's or registration's stream window): a streamed body then goes out only as its credit
+   * allows. Null or absent: the peer speaks 1.0, the credit is unlimited and only the socket paces.
+   */
+  sendWindow?: number | null;
+  /**
+   * 1.1: the initial window this side announced for each body it receives on this connection
+   * (InboundWindow's); null or absent on a 1.0 connection, where nothing is flow-controlled.
+   */
+  receiveWindow?: number | null;
 }
 
 /** A body being streamed. */
@@ -63,6 +75,11 @@ export interface BodyStream {
   readonly done: Promise<void>;
   /** The exchange ended elsewhere (timeout, cancel, an early answer): send no more, release the source. */
   stop(): void;
+  /**
+   * A CREDIT for this body arrived (1.1): the stream may send `increment` bytes more. False when it
+   * takes the credit past MAX_WINDOW: the receiver broke flow control (FLOW_CONTROL_ERROR).
+   */
+  grant(increment: number): boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -81,8 +98,10 @@ export const STREAM_HIGH_WATER = 4 * 1024 * 1024;
  * and the answer is synchronous: true if queued, false if refused (see `refusal`). Anything else
  * streams — a first frame, chunks of ≤ maxPayload, an empty end — without reading the body into
  * memory first, paced by the socket (no more than about STREAM_HIGH_WATER bytes wait on the
- * connection before the next frame awaits its `drained()`), so a body of any size goes out as the
- * socket takes it and is refused only by the receiver's limit; the returned
+ * connection before the next frame awaits its `drained()`) and, on a 1.1 connection, by the
+ * receiver's credit (route.sendWindow, then BodyStream.grant(): no byte past it is sent, and a
+ * source is not read further while there is none), so a body of any size goes out as the
+ * receiver takes it; the returned
  * BodyStream says when it is done and lets the caller stop it (a stopped Readable is destroyed).
  * Bytes too long for one frame go as the prefix alone, then whole chunks of maxPayload: a body of
  * up to maxPayload then reaches the receiver as one chunk it takes as it is, instead of a first
@@ -96,9 +115,10 @@ export function sendBody(route: BodyRoute, requestId: Uint8Array, prefix: Uint8A
   if (bytes !== null && bytes.length <= firstRoom(route, prefix)) {
     return route.connection.sendFrame(route.frames.wholeType, route.frames.wholeFlags | firstFlags, requestId, prefix, bytes);
   }
-  const stream: BodyStreamer = { route, requestId: Buffer.from(requestId), prefix, firstFlags, stopped: false, wake: null };
+  const credit = route.sendWindow == null ? null : new OutboundCredit(route.sendWindow);
+  const stream: BodyStreamer = { route, requestId: Buffer.from(requestId), prefix, firstFlags, stopped: false, wake: null, credit };
   const done = bytes !== null ? streamBytes(stream, bytes) : streamSource(stream, body as AsyncIterable<Uint8Array | string>);
-  return { done, stop: () => stopStreaming(stream) };
+  return { done, stop: () => stopStreaming(stream), grant: (increment) => credit === null || credit.grant(increment) };
 }
 
 /**
@@ -134,13 +154,16 @@ interface BodyStreamer {
   /** Flags of the first frame besides its own. */
   firstFlags: number;
   stopped: boolean;
-  /** Set while the stream awaits its source: resolves that wait at once when the stream stops. */
+  /** Set while the stream awaits its source or its credit: resolves that wait at once when the stream stops. */
   wake: (() => void) | null;
+  /** What the receiver lets it send (1.1); null: unlimited (1.0), paced by the socket alone. */
+  credit: OutboundCredit | null;
 }
 
 function stopStreaming(stream: BodyStreamer): void {
   stream.stopped = true;
   stream.wake?.();
+  stream.credit?.release();
 }
 
 /**
@@ -186,16 +209,43 @@ function queue(stream: BodyStreamer, type: FrameType, flags: number, ...payload:
  * then the end — in one go while the connection has room, paced by its drains beyond that.
  */
 async function streamBytes(stream: BodyStreamer, bytes: Uint8Array): Promise<void> {
-  const { frames, maxPayload } = stream.route;
-  const body = toBuffer(bytes);
+  const { frames } = stream.route;
   let queued = queue(stream, frames.start, stream.firstFlags, stream.prefix);
   if (queued !== true && !(await queued)) return;
-  for (let at = 0; at < body.length; at += maxPayload) {
-    queued = queue(stream, frames.chunk, FrameFlags.NONE, body.subarray(at, at + maxPayload));
-    if (queued !== true && !(await queued)) return;
-  }
+  queued = queueChunks(stream, toBuffer(bytes));
+  if (queued !== true && !(await queued)) return;
   queued = queue(stream, frames.end, FrameFlags.NONE);
   if (queued !== true) await queued;
+}
+
+/**
+ * Queues `bytes` (from `from` on) as chunks of ≤ maxPayload, each within the stream's credit:
+ * `true` at once when all were queued without waiting (so a body that fits shares one write), else
+ * a promise that waits for room or a grant and resolves true once all are queued, false if the
+ * stream stopped meanwhile.
+ */
+function queueChunks(stream: BodyStreamer, bytes: Buffer, from = 0): true | Promise<boolean> {
+  const { frames, maxPayload } = stream.route;
+  const credit = stream.credit;
+  for (let at = from; at < bytes.length; ) {
+    const size = Math.min(bytes.length - at, maxPayload, credit === null ? maxPayload : credit.available);
+    if (size <= 0) return untilStopped(credit!.whenAvailable(), stream).then((woken) => woken !== STOPPED && queueChunks(stream, bytes, at));
+    const queued = queue(stream, frames.chunk, FrameFlags.NONE, bytes.subarray(at, at + size));
+    credit?.take(size);
+    at += size;
+    if (queued !== true) {
+      const next = at;
+      return queued.then((ok) => ok && queueChunks(stream, bytes, next));
+    }
+  }
+  return true;
+}
+
+/** Waits, when the stream has no credit left, until it has some: before reading more of its source. False if it stopped. */
+async function creditToRead(stream: BodyStreamer): Promise<boolean> {
+  const credit = stream.credit;
+  if (credit === null || credit.available > 0) return !stream.stopped;
+  return (await untilStopped(credit.whenAvailable(), stream)) !== STOPPED;
 }
 
 /** A stream of chunks: the first frame carries the prefix and the first piece. */
@@ -215,6 +265,8 @@ async function streamSource(stream: BodyStreamer, source: AsyncIterable<Uint8Arr
     }
     handedOver = await queue(stream, frames.start, stream.firstFlags, stream.prefix, first.value as Buffer);
     if (!handedOver) return;
+    // the first frame always fits the initial window (it is ≥ MIN_STREAM_WINDOW ≥ maxPayload)
+    stream.credit?.take((first.value as Buffer).length);
     await streamRest(stream, pieces, second, source);
   } finally {
     if (!handedOver) release(pieces, source);
@@ -232,7 +284,9 @@ async function streamRest(
   let finished = false;
   try {
     while (next !== STOPPED && !next.done) {
-      if (!(await queue(stream, frames.chunk, FrameFlags.NONE, next.value))) return;
+      if (stream.credit === null) {
+        if (!(await queue(stream, frames.chunk, FrameFlags.NONE, next.value))) return;
+      } else if (!(await queueChunks(stream, next.value)) || !(await creditToRead(stream))) return; // read on only with credit
       next = await untilStopped(pieces.next(), stream);
     }
     if (next === STOPPED) return;

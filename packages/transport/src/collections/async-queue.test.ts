@@ -72,4 +72,19 @@ describe("AsyncQueue", () => {
     const rest = await collect(second);
     expect([...firstHalf, ...rest]).toEqual(Array.from({ length: 3100 }, (_, i) => i));
   });
+
+  it("tells onTaken of each item as the reader gets it, whether it waited for it or it was queued, and of none the reader never took", async () => {
+    const taken: number[] = [];
+    const queue = new AsyncQueue<number>(undefined, (item) => taken.push(item));
+    const waiting = queue.next();
+    queue.push(1);
+    await waiting;
+    queue.push(2);
+    queue.push(3);
+    expect(taken).toEqual([1]);
+    await queue.next();
+    expect(taken).toEqual([1, 2]);
+    await queue.return();
+    expect(taken).toEqual([1, 2]);
+  });
 });

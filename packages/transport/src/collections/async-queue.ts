@@ -24,10 +24,15 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   #ended = false;
   #error: { error: unknown } | null = null;
   readonly #onReturn: (() => void) | undefined;
+  readonly #onTaken: ((item: T) => void) | undefined;
 
-  /** `onReturn` runs once if the reader leaves (break, return()) before the queue ended. */
-  constructor(onReturn?: () => void) {
+  /**
+   * `onReturn` runs once if the reader leaves (break, return()) before the queue ended; `onTaken`
+   * runs for each item as the reader gets it (a flow-controlled stream grants credit there).
+   */
+  constructor(onReturn?: () => void, onTaken?: (item: T) => void) {
     this.#onReturn = onReturn;
+    this.#onTaken = onTaken;
   }
 
   /** Items pushed and not read yet. */
@@ -44,8 +49,12 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   push(item: T): boolean {
     if (this.#ended) return false;
     const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter.resolve({ done: false, value: item });
-    else this.#items.push(item);
+    if (waiter === undefined) {
+      this.#items.push(item);
+      return true;
+    }
+    waiter.resolve({ done: false, value: item });
+    this.#onTaken?.(item);
     return true;
   }
 
@@ -66,7 +75,11 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
 
   /** The next item, waiting for one; `done` once ended and drained; throws fail()'s error after the queued items. */
   next(): Promise<IteratorResult<T>> {
-    if (this.size > 0) return Promise.resolve({ done: false, value: this.#shift() });
+    if (this.size > 0) {
+      const item = this.#shift();
+      this.#onTaken?.(item);
+      return Promise.resolve({ done: false, value: item });
+    }
     if (this.#error !== null) return Promise.reject(this.#error.error);
     if (this.#ended) return Promise.resolve(DONE);
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));

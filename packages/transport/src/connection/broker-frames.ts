@@ -1,4 +1,4 @@
-import { type Frame, FrameDecoder, type FrameType, HEADER_SIZE, writeFrameHeader } from "@switchyard/protocol";
+import { CREDIT_SIZE, type Frame, FrameDecoder, FrameType, HEADER_SIZE, writeFrameHeader } from "@switchyard/protocol";
 import type { SocketWriter } from "./socket-writer.js";
 import type { WireFormat } from "./wire-format.js";
 
@@ -52,6 +52,21 @@ export class BrokerFrames implements WireFormat<Frame> {
     writer.endFrame(HEADER_SIZE, 0, EMPTY_PAYLOAD);
     return true;
   }
+}
+
+/**
+ * Queues a CREDIT granting `increment` bytes of `requestId`'s body (docs/protocol.md §1.20), header
+ * and payload encoded straight into the batch. Bounded by its caller like a control frame (one per
+ * half window a stream consumes), and refused only once the writer is closed: a CREDIT lost to a
+ * full queue would stall its stream for good.
+ */
+export function writeCredit(writer: SocketWriter, requestId: Uint8Array, increment: number): boolean {
+  const at = writer.beginControlFrame(HEADER_SIZE + CREDIT_SIZE);
+  if (at < 0) return false;
+  writeFrameHeader(writer.slab, at, FrameType.CREDIT, 0, requestId, CREDIT_SIZE);
+  writer.slab.writeUInt32BE(increment, at + HEADER_SIZE);
+  writer.endFrame(HEADER_SIZE + CREDIT_SIZE, 0, EMPTY_PAYLOAD);
+  return true;
 }
 
 const EMPTY_PAYLOAD: readonly Uint8Array[] = [];

@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { CONNECTION_ID, encodeErrorBody, encodeFrame, type Frame, FrameType, ProtocolError } from "@switchyard/protocol";
 import { IdleTimeoutError } from "../errors.js";
-import { BrokerFrames, type BrokerFramesOptions } from "./broker-frames.js";
+import { BrokerFrames, type BrokerFramesOptions, writeCredit } from "./broker-frames.js";
 import { type ConnectionLimits, type ConnectionState, FramedConnection } from "./framed-connection.js";
 import type { SocketReader } from "./socket-reader.js";
 import type { SocketWriter } from "./socket-writer.js";
@@ -149,6 +149,16 @@ export class ConnectionContext {
     const connection = this.#connection;
     if (connection.state !== "open") return false;
     return this.#format.writeControl(connection.writer, type, requestId);
+  }
+
+  /**
+   * Grants the peer `increment` more bytes (1 ..= MAX_WINDOW) of the body of `requestId` with a
+   * CREDIT frame (1.1, docs/protocol.md §1.20); never refused while open (see writeCredit).
+   */
+  sendCredit(requestId: Uint8Array, increment: number): boolean {
+    const connection = this.#connection;
+    if (connection.state !== "open") return false;
+    return writeCredit(connection.writer, requestId, increment);
   }
 
   /**

@@ -1,0 +1,45 @@
+import { MAX_PAYLOAD } from "./constants.js";
+import { InvalidArgumentError, ProtocolError } from "./errors.js";
+
+/** Bytes of a CREDIT frame's payload: the increment, u32. */
+export const CREDIT_SIZE = 4;
+
+/**
+ * Most credit a stream's sender may hold at once, bytes: 2^31 − 1, as HTTP/2 bounds a window. A
+ * CREDIT that would take a stream past it is a FLOW_CONTROL_ERROR of that stream (§1.20).
+ */
+export const MAX_WINDOW = 0x7fff_ffff;
+
+/**
+ * Smallest initial stream window a peer may announce, bytes: MAX_PAYLOAD (1 MiB). The first frame
+ * of a body (START, RESPONSE_START, RESPONSE) then always fits a stream's initial credit, so a
+ * first frame never waits for credit and a forwarder never has to split one for it.
+ */
+export const MIN_STREAM_WINDOW = MAX_PAYLOAD;
+
+/**
+ * Initial stream window of a peer that announces none on a 1.1 connection, and the window the
+ * Switchyard clients and broker announce by default: 4 MiB. Chosen by measurement (see the README's
+ * flow-control notes): enough to keep a loopback or LAN link busy while the receiver's CREDIT is on
+ * its way back, and a small, fixed memory bound per stream at each hop.
+ */
+export const DEFAULT_STREAM_WINDOW = 4 * 1024 * 1024;
+
+/** The payload of a CREDIT frame granting `increment` bytes (1 ..= MAX_WINDOW); anything else is the caller's mistake. */
+export function encodeCredit(increment: number): Buffer {
+  if (!(Number.isInteger(increment) && increment >= 1 && increment <= MAX_WINDOW)) {
+    throw new InvalidArgumentError(`a credit increment must be an integer in 1..${MAX_WINDOW}, got ${increment}`);
+  }
+  const payload = Buffer.allocUnsafe(CREDIT_SIZE);
+  payload.writeUInt32BE(increment, 0);
+  return payload;
+}
+
+/**
+ * The increment a CREDIT payload grants, 0 ..= 2^32 − 1 (the receiver decides what 0 and values
+ * past MAX_WINDOW mean: §1.20). A payload that is not exactly 4 bytes throws ProtocolError.
+ */
+export function decodeCredit(payload: Uint8Array): number {
+  if (payload.length !== CREDIT_SIZE) throw new ProtocolError(`a CREDIT payload is ${CREDIT_SIZE} bytes, got ${payload.length}`);
+  return ((payload[0]! << 24) | (payload[1]! << 16) | (payload[2]! << 8) | payload[3]!) >>> 0;
+}
