@@ -13,6 +13,7 @@ import { costLines, MONITOR_PAIRS, TLS_PAIRS } from "./report/feature-cost.js";
 import { Progress } from "./report/progress.js";
 import { scenarioTable } from "./report/table.js";
 import { judgeTargets, TLS_TARGETS } from "./report/targets.js";
+import { runFailover } from "./run-failover.js";
 import { runIdle } from "./run-idle.js";
 import { runLoad } from "./run-load.js";
 import { emptyResult, type RunResult } from "./run-result.js";
@@ -76,6 +77,8 @@ async function runPlan(
   // --tls and --monitor compare their systems (and the plain ones beside them) even when --system leaves them out
   const systems = [
     ...options.systems,
+    // fleet2 and failover are Switchyard's: they run with it, beside the one-broker figures
+    ...(options.systems.includes("switchyard") ? (["switchyard-fleet"] as const) : []),
     ...(options.tls ? (["switchyard-tls", "nats-tls"] as const) : []),
     ...(options.monitor ? (["switchyard-monitored"] as const) : []),
   ];
@@ -136,7 +139,7 @@ async function runOne(run: PlannedRun, context: SystemContext, options: BenchOpt
   if (skip !== undefined) return emptyResult({ ...base, status: "skipped", reason: skip });
   progress.begin(`${run.scenario.name} · ${run.system.label}`);
   const timing = { warmupMs: options.warmupMs, durationMs: options.durationMs };
-  const execute = run.scenario.kind === "idle" ? runIdle : runLoad;
+  const execute = run.scenario.kind === "idle" ? runIdle : run.scenario.kind === "failover" ? runFailover : runLoad;
   try {
     const result = await execute(run.scenario, run.system, context, timing, (f) => progress.update(f));
     if (result.status === "failed") progress.note(`${run.scenario.name} · ${run.system.label}: ${result.reason}`);

@@ -41,7 +41,7 @@ export async function runIdle(scenario: Scenario, system: BenchSystem, context: 
       return b.child.stop();
     });
     const channel = randomUUID();
-    const providers = cleanup.add(await startPeer(context, "switchyard-providers", { address: broker.address, channels: [channel], concurrency: 64 }), (p) => p.child.stop());
+    const providers = cleanup.add(await startPeer(context, "switchyard-providers", { addresses: [broker.address], channels: [channel], concurrency: 64 }), (p) => p.child.stop());
     const limit = openFileLimits().hard;
     onProgress(0.05);
     const idle = await Promise.all(

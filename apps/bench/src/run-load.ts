@@ -4,11 +4,11 @@ import path from "node:path";
 import { runClosedLoop } from "./load/closed-loop.js";
 import { type InProcessProfile, startInProcessProfile } from "./proc/in-process-profile.js";
 import { ProcessMeter } from "./proc/process-meter.js";
-import { emptyResult, type RunResult } from "./run-result.js";
+import { emptyResult, type FleetBrokerReport, type ProcessReport, type RunResult } from "./run-result.js";
 import type { Scenario } from "./scenarios.js";
 import { peerProfilePath } from "./systems/start-peer.js";
 import { brokerProfilePath } from "./systems/switchyard-broker.js";
-import type { BenchSystem, SystemContext } from "./systems/system.js";
+import type { BenchSystem, FleetOfBrokers, Prepared, SystemContext } from "./systems/system.js";
 
 /** Warm-up and measured duration of every run, in ms. */
 export interface Timing {
@@ -32,8 +32,10 @@ export async function runLoad(
   const base = { scenario: scenario.name, system: system.name, label: system.label, shape: scenario.shape };
   const prepared = await system.prepare(scenario.shape, context);
   const payload = randomBytes(scenario.shape.payloadBytes);
-  const processes = [prepared.server, ...prepared.others, { role: BENCH_ROLE, pid: process.pid }];
+  const fleetBrokers = prepared.fleet?.brokers.filter((broker) => broker.pid !== prepared.server.pid) ?? [];
+  const processes = [prepared.server, ...fleetBrokers, ...prepared.others, { role: BENCH_ROLE, pid: process.pid }];
   const meter = new ProcessMeter(processes);
+  const carried = new CarriedRequests(prepared.fleet);
   // With --cpu-prof the clients here are profiled over the measured window; the children over their life.
   const benchProfile = context.cpuProfileDir === undefined ? undefined : path.join(context.cpuProfileDir, `${context.runName}-bench.cpuprofile`);
   let profiling: Promise<InProcessProfile> | undefined;
@@ -43,9 +45,13 @@ export async function runLoad(
       ...timing,
       onWindowStart: () => {
         meter.start();
+        carried.start();
         if (benchProfile !== undefined) profiling = startInProcessProfile();
       },
-      onWindowEnd: () => meter.stop(),
+      onWindowEnd: () => {
+        meter.stop();
+        carried.stop();
+      },
       onProgress,
     });
   } finally {
@@ -69,12 +75,60 @@ export async function runLoad(
     requestsPerSecond,
     megabytesPerSecond: (requestsPerSecond * scenario.shape.payloadBytes) / 1e6,
     latency: load.latency,
-    server: meter.report(prepared.server.pid, load.requests),
+    ...serverReports(meter, prepared, carried, load.requests),
     others: prepared.others.flatMap((p) => meter.report(p.pid, load.requests) ?? []),
     bench: meter.report(process.pid, load.requests),
     serverLog: failure ? prepared.server.output?.() : undefined,
     profiles: Object.fromEntries(Object.entries(profiles).filter((entry): entry is [string, string] => entry[1] !== undefined && existsSync(entry[1]))),
   };
+}
+
+/** Requests each broker of a fleet carried in the window, from the consumers' counters read at its edges. */
+class CarriedRequests {
+  readonly #fleet: FleetOfBrokers | undefined;
+  #before: ReturnType<FleetOfBrokers["connections"]> = [];
+  #after: ReturnType<FleetOfBrokers["connections"]> = [];
+
+  constructor(fleet: FleetOfBrokers | undefined) {
+    this.#fleet = fleet;
+  }
+
+  start(): void {
+    this.#before = this.#fleet?.connections() ?? [];
+  }
+
+  stop(): void {
+    this.#after = this.#fleet?.connections() ?? [];
+  }
+
+  /** Requests sent through `address` in the window (a connection counts where it was at the end: they do not move in a load run). */
+  through(address: string): number {
+    return this.#after.reduce((sum, now, i) => (now.broker === address ? sum + now.requests - (this.#before[i]?.requests ?? 0) : sum), 0);
+  }
+}
+
+/**
+ * The measured process's report; of a fleet, its brokers together (CPU summed over all requests,
+ * memory of the largest) and each broker with CPU per request it carried.
+ */
+function serverReports(meter: ProcessMeter, prepared: Prepared, carried: CarriedRequests, requests: number): { server?: ProcessReport; fleetBrokers?: FleetBrokerReport[] } {
+  if (prepared.fleet === undefined) return { server: meter.report(prepared.server.pid, requests) };
+  const fleetBrokers = prepared.fleet.brokers.flatMap((broker) => {
+    const through = carried.through(broker.address);
+    const report = meter.report(broker.pid, through);
+    return report === undefined ? [] : [{ ...report, address: broker.address, requests: through }];
+  });
+  if (fleetBrokers.length === 0) return {};
+  const cpuMs = fleetBrokers.reduce((sum, broker) => sum + broker.cpuMs, 0);
+  const server: ProcessReport = {
+    role: `${fleetBrokers.length} switchyard-brokers`,
+    pid: prepared.server.pid,
+    cpuMs,
+    cpuUsPerRequest: requests > 0 ? (cpuMs * 1000) / requests : undefined,
+    rssMB: Math.max(...fleetBrokers.map((broker) => broker.rssMB)),
+    peakRssMB: Math.max(...fleetBrokers.map((broker) => broker.peakRssMB)),
+  };
+  return { server, fleetBrokers };
 }
 
 /** A run fails when nothing completed, anything errored, or a lane hung. */

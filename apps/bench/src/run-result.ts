@@ -30,6 +30,32 @@ export interface IdleReport {
   openFileLimit: number;
 }
 
+/** One broker of a fleet over one run: its process, and CPU per request it carried. */
+export interface FleetBrokerReport extends ProcessReport {
+  /** The address clients dial. */
+  address: string;
+  /** Requests sent through it inside the window (by the consumers' own counters). */
+  requests: number;
+}
+
+/** What the failover scenario measures. */
+export interface FailoverReport {
+  /** The broker killed with SIGKILL, and the brokers of the fleet. */
+  killed: string;
+  brokers: number;
+  consumers: number;
+  /** Consumers that were sending through the killed broker. */
+  moved: number;
+  /** Sends inside the window: started, answered, failed by error code. */
+  sent: number;
+  answered: number;
+  failedByCode: Record<string, number>;
+  /** Failures that are not DISCONNECTED of a consumer of the killed broker: none is expected. */
+  unexpected: number;
+  /** Ms from the kill to each moved consumer's first answer: median and largest (undefined if one never got one). */
+  gapMs: { p50: number | undefined; max: number | undefined };
+}
+
 /** One system in one scenario. */
 export interface RunResult {
   scenario: string;
@@ -47,8 +73,11 @@ export interface RunResult {
   /** Body bytes per second one way (10^6 bytes): each request carries as many the other way. */
   megabytesPerSecond: number;
   latency?: LatencySummary;
-  /** The process in the middle (broker, proxy, relay; the server when there is none). */
+  /** The process in the middle (broker, proxy, relay; the server when there is none); of a fleet, its brokers together. */
   server?: ProcessReport;
+  /** Of a fleet: each broker, with CPU per request it carried. */
+  fleetBrokers?: FleetBrokerReport[];
+  failover?: FailoverReport;
   others: ProcessReport[];
   /** The bench process itself, where every client runs. */
   bench?: ProcessReport;

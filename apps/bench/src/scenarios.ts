@@ -19,14 +19,19 @@ export interface Shape {
   payloadBytes: number;
   /** Channels (NATS subjects, ZeroMQ proxies), spread round-robin over the connections. */
   channels: number;
+  /** Brokers of a fleet system (every process its own); systems of one broker ignore it. */
+  brokers?: number;
 }
 
 /** A named benchmark: a shape, the system it measures, and the peers it is compared with. */
 export interface Scenario {
   name: string;
   description: string;
-  /** "load" runs requests for the duration; "idle" connects `connections` consumers and only holds them. */
-  kind: "load" | "idle";
+  /**
+   * "load" runs requests for the duration; "idle" connects `connections` consumers and only holds
+   * them; "failover" runs load on a fleet and SIGKILLs one broker a quarter into the measured window.
+   */
+  kind: "load" | "idle" | "failover";
   shape: Shape;
   ours: SystemName;
   peers: SystemName[];
@@ -41,7 +46,7 @@ const shape = (connections: number, inflight: number, payloadBytes = DEFAULT_PAY
   channels,
 });
 
-/** Every scenario, in the order they run (issue 5's table plus idle10k). */
+/** Every scenario, in the order they run (issue 5's table, issue 13's fleet2 and failover, idle10k). */
 export const SCENARIOS: readonly Scenario[] = [
   { name: "single", description: "one consumer, one request at a time", kind: "load", shape: shape(1, 1), ours: "switchyard", peers: BROKER_PEERS },
   { name: "concurrent10", description: "10 consumer connections, each one request at a time", kind: "load", shape: shape(10, 1), ours: "switchyard", peers: BROKER_PEERS },
@@ -51,6 +56,22 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "large1MiB", description: "one consumer, 1 MiB bodies each way, one at a time", kind: "load", shape: shape(1, 1, MIB), ours: "switchyard", peers: BROKER_PEERS },
   { name: "anet-pipelined", description: "anet Broker, one connection, 256 in flight, against createAnetServer echo", kind: "load", shape: shape(1, 256), ours: "anet", peers: ["raw-echo"] },
   { name: "anet-pool5", description: "anet Broker, pool of 5, 1 000 in flight", kind: "load", shape: shape(5, 200), ours: "anet", peers: ["raw-echo"] },
+  {
+    name: "fleet2",
+    description: "throughput100 through a fleet of two brokers, beside one broker",
+    kind: "load",
+    shape: { ...shape(100, 1), brokers: 2 },
+    ours: "switchyard-fleet",
+    peers: ["switchyard"],
+  },
+  {
+    name: "failover",
+    description: "throughput100 through three brokers; the busiest SIGKILLed a quarter into the window",
+    kind: "failover",
+    shape: { ...shape(100, 1), brokers: 3 },
+    ours: "switchyard-fleet",
+    peers: [],
+  },
   { name: "idle10k", description: "connected consumers that send nothing: the broker's memory", kind: "idle", shape: shape(DEFAULT_IDLE_CONNECTIONS, 0), ours: "switchyard", peers: [] },
 ];
 
@@ -104,8 +125,9 @@ export function applyOverrides(scenario: Scenario, overrides: ShapeOverrides): S
 
 /** "100 connections × 1 in flight, 64 B" */
 export function describeShape(scenario: Scenario): string {
-  const { connections, inflight, payloadBytes, channels } = scenario.shape;
+  const { connections, inflight, payloadBytes, channels, brokers } = scenario.shape;
   if (scenario.kind === "idle") return `${connections} idle consumers`;
   const size = payloadBytes >= MIB && payloadBytes % MIB === 0 ? `${payloadBytes / MIB} MiB` : `${payloadBytes} B`;
-  return `${connections} connection${connections === 1 ? "" : "s"} × ${inflight} in flight, ${size}${channels > 1 ? `, ${channels} channels` : ""}`;
+  const fleet = brokers === undefined ? "" : `, ${brokers} brokers`;
+  return `${connections} connection${connections === 1 ? "" : "s"} × ${inflight} in flight, ${size}${channels > 1 ? `, ${channels} channels` : ""}${fleet}`;
 }

@@ -97,7 +97,7 @@ export async function runClosedLoop(lanes: SendFn[], payload: Buffer, window: Lo
 }
 
 /** Waits for the lanes to finish; returns how many had not after `ms`. */
-async function drain(running: Promise<void>[], ms: number): Promise<number> {
+export async function drain(running: Promise<void>[], ms: number): Promise<number> {
   let finished = 0;
   for (const lane of running) void lane.then(() => finished++);
   const timer = new AbortController();

@@ -60,6 +60,12 @@ export class Child {
     return this.#tail.join("\n");
   }
 
+  /** SIGKILL now, as a crash would end it (nothing drains); resolves once it has exited. Idempotent. */
+  async kill(): Promise<void> {
+    if (this.running) this.#process.kill("SIGKILL");
+    await this.#exited;
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`. Idempotent. */
   async stop(graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> {
     if (!this.running) return this.#exited;

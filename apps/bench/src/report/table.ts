@@ -17,8 +17,11 @@ const IDLE_RIGHT = [false, true, true, false, true, true, true, true, true];
  */
 export function scenarioTable(scenario: Scenario, results: RunResult[], targets: TargetOutcome[]): string {
   const title = `${scenario.name} — ${scenario.description} (${describeShape(scenario)})`;
-  const body = scenario.kind === "idle" ? idleRows(results) : loadRows(scenario, results);
-  const notes = results.filter((r) => r.status !== "ok").map((r) => `  ${r.label}: ${r.status} — ${oneLine(r.reason)}`);
+  const body = scenario.kind === "idle" ? idleRows(results) : scenario.kind === "failover" ? failoverRows(results) : loadRows(scenario, results);
+  const notes = [
+    ...results.flatMap((r) => fleetLines(r, results.find((one) => one.system === "switchyard" && one.status === "ok"))),
+    ...results.filter((r) => r.status !== "ok").map((r) => `  ${r.label}: ${r.status} — ${oneLine(r.reason)}`),
+  ];
   const verdicts = targets.map((t) => `  ${t.holds === undefined ? "–" : t.holds ? "✓" : "✗"} ${t.target}: ${t.detail}`);
   return [title, body, ...notes, ...verdicts].join("\n");
 }
@@ -43,6 +46,33 @@ function loadRows(scenario: Scenario, results: RunResult[]): string {
       compact(r.bench?.cpuUsPerRequest),
     ]);
   return columns([LOAD_HEADER, ...rows], LOAD_RIGHT);
+}
+
+const FAILOVER_HEADER = ["system", "brokers", "killed", "consumers moved", "sent", "answered", "failed by code", "gap p50 ms", "gap max ms", "req/s"];
+const FAILOVER_RIGHT = [false, true, false, true, true, true, false, true, true, true];
+
+function failoverRows(results: RunResult[]): string {
+  const rows = results
+    .filter((r) => r.failover !== undefined)
+    .map((r) => {
+      const f = r.failover!;
+      const failed = Object.entries(f.failedByCode).map(([code, n]) => `${n} ${code}`).join(", ") || "0";
+      return [r.label, String(f.brokers), f.killed, `${f.moved}/${f.consumers}`, String(f.sent), String(f.answered), failed, compact(f.gapMs.p50), compact(f.gapMs.max), compact(r.requestsPerSecond)];
+    });
+  return rows.length > 0 ? columns([FAILOVER_HEADER, ...rows], FAILOVER_RIGHT) : "  (no run)";
+}
+
+/** Under a fleet's row: each broker's share and CPU per request it carried, beside one broker's of the same run. */
+function fleetLines(result: RunResult, oneBroker: RunResult | undefined): string[] {
+  if (result.fleetBrokers === undefined || result.failover !== undefined) return [];
+  const one = oneBroker?.server?.cpuUsPerRequest;
+  const versus = (cpu: number | undefined) => (one === undefined ? "" : ` (${ratio(cpu, one)} one broker's ${compact(one)})`);
+  const brokers = result.fleetBrokers.map(
+    (b) => `  ${result.label}, ${b.role} (${b.address}): ${compact(b.requests)} requests (${Math.round((100 * b.requests) / Math.max(1, result.requests))}%), CPU ${compact(b.cpuUsPerRequest)} µs per request it carried${versus(b.cpuUsPerRequest)}`,
+  );
+  const clientOne = oneBroker?.bench?.cpuUsPerRequest;
+  const client = `  ${result.label}, clients (bench process): CPU ${compact(result.bench?.cpuUsPerRequest)} µs/req${clientOne === undefined ? "" : ` (${ratio(result.bench?.cpuUsPerRequest, clientOne)} the one-broker clients' ${compact(clientOne)})`}`;
+  return [...brokers, client];
 }
 
 function idleRows(results: RunResult[]): string {

@@ -12,7 +12,7 @@ export interface TargetOutcome {
   detail: string;
 }
 
-type Metric = "requestsPerSecond" | "megabytesPerSecond" | "p50" | "serverCpuPerRequest" | "serverPeakRss";
+type Metric = "requestsPerSecond" | "megabytesPerSecond" | "p50" | "serverCpuPerRequest" | "serverPeakRss" | "eachBrokerCpuPerRequest" | "clientCpuPerRequest" | "failoverGapMax";
 
 interface MetricInfo {
   label: string;
@@ -27,6 +27,15 @@ const METRICS: Record<Metric, MetricInfo> = {
   p50: { label: "p50", unit: "µs", higherIsBetter: false, read: (r) => r.latency?.p50Us },
   serverCpuPerRequest: { label: "broker CPU/req", unit: "µs", higherIsBetter: false, read: (r) => r.server?.cpuUsPerRequest },
   serverPeakRss: { label: "broker peak RSS", unit: "MB", higherIsBetter: false, read: (r) => r.server?.peakRssMB },
+  // Of a fleet, the broker of highest CPU per request it carried; of one broker, its own.
+  eachBrokerCpuPerRequest: {
+    label: "each broker's CPU/req",
+    unit: "µs",
+    higherIsBetter: false,
+    read: (r) => (r.fleetBrokers === undefined ? r.server?.cpuUsPerRequest : Math.max(...r.fleetBrokers.map((b) => b.cpuUsPerRequest ?? Number.POSITIVE_INFINITY))),
+  },
+  clientCpuPerRequest: { label: "client CPU/req", unit: "µs", higherIsBetter: false, read: (r) => r.bench?.cpuUsPerRequest },
+  failoverGapMax: { label: "failover gap (max)", unit: "ms", higherIsBetter: false, read: (r) => r.failover?.gapMs.max },
 };
 
 /** One target from issue 5: ours compared with a peer (`factor` × the peer's figure), or with a bound. */
@@ -34,7 +43,7 @@ export type TargetSpec =
   | { scenario: string; metric: Metric; versus: SystemName; factor: number; strict?: boolean }
   | { scenario: string; metric: Metric; below: number };
 
-/** Issue 5's targets, judged on every run's own figures. */
+/** Issue 5's targets (and issue 13's fleet ones), judged on every run's own figures. */
 export const TARGETS: readonly TargetSpec[] = [
   { scenario: "throughput100", metric: "requestsPerSecond", versus: "nats", factor: 2 },
   { scenario: "throughput100", metric: "requestsPerSecond", versus: "zeromq", factor: 1 },
@@ -50,6 +59,10 @@ export const TARGETS: readonly TargetSpec[] = [
   { scenario: "large1MiB", metric: "megabytesPerSecond", versus: "raw-relay", factor: 0.8 },
   { scenario: "anet-pipelined", metric: "requestsPerSecond", versus: "raw-echo", factor: 0.7 },
   { scenario: "idle10k", metric: "serverPeakRss", below: 150 },
+  // Issue 13's: a fleet costs no more per request than one broker, on either side, and a lost broker is a short gap.
+  { scenario: "fleet2", metric: "eachBrokerCpuPerRequest", versus: "switchyard", factor: 1.1 },
+  { scenario: "fleet2", metric: "clientCpuPerRequest", versus: "switchyard", factor: 1.1 },
+  { scenario: "failover", metric: "failoverGapMax", below: 1000 },
 ];
 
 /** Issue 12's targets of a `--tls` run: Switchyard over TLS against NATS over TLS. */

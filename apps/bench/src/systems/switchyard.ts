@@ -8,13 +8,18 @@ import { type BenchSystem, lanesOver, measured, prepareWith, type SystemName } f
 /** Connection timeout for consumers and providers (ms): generous, connection storms on 2 cores are slow. */
 export const CONNECT_TIMEOUT_MS = 30_000;
 
+/** Brokers of the fleet system when the shape names none. */
+const DEFAULT_FLEET_BROKERS = 2;
+
 /**
  * Switchyard: `switchyard-broker` started through its CLI, one echo Provider per channel in a child
  * process, Consumers here. `secure`: the broker serves TLS (`--tls-cert`/`--tls-key`) and every
  * client connects to `tls://` trusting the run's CA. `monitored`: the broker runs its monitoring
- * listener and /metrics is scraped every second.
+ * listener and /metrics is scraped every second. `fleet`: `shape.brokers` brokers, each its own
+ * process; the providers attach to every one, and each consumer is given the whole list (so sends
+ * through the broker it ranks first).
  */
-function switchyardSystem(name: SystemName, label: string, { secure = false, monitored = false } = {}): BenchSystem {
+function switchyardSystem(name: SystemName, label: string, { secure = false, monitored = false, fleet = false } = {}): BenchSystem {
   return {
   name,
   label,
@@ -32,14 +37,21 @@ function switchyardSystem(name: SystemName, label: string, { secure = false, mon
     prepareWith(async (cleanup) => {
       const tls = secure ? context.tls! : undefined;
       const tlsArgs = tls === undefined ? [] : ["--tls-cert", tls.certFile, "--tls-key", tls.keyFile];
-      const broker = cleanup.add(await startBroker(context, shape.connections + shape.channels, tlsArgs, monitored), (b) => {
-        b.stopScraping();
-        return b.child.stop();
-      });
-      const address = tls === undefined ? broker.address : `tls://${broker.address}`;
+      const count = fleet ? (shape.brokers ?? DEFAULT_FLEET_BROKERS) : 1;
+      const brokers = await Promise.all(
+        Array.from({ length: count }, async () =>
+          cleanup.add(await startBroker(context, shape.connections + shape.channels, tlsArgs, monitored), (b) => {
+            b.stopScraping();
+            return b.child.stop();
+          }),
+        ),
+      );
+      const addresses = brokers.map((broker) => (tls === undefined ? broker.address : `tls://${broker.address}`));
+      // One broker: its address as a string, exactly as before the fleet existed.
+      const address = fleet ? addresses : addresses[0]!;
       const clientTls = tls === undefined ? {} : { tls: { ca: readFileSync(tls.caFile) } };
       const channels = Array.from({ length: shape.channels }, () => randomUUID());
-      const providerArgs = { address, channels, concurrency: Math.max(1, shape.connections * shape.inflight), caFile: tls?.caFile };
+      const providerArgs = { addresses, channels, concurrency: Math.max(1, shape.connections * shape.inflight), caFile: tls?.caFile };
       const providers = cleanup.add(await startPeer(context, "switchyard-providers", providerArgs), (p) => p.child.stop());
       const { Consumer } = await loadConsumerModule();
       const consumers = await Promise.all(
@@ -48,9 +60,25 @@ function switchyardSystem(name: SystemName, label: string, { secure = false, mon
         ),
       );
       const lanes = lanesOver(consumers, shape.inflight, (consumer, body) => consumer.send(body, context.requestTimeoutMs));
-      return { lanes, server: measured("switchyard-broker", broker.child), others: [measured("providers", providers.child)] };
+      const role = (index: number) => (fleet ? `switchyard-broker ${index + 1}` : "switchyard-broker");
+      const others = [measured("providers", providers.child)];
+      if (!fleet) return { lanes, server: measured(role(0), brokers[0]!.child), others };
+      // connect() resolves with the first broker: wait for every consumer to reach all of them, so each sends through its first choice.
+      await untilEvery(consumers, (consumer) => Object.values(consumer.stats().brokers).every((state) => state === "open"));
+      const members = brokers.map((broker, index) => ({ ...measured(role(index), broker.child), address: addresses[index]!, kill: () => broker.child.kill() }));
+      const connections = () => consumers.map((consumer) => ({ broker: consumer.stats().broker, requests: consumer.stats().requests }));
+      return { lanes, server: members[0]!, others, fleet: { brokers: members, connections } };
     }),
   };
+}
+
+/** Polls every 20 ms until `ready` holds for every item; throws after CONNECT_TIMEOUT_MS. */
+async function untilEvery<T>(items: T[], ready: (item: T) => boolean): Promise<void> {
+  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+  while (!items.every(ready)) {
+    if (Date.now() > deadline) throw new Error(`consumers not connected to every broker within ${CONNECT_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Switchyard over plaintext TCP. */
@@ -59,4 +87,5 @@ export const switchyard = switchyardSystem("switchyard", "Switchyard");
 export const switchyardTls = switchyardSystem("switchyard-tls", "Switchyard TLS", { secure: true });
 /** Switchyard with the broker's monitoring listener on and scraped (--monitor runs). */
 export const switchyardMonitored = switchyardSystem("switchyard-monitored", "Switchyard monitored", { monitored: true });
-
+/** Switchyard as a fleet of `shape.brokers` brokers (fleet2, failover). */
+export const switchyardFleet = switchyardSystem("switchyard-fleet", "Switchyard fleet", { fleet: true });

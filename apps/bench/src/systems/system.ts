@@ -3,7 +3,7 @@ import { Cleanup } from "../proc/cleanup.js";
 import type { Shape } from "../scenarios.js";
 
 /** Every system the bench can drive: ours first, then the alternatives. */
-export type SystemName = "switchyard" | "switchyard-tls" | "switchyard-monitored" | "anet" | "nats" | "nats-tls" | "zeromq" | "raw-relay" | "raw-echo";
+export type SystemName = "switchyard" | "switchyard-tls" | "switchyard-monitored" | "switchyard-fleet" | "anet" | "nats" | "nats-tls" | "zeromq" | "raw-relay" | "raw-echo";
 
 /** The certificates of a `--tls` run (made by scripts/make-certificates.sh): files and the CA's PEM. */
 export interface BenchTls {
@@ -37,8 +37,21 @@ export interface Prepared {
   server: MeasuredProcess;
   /** The other children (providers, responders, workers), reported too. */
   others: MeasuredProcess[];
+  /** A fleet's brokers, when the system is one (then `server` is the first of them). */
+  fleet?: FleetOfBrokers;
   /** Closes clients, then stops the children. */
   close(): Promise<void>;
+}
+
+/** The brokers of a fleet system, and which one each connection sends through. */
+export interface FleetOfBrokers {
+  /** Every broker, each its own process, with the address clients dial and a SIGKILL. */
+  brokers: Array<MeasuredProcess & { address: string; kill(): Promise<void> }>;
+  /**
+   * For each connection, in lane order (`inflight` lanes per connection): the broker it sends
+   * through now (null: none) and the requests it has sent so far. Read at the window's edges, never per request.
+   */
+  connections(): Array<{ broker: string | null; requests: number }>;
 }
 
 /** What a system needs from the harness. */
