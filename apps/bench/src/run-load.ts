@@ -7,7 +7,7 @@ import { ProcessMeter } from "./proc/process-meter.js";
 import { emptyResult, type FleetBrokerReport, type ProcessReport, type RunResult } from "./run-result.js";
 import type { Scenario } from "./scenarios.js";
 import { peerProfilePath } from "./systems/start-peer.js";
-import { brokerProfilePath } from "./systems/switchyard-broker.js";
+import { brokerProfilePath, fleetBrokerContext } from "./systems/switchyard-broker.js";
 import type { BenchSystem, FleetOfBrokers, Prepared, SystemContext } from "./systems/system.js";
 
 /** Warm-up and measured duration of every run, in ms. */
@@ -62,6 +62,7 @@ export async function runLoad(
   const requestsPerSecond = seconds > 0 ? load.requests / seconds : 0;
   const profiles: Record<string, string | undefined> = {
     [prepared.server.role]: system.name === "switchyard" ? brokerProfilePath(context) : undefined,
+    ...Object.fromEntries((prepared.fleet?.brokers ?? []).map((broker, index) => [broker.role, brokerProfilePath(fleetBrokerContext(context, index))])),
     ...Object.fromEntries(prepared.others.map((other) => [other.role, peerProfilePath(context, other.pid)])),
     [BENCH_ROLE]: benchProfile,
   };

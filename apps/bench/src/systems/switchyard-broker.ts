@@ -76,3 +76,8 @@ function brokerCommand(context: SystemContext, args: string[]): { command: strin
 export function brokerProfilePath(context: SystemContext): string | undefined {
   return context.cpuProfileDir === undefined ? undefined : path.join(context.cpuProfileDir, `${context.runName}.cpuprofile`);
 }
+
+/** The context of broker `index` (from 0) of a fleet: its own run name, so each writes its own profile. */
+export function fleetBrokerContext(context: SystemContext, index: number): SystemContext {
+  return { ...context, runName: `${context.runName}-broker-${index + 1}` };
+}

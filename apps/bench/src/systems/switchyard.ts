@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { startPeer } from "./start-peer.js";
 import { loadConsumerModule, loadProviderModule } from "./switchyard-api.js";
-import { startBroker } from "./switchyard-broker.js";
+import { fleetBrokerContext, startBroker } from "./switchyard-broker.js";
 import { type BenchSystem, lanesOver, measured, prepareWith, type SystemName } from "./system.js";
 
 /** Connection timeout for consumers and providers (ms): generous, connection storms on 2 cores are slow. */
@@ -39,8 +39,8 @@ function switchyardSystem(name: SystemName, label: string, { secure = false, mon
       const tlsArgs = tls === undefined ? [] : ["--tls-cert", tls.certFile, "--tls-key", tls.keyFile];
       const count = fleet ? (shape.brokers ?? DEFAULT_FLEET_BROKERS) : 1;
       const brokers = await Promise.all(
-        Array.from({ length: count }, async () =>
-          cleanup.add(await startBroker(context, shape.connections + shape.channels, tlsArgs, monitored), (b) => {
+        Array.from({ length: count }, async (_, index) =>
+          cleanup.add(await startBroker(fleet ? fleetBrokerContext(context, index) : context, shape.connections + shape.channels, tlsArgs, monitored), (b) => {
             b.stopScraping();
             return b.child.stop();
           }),
