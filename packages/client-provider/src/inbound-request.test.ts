@@ -11,7 +11,7 @@ import {
 import { type ConnectionContext, RESPONSE_BODY_FRAMES } from "@switchyard/transport/internal";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InboundRequest } from "./inbound-request.js";
-import { CancelledError, LATEST_VERSION, NO_HEADERS } from "@switchyard/protocol";
+import { CancelledError, LATEST_VERSION, MIN_STREAM_WINDOW, NO_HEADERS } from "@switchyard/protocol";
 
 interface Sent {
   type: number;
@@ -39,6 +39,12 @@ class StubConnection {
   drained(): Promise<void> {
     return Promise.resolve();
   }
+  /** CREDIT increments granted, in order. */
+  readonly credits: number[] = [];
+  sendCredit(_id: Uint8Array, increment: number): boolean {
+    this.credits.push(increment);
+    return true;
+  }
 }
 
 const clientId = newIdString();
@@ -49,14 +55,16 @@ interface Setup {
   maxPayload: number;
   timeoutMs: number;
   maxRequestBytes: number;
+  /** The window this side grants per body (flow control); null: a 1.0 connection. */
+  receiveWindow: number | null;
 }
 
 function request(overrides: Partial<Setup> = {}) {
-  const { maxPayload, timeoutMs, maxRequestBytes }: Setup = { maxPayload: 1024, timeoutMs: 0, maxRequestBytes: 100, ...overrides };
+  const { maxPayload, timeoutMs, maxRequestBytes, receiveWindow }: Setup = { maxPayload: 1024, timeoutMs: 0, maxRequestBytes: 100, receiveWindow: null, ...overrides };
   const connection = new StubConnection();
   const finished = vi.fn();
   const requestId = newId();
-  const route = { connection: connection as unknown as ConnectionContext, frames: RESPONSE_BODY_FRAMES, maxPayload };
+  const route = { connection: connection as unknown as ConnectionContext, frames: RESPONSE_BODY_FRAMES, maxPayload, receiveWindow };
   const owner = { logger: { warn: () => {}, debug: () => {} }, maxRequestBytes, finished, protocolVersion: LATEST_VERSION };
   const req = new InboundRequest(owner, route, requestId, routing, timeoutMs, NO_HEADERS);
   return { req, connection, finished, requestId };
@@ -194,5 +202,56 @@ describe("InboundRequest", () => {
     expect(req.requestId).toBe(idToString(requestId));
     expect(req.clientId).toBe(clientId);
     expect(req.channelId).toBe(channelId);
+  });
+  describe("with flow control (a 1.1 connection: the route has a receiveWindow)", () => {
+    const window = MIN_STREAM_WINDOW;
+
+    it("a streamed body's credit goes back as the handler reads it, not as it arrives", async () => {
+      const { req, connection } = request({ receiveWindow: window, maxRequestBytes: 64 * window });
+      req.streamBody();
+      const quarter = window / 4;
+      for (let i = 0; i < 4; i++) req.receive(Buffer.alloc(quarter)); // the window is full
+      expect(connection.credits).toEqual([]); // nothing read yet: nothing granted
+      expect(req.body.read()?.length).toBe(quarter);
+      expect(connection.credits).toEqual([]); // a quarter read: not yet worth a CREDIT
+      expect(req.body.read()?.length).toBe(quarter);
+      expect(connection.credits).toEqual([2 * quarter]); // half a window read: granted back
+      req.receive(Buffer.alloc(2 * quarter)); // within the credit granted
+      expect(connection.sent).toEqual([]);
+      for (let i = 0; i < 3; i++) req.body.read(); // the rest: six quarters read in all, all granted back
+      expect(connection.credits).toEqual([2 * quarter, 2 * quarter, 2 * quarter]);
+    });
+
+    it("a sender that goes past the credit fails the request with FLOW_CONTROL_ERROR, its body stream too", async () => {
+      const { req, connection, finished } = request({ receiveWindow: window, maxRequestBytes: 64 * window });
+      req.streamBody();
+      const seen: unknown[] = [];
+      req.body.on("error", (error) => seen.push(error));
+      req.receive(Buffer.alloc(window));
+      req.receive(Buffer.alloc(1));
+      expect(errorOf(connection.sent[0]!).code).toBe("FLOW_CONTROL_ERROR");
+      expect(finished).toHaveBeenCalledTimes(1);
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+      expect(seen[0]).toMatchObject({ code: "FLOW_CONTROL_ERROR" });
+    });
+
+    it("a buffered body's credit goes back as it is assembled (maxRequestBytes bounds it), and none after it ended", () => {
+      const { req, connection } = request({ receiveWindow: window, maxRequestBytes: 4 * window });
+      req.receive(Buffer.alloc(window / 2));
+      expect(connection.credits).toEqual([window / 2]);
+      req.receive(Buffer.alloc(window / 2));
+      expect(connection.credits).toEqual([window / 2, window / 2]);
+      expect(req.complete()).toBe(true);
+      expect(req.payload.length).toBe(window);
+    });
+
+    it("on a 1.0 connection nothing is counted or granted", () => {
+      const { req, connection } = request({ maxRequestBytes: 64 * window });
+      req.streamBody();
+      req.receive(Buffer.alloc(2 * window));
+      expect(req.body.read()?.length).toBe(2 * window);
+      expect(connection.credits).toEqual([]);
+      expect(connection.sent).toEqual([]);
+    });
   });
 });

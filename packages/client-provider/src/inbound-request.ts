@@ -17,6 +17,7 @@ import {
   type DeadlineEntry,
   hashRequestId,
   type IdKeyed,
+  InboundWindow,
   refusal,
   checkBody,
   sendBody,
@@ -100,6 +101,12 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   #stream: RequestBodyStream | null = null;
   /** Stream mode: body bytes go to #stream as they arrive. */
   #streamed = false;
+  /**
+   * On a connection with flow control (1.1, route.receiveWindow set): the credit this side grants
+   * the broker for the request body — as the handler reads it (stream mode), or as it is assembled
+   * (buffer mode, where maxRequestBytes bounds it). Made with the first body bytes.
+   */
+  #window: InboundWindow | null = null;
   #response: BodyStream | null = null;
   #requestId: string | undefined;
   /** Its `process <channel>` span and the context the handler runs in, when tracing. */
@@ -156,7 +163,8 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   streamBody(): void {
     if (this.#phase !== "receiving") return;
     this.#streamed = true;
-    this.#stream = new RequestBodyStream();
+    // Credit goes back as the reader takes bytes, so a slow handler slows its sender and nothing else.
+    this.#stream = new RequestBodyStream((bytes) => this.#window?.consumed(bytes));
     this.#phase = "handling";
   }
 
@@ -265,6 +273,8 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
    * (streamed: when more than that waits unread).
    */
   receive(bytes: Buffer): void {
+    if (this.#phase === "done") return;
+    if (!this.#withinCredit(bytes.length)) return;
     if (this.#streamed) {
       const stream = this.#stream!;
       stream.deliver(bytes);
@@ -274,6 +284,20 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     if (this.#phase !== "receiving") return;
     this.#body ??= new BodyAssembler(this.#owner.maxRequestBytes);
     if (!this.#body.push(bytes)) this.#tooLarge();
+    else this.#window?.consumed(bytes.length); // assembled: held within maxRequestBytes, so the sender may go on
+  }
+
+  /**
+   * Counts `bytes` of body against the credit granted, on a connection with flow control; false
+   * (and the request failed with FLOW_CONTROL_ERROR) when the sender went past it.
+   */
+  #withinCredit(bytes: number): boolean {
+    const window = this.#route.receiveWindow;
+    if (window == null) return true;
+    this.#window ??= new InboundWindow(window, (increment) => this.#route.connection.sendCredit(this.#id, increment));
+    if (this.#window.received(bytes)) return true;
+    this.#failStreaming(new BrokerError("FLOW_CONTROL_ERROR", `the request body went past the window this provider granted (${window} bytes, then its CREDITs)`));
+    return false;
   }
 
   /**
@@ -293,6 +317,7 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
 
   /** The body is complete (END): true if the request is now to be handled (false when it already is, streamed). */
   complete(): boolean {
+    this.#window?.end();
     if (this.#streamed) {
       this.#stream!.end();
       return false;
@@ -320,13 +345,20 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   }
 
   /**
-   * A streamed body's reader left more than maxRequestBytes unread: the body stream fails with
-   * PAYLOAD_TOO_LARGE, and so does the request — also when an answer is already streaming out (it
-   * may be the body itself, echoed), which is then stopped.
+   * A streamed body's reader left more than maxRequestBytes unread (possible only without flow
+   * control: with it, unread bytes stay within the window granted).
    */
   #unreadTooLarge(): void {
-    const error = new BrokerError("PAYLOAD_TOO_LARGE", `the handler left more than this provider's maxRequestBytes (${this.#owner.maxRequestBytes} bytes) of its streamed request body unread`);
-    this.#stream!.destroy(error);
+    this.#failStreaming(new BrokerError("PAYLOAD_TOO_LARGE", `the handler left more than this provider's maxRequestBytes (${this.#owner.maxRequestBytes} bytes) of its streamed request body unread`));
+  }
+
+  /**
+   * The request fails while its body may still be streaming in: the body stream fails with
+   * `error`, and so does the request — also when an answer is already streaming out (it may be
+   * the body itself, echoed), which is then stopped.
+   */
+  #failStreaming(error: BrokerError): void {
+    this.#stream?.destroy(error);
     if (this.#phase !== "responding") {
       this.fail(error);
       return;
@@ -354,6 +386,7 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     this.#phase = "done";
     if (this.#span !== null) this.#tracing!.end(this.#span, this.#spanError);
     this.#body = null;
+    this.#window?.end();
     // Answered before its body was read to the end: the rest is discarded (see RequestContext.body).
     if (this.#stream !== null && !this.#stream.finished) this.#stream.destroy();
     this.#owner.finished(this);
