@@ -16,6 +16,8 @@ import { judgeTargets, TLS_TARGETS } from "./report/targets.js";
 import { runFailover } from "./run-failover.js";
 import { runIdle } from "./run-idle.js";
 import { runLoad } from "./run-load.js";
+import { runMixed } from "./run-mixed.js";
+import { runStream } from "./run-stream.js";
 import { emptyResult, type RunResult } from "./run-result.js";
 import { applyOverrides, overTls, SCENARIOS, type Scenario, withMonitored } from "./scenarios.js";
 import { SYSTEMS } from "./systems/registry.js";
@@ -139,7 +141,7 @@ async function runOne(run: PlannedRun, context: SystemContext, options: BenchOpt
   if (skip !== undefined) return emptyResult({ ...base, status: "skipped", reason: skip });
   progress.begin(`${run.scenario.name} · ${run.system.label}`);
   const timing = { warmupMs: options.warmupMs, durationMs: options.durationMs };
-  const execute = run.scenario.kind === "idle" ? runIdle : run.scenario.kind === "failover" ? runFailover : runLoad;
+  const execute = { load: runLoad, idle: runIdle, failover: runFailover, stream: runStream, mixed: runMixed }[run.scenario.kind];
   try {
     const result = await execute(run.scenario, run.system, context, timing, (f) => progress.update(f));
     if (result.status === "failed") progress.note(`${run.scenario.name} · ${run.system.label}: ${result.reason}`);

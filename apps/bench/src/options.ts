@@ -14,6 +14,8 @@ export const QUICK_DURATION_S = 0.8;
 export const QUICK_WARMUP_S = 0.2;
 /** --quick: idle consumers (a smoke test of idle10k, not its measurement). */
 export const QUICK_IDLE_CONNECTIONS = 1_000;
+/** --quick: bytes each way of the stream scenarios (a smoke test of stream1GiB and mixed). */
+export const QUICK_STREAM_BYTES = 16 * 1024 * 1024;
 /** Per-request timeout in the clients (ms): a hung system fails its run instead of the bench. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -59,11 +61,12 @@ Options:
                           ${SYSTEM_NAMES.join(", ")}
   -d, --duration SECONDS  measured time per run (default ${DEFAULT_DURATION_S})
   -w, --warmup SECONDS    warm-up per run, not measured (default ${DEFAULT_WARMUP_S})
-  -p, --payload BYTES     body size for every selected load scenario (default: 64; 1 MiB in large1MiB)
+  -p, --payload BYTES     body size for every selected load scenario (default: 64; 1 MiB in large1MiB), and the
+                          stream's bytes each way in stream1GiB and mixed (default 1 GiB)
   -c, --connections N     client connections for every selected load scenario (default: the scenario's)
   -i, --inflight N        requests in flight per connection for every selected load scenario
       --idle N            consumers idle10k connects (default 10000)
-  -q, --quick             smoke test: every run ~1 s, idle10k with ${QUICK_IDLE_CONNECTIONS} consumers
+  -q, --quick             smoke test: every run ~1 s, idle10k with ${QUICK_IDLE_CONNECTIONS} consumers, streams of 16 MiB
       --cpu-prof          profile the broker and the peer children (node --cpu-prof) and the clients in this
                           process over the measured window; profiles in <out>/profiles, top costs printed
   -o, --out DIR           where results go (default: <repo>/bench-results)
@@ -120,6 +123,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions | u
       connections: optionalInteger(values.connections, "connections", 1),
       inflight: optionalInteger(values.inflight, "inflight", 1),
       idleConnections: optionalInteger(values.idle, "idle", 1) ?? (quick ? QUICK_IDLE_CONNECTIONS : undefined),
+      streamBytes: quick ? QUICK_STREAM_BYTES : undefined,
     },
     quick,
     cpuProf: values["cpu-prof"] === true,

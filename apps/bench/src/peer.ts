@@ -4,9 +4,12 @@
  */
 import { runAnetEchoServer } from "./peers/anet-echo-server.js";
 import { runIdleConsumers } from "./peers/idle-consumers.js";
+import { runMixedConsumer } from "./peers/mixed-consumer.js";
 import { runNatsResponder } from "./peers/nats-responder.js";
 import { runRawEchoServer } from "./peers/raw-echo-server.js";
 import { runRawRelayServer } from "./peers/raw-relay-server.js";
+import { runStreamConsumer } from "./peers/stream-consumer.js";
+import { runStreamProvider } from "./peers/stream-provider.js";
 import { runSwitchyardProviders } from "./peers/switchyard-providers.js";
 import { runZmqProxy } from "./peers/zmq-proxy.js";
 import { runZmqWorkers } from "./peers/zmq-workers.js";
@@ -21,6 +24,9 @@ const roles: Record<string, (args: any) => Promise<void>> = {
   "switchyard-providers": runSwitchyardProviders,
   "anet-echo": runAnetEchoServer,
   "idle-consumers": runIdleConsumers,
+  "stream-provider": runStreamProvider,
+  "stream-consumer": runStreamConsumer,
+  "mixed-consumer": runMixedConsumer,
 };
 
 const [role = "", json = "{}"] = process.argv.slice(2);

@@ -1,4 +1,5 @@
 import type { LatencySummary } from "./load/latency-histogram.js";
+import type { MixedOutcome } from "./peers/mixed-consumer.js";
 import type { Shape } from "./scenarios.js";
 import type { SystemName } from "./systems/system.js";
 
@@ -56,6 +57,12 @@ export interface FailoverReport {
   gapMs: { p50: number | undefined; max: number | undefined };
 }
 
+/** What stream1GiB adds: the bytes each way, and the consumer's peak RSS (the others' are in server/others). */
+export interface StreamReport {
+  bytes: number;
+  consumerPeakRssMB: number;
+}
+
 /** One system in one scenario. */
 export interface RunResult {
   scenario: string;
@@ -82,6 +89,9 @@ export interface RunResult {
   /** The bench process itself, where every client runs. */
   bench?: ProcessReport;
   idle?: IdleReport;
+  stream?: StreamReport;
+  /** The mixed scenario: small requests' latencies alone and while the stream ran. */
+  mixed?: MixedOutcome;
   /** The last lines the measured process printed, when the run failed. */
   serverLog?: string;
   /** With --cpu-prof: the `.cpuprofile` of each process profiled, by role (broker, providers, bench). */

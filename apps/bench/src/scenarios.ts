@@ -6,6 +6,9 @@ export const DEFAULT_PAYLOAD_BYTES = 64;
 /** One mebibyte, the large1MiB body each way. */
 export const MIB = 1024 * 1024;
 
+/** One gibibyte: stream1GiB's body each way, and the mixed scenario's stream. */
+export const GIB = 1024 * MIB;
+
 /** Consumers the idle scenario connects: 10 000. */
 export const DEFAULT_IDLE_CONNECTIONS = 10_000;
 
@@ -29,9 +32,11 @@ export interface Scenario {
   description: string;
   /**
    * "load" runs requests for the duration; "idle" connects `connections` consumers and only holds
-   * them; "failover" runs load on a fleet and SIGKILLs one broker a quarter into the measured window.
+   * them; "failover" runs load on a fleet and SIGKILLs one broker a quarter into the measured window;
+   * "stream" sends one request of `payloadBytes` each way; "mixed" measures small requests alone,
+   * then beside one such stream on the same connections.
    */
-  kind: "load" | "idle" | "failover";
+  kind: "load" | "idle" | "failover" | "stream" | "mixed";
   shape: Shape;
   ours: SystemName;
   peers: SystemName[];
@@ -72,6 +77,22 @@ export const SCENARIOS: readonly Scenario[] = [
     ours: "switchyard-fleet",
     peers: [],
   },
+  {
+    name: "stream1GiB",
+    description: "one request: 1 GiB up through consumer.stream(readable), echoed by a provider reading ctx.body, 1 GiB down",
+    kind: "stream",
+    shape: shape(1, 1, GIB),
+    ours: "switchyard",
+    peers: ["raw-relay"],
+  },
+  {
+    name: "mixed",
+    description: "small requests (4 in flight, 64 B) alone, then while a 1 GiB stream runs on the same consumer and provider connections",
+    kind: "mixed",
+    shape: shape(1, 4, GIB),
+    ours: "switchyard",
+    peers: [],
+  },
   { name: "idle10k", description: "connected consumers that send nothing: the broker's memory", kind: "idle", shape: shape(DEFAULT_IDLE_CONNECTIONS, 0), ours: "switchyard", peers: [] },
 ];
 
@@ -105,12 +126,17 @@ export interface ShapeOverrides {
   connections?: number;
   inflight?: number;
   idleConnections?: number;
+  /** Bytes each way of the stream scenarios' stream (--quick makes it small); --payload wins over it. */
+  streamBytes?: number;
 }
 
 /** A scenario with the command line's overrides applied (the idle count only to idle scenarios). */
 export function applyOverrides(scenario: Scenario, overrides: ShapeOverrides): Scenario {
   if (scenario.kind === "idle") {
     return { ...scenario, shape: { ...scenario.shape, connections: overrides.idleConnections ?? scenario.shape.connections } };
+  }
+  if (scenario.kind === "stream" || scenario.kind === "mixed") {
+    return { ...scenario, shape: { ...scenario.shape, payloadBytes: overrides.payloadBytes ?? overrides.streamBytes ?? scenario.shape.payloadBytes } };
   }
   return {
     ...scenario,
@@ -127,7 +153,9 @@ export function applyOverrides(scenario: Scenario, overrides: ShapeOverrides): S
 export function describeShape(scenario: Scenario): string {
   const { connections, inflight, payloadBytes, channels, brokers } = scenario.shape;
   if (scenario.kind === "idle") return `${connections} idle consumers`;
-  const size = payloadBytes >= MIB && payloadBytes % MIB === 0 ? `${payloadBytes / MIB} MiB` : `${payloadBytes} B`;
+  const size = payloadBytes >= GIB && payloadBytes % GIB === 0 ? `${payloadBytes / GIB} GiB` : payloadBytes >= MIB && payloadBytes % MIB === 0 ? `${payloadBytes / MIB} MiB` : `${payloadBytes} B`;
+  if (scenario.kind === "stream") return `${size} each way in one request`;
+  if (scenario.kind === "mixed") return `${inflight} small requests in flight beside a stream of ${size} each way`;
   const fleet = brokers === undefined ? "" : `, ${brokers} brokers`;
   return `${connections} connection${connections === 1 ? "" : "s"} × ${inflight} in flight, ${size}${channels > 1 ? `, ${channels} channels` : ""}${fleet}`;
 }

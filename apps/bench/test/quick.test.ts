@@ -45,7 +45,7 @@ describe("pnpm bench --quick", () => {
     }
     const scenarios = new Set(report.results.map((result) => result.scenario));
     expect([...scenarios].sort()).toEqual(
-      ["anet-pipelined", "anet-pool5", "channels10", "concurrent10", "failover", "fleet2", "idle10k", "large1MiB", "pipelined256", "single", "throughput100"].sort(),
+      ["anet-pipelined", "anet-pool5", "channels10", "concurrent10", "failover", "fleet2", "idle10k", "large1MiB", "mixed", "pipelined256", "single", "stream1GiB", "throughput100"].sort(),
     );
     for (const result of report.results) {
       const name = `${result.scenario}/${result.system}`;

@@ -6,6 +6,12 @@ import type { TargetOutcome } from "./targets.js";
 const LOAD_HEADER = ["system", "req/s", "ours/peer", "p50 µs", "p99 µs", "p999 µs", "MB/s", "errors", "measured process", "CPU µs/req", "peak RSS MB", "responders CPU µs/req", "bench CPU µs/req"];
 const LOAD_RIGHT = [false, true, true, true, true, true, true, true, false, true, true, true, true];
 
+const STREAM_HEADER = ["system", "MB/s (one way)", "ours/peer", "seconds", "consumer peak RSS MB", "middle", "peak RSS MB", "behind", "peak RSS MB"];
+const STREAM_RIGHT = [false, true, true, true, true, false, true, false, true];
+
+const MIXED_HEADER = ["system", "idle p50 µs", "idle p99 µs", "busy p50 µs", "busy p99 µs", "p99 busy/idle", "small req idle/busy", "stream MB/s", "stream s"];
+const MIXED_RIGHT = [false, true, true, true, true, true, true, true, true];
+
 const IDLE_HEADER = ["system", "connected", "connect s", "measured process", "RSS MB", "peak RSS MB", "idle CPU ms", "probes ok", "clients RSS MB"];
 const IDLE_RIGHT = [false, true, true, false, true, true, true, true, true];
 
@@ -17,7 +23,8 @@ const IDLE_RIGHT = [false, true, true, false, true, true, true, true, true];
  */
 export function scenarioTable(scenario: Scenario, results: RunResult[], targets: TargetOutcome[]): string {
   const title = `${scenario.name} — ${scenario.description} (${describeShape(scenario)})`;
-  const body = scenario.kind === "idle" ? idleRows(results) : scenario.kind === "failover" ? failoverRows(results) : loadRows(scenario, results);
+  const rows = { load: loadRows, idle: idleRows, failover: failoverRows, stream: streamRows, mixed: mixedRows }[scenario.kind];
+  const body = rows(scenario, results);
   const notes = [
     ...results.flatMap((r) => fleetLines(r, results.find((one) => one.system === "switchyard" && one.status === "ok"))),
     ...results.filter((r) => r.status !== "ok").map((r) => `  ${r.label}: ${r.status} — ${oneLine(r.reason)}`),
@@ -51,7 +58,7 @@ function loadRows(scenario: Scenario, results: RunResult[]): string {
 const FAILOVER_HEADER = ["system", "brokers", "killed", "consumers moved", "sent", "answered", "failed by code", "gap p50 ms", "gap max ms", "req/s"];
 const FAILOVER_RIGHT = [false, true, false, true, true, true, false, true, true, true];
 
-function failoverRows(results: RunResult[]): string {
+function failoverRows(_scenario: Scenario, results: RunResult[]): string {
   const rows = results
     .filter((r) => r.failover !== undefined)
     .map((r) => {
@@ -75,7 +82,49 @@ function fleetLines(result: RunResult, oneBroker: RunResult | undefined): string
   return [...brokers, client];
 }
 
-function idleRows(results: RunResult[]): string {
+function streamRows(scenario: Scenario, results: RunResult[]): string {
+  const ours = results.find((r) => r.system === scenario.ours && r.status === "ok");
+  const rows = results
+    .filter((r) => r.status !== "skipped")
+    .map((r) => {
+      const behind = r.others.find((o) => o.role !== "consumer");
+      const consumer = r.stream?.consumerPeakRssMB ?? r.others.find((o) => o.role === "consumer")?.peakRssMB;
+      return [
+        r.label,
+        compact(r.megabytesPerSecond),
+        r === ours ? "—" : ratio(ours?.megabytesPerSecond, r.status === "ok" ? r.megabytesPerSecond : undefined),
+        compact(r.elapsedMs / 1000),
+        compact(consumer),
+        r.server?.role ?? "–",
+        compact(r.server?.peakRssMB),
+        behind?.role ?? "–",
+        compact(behind?.peakRssMB),
+      ];
+    });
+  return columns([STREAM_HEADER, ...rows], STREAM_RIGHT);
+}
+
+function mixedRows(_scenario: Scenario, results: RunResult[]): string {
+  const rows = results
+    .filter((r) => r.mixed !== undefined)
+    .map((r) => {
+      const { idle, busy, streamMs } = r.mixed!;
+      return [
+        r.label,
+        compact(idle.latency.p50Us),
+        compact(idle.latency.p99Us),
+        compact(busy.latency.p50Us),
+        compact(busy.latency.p99Us),
+        idle.latency.p99Us > 0 ? `${(busy.latency.p99Us / idle.latency.p99Us).toFixed(2)}×` : "–",
+        `${idle.requests}/${busy.requests}`,
+        compact(r.megabytesPerSecond),
+        compact(streamMs / 1000),
+      ];
+    });
+  return rows.length > 0 ? columns([MIXED_HEADER, ...rows], MIXED_RIGHT) : "  (no run)";
+}
+
+function idleRows(_scenario: Scenario, results: RunResult[]): string {
   const rows = results
     .filter((r) => r.idle !== undefined)
     .map((r) => {

@@ -12,7 +12,7 @@ export interface TargetOutcome {
   detail: string;
 }
 
-type Metric = "requestsPerSecond" | "megabytesPerSecond" | "p50" | "serverCpuPerRequest" | "serverPeakRss" | "eachBrokerCpuPerRequest" | "clientCpuPerRequest" | "failoverGapMax";
+type Metric = "requestsPerSecond" | "megabytesPerSecond" | "p50" | "serverCpuPerRequest" | "serverPeakRss" | "eachBrokerCpuPerRequest" | "clientCpuPerRequest" | "failoverGapMax" | "busyToIdleP99";
 
 interface MetricInfo {
   label: string;
@@ -36,6 +36,12 @@ const METRICS: Record<Metric, MetricInfo> = {
   },
   clientCpuPerRequest: { label: "client CPU/req", unit: "µs", higherIsBetter: false, read: (r) => r.bench?.cpuUsPerRequest },
   failoverGapMax: { label: "failover gap (max)", unit: "ms", higherIsBetter: false, read: (r) => r.failover?.gapMs.max },
+  busyToIdleP99: {
+    label: "small requests' p99 beside the stream / alone",
+    unit: "×",
+    higherIsBetter: false,
+    read: (r) => (r.mixed === undefined || r.mixed.idle.latency.p99Us === 0 ? undefined : r.mixed.busy.latency.p99Us / r.mixed.idle.latency.p99Us),
+  },
 };
 
 /** One target from issue 5: ours compared with a peer (`factor` × the peer's figure), or with a bound. */
@@ -63,6 +69,9 @@ export const TARGETS: readonly TargetSpec[] = [
   { scenario: "fleet2", metric: "eachBrokerCpuPerRequest", versus: "switchyard", factor: 1.1 },
   { scenario: "fleet2", metric: "clientCpuPerRequest", versus: "switchyard", factor: 1.1 },
   { scenario: "failover", metric: "failoverGapMax", below: 1000 },
+  // issue 14's
+  { scenario: "stream1GiB", metric: "megabytesPerSecond", versus: "raw-relay", factor: 0.8 },
+  { scenario: "mixed", metric: "busyToIdleP99", below: 2 },
 ];
 
 /** Issue 12's targets of a `--tls` run: Switchyard over TLS against NATS over TLS. */

@@ -1,0 +1,49 @@
+import { Cleanup } from "./proc/cleanup.js";
+import type { MixedOutcome } from "./peers/mixed-consumer.js";
+import type { Timing } from "./run-load.js";
+import { emptyResult, type RunResult } from "./run-result.js";
+import { lifeReport, startStreamSystem, streamTimeoutMs } from "./run-stream.js";
+import type { Scenario } from "./scenarios.js";
+import { startPeer } from "./systems/start-peer.js";
+import type { BenchSystem, SystemContext } from "./systems/system.js";
+
+/**
+ * mixed: small requests (`shape.inflight` at a time, 64 B) on one consumer connection to one
+ * provider, first alone for the measured duration, then while one stream of `shape.payloadBytes`
+ * each way runs on the same two connections (peers/mixed-consumer.ts, in a process of its own).
+ * The result's latency is the busy phase's; `mixed` holds both, so the table shows p99 busy
+ * beside p99 idle of the same run.
+ */
+export async function runMixed(scenario: Scenario, system: BenchSystem, context: SystemContext, timing: Timing, onProgress: (f: number) => void): Promise<RunResult> {
+  const base = { scenario: scenario.name, system: system.name, label: system.label, shape: scenario.shape };
+  const cleanup = new Cleanup();
+  try {
+    const started = await startStreamSystem(context, cleanup);
+    onProgress(0.1);
+    const bytes = scenario.shape.payloadBytes;
+    const timeoutMs = streamTimeoutMs(bytes);
+    const args = { address: started.address, channel: started.channel, bytes, inflight: scenario.shape.inflight, warmupMs: timing.warmupMs, idleMs: timing.durationMs, timeoutMs };
+    const consumer = cleanup.add(
+      await startPeer<MixedOutcome>(context, "mixed-consumer", args, { readyTimeoutMs: timing.warmupMs + timing.durationMs + timeoutMs + 30_000 }),
+      (p) => p.child.stop(),
+    );
+    onProgress(1);
+    const outcome = consumer.info;
+    const errors = outcome.idle.errors + outcome.busy.errors;
+    const failure = outcome.error ?? (errors > 0 ? `${errors} small request(s) failed` : outcome.busy.requests === 0 ? "no small request completed while the stream ran" : undefined);
+    return {
+      ...emptyResult({ ...base, status: failure === undefined ? "ok" : "failed", reason: failure }),
+      requests: outcome.busy.requests,
+      errors,
+      elapsedMs: outcome.streamMs,
+      requestsPerSecond: outcome.streamMs > 0 ? (outcome.busy.requests * 1000) / outcome.streamMs : 0,
+      megabytesPerSecond: outcome.streamMs > 0 ? bytes / 1e6 / (outcome.streamMs / 1000) : 0,
+      latency: outcome.busy.latency,
+      server: lifeReport("switchyard-broker", started.brokerPid),
+      others: [lifeReport("provider", started.providerPid), lifeReport("consumer", consumer.child.pid)].flatMap((report) => report ?? []),
+      mixed: outcome,
+    };
+  } finally {
+    await cleanup.run();
+  }
+}
