@@ -245,6 +245,15 @@ describe("InboundRequest", () => {
       expect(req.payload.length).toBe(window);
     });
 
+    it("bytes that arrive after the handler destroyed ctx.body are dropped and granted back", () => {
+      const { req, connection } = request({ receiveWindow: window, maxRequestBytes: 64 * window });
+      req.streamBody();
+      req.body.destroy();
+      req.receive(Buffer.alloc(window / 2));
+      expect(connection.credits).toEqual([window / 2]);
+      expect(connection.sent).toEqual([]);
+    });
+
     it("on a 1.0 connection nothing is counted or granted", () => {
       const { req, connection } = request({ maxRequestBytes: 64 * window });
       req.streamBody();

@@ -277,6 +277,10 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     if (!this.#withinCredit(bytes.length)) return;
     if (this.#streamed) {
       const stream = this.#stream!;
+      if (stream.destroyed) {
+        this.#window?.consumed(bytes.length); // the handler destroyed ctx.body: dropped, and the sender may go on
+        return;
+      }
       stream.deliver(bytes);
       if (stream.unread > this.#owner.maxRequestBytes) this.#unreadTooLarge();
       return;
