@@ -72,6 +72,6 @@ export { loadTracing, Tracing } from "./tracing/tracing.js";
 // A client's connections to a fleet of brokers
 export type { BrokerAddress, Lookup } from "./fleet/address-list.js";
 export { parseAddressList, resolveAddressList } from "./fleet/address-list.js";
-export type { FleetLink, FleetOptions } from "./fleet/fleet.js";
+export type { FleetLink, FleetOptions, FleetRegistration } from "./fleet/fleet.js";
 export { DEFAULT_RESOLVE_INTERVAL, Fleet } from "./fleet/fleet.js";
 export { rendezvousWeight } from "./fleet/rendezvous.js";

@@ -43,17 +43,25 @@ export interface FleetLink {
 }
 
 /**
+ * Who a link registers as: one registration for every link (a consumer), or one per link (a
+ * provider, whose capacity differs from broker to broker). BaseClient reads `capacity` at every
+ * registration, so a getter may give a reconnect a new value.
+ */
+export type FleetRegistration = ClientRegistration | ((link: FleetLink) => ClientRegistration);
+
+/**
  * A client's connections to every broker of a fleet: one BaseClient per broker, each with its own
  * reconnect backoff, ranked for this client by rendezvous weight, and the one to use now
- * (`current`: the highest-ranked that is open). The roles plug in per link through `hooksFor`. The
- * fleet is `open` while any link is; it closes itself once every link has.
+ * (`current`: the highest-ranked that is open; a consumer sends there, a provider serves every
+ * link). The roles plug in per link through `hooksFor` (whose `onStatus` sees that link's events)
+ * and `registration`. The fleet is `open` while any link is; it closes itself once every link has.
  */
 export class Fleet {
   /** The resolved options every link shares (one clientId for all). */
   readonly options: ResolvedClientOptions;
   readonly #list: ParsedAddress[];
   readonly #given: FleetOptions;
-  readonly #registration: ClientRegistration;
+  readonly #registration: FleetRegistration;
   readonly #hooksFor: (link: FleetLink) => ClientHooks;
   readonly #resolveInterval: number;
   readonly #lookup: Lookup;
@@ -70,7 +78,7 @@ export class Fleet {
   readonly #retired = { reconnects: 0, bytesReceived: 0, bytesSent: 0 };
 
   /** Throws InvalidArgumentError for a bad address list, channelId or option. Call open() next. */
-  constructor(addresses: string | readonly string[], registration: ClientRegistration, hooksFor: (link: FleetLink) => ClientHooks, options: FleetOptions = {}) {
+  constructor(addresses: string | readonly string[], registration: FleetRegistration, hooksFor: (link: FleetLink) => ClientHooks, options: FleetOptions = {}) {
     this.#list = parseAddressList(addresses);
     this.options = resolveClientOptions(options);
     this.#resolveInterval = numberOption("resolveInterval", options.resolveInterval, DEFAULT_RESOLVE_INTERVAL, { min: 1, max: MAX_TIMER_MS });
@@ -80,7 +88,7 @@ export class Fleet {
     this.#registration = registration;
     this.#hooksFor = hooksFor;
     // Checked now, as a one-broker client always did: the channel id and the tls option for every entry.
-    idToBytes(registration.channelId, "channelId");
+    if (typeof registration !== "function") idToBytes(registration.channelId, "channelId");
     for (const entry of this.#list) resolveClientTls(entry, options.tls);
   }
 
@@ -198,11 +206,14 @@ export class Fleet {
   }
 
   #clientFor(link: FleetLink, broker: BrokerAddress, signal: AbortSignal | undefined): BaseClient {
+    const roleHooks = this.#hooksFor(link);
     const onStatus = (event: ClientStatus): void => {
+      roleHooks.onStatus?.(event);
       if (event.type !== "closed") this.#status.publish(event); // the fleet's own "closed" comes once, at its end
     };
-    const hooks: ClientHooks = { ...this.#hooksFor(link), onStatus };
-    const client = new BaseClient(broker.address, this.#registration, hooks, {
+    const hooks: ClientHooks = { ...roleHooks, onStatus };
+    const registration = typeof this.#registration === "function" ? this.#registration(link) : this.#registration;
+    const client = new BaseClient(broker.address, registration, hooks, {
       ...this.#given,
       tls: tlsFor(broker, this.#given.tls),
       signal,
