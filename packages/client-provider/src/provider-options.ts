@@ -1,5 +1,5 @@
 import type { Headers } from "@switchyard/protocol";
-import type { Body, ClientOptions } from "@switchyard/transport";
+import type { Body, FleetOptions } from "@switchyard/transport";
 import { DEFAULT_MAX_BODY_BYTES } from "@switchyard/transport/internal";
 import type { RequestContext } from "./request-context.js";
 
@@ -12,13 +12,15 @@ export const DEFAULT_MAX_REQUEST_BYTES = DEFAULT_MAX_BODY_BYTES;
  * Options of `Provider.connect`; every field optional. Besides these, the shared client options:
  * `timeout`, `connectTimeout`, `pingInterval`, reconnect backoff, `closeTimeout` (how long close()
  * lets in-flight handlers finish), `clientId`, `clientName`, `authToken`, `signal`, `logger`,
- * `onStateChange`, and the connection's queue limits.
+ * `onStateChange`, the connection's queue limits, and `resolveInterval` for a fleet's host names.
  */
-export interface ProviderOptions extends ClientOptions {
+export interface ProviderOptions extends FleetOptions {
   /**
-   * Most requests handled at once (1 ..= 2³²−1), declared in the registration. With a handler, also
-   * the most handlers running at once: one that ignores ctx.signal after a cancel counts until it
-   * returns, and requests routed meanwhile wait for a free slot. Default 64.
+   * Most requests handled at once (1 ..= 2³²−1), across every broker of the fleet: handlers
+   * running, or requests handed out by requests() and not yet answered. One that ignores
+   * ctx.signal after a cancel counts until it returns. Spread over the brokers as capacities that
+   * follow demand (each broker at least 1); requests routed beyond it wait here for a free slot.
+   * Default 64.
    */
   concurrency?: number;
   /**
