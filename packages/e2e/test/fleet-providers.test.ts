@@ -1,8 +1,9 @@
 import { Consumer, type ConsumerOptions } from "@switchyard/client-consumer";
 import { type Handler, Provider, type ProviderOptions } from "@switchyard/client-provider";
-import { type BrokerProcess, type Listening, onCleanup, refusingAddress, useBrokerProcesses } from "@switchyard/testing";
+import { onCleanup, refusingAddress, useBrokerProcesses } from "@switchyard/testing";
 import { v4 as uuid } from "uuid";
 import { describe, expect, it, vi } from "vitest";
+import { fleetBrokers } from "./fixtures/fleet-brokers.js";
 
 /*
  * One Provider attached to every broker of a fleet (issue 13 item 2), brokers in their own
@@ -15,17 +16,7 @@ const FAST: ConsumerOptions & ProviderOptions = { closeTimeout: 2000, reconnectD
 
 const processes = useBrokerProcesses();
 
-type Broker = BrokerProcess & Listening;
-
-async function startBrokers(count: number): Promise<Broker[]> {
-  return Promise.all(Array.from({ length: count }, () => processes.start()));
-}
-
-/** Restarts a killed broker on the port it had. */
-async function restart(broker: Broker): Promise<Broker> {
-  const again = processes.run(["--host", "127.0.0.1", "--port", String(broker.port)]);
-  return Object.assign(again, await again.listening());
-}
+const { start: startBrokers, restart } = fleetBrokers(processes);
 
 async function consumer(address: string, channelId: string): Promise<Consumer> {
   const client = await Consumer.connect(address, channelId, FAST);

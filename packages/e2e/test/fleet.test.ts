@@ -1,8 +1,9 @@
 import { Consumer, type ConsumerOptions } from "@switchyard/client-consumer";
 import { Provider } from "@switchyard/client-provider";
-import { type BrokerProcess, type Listening, MiB, onCleanup, patterned, refusingAddress, useBrokerProcesses } from "@switchyard/testing";
+import { MiB, onCleanup, patterned, refusingAddress, useBrokerProcesses } from "@switchyard/testing";
 import { v4 as uuid } from "uuid";
 import { describe, expect, it, vi } from "vitest";
+import { type FleetBroker, fleetBrokers } from "./fixtures/fleet-brokers.js";
 
 /** Tests do not wait for production reconnect timings. */
 const FAST: ConsumerOptions = { closeTimeout: 2000, reconnectDelay: 20, maxReconnectDelay: 200 };
@@ -13,17 +14,8 @@ const IN_FLIGHT_PER_CONSUMER = 32;
 
 const processes = useBrokerProcesses();
 
-type Broker = BrokerProcess & Listening;
-
-async function startBrokers(count: number): Promise<Broker[]> {
-  return Promise.all(Array.from({ length: count }, () => processes.start()));
-}
-
-/** Restarts a killed broker on the port it had. */
-async function restart(broker: Broker): Promise<Broker> {
-  const again = processes.run(["--host", "127.0.0.1", "--port", String(broker.port)]);
-  return Object.assign(again, await again.listening());
-}
+const { start: startBrokers, restart } = fleetBrokers(processes);
+type Broker = FleetBroker;
 
 async function consumer(addresses: string[], channelId: string, options: ConsumerOptions = {}): Promise<Consumer> {
   const client = await Consumer.connect(addresses, channelId, { ...FAST, ...options });
