@@ -1,6 +1,7 @@
 import type { DeadlineEntry, IdKeyed, Issued, QueueLinks } from "@switchyard/transport/internal";
 import { readWord } from "@switchyard/protocol";
 import type { Peer } from "./peer.js";
+import type { StreamRelay } from "./stream-relay.js";
 
 /**
  * Where a request is in its life. Every way out goes through the router's one `settle()`, which
@@ -72,6 +73,14 @@ export class BrokerRequest implements IdKeyed, Issued, QueueLinks<BrokerRequest>
   held: Buffer[] | null = null;
   /** Bytes in `held`. */
   heldBytes = 0;
+  /**
+   * The streamed request body's flow control through the broker (docs/protocol.md §1.20), made
+   * when it starts and a side of it speaks 1.1; null for a whole body (START|FINAL) or between two
+   * 1.0 peers, whose bytes are forwarded as they come.
+   */
+  requestFlow: StreamRelay | null = null;
+  /** The streamed response body's, made at RESPONSE_START likewise. */
+  responseFlow: StreamRelay | null = null;
   /**
    * Neighbours in a LinkedQueue: the channel's wait queue while QUEUED, its provider's `inFlight`
    * while IN_FLIGHT (never both: the states exclude each other).

@@ -3,6 +3,7 @@ import {
   BrokerError,
   CONNECTION_ID,
   encodeRegistrationAck,
+  FLOW_CONTROL_SINCE_MINOR,
   InvalidArgumentError,
   type Frame,
   FrameFlags,
@@ -299,6 +300,7 @@ export class BrokerServer {
       inFlight: router.inFlight,
       queued: router.queued,
       queuedRequestBytes: router.queuedBytes,
+      streamHeldBytes: router.streamHeldBytes,
       writeQueue: { maxFrames, maxErrorFrames, maxBytes },
       requests: counters.requests,
       completed: counters.completed,
@@ -516,8 +518,11 @@ export class BrokerServer {
    */
   #ackFor(registration: Registration): Buffer {
     if (registration.version === undefined) return this.#ack;
-    const { maxPayloadBytes: maxPayload, serverId } = this.#options;
-    return encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload, serverId, version: negotiateVersion(registration.version, LATEST_VERSION) });
+    const { maxPayloadBytes: maxPayload, serverId, streamWindowBytes } = this.#options;
+    const version = negotiateVersion(registration.version, LATEST_VERSION);
+    // 1.1: the window the broker grants each body it receives from this client (§1.20)
+    const streamWindow = version.major === 1 && version.minor >= FLOW_CONTROL_SINCE_MINOR ? streamWindowBytes : undefined;
+    return encodeRegistrationAck({ protocolVersion: PROTOCOL_VERSION, maxPayload, serverId, version, ...(streamWindow === undefined ? {} : { streamWindow }) });
   }
 
   /**

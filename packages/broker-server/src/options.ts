@@ -1,4 +1,4 @@
-import { idToBytes, InvalidArgumentError, MAX_PAYLOAD, newId } from "@switchyard/protocol";
+import { DEFAULT_STREAM_WINDOW, idToBytes, InvalidArgumentError, MAX_PAYLOAD, MAX_WINDOW, MIN_STREAM_WINDOW, newId } from "@switchyard/protocol";
 import type { ServerTlsOptions } from "@switchyard/transport";
 import {
   DEFAULT_CLOSE_TIMEOUT,
@@ -110,6 +110,12 @@ export interface BrokerServerOptions {
   maxRequestBytes?: number;
   /** Largest assembled response body; beyond it PAYLOAD_TOO_LARGE. Default 64 MiB. */
   maxResponseBytes?: number;
+  /**
+   * 1.1: the initial window the broker grants each streamed body it receives (announced in the
+   * registration ack, docs/protocol.md §1.20), bytes: what it holds at most per stream and hop.
+   * 1 MiB ..= 2^31 − 1; default 4 MiB.
+   */
+  streamWindowBytes?: number;
   /** Deadline of a request that gives none and whose connection gives none, in ms. Default 5000. */
   requestTimeout?: number;
   /** Ms with nothing received before a connection is closed as idle; 0 disables. Default 120000. */
@@ -198,6 +204,7 @@ export const NUMERIC_OPTIONS: Readonly<Record<NumericOption, NumericOptionSpec>>
   maxPayloadBytes: { default: MAX_PAYLOAD, min: 256, max: MAX_PAYLOAD, help: "largest frame payload" },
   maxRequestBytes: { default: DEFAULT_MAX_REQUEST_BYTES, min: 0, max: MAX_INT, help: "largest assembled request body, then PAYLOAD_TOO_LARGE" },
   maxResponseBytes: { default: DEFAULT_MAX_RESPONSE_BYTES, min: 0, max: MAX_INT, help: "largest assembled response body, then PAYLOAD_TOO_LARGE" },
+  streamWindowBytes: { default: DEFAULT_STREAM_WINDOW, min: MIN_STREAM_WINDOW, max: MAX_WINDOW, help: "initial window per flow-controlled stream (1.1): the most the broker holds of one body" },
   requestTimeout: { default: DEFAULT_REQUEST_TIMEOUT, unit: "ms", min: 1, max: MAX_TIMER_MS, help: "deadline of requests that give none" },
   readTimeout: { default: DEFAULT_READ_TIMEOUT, unit: "ms", min: 0, max: MAX_TIMER_MS, help: "close a connection silent this long (0 = never)" },
   pingTimeout: { default: DEFAULT_PING_TIMEOUT, unit: "ms", min: 0, max: MAX_TIMER_MS, help: "close a provider silent this long after the PING sent when one of its requests times out (0 = never)" },

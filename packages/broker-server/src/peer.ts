@@ -1,7 +1,9 @@
 import type { Socket } from "node:net";
 import {
   CONNECTION_ID,
+  DEFAULT_STREAM_WINDOW,
   encodeRoutingHeader,
+  FLOW_CONTROL_SINCE_MINOR,
   LATEST_VERSION,
   negotiateVersion,
   VERSION_1_0,
@@ -50,6 +52,12 @@ export class Peer {
    * §1.5): what it may be sent and what its flags mean. 0 (1.0) until registered.
    */
   minorVersion = 0;
+  /**
+   * 1.1 (docs/protocol.md §1.20): the initial window this peer grants each body the broker sends
+   * it (its registration's stream window, or the default); null when its connection speaks 1.0 and
+   * nothing on it is flow-controlled.
+   */
+  streamWindow: number | null = null;
   /** Consumers: clientId + channelId, the 32 bytes put in front of their requests for providers. */
   routingHeader: Buffer = CONNECTION_ID;
   /** Consumers: routingHeader as words, to check a provider's response echoes it (startsWithWords). */
@@ -91,8 +99,14 @@ export class Peer {
     this.defaultTimeoutMs = registration.timeoutMs;
     this.capacity = capacity;
     this.minorVersion = negotiateVersion(registration.version ?? VERSION_1_0, LATEST_VERSION).minor;
+    this.streamWindow = this.minorVersion >= FLOW_CONTROL_SINCE_MINOR ? (registration.streamWindow ?? DEFAULT_STREAM_WINDOW) : null;
     this.routingHeader = encodeRoutingHeader(registration.clientId, registration.channelId);
     this.routingWords = toWords(this.routingHeader);
+  }
+
+  /** True when its connection negotiated flow control (1.1): it may send CREDIT, and its streams are flow-controlled. */
+  get flowControlled(): boolean {
+    return this.streamWindow !== null;
   }
 
   /** True while requests depend on this peer: a provider holding some, a consumer waiting for some. */

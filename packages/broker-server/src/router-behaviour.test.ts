@@ -1,5 +1,7 @@
 import {
+  decodeCredit,
   decodeErrorBody,
+  encodeCredit,
   encodeErrorBody,
   encodeRequestHead,
   encodeRoutingHeader,
@@ -62,6 +64,23 @@ class RecordingConnection {
     return true;
   }
 
+  sendCredit(requestId: Uint8Array, increment: number): boolean {
+    this.sent.push({ type: FrameType.CREDIT, flags: 0, requestId: Buffer.from(requestId), payload: encodeCredit(increment) });
+    return true;
+  }
+
+  /** What a paced (1.0) stream reads before it forwards: a socket never full here. */
+  readonly blocked = false;
+  readonly queuedBytes = 0;
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The increments of the CREDITs sent so far, in order. */
+  credits(): number[] {
+    return this.of(FrameType.CREDIT).map((frame) => decodeCredit(frame.payload));
+  }
+
   probe(timeoutMs: number): void {
     this.probes.push(timeoutMs);
   }
@@ -95,6 +114,9 @@ interface FakePeer {
   inFlight: LinkedQueue<BrokerRequest>;
   violations: string[];
   protocolViolation(message: string): void;
+  /** 1.1 (docs/protocol.md §1.20): its streams are flow-controlled with this window; null: it speaks 1.0. */
+  streamWindow: number | null;
+  flowControlled: boolean;
 }
 
 const LIMITS: RouterLimits = {
@@ -107,6 +129,7 @@ const LIMITS: RouterLimits = {
   requestTimeout: 5000,
   pingTimeout: 5000,
   maxPayloadBytes: 1024 * 1024,
+  streamWindowBytes: 4 * 1024 * 1024,
 };
 
 /** A router, a channel, and helpers to add peers and send frames. */
@@ -115,7 +138,7 @@ function setUp(limits: Partial<RouterLimits> = {}) {
   const channelId = newId();
   const channel = new Channel(channelId.toString("latin1"));
 
-  function peer(role: Role, capacity: number): FakePeer {
+  function peer(role: Role, capacity: number, streamWindow: number | null = null): FakePeer {
     const clientId = newId();
     const routingHeader = encodeRoutingHeader(clientId, channelId);
     const fake: FakePeer = {
@@ -133,6 +156,8 @@ function setUp(limits: Partial<RouterLimits> = {}) {
       inFlight: new LinkedQueue<BrokerRequest>(),
       violations: [],
       protocolViolation: (message) => fake.violations.push(message),
+      streamWindow,
+      flowControlled: streamWindow !== null,
     };
     return fake;
   }
@@ -142,10 +167,11 @@ function setUp(limits: Partial<RouterLimits> = {}) {
   return {
     router,
     channel,
-    consumer: () => peer(Role.CONSUMER, 0),
-    /** A provider that joined the channel (as the registry adds it, then tells the router). */
-    provider(capacity = 1): FakePeer {
-      const provider = peer(Role.PROVIDER, capacity);
+    /** A consumer; with `streamWindow`, one whose connection speaks 1.1 and announced that window. */
+    consumer: (streamWindow: number | null = null) => peer(Role.CONSUMER, 0, streamWindow),
+    /** A provider that joined the channel (as the registry adds it, then tells the router); 1.1 with `streamWindow`. */
+    provider(capacity = 1, streamWindow: number | null = null): FakePeer {
+      const provider = peer(Role.PROVIDER, capacity, streamWindow);
       channel.addProvider(asPeer(provider));
       router.providerJoined(asPeer(provider));
       return provider;
@@ -566,5 +592,133 @@ describe("Router: peers leaving", () => {
     expect(fresh.ctx.of(FrameType.START).map(bodyOf)).toEqual(["waited"]);
     expect(busy.ctx.of(FrameType.START)).toHaveLength(1);
     expect(router.queued).toBe(0);
+  });
+});
+
+describe("Router: flow control (1.1, docs/protocol.md §1.20)", () => {
+  const MiB = 1024 * 1024;
+  const piece = (size: number, fill = 1) => Buffer.alloc(size, fill);
+  /** Body bytes a provider (or consumer) got in frames of `types`, START's after its routing header and head. */
+  const bodyBytes = (peer: FakePeer, ...types: FrameType[]) =>
+    peer.ctx.sent.filter((f) => types.includes(f.type)).reduce((sum, f) => sum + f.payload.length - (f.type === FrameType.START ? ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE : 0), 0);
+
+  it("forwards a 1.1 consumer's stream within the provider's credit, holds the rest (never more than one window), and grants the consumer credit only as it forwards", () => {
+    const { router, consumer, provider, send, fromConsumer, fromProvider } = setUp({ streamWindowBytes: MiB });
+    const c = consumer(MiB);
+    const p = provider(1, MiB);
+    const id = send(c, "", 0, true);
+    const providerId = p.ctx.of(FrameType.START)[0]!.requestId;
+    for (let i = 0; i < 4; i++) fromConsumer(c, FrameType.CHUNK, id, piece(MiB / 4));
+    expect(bodyBytes(p, FrameType.CHUNK)).toBe(MiB); // the provider's whole window
+    expect(c.ctx.credits()).toEqual([MiB / 2, MiB / 2]); // given back as forwarded, in half-window batches
+    for (let i = 0; i < 4; i++) fromConsumer(c, FrameType.CHUNK, id, piece(MiB / 4, 2));
+    expect(bodyBytes(p, FrameType.CHUNK)).toBe(MiB); // the provider has no credit: held
+    expect(router.streamHeldBytes).toBe(MiB);
+    expect(c.ctx.credits()).toHaveLength(2); // nothing granted for bytes the broker holds
+    fromConsumer(c, FrameType.END, id);
+    expect(p.ctx.of(FrameType.END)).toHaveLength(0); // END waits behind the held bytes
+    fromProvider(p, FrameType.CREDIT, providerId, encodeCredit(MiB / 2 + 1000));
+    expect(bodyBytes(p, FrameType.CHUNK)).toBe(MiB + MiB / 2 + 1000); // cut to the credit
+    expect(router.streamHeldBytes).toBe(MiB / 2 - 1000);
+    fromProvider(p, FrameType.CREDIT, providerId, encodeCredit(MiB));
+    expect(bodyBytes(p, FrameType.CHUNK)).toBe(2 * MiB);
+    expect(p.ctx.of(FrameType.END)).toHaveLength(1);
+    expect(router.streamHeldBytes).toBe(0);
+    expect(c.ctx.credits()).toEqual([MiB / 2, MiB / 2]); // the body had ended: no credit after its END
+  });
+
+  it("ends a request whose consumer sends past its credit with FLOW_CONTROL_ERROR and CANCEL, and that request only", () => {
+    const { router, consumer, provider, send, fromConsumer, respond } = setUp({ streamWindowBytes: MiB });
+    const c = consumer(MiB);
+    const p = provider(2, MiB);
+    const id = send(c, "", 0, true);
+    const other = send(c, "still here");
+    fromConsumer(c, FrameType.CHUNK, id, piece(MiB)); // forwarded: its credit comes back
+    fromConsumer(c, FrameType.CHUNK, id, piece(MiB)); // held: the provider granted nothing
+    expect(c.ctx.errorCodes(id)).toEqual([]);
+    fromConsumer(c, FrameType.CHUNK, id, piece(1)); // one byte past the window
+    expect(c.ctx.errorCodes(id)).toEqual(["FLOW_CONTROL_ERROR"]);
+    expect(p.ctx.of(FrameType.CANCEL)).toHaveLength(1);
+    expect(router.streamHeldBytes).toBe(0);
+    expect(c.violations).toEqual([]);
+    respond(p, p.ctx.of(FrameType.START)[1]!, "fine");
+    expect(c.ctx.of(FrameType.RESPONSE).map((f) => [f.requestId.equals(other), f.payload.toString()])).toEqual([[true, "fine"]]);
+  });
+
+  it("holds a response for a 1.1 consumer that grants nothing to one window, sends RESPONSE_END behind it, and credits the provider only as it forwards", () => {
+    const { router, consumer, provider, send, fromConsumer, fromProvider } = setUp({ streamWindowBytes: MiB });
+    const c = consumer(MiB);
+    const p = provider(1, MiB);
+    const id = send(c, "give");
+    const start = p.ctx.of(FrameType.START)[0]!;
+    fromProvider(p, FrameType.RESPONSE_START, start.requestId, start.payload.subarray(0, ROUTING_HEADER_SIZE));
+    for (let i = 0; i < 8; i++) fromProvider(p, FrameType.RESPONSE_CHUNK, start.requestId, piece(MiB / 4));
+    expect(bodyBytes(c, FrameType.RESPONSE_CHUNK)).toBe(MiB);
+    expect(router.streamHeldBytes).toBe(MiB);
+    expect(p.ctx.credits()).toEqual([MiB / 2, MiB / 2]);
+    fromProvider(p, FrameType.RESPONSE_END, start.requestId);
+    expect(c.ctx.of(FrameType.RESPONSE_END)).toHaveLength(0);
+    fromConsumer(c, FrameType.CREDIT, id, encodeCredit(MiB));
+    expect(bodyBytes(c, FrameType.RESPONSE_CHUNK)).toBe(2 * MiB);
+    expect(c.ctx.of(FrameType.RESPONSE_END)).toHaveLength(1);
+    expect([router.streamHeldBytes, router.live, router.counters.completed]).toEqual([0, 0, 1]);
+  });
+
+  it("ends a response its provider sends past its credit with FLOW_CONTROL_ERROR to both sides, no CANCEL, its connection open", () => {
+    const { consumer, provider, send, fromProvider } = setUp({ streamWindowBytes: MiB });
+    const c = consumer(MiB);
+    const p = provider(1, MiB);
+    const id = send(c, "give");
+    const start = p.ctx.of(FrameType.START)[0]!;
+    fromProvider(p, FrameType.RESPONSE_START, start.requestId, start.payload.subarray(0, ROUTING_HEADER_SIZE));
+    // the consumer's window is the limit of what goes on; the broker's own window of what it takes
+    fromProvider(p, FrameType.RESPONSE_CHUNK, start.requestId, piece(MiB));
+    fromProvider(p, FrameType.RESPONSE_CHUNK, start.requestId, piece(MiB));
+    fromProvider(p, FrameType.RESPONSE_CHUNK, start.requestId, piece(1));
+    expect(c.ctx.errorCodes(id)).toEqual(["FLOW_CONTROL_ERROR"]);
+    expect(p.ctx.errorCodes(start.requestId)).toEqual(["FLOW_CONTROL_ERROR"]);
+    expect(p.ctx.of(FrameType.CANCEL)).toHaveLength(0);
+    expect(p.violations).toEqual([]);
+  });
+
+  it("treats CREDIT on a 1.0 connection, on the zero id or with a payload not 4 bytes as a protocol violation, and ignores 0 and credit for what is not streaming", () => {
+    const { consumer, provider, send, fromConsumer, fromProvider } = setUp();
+    const old = consumer();
+    fromConsumer(old, FrameType.CREDIT, newId(), encodeCredit(1));
+    expect(old.violations).toHaveLength(1);
+    const c = consumer(MiB);
+    const p = provider(1, MiB);
+    fromConsumer(c, FrameType.CREDIT, Buffer.alloc(16), encodeCredit(1));
+    fromConsumer(c, FrameType.CREDIT, newId(), Buffer.alloc(3));
+    expect(c.violations).toHaveLength(2);
+    const fresh = consumer(MiB);
+    const id = send(fresh, "x", 0, true);
+    fromConsumer(fresh, FrameType.CREDIT, id, encodeCredit(5)); // its response has not begun
+    fromConsumer(fresh, FrameType.CREDIT, newId(), encodeCredit(5)); // no such request
+    fromConsumer(fresh, FrameType.CREDIT, id, Buffer.alloc(4)); // 0
+    fromProvider(p, FrameType.CREDIT, newId(), encodeCredit(5)); // not a request it holds
+    expect([fresh.violations, p.violations, fresh.ctx.errorCodes(), p.ctx.errorCodes()]).toEqual([[], [], [], []]);
+  });
+
+  it("lets a stream flow-controlled on both hops pass maxRequestBytes, and refuses one over it bound for a 1.0 provider", () => {
+    const { consumer, provider, send, fromConsumer, fromProvider } = setUp({ streamWindowBytes: MiB, maxRequestBytes: MiB / 2 });
+    const c = consumer(MiB);
+    const p = provider(1, MiB);
+    const id = send(c, "", 0, true);
+    const providerId = p.ctx.of(FrameType.START)[0]!.requestId;
+    for (let i = 0; i < 3; i++) {
+      fromConsumer(c, FrameType.CHUNK, id, piece(MiB));
+      fromProvider(p, FrameType.CREDIT, providerId, encodeCredit(MiB));
+    }
+    expect(c.ctx.errorCodes(id)).toEqual([]);
+    expect(bodyBytes(p, FrameType.CHUNK)).toBe(3 * MiB);
+
+    const old = setUp({ streamWindowBytes: MiB, maxRequestBytes: MiB / 2 });
+    const c2 = old.consumer(MiB);
+    const p2 = old.provider(1); // speaks 1.0
+    const id2 = old.send(c2, "", 0, true);
+    old.fromConsumer(c2, FrameType.CHUNK, id2, piece(MiB / 2 + 1));
+    expect(c2.ctx.errorCodes(id2)).toEqual(["PAYLOAD_TOO_LARGE"]);
+    expect(p2.ctx.of(FrameType.CANCEL)).toHaveLength(1);
   });
 });

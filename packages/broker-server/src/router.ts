@@ -1,6 +1,7 @@
 import {
   BrokerError,
   CONNECTION_ID,
+  decodeCredit,
   type Frame,
   FrameFlags,
   FrameType,
@@ -15,13 +16,14 @@ import {
   WIRE_ERROR_CODES,
   type WireErrorCode,
 } from "@switchyard/protocol";
-import { DeadlineQueue, hashRequestId, type RequestIds, type RequestIdTable, tickNow } from "@switchyard/transport/internal";
+import { DeadlineQueue, hashRequestId, InboundWindow, type RequestIds, type RequestIdTable, tickNow } from "@switchyard/transport/internal";
 import { readWord, writeWord } from "@switchyard/protocol";
 import { BrokerRequest, RequestState } from "./broker-request.js";
 import type { Channel } from "./channel.js";
 import { WAIT_QUEUE_FULL, WIRE } from "./errors.js";
 import { bucketOf, type LatencyHistogram } from "./latency-histogram.js";
 import type { Peer } from "./peer.js";
+import { type HeldTally, StreamRelay } from "./stream-relay.js";
 import { startsWithWords } from "./words.js";
 
 /** The limits the router enforces (a subset of the resolved server options). */
@@ -38,6 +40,8 @@ export interface RouterLimits {
   pingTimeout: number;
   /** Largest frame payload clients accept (announced in the registration ack). */
   maxPayloadBytes: number;
+  /** 1.1: the window the broker grants each streamed body it receives (announced in the ack). */
+  streamWindowBytes: number;
 }
 
 /** Running totals the router keeps for `BrokerServer.stats()`. */
@@ -101,6 +105,8 @@ export class Router {
   #queuingConsumers = 0;
   #pumping = false;
   #draining = false;
+  /** Body bytes flow-controlled streams hold here, waiting for their receiver's credit (or drain). */
+  readonly #streamHeld: HeldTally = { bytes: 0 };
   #idleWaiters: Array<() => void> = [];
 
   constructor(limits: RouterLimits, ids: RequestIds<BrokerRequest>) {
@@ -128,6 +134,11 @@ export class Router {
     return this.#queuedBytes;
   }
 
+  /** Body bytes of flow-controlled streams held for their receivers (BrokerStats.streamHeldBytes). */
+  get streamHeldBytes(): number {
+    return this.#streamHeld.bytes;
+  }
+
   /** A frame from a registered consumer (PING/PONG are answered before this). */
   onConsumerFrame(consumer: Peer, frame: Frame): void {
     switch (frame.type) {
@@ -147,6 +158,11 @@ export class Router {
       }
       case FrameType.ERROR:
         return; // nothing for a consumer to report to the broker; CANCEL is how it gives up
+      case FrameType.CREDIT:
+        // not a 1.0 frame: on a 1.0 connection it is as unknown as any other type
+        if (consumer.flowControlled) this.#consumerCredit(consumer, frame);
+        else consumer.protocolViolation("a consumer on a 1.0 connection may not send CREDIT (frame type 12)");
+        return;
       default:
         consumer.protocolViolation(`a consumer may not send frame type ${frame.type}`);
     }
@@ -169,6 +185,11 @@ export class Router {
         return;
       case FrameType.ERROR:
         this.#providerError(provider, frame);
+        return;
+      case FrameType.CREDIT:
+        // not a 1.0 frame: on a 1.0 connection it is as unknown as any other type
+        if (provider.flowControlled) this.#providerCredit(provider, frame);
+        else provider.protocolViolation("a provider on a 1.0 connection may not send CREDIT (frame type 12)");
         return;
       default:
         provider.protocolViolation(`a provider may not send frame type ${frame.type}`);
@@ -244,7 +265,9 @@ export class Router {
     const channel = consumer.channel!;
     // the header block counts as body bytes against maxRequestBytes and the wait queue's limits
     const bodyBytes = payload.length - REQUEST_HEAD_SIZE;
-    let refusal = this.#startRefusal(channel, bodyBytes);
+    // a body streamed by a 1.1 consumer is checked against maxRequestBytes only if its provider speaks 1.0 (#dispatch)
+    const streamed = (flags & FrameFlags.FINAL) === 0 && consumer.flowControlled;
+    let refusal = this.#startRefusal(channel, streamed ? 0 : bodyBytes);
     let provider: Peer | null = null;
     if (refusal === null) {
       provider = channel.pickProvider();
@@ -258,6 +281,8 @@ export class Router {
     const timeoutMs = Math.min(readWord(payload, 0) >>> 0 || consumer.defaultTimeoutMs || this.#limits.requestTimeout, MAX_REQUEST_TIMEOUT_MS);
     const request = new BrokerRequest(consumer, requestId, hash, (flags & FrameFlags.FINAL) !== 0, bodyBytes, headerBytes);
     consumer.requests.add(request);
+    // 1.1: the consumer streams the body within the broker's window, granted back as it is forwarded
+    if (!request.single && consumer.flowControlled) request.requestFlow = this.#relayFrom(consumer, requestId, bodyBytes);
     const lane = laneTimeout(timeoutMs);
     request.deadlineEntry = this.#deadlines.add(request, lane);
     request.startedAt = request.deadlineEntry.deadline - lane;
@@ -286,6 +311,29 @@ export class Router {
     return -1;
   }
 
+  /**
+   * The flow control of a body `sender` (1.1) streams to the broker under `senderId` (its own id
+   * for it), `firstBytes` already received: the broker's window toward it, granted back with
+   * CREDIT frames as the bytes are forwarded.
+   */
+  #relayFrom(sender: Peer, senderId: Uint8Array, firstBytes: number): StreamRelay {
+    const id = Buffer.from(senderId);
+    const inbound = new InboundWindow(this.#limits.streamWindowBytes, (increment) => {
+      sender.ctx.sendCredit(id, increment);
+    });
+    inbound.received(firstBytes); // a first frame always fits the window (≥ MIN_STREAM_WINDOW ≥ maxPayload)
+    return new StreamRelay(inbound, this.#streamHeld);
+  }
+
+  /**
+   * Whether a request's (or response's) body is limited by maxRequestBytes (maxResponseBytes):
+   * unless both of its hops are flow-controlled (docs/protocol.md §1.20), where its size costs the
+   * broker nothing beyond one window.
+   */
+  static #limited(consumer: Peer, provider: Peer | null): boolean {
+    return !consumer.flowControlled || (provider !== null && !provider.flowControlled);
+  }
+
   /** The error that refuses a well-formed START at once, or null to accept it. */
   #startRefusal(channel: Channel, bodyBytes: number): BrokerError | null {
     if (this.#draining) return WIRE.SHUTTING_DOWN;
@@ -303,12 +351,17 @@ export class Router {
     }
     const length = payloadLength(frame);
     request.requestBytes += length;
-    if (request.requestBytes > this.#limits.maxRequestBytes) {
+    const flow = request.requestFlow;
+    if (flow?.inbound != null && !flow.inbound.received(length)) {
+      this.#settle(request, WIRE.FLOW_CONTROL_ERROR, true);
+      return;
+    }
+    if (request.requestBytes > this.#limits.maxRequestBytes && Router.#limited(consumer, request.provider)) {
       this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
       return;
     }
     if (request.state === RequestState.IN_FLIGHT) {
-      this.#toProvider(request, FrameType.CHUNK, payloadParts(frame));
+      this.#relayChunk(request, flow, frame, length, true);
       return;
     }
     // Its place in the queue was granted at START: only the bytes are checked now.
@@ -328,8 +381,45 @@ export class Router {
       return;
     }
     request.bodyOpen = false;
+    const flow = request.requestFlow;
+    if (flow !== null) {
+      flow.ended = true;
+      flow.inbound?.end();
+      if (request.state === RequestState.IN_FLIGHT) this.#pumpRequest(request);
+      return;
+    }
     // While QUEUED the END is remembered as bodyOpen === false and sent on dispatch.
     if (request.state === RequestState.IN_FLIGHT) this.#toProvider(request, FrameType.END, NO_PARTS);
+  }
+
+  /**
+   * Forwards what a flow-controlled request body holds while the provider's credit (or, for a 1.0
+   * provider, its socket) allows, then its END once nothing is left; waits for the drain of a full
+   * 1.0 provider's socket. Each piece forwarded grants the consumer as much again (StreamRelay).
+   */
+  #pumpRequest(request: BrokerRequest): void {
+    const flow = request.requestFlow!;
+    for (let piece = flow.take(); piece !== null; piece = flow.take()) {
+      if (!this.#toProvider(request, FrameType.CHUNK, [piece])) return;
+    }
+    if (flow.pendingBytes === 0) {
+      if (flow.ended && request.requestFlow === flow) {
+        request.requestFlow = null; // the body is complete at the provider: nothing more to relay
+        this.#toProvider(request, FrameType.END, NO_PARTS);
+      }
+      return;
+    }
+    if (flow.blockedBySocket) this.#afterDrain(request, flow, () => this.#pumpRequest(request));
+  }
+
+  /** Runs `pump` once `flow`'s paced receiver has drained, if the request still relays that stream. */
+  #afterDrain(request: BrokerRequest, flow: StreamRelay, pump: () => void): void {
+    if (flow.awaitingDrain) return;
+    flow.awaitingDrain = true;
+    void flow.receiver!.drained().then(() => {
+      flow.awaitingDrain = false;
+      if (request.state === RequestState.IN_FLIGHT && (request.requestFlow === flow || request.responseFlow === flow)) pump();
+    });
   }
 
   /**
@@ -338,6 +428,10 @@ export class Router {
    * received and owns, so the head is rewritten in place rather than copied.
    */
   #dispatch(request: BrokerRequest, provider: Peer, start: Buffer, timeLeftMs: number): boolean {
+    if (request.requestBytes > this.#limits.maxRequestBytes && Router.#limited(request.consumer, provider)) {
+      this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, false); // a 1.1 consumer's stream, for a 1.0 provider
+      return false;
+    }
     writeWord(start, 0, timeLeftMs);
     // The routing header makes the forwarded START 32 bytes longer than the consumer's: a START
     // that no longer fits one frame goes on as START + CHUNK (+ END if it was FINAL).
@@ -353,6 +447,12 @@ export class Router {
     request.state = RequestState.IN_FLIGHT;
     request.provider = provider;
     provider.inFlight.push(request);
+    if (!request.single && (request.requestFlow !== null || provider.flowControlled)) {
+      request.requestFlow ??= new StreamRelay(null, this.#streamHeld);
+      const flow = request.requestFlow;
+      flow.attach(provider.ctx, provider.streamWindow);
+      flow.forwarded(start.length - REQUEST_HEAD_SIZE); // all of it goes now (split or not): it fits a first window
+    }
     if (!split) return true;
     if (!this.#toProvider(request, FrameType.CHUNK, [start.subarray(room)])) return false;
     return !request.single || this.#toProvider(request, FrameType.END, NO_PARTS);
@@ -456,6 +556,13 @@ export class Router {
           continue;
         }
         if (!this.#dispatch(request, provider, held[0]!, timeLeftMs)) continue;
+        const flow = request.requestFlow;
+        if (flow !== null) {
+          for (let i = 1; i < held.length; i++) flow.hold(held[i]!);
+          flow.ended = !request.bodyOpen;
+          this.#pumpRequest(request);
+          continue;
+        }
         let ok = true;
         for (let i = 1; ok && i < held.length; i++) ok = this.#toProvider(request, FrameType.CHUNK, [held[i]!]);
         if (ok && !request.single && !request.bodyOpen) this.#toProvider(request, FrameType.END, NO_PARTS);
@@ -519,13 +626,22 @@ export class Router {
     }
     request.responseOpen = true;
     let body = afterRoutingHeader(frame.payload);
+    const received = body.length;
     let flags: number = FrameFlags.NONE;
     if ((frame.flags & FrameFlags.HEADERS) !== 0 && provider.minorVersion >= HEADERS_SINCE_MINOR) {
       const forwarded = this.#responseHeaders(request, provider, frame, body);
       if (forwarded === null) return;
       [body, flags] = forwarded;
     }
-    this.#toConsumer(request, FrameType.RESPONSE_START, [body], flags);
+    const consumer = request.consumer;
+    if (provider.flowControlled || consumer.flowControlled) {
+      const flow = provider.flowControlled ? this.#relayFrom(provider, frame.requestId, received) : new StreamRelay(null, this.#streamHeld);
+      flow.attach(consumer.ctx, consumer.streamWindow);
+      request.responseFlow = flow;
+    }
+    if (this.#responseTooLarge(request, received)) return;
+    // a first frame always fits the consumer's window: it goes at once
+    if (this.#toConsumer(request, FrameType.RESPONSE_START, [body], flags)) request.responseFlow?.forwarded(received);
   }
 
   /**
@@ -556,7 +672,125 @@ export class Router {
       this.#badRoute(provider, frame);
       return;
     }
-    this.#toConsumer(request, FrameType.RESPONSE_CHUNK, payloadParts(frame));
+    const length = payloadLength(frame);
+    const flow = request.responseFlow;
+    if (flow?.inbound != null && !flow.inbound.received(length)) {
+      this.#providerBrokeFlowControl(request, provider, frame.requestId);
+      return;
+    }
+    if (this.#responseTooLarge(request, length)) return;
+    this.#relayChunk(request, flow, frame, length, false);
+  }
+
+  /**
+   * Passes on a CHUNK (`toProvider`) or RESPONSE_CHUNK of an in-flight request: at once, in the
+   * parts it was read in, when nothing is held before it and the receiver's credit covers it (or
+   * the stream is not flow-controlled); otherwise it is held, and the stream's pump sends what the
+   * credit allows.
+   */
+  #relayChunk(request: BrokerRequest, flow: StreamRelay | null, frame: Frame, length: number, toProvider: boolean): void {
+    if (flow !== null && !flow.canForward(length)) {
+      flow.hold(frame.payload);
+      if (toProvider) this.#pumpRequest(request);
+      else this.#pumpResponse(request);
+      return;
+    }
+    const sent = toProvider ? this.#toProvider(request, FrameType.CHUNK, payloadParts(frame)) : this.#toConsumer(request, FrameType.RESPONSE_CHUNK, payloadParts(frame));
+    if (sent) flow?.forwarded(length);
+  }
+
+  /**
+   * Forwards what a flow-controlled response holds while the consumer's credit (or, for a 1.0
+   * consumer, its socket) allows, then RESPONSE_END once nothing is left and the provider sent it.
+   */
+  #pumpResponse(request: BrokerRequest): void {
+    const flow = request.responseFlow!;
+    for (let piece = flow.take(); piece !== null; piece = flow.take()) {
+      if (!this.#toConsumer(request, FrameType.RESPONSE_CHUNK, [piece])) return;
+    }
+    if (flow.pendingBytes === 0) {
+      if (flow.ended) this.#finish(request, FrameType.RESPONSE_END, EMPTY);
+      return;
+    }
+    if (flow.blockedBySocket) this.#afterDrain(request, flow, () => this.#pumpResponse(request));
+  }
+
+  /**
+   * Whether a response grew over maxResponseBytes with `bytes` more (counted as received); if so it
+   * is ended with PAYLOAD_TOO_LARGE and cancelled. Only a response with a 1.0 hop is limited.
+   */
+  #responseTooLarge(request: BrokerRequest, bytes: number): boolean {
+    request.responseBytes += bytes;
+    if (request.responseBytes <= this.#limits.maxResponseBytes || !Router.#limited(request.consumer, request.provider)) return false;
+    this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
+    return true;
+  }
+
+  /**
+   * A provider sent response bytes past its credit, or took credit past 2^31 − 1: that request ends
+   * with FLOW_CONTROL_ERROR to its consumer, and the provider is told so on its requestId (which
+   * ends it there: no CANCEL follows). Its connection and other requests carry on.
+   */
+  #providerBrokeFlowControl(request: BrokerRequest, provider: Peer, requestId: Uint8Array): void {
+    this.counters.errorsSent.FLOW_CONTROL_ERROR++;
+    if (!provider.ctx.sendError(requestId, WIRE.FLOW_CONTROL_ERROR)) this.counters.droppedFrames++;
+    this.#settle(request, WIRE.FLOW_CONTROL_ERROR, false);
+  }
+
+  // ── credit (1.1) ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The increment of a CREDIT from `peer`, or -1 after answering a malformed one as the protocol
+   * violation it is (a payload that is not 4 bytes; the zero id: there is no connection window).
+   */
+  #creditOf(peer: Peer, frame: Frame): number {
+    if (frame.requestId[0] === 0 && frame.requestId.equals(CONNECTION_ID)) {
+      peer.protocolViolation("CREDIT on requestId zero: credit is per stream, there is no connection window");
+      return -1;
+    }
+    try {
+      return decodeCredit(frame.payload);
+    } catch (error) {
+      peer.protocolViolation((error as Error).message);
+      return -1;
+    }
+  }
+
+  /**
+   * A consumer grants response credit. For a response that is not streaming (not begun, ended, or
+   * the request gone) it is ignored, as is an increment of 0; one taking the credit past 2^31 − 1
+   * ends that request with FLOW_CONTROL_ERROR (and CANCEL to its provider).
+   */
+  #consumerCredit(consumer: Peer, frame: Frame): void {
+    const increment = this.#creditOf(consumer, frame);
+    if (increment <= 0) return;
+    const request = findRequest(consumer, frame.requestId);
+    const credit = request?.responseFlow?.outbound;
+    if (credit == null) return;
+    if (!credit.grant(increment)) {
+      this.#settle(request!, WIRE.FLOW_CONTROL_ERROR, true);
+      return;
+    }
+    this.#pumpResponse(request!);
+  }
+
+  /**
+   * A provider grants request-body credit, on the id the broker gave the request. For a body that
+   * is not streaming to it (ended, or a request it no longer holds) it is ignored, as is 0; past
+   * 2^31 − 1 the request ends with FLOW_CONTROL_ERROR (#providerBrokeFlowControl).
+   */
+  #providerCredit(provider: Peer, frame: Frame): void {
+    const increment = this.#creditOf(provider, frame);
+    if (increment <= 0) return;
+    const request = this.#ids.find(frame.requestId);
+    if (request === undefined || request.provider !== provider) return;
+    const credit = request.requestFlow?.outbound;
+    if (credit == null) return;
+    if (!credit.grant(increment)) {
+      this.#providerBrokeFlowControl(request, provider, frame.requestId);
+      return;
+    }
+    this.#pumpRequest(request);
   }
 
   #responseEnd(provider: Peer, frame: Frame): void {
@@ -564,6 +798,12 @@ export class Router {
     if (request === null) return;
     if (!request.responseOpen) {
       this.#badRoute(provider, frame);
+      return;
+    }
+    const flow = request.responseFlow;
+    if (flow !== null && flow.pendingBytes > 0) {
+      flow.ended = true; // RESPONSE_END follows what is still held for the consumer (#pumpResponse)
+      flow.inbound?.end();
       return;
     }
     this.#finish(request, FrameType.RESPONSE_END, EMPTY);
@@ -580,14 +820,11 @@ export class Router {
     this.#finish(request, FrameType.ERROR, body);
   }
 
-  /** Forwards part of a streamed response (in parts), counting it against maxResponseBytes. */
-  #toConsumer(request: BrokerRequest, type: FrameType, body: readonly Uint8Array[], flags: number = FrameFlags.NONE): void {
-    for (const part of body) request.responseBytes += part.length;
-    if (request.responseBytes > this.#limits.maxResponseBytes) {
-      this.#settle(request, WIRE.PAYLOAD_TOO_LARGE, true);
-      return;
-    }
-    if (!request.consumer.ctx.sendFrameParts(type, flags, this.#consumerId(request), body)) this.#settle(request, WIRE.OVERLOADED, true);
+  /** Forwards part of a streamed response (in parts); a full consumer queue aborts the request (false). */
+  #toConsumer(request: BrokerRequest, type: FrameType, body: readonly Uint8Array[], flags: number = FrameFlags.NONE): boolean {
+    if (request.consumer.ctx.sendFrameParts(type, flags, this.#consumerId(request), body)) return true;
+    this.#settle(request, WIRE.OVERLOADED, true);
+    return false;
   }
 
   /** Forwards the frame that completes a request (RESPONSE, RESPONSE_END, ERROR) and settles it. */
@@ -629,6 +866,14 @@ export class Router {
     if (state === RequestState.SETTLED) return;
     request.state = RequestState.SETTLED;
     const consumer = request.consumer;
+    if (request.requestFlow !== null) {
+      request.requestFlow.discard();
+      request.requestFlow = null;
+    }
+    if (request.responseFlow !== null) {
+      request.responseFlow.discard();
+      request.responseFlow = null;
+    }
     consumer.requests.delete(request);
     this.#deadlines.delete(request.deadlineEntry!);
     if (state === RequestState.QUEUED) {

@@ -30,6 +30,12 @@ export interface BrokerStats {
   queued: number;
   /** Body bytes held for waiting requests now. */
   queuedRequestBytes: number;
+  /**
+   * Body bytes of flow-controlled streams (1.1, docs/protocol.md §1.20) received and not yet
+   * forwarded because the receiver has no credit left (or, speaking 1.0, a full socket): at most
+   * one stream window per stream and direction.
+   */
+  streamHeldBytes: number;
   /** Largest write queue over the open connections now. */
   writeQueue: WriteQueueStats;
   /** Requests accepted since start. */

@@ -1,6 +1,7 @@
 import {
   type ProtocolVersion,
   BrokerError,
+  decodeCredit,
   decodeHeaderBlock,
   encodeHeaderBlock,
   encodeRequestHead,
@@ -44,6 +45,7 @@ import {
   checkBody,
   sendBody,
   type Issued,
+  InboundWindow,
   type TableItem,
   loadTracing,
   type RequestSpan,
@@ -76,6 +78,14 @@ interface PendingRequest extends TableItem, Issued {
   body: BodyStream | null;
   /** Response bytes received so far. */
   received: number;
+  /**
+   * The response's flow control (1.1, docs/protocol.md §1.20), made at RESPONSE_START on a
+   * connection that has it: credit goes back to the broker as the bytes are consumed — at once
+   * when assembled, as the reader takes them in stream().
+   */
+  window: InboundWindow | null;
+  /** stream() on a flow-controlled connection: the response is not limited by maxResponseBytes (the reader paces it). */
+  paced: boolean;
   /** The headers of the response, once it began with some. */
   responseHeaders: Headers;
   /** Its `send <channel>` span, when tracing. */
@@ -249,19 +259,26 @@ export class Consumer {
   }
 
   /**
-   * Sends a request like send() and yields the response as it arrives, chunk by chunk, for large
-   * responses. The protocol has no flow control, so chunks the reader has not taken yet are
-   * buffered; the total is bounded by maxResponseBytes like send()'s (beyond it the iterator
+   * Sends a request like send() and yields the response as it arrives, chunk by chunk, for
+   * responses of any size. With a broker that speaks 1.1 the response is flow-controlled
+   * (docs/protocol.md §1.20): credit goes back as the reader takes chunks, so a reader that stops
+   * stops the provider's stream (and nothing else), and no more than one stream window (4 MiB)
+   * waits here unread; the size is then unlimited. With a 1.0 broker, chunks not yet taken are
+   * buffered and the total is bounded by maxResponseBytes like send()'s (beyond it the iterator
    * throws PAYLOAD_TOO_LARGE and CANCEL is sent). The timeout covers the whole response. Leaving
    * the loop early (break, throw) cancels the request. Errors are thrown by the iterator.
    */
   stream(body: Body, options?: number | SendOptions): AsyncIterableIterator<Buffer> {
     let request: PendingRequest | null = null;
-    const chunks = new AsyncQueue<Buffer>(() => {
-      if (request !== null) this.#settle(request, new AbortedError("the reader stopped reading the response"), true);
-    });
+    const chunks = new AsyncQueue<Buffer>(
+      () => {
+        if (request !== null) this.#settle(request, new AbortedError("the reader stopped reading the response"), true);
+      },
+      (chunk) => request?.window?.consumed(chunk.length),
+    );
     try {
       request = this.#start(body, this.#timeoutOf(options), options, chunks, this.#fleet.current, null);
+      if (request !== null) request.paced = request.link.client.route?.receiveWindow != null;
     } catch (error) {
       chunks.fail(error);
     }
@@ -342,6 +359,8 @@ export class Consumer {
       onAbort: null,
       body: null,
       received: 0,
+      window: null,
+      paced: false,
       responseHeaders: NO_HEADERS,
       span,
       deadline: null,
@@ -415,12 +434,20 @@ export class Consumer {
         return;
       }
       case FrameType.RESPONSE_START: {
+        const window = request.link.client.route?.receiveWindow;
+        if (window != null) request.window = new InboundWindow(window, (increment) => request.connection.sendCredit(this.#ids.bytes(request), increment));
         const body = (frame.flags & FrameFlags.HEADERS) === 0 ? frame.payload : this.#takeHeaders(request, frame.payload, true);
-        if (body !== null) this.#accept(request, body);
+        // the header block counts as body bytes for credit, as for the limits (§1.20)
+        if (body === null || !this.#withinCredit(request, frame.payload.length)) return;
+        request.window?.consumed(frame.payload.length - body.length); // the block is read already
+        this.#accept(request, body);
         return;
       }
       case FrameType.RESPONSE_CHUNK:
-        this.#accept(request, frame.payload);
+        if (this.#withinCredit(request, frame.payload.length)) this.#accept(request, frame.payload);
+        return;
+      case FrameType.CREDIT:
+        this.#credit(request, frame.payload);
         return;
       case FrameType.RESPONSE_END:
         this.#settle(request, null, false);
@@ -451,10 +478,43 @@ export class Consumer {
     }
   }
 
-  /** Takes response bytes within maxResponseBytes; past it the request fails and is cancelled. */
+  /**
+   * Whether `bytes` more of a flow-controlled response are within the credit this consumer gave
+   * (always, without flow control); past it the broker broke flow control: the request fails with
+   * FLOW_CONTROL_ERROR and is cancelled.
+   */
+  #withinCredit(request: PendingRequest, bytes: number): boolean {
+    if (request.window === null || request.window.received(bytes)) return true;
+    this.#settle(request, new BrokerError("FLOW_CONTROL_ERROR", `the broker sent response bytes past the credit this consumer gave (${request.window.credit} bytes left)`), true);
+    return false;
+  }
+
+  /**
+   * A CREDIT for the request's streamed body (1.1): it may send that much more. An increment of 0,
+   * or one for a body not streaming, is ignored; one past 2^31 − 1 fails the request with
+   * FLOW_CONTROL_ERROR (CANCEL sent); an unreadable one is ignored, logged.
+   */
+  #credit(request: PendingRequest, payload: Buffer): void {
+    let increment: number;
+    try {
+      increment = decodeCredit(payload);
+    } catch (error) {
+      this.#fleet.options.logger.warn({ error: (error as Error).message }, "ignored a malformed CREDIT from the broker");
+      return;
+    }
+    if (increment === 0 || request.body === null || request.body.grant(increment)) return;
+    this.#settle(request, new BrokerError("FLOW_CONTROL_ERROR", "the broker granted credit past 2^31 - 1 bytes for this request's body"), true);
+  }
+
+  /**
+   * Takes response bytes: assembled ones within maxResponseBytes (past it the request fails and is
+   * cancelled), and for a flow-controlled assembled response gives the credit back at once;
+   * stream()'s on a flow-controlled connection are paced by their reader instead, at any size.
+   */
   #accept(request: PendingRequest, bytes: Buffer): boolean {
     request.received += bytes.length;
-    if (request.received > this.#maxResponseBytes) {
+    if (!request.paced) request.window?.consumed(bytes.length);
+    if (request.received > this.#maxResponseBytes && !request.paced) {
       const error = new BrokerError("PAYLOAD_TOO_LARGE", `the response exceeds maxResponseBytes (${this.#maxResponseBytes} bytes)`);
       this.#settle(request, error, true);
       return false;
@@ -471,6 +531,7 @@ export class Consumer {
   #settle(request: PendingRequest, error: Error | null, cancel: boolean): void {
     const expiresAt = request.deadline?.deadline;
     if (!this.#table.delete(request)) return;
+    request.window?.end();
     if (request.span !== null) this.#tracing!.end(request.span, error, request.received);
     if (request.onAbort !== null) request.signal!.removeEventListener("abort", request.onAbort);
     request.body?.stop();

@@ -1,5 +1,6 @@
 import {
   BrokerError,
+  decodeCredit,
   encodeHeaderBlock,
   FrameFlags,
   formatVersion,
@@ -289,6 +290,23 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
     this.#body ??= new BodyAssembler(this.#owner.maxRequestBytes);
     if (!this.#body.push(bytes)) this.#tooLarge();
     else this.#window?.consumed(bytes.length); // assembled: held within maxRequestBytes, so the sender may go on
+  }
+
+  /**
+   * A CREDIT for this request's streamed answer (1.1, docs/protocol.md §1.20): it may send that
+   * much more. An increment of 0, or one while no answer streams, is ignored; one past 2^31 − 1
+   * ends the answer with FLOW_CONTROL_ERROR; an unreadable one is ignored, logged.
+   */
+  credit(payload: Buffer): void {
+    let increment: number;
+    try {
+      increment = decodeCredit(payload);
+    } catch (error) {
+      this.#owner.logger.warn({ requestId: this.requestId, error: (error as Error).message }, "ignored a malformed CREDIT from the broker");
+      return;
+    }
+    if (increment === 0 || this.#response === null || this.#response.grant(increment)) return;
+    this.#failStreaming(new BrokerError("FLOW_CONTROL_ERROR", "the broker granted credit past 2^31 - 1 bytes for this request's answer"));
   }
 
   /**

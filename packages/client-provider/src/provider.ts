@@ -336,6 +336,9 @@ export class Provider {
       case FrameType.CANCEL:
         state.table.get(frame.requestId)?.cancel(new CancelledError("the consumer cancelled the request"));
         return;
+      case FrameType.CREDIT:
+        this.#table.get(frame.requestId)?.credit(frame.payload);
+        return;
       case FrameType.ERROR:
         this.#onError(state, frame);
         return;

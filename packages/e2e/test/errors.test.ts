@@ -102,15 +102,20 @@ describe("errors provoked through the real clients, each leaving other channels 
     await bystander.expectFlowing();
   });
 
-  it("a request over the broker's maxRequestBytes, in one frame or streamed, and an answer over the consumer's maxResponseBytes fail with PAYLOAD_TOO_LARGE", async () => {
+  it("a request over maxRequestBytes — the broker's for one frame, the assembling provider's for a flow-controlled stream (which the broker relays at any size) — and an answer over the consumer's maxResponseBytes fail with PAYLOAD_TOO_LARGE", async () => {
     const { address } = await e2e.broker({ maxRequestBytes: 64 * 1024 });
     const bystander = await e2e.bystander(address);
     const id = channel();
     const handled: number[] = [];
-    await e2e.provider(address, id, (payload) => {
-      handled.push(payload.length);
-      return Buffer.alloc(payload.length * 2, 1);
-    });
+    await e2e.provider(
+      address,
+      id,
+      (payload) => {
+        handled.push(payload.length);
+        return Buffer.alloc(payload.length * 2, 1);
+      },
+      { maxRequestBytes: 64 * 1024 },
+    );
     const consumer = await e2e.consumer(address, id, { maxResponseBytes: 8 * 1024 });
     await expect(consumer.send(Buffer.alloc(64 * 1024 + 1), 10_000)).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
     await expect(consumer.send(Buffer.alloc(3 * 1024 * 1024), 10_000)).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });

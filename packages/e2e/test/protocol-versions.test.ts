@@ -63,11 +63,13 @@ describe("protocol versions: 1.0 and 1.1 peers in every pairing", () => {
   it("the ack names the older of the client's version and the broker's: 1.1 to a client announcing 1.9, 1.0 to one announcing 1.0", async () => {
     const { address } = await e2e.cliBroker();
     const newer = await RawClient.open(address);
-    expect(ackOf(await newer.registerRaw({ role: "consumer", channelId: newId(), version: { major: 1, minor: 9 } }), 26).version).toEqual(V1_1);
+    // 1.1: the version, then the broker's stream window (§1.20): 21 + 5 + 7 bytes
+    const acked = ackOf(await newer.registerRaw({ role: "consumer", channelId: newId(), version: { major: 1, minor: 9 } }), 33);
+    expect(acked).toMatchObject({ version: V1_1, streamWindow: 4 * 1024 * 1024 });
     const older = await RawClient.open(address);
     expect(ackOf(await older.registerRaw({ role: "consumer", channelId: newId(), version: V1_0 }), 26).version).toEqual(V1_0);
     const next = await RawClient.open(address);
-    expect(ackOf(await next.registerRaw({ role: "consumer", channelId: newId(), version: { major: 2, minor: 0 } }), 26).version).toEqual(V1_1);
+    expect(ackOf(await next.registerRaw({ role: "consumer", channelId: newId(), version: { major: 2, minor: 0 } }), 33).version).toEqual(V1_1);
   });
 
   it("1.1 clients register with a 1.0 broker (its ack has no version), speak 1.0 and exchange requests", async () => {

@@ -1,21 +1,10 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
-import { CancelledError, Provider, type RequestBody } from "@switchyard/client-provider";
-import { inPieces, MiB, patterned, sha256 } from "@switchyard/testing";
+import { CancelledError, Provider } from "@switchyard/client-provider";
+import { digestOf, inPieces, MiB, patterned, sha256 } from "@switchyard/testing";
 import { describe, expect, it, vi } from "vitest";
 import { channel, useE2E } from "./fixtures/harness.js";
-
-/** Reads a streamed body to its end: "<bytes> <sha256>". */
-async function digestOf(body: RequestBody): Promise<string> {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  for await (const chunk of body) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return `${bytes} ${hash.digest("hex")}`;
-}
 
 describe("request bodies read as streams, through a broker process", () => {
   const e2e = useE2E();

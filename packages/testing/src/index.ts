@@ -25,7 +25,7 @@ export { replyAnet, startRawAnetServer } from "./raw-anet-server.js";
 export type { RawAnetServer } from "./raw-anet-server.js";
 
 // Bodies that show a byte out of place, and a handler that waits for its abort.
-export { answerWhenAborted, inPieces, MiB, patterned, patternMismatch, randomBody, sha256 } from "./bodies.js";
+export { answerWhenAborted, digestOf, digestOfBytes, inPieces, MiB, patterned, patternMismatch, randomBody, sha256 } from "./bodies.js";
 
 // Sockets, addresses, outcomes, certificates.
 export { Loopback, received, until } from "./loopback.js";

@@ -2,6 +2,7 @@ import { connect, type Socket } from "node:net";
 import {
   type BrokerError,
   decodeErrorBody,
+  encodeCredit,
   encodeFrame,
   encodeRegistration,
   encodeRequestHead,
@@ -32,6 +33,8 @@ export interface RegisterOptions {
    * client registers — a RawClient plays a 1.0 peer unless told otherwise.
    */
   version?: ProtocolVersion;
+  /** 1.1: the initial stream window to announce (registration extension 5); omitted: none. */
+  streamWindow?: number;
 }
 
 const WAIT_MS = 3000;
@@ -120,6 +123,7 @@ export class RawClient {
       ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
       ...(options.clientName === undefined ? {} : { clientName: options.clientName }),
       ...(options.version === undefined ? {} : { version: options.version }),
+      ...(options.streamWindow === undefined ? {} : { streamWindow: options.streamWindow }),
     };
     this.send(FrameType.START, FrameFlags.REGISTRATION, requestId, encodeRegistration(registration));
     return this.next((frame) => frame.requestId.equals(requestId));
@@ -172,6 +176,11 @@ export class RawClient {
     }
     this.send(FrameType.END, 0, requestId);
     return requestId;
+  }
+
+  /** 1.1: grants `increment` more bytes of the body of `requestId` with a CREDIT frame (docs/protocol.md §1.20). */
+  credit(requestId: Uint8Array, increment: number): void {
+    this.send(FrameType.CREDIT, 0, requestId, encodeCredit(increment));
   }
 
   /** Provider: the routing header of a START it received. */

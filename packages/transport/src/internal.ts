@@ -36,7 +36,7 @@ export { backoffDelay } from "./client/backoff.js";
 export { EventFeed } from "./client/event-feed.js";
 
 // Bodies
-export { checkBody, sendBody, refusal, RESPONSE_BODY_FRAMES } from "./body/body-sender.js";
+export { checkBody, sendBody, refusal, RESPONSE_BODY_FRAMES, STREAM_HIGH_WATER } from "./body/body-sender.js";
 export type { BodyRoute } from "./body/body-sender.js";
 export { BodyAssembler, DEFAULT_MAX_BODY_BYTES } from "./body/body-assembler.js";
 

@@ -4,8 +4,10 @@ import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import {
   CONNECTION_ID,
   compareVersions,
+  DEFAULT_STREAM_WINDOW,
   decodeRegistrationAck,
   encodeRegistration,
+  FLOW_CONTROL_SINCE_MINOR,
   type Frame,
   FrameFlags,
   FrameType,
@@ -305,6 +307,8 @@ export class BaseClient {
         clientName: this.options.clientName,
         capacity: this.#registration.capacity,
         version: LATEST_VERSION,
+        // 1.1: the window this client grants each body the broker sends it (§1.20); a 1.0 broker skips it
+        streamWindow: DEFAULT_STREAM_WINDOW,
       });
       session.connection.sendFrame(FrameType.START, FrameFlags.REGISTRATION, requestId, payload);
     });
@@ -423,11 +427,15 @@ export class BaseClient {
     // A consumer sends requests, whose first frame the broker forwards with the routing header in
     // front (so that much is kept free); a provider sends responses.
     const consumer = this.#registration.role === Role.CONSUMER;
+    // 1.1: streamed bodies are flow-controlled both ways (docs/protocol.md §1.20); on 1.0, neither
+    const flowControlled = session.version!.minor >= FLOW_CONTROL_SINCE_MINOR;
     session.route = {
       connection: session.connection,
       frames: consumer ? REQUEST_BODY_FRAMES : RESPONSE_BODY_FRAMES,
       maxPayload: this.maxPayload,
       reserve: consumer ? ROUTING_HEADER_SIZE : 0,
+      sendWindow: flowControlled ? (session.ack!.streamWindow ?? DEFAULT_STREAM_WINDOW) : null,
+      receiveWindow: flowControlled ? DEFAULT_STREAM_WINDOW : null,
     };
     session.bytesRead = session.socket.bytesRead;
     session.bytesWritten = session.socket.bytesWritten;
