@@ -45,6 +45,36 @@ describe("consumer edge cases", () => {
     expect(String(await consumer.send("x"))).toBe("abc");
   });
 
+  it("a 1.1 broker that sends response bytes past the consumer's credit fails that request with FLOW_CONTROL_ERROR and CANCEL; the next request works", async () => {
+    rig.broker.ackVersion = { major: 1, minor: 1 };
+    const cancels: Buffer[] = [];
+    rig.broker.interceptConsumer = (frame, connection) => {
+      if (frame.type === FrameType.CANCEL) cancels.push(Buffer.from(frame.requestId));
+      if (frame.type !== FrameType.START) return true;
+      const id = Buffer.from(frame.requestId);
+      if (String(frame.payload.subarray(4)) !== "greedy") {
+        connection.sendFrame(FrameType.RESPONSE, 0, id, Buffer.from("ok"));
+        return true;
+      }
+      // the consumer's window is 4 MiB, and a reader that takes nothing grants nothing more
+      connection.sendFrame(FrameType.RESPONSE_START, 0, id);
+      for (let i = 0; i < 4; i++) connection.sendFrame(FrameType.RESPONSE_CHUNK, 0, id, Buffer.alloc(MAX_PAYLOAD));
+      connection.sendFrame(FrameType.RESPONSE_CHUNK, 0, id, Buffer.alloc(1));
+      return true;
+    };
+    const consumer = await rig.consumer();
+    expect(consumer.protocolVersion).toEqual({ major: 1, minor: 1 });
+    const reader = consumer.stream("greedy");
+    await vi.waitFor(() => expect(cancels).toHaveLength(1));
+    let received = 0;
+    const error = await (async () => {
+      for await (const chunk of reader) received += chunk.length;
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "FLOW_CONTROL_ERROR" });
+    expect(received).toBe(4 * MAX_PAYLOAD);
+    expect(String(await consumer.send("next"))).toBe("ok");
+  });
+
   it("the broker's TIMEOUT, SHUTTING_DOWN or OVERLOADED error rejects the request with that code, as the class that owns it", async () => {
     const codes = ["TIMEOUT", "SHUTTING_DOWN", "OVERLOADED"] as const;
     let next = 0;
