@@ -337,7 +337,7 @@ export class Provider {
         state.table.get(frame.requestId)?.cancel(new CancelledError("the consumer cancelled the request"));
         return;
       case FrameType.CREDIT:
-        this.#table.get(frame.requestId)?.credit(frame.payload);
+        state.table.get(frame.requestId)?.credit(frame.payload);
         return;
       case FrameType.ERROR:
         this.#onError(state, frame);
