@@ -3,16 +3,16 @@ import { loadProviderModule } from "../systems/switchyard-api.js";
 import { announceReady, exitWithParent } from "./announce.js";
 
 /**
- * One echo Provider per channel and broker, all in this process, each allowed `concurrency`
- * requests at once: with several brokers (a fleet), the channel is served on every one.
+ * One echo Provider per channel, all in this process, each allowed `concurrency` requests at once;
+ * given several brokers (a fleet), each attaches to every one with that concurrency over them all.
  */
 export async function runSwitchyardProviders(args: { addresses: string[]; channels: string[]; concurrency: number; caFile?: string }): Promise<void> {
   const { Provider } = await loadProviderModule();
   const tls = args.caFile === undefined ? {} : { tls: { ca: readFileSync(args.caFile) } };
+  // One broker: its address as a string, exactly as before the fleet existed.
+  const addresses = args.addresses.length === 1 ? args.addresses[0]! : args.addresses;
   const providers = await Promise.all(
-    args.channels.flatMap((channel) =>
-      args.addresses.map((address) => Provider.connect(address, channel, async (payload) => payload, { concurrency: args.concurrency, ...tls })),
-    ),
+    args.channels.map((channel) => Provider.connect(addresses, channel, async (payload) => payload, { concurrency: args.concurrency, ...tls })),
   );
   exitWithParent(async () => {
     await Promise.allSettled(providers.map((provider) => provider.close()));
