@@ -67,6 +67,7 @@ async function runPlan(
     peerScript: peerScript(),
     brokerCli: options.brokerCli ?? findBrokerCli(repoRoot),
     brokerScript: options.brokerCli ?? findBrokerScript(repoRoot),
+    brokerNodeFlags: options.brokerNodeFlags,
     cpuProfileDir,
     runName: stamp,
     requestTimeoutMs: options.requestTimeoutMs,

@@ -34,6 +34,8 @@ export interface BenchOptions {
   /** undefined: a progress bar when stderr is a TTY. */
   progress: boolean | undefined;
   brokerCli: string | undefined;
+  /** --broker-node-flags: Node flags the broker runs under (`node FLAGS script`), e.g. heap sizing or --trace-gc. */
+  brokerNodeFlags: string[];
   requestTimeoutMs: number;
   /** Also run each Switchyard broker scenario with the monitoring listener on and scraped, beside the run without. */
   monitor: boolean;
@@ -74,6 +76,10 @@ Options:
       --progress          force the progress bar on (--no-progress: off); default: on when stderr is a TTY
       --broker-bin PATH   the switchyard-broker CLI (default: from PATH, else <repo>/node_modules/.bin);
                           with --cpu-prof it must be a Node script (it is run as node --cpu-prof PATH)
+      --broker-node-flags=FLAGS
+                          run the broker as node FLAGS <its script> (space-separated, after "=" as they start
+                          with a dash; flags Node refuses in NODE_OPTIONS too), e.g.
+                          --broker-node-flags="--initial-old-space-size=64 --trace-gc"
       --timeout MS        per-request timeout in the clients (default ${DEFAULT_REQUEST_TIMEOUT_MS})
       --monitor           each Switchyard broker scenario also runs as "Switchyard monitored": the broker with
                           --monitor 127.0.0.1:0 and its /metrics scraped every second (as Prometheus would),
@@ -105,6 +111,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions | u
       chart: { type: "boolean", default: true },
       progress: { type: "boolean" },
       "broker-bin": { type: "string" },
+      "broker-node-flags": { type: "string" },
       timeout: { type: "string" },
       monitor: { type: "boolean", default: false },
       tls: { type: "boolean", default: false },
@@ -131,6 +138,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions | u
     chart: values.chart !== false,
     progress: values.progress,
     brokerCli: values["broker-bin"],
+    brokerNodeFlags: nodeFlags(values["broker-node-flags"]),
     requestTimeoutMs: number(values.timeout, DEFAULT_REQUEST_TIMEOUT_MS, "timeout", 1),
     monitor: values.monitor === true,
     tls: values.tls === true,
@@ -143,6 +151,14 @@ function list(value: string | undefined, known: string[], option: string): strin
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) throw new UsageError(`--${option}: unknown ${unknown.join(", ")} (known: ${known.join(", ")})`);
   return known.filter((n) => names.includes(n));
+}
+
+/** --broker-node-flags: space-separated, each a flag (starts with -), so a script path cannot slip in. */
+function nodeFlags(value: string | undefined): string[] {
+  const flags = (value ?? "").split(/\s+/).filter(Boolean);
+  const bad = flags.filter((flag) => !flag.startsWith("-"));
+  if (bad.length > 0) throw new UsageError(`--broker-node-flags takes Node flags (each starting with -), not ${bad.join(" ")}`);
+  return flags;
 }
 
 function number(value: string | undefined, fallback: number, option: string, min: number): number {

@@ -1,9 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { runBench } from "./run-bench.js";
 
 /*
  * `pnpm bench --quick` as CI runs it: every scenario against every system this machine has, about
@@ -12,7 +11,6 @@ import { afterAll, describe, expect, it } from "vitest";
  * (Turbo runs this after every other package's tests, so it competes with none of them.)
  */
 
-const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** Systems that need nothing installed: they must always run. */
 const ALWAYS = ["switchyard", "anet", "raw-relay", "raw-echo"];
 
@@ -29,7 +27,7 @@ describe("pnpm bench --quick", () => {
 
   it("runs every scenario, each run completing requests without an error, and writes its results and chart", async () => {
     out = await mkdtemp(path.join(tmpdir(), "bench-quick-"));
-    const { code, output } = await run(process.execPath, ["dist/main.js", "--quick", "--no-progress", "--out", out]);
+    const { code, output } = await runBench(["--quick", "--no-progress", "--out", out]);
     expect(code, output).toBe(0);
 
     const files = await readdir(out);
@@ -63,13 +61,3 @@ describe("pnpm bench --quick", () => {
     }
   }, 600_000);
 });
-
-/** Runs a command in the bench folder; resolves with its exit code and everything it printed. */
-function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd: benchDir, maxBuffer: 64 * 1024 * 1024, timeout: 590_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-      resolve({ code, output: `${stdout}\n${stderr}` });
-    });
-  });
-}

@@ -59,17 +59,18 @@ async function scrapeMetrics(child: Child): Promise<() => void> {
 }
 
 /**
- * The CLI as is, or — with --cpu-prof, which Node refuses in NODE_OPTIONS — its script under
- * `node --cpu-prof`, which is what the CLI's shim runs anyway.
+ * The CLI as is, or — with --cpu-prof or --broker-node-flags, whose flags Node refuses in
+ * NODE_OPTIONS — its script under `node FLAGS`, which is what the CLI's shim runs anyway.
  */
 function brokerCommand(context: SystemContext, args: string[]): { command: string; args: string[] } {
-  if (context.cpuProfileDir === undefined) {
+  if (context.cpuProfileDir === undefined && context.brokerNodeFlags.length === 0) {
     if (context.brokerCli === undefined) throw new Error("switchyard-broker CLI not found (build @switchyard/broker-server; run through pnpm)");
     return { command: context.brokerCli, args };
   }
-  if (context.brokerScript === undefined) throw new Error("--cpu-prof: @switchyard/broker-server's bin script cannot be resolved from the repo root");
-  const profileFlags = ["--cpu-prof", `--cpu-prof-dir=${context.cpuProfileDir}`, `--cpu-prof-name=${context.runName}.cpuprofile`];
-  return { command: process.execPath, args: [...profileFlags, context.brokerScript, ...args] };
+  if (context.brokerScript === undefined) throw new Error("--cpu-prof, --broker-node-flags: @switchyard/broker-server's bin script cannot be resolved from the repo root");
+  const profileFlags =
+    context.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${context.cpuProfileDir}`, `--cpu-prof-name=${context.runName}.cpuprofile`];
+  return { command: process.execPath, args: [...context.brokerNodeFlags, ...profileFlags, context.brokerScript, ...args] };
 }
 
 /** Where --cpu-prof leaves the profile of the broker of `runName`. */

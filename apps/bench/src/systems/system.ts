@@ -60,8 +60,10 @@ export interface SystemContext {
   peerScript: string;
   /** The `switchyard-broker` CLI, if found. */
   brokerCli: string | undefined;
-  /** The CLI's script, run with `node --cpu-prof` when profiling. */
+  /** The CLI's script, run with `node --cpu-prof` when profiling, or `node <brokerNodeFlags>`. */
   brokerScript: string | undefined;
+  /** Node flags the broker runs under (--broker-node-flags); empty: the CLI as it is. */
+  brokerNodeFlags: string[];
   /** Where the broker writes CPU profiles, when --cpu-prof is on. */
   cpuProfileDir: string | undefined;
   /** A name for this run, used in profile file names. */
