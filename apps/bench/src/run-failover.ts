@@ -83,6 +83,8 @@ export async function runFailover(scenario: Scenario, system: BenchSystem, conte
 
     const gaps = [...moved].map((connection) => firstAnswer[connection]! - killedAt).sort((a, b) => a - b);
     const finite = gaps.every(Number.isFinite);
+    // The same measure for the consumers that stayed: what a stall of the machine or this process alone costs.
+    const stayed = firstAnswer.flatMap((at, connection) => (moved.has(connection) ? [] : [at - killedAt])).sort((a, b) => a - b);
     const report: FailoverReport = {
       killed: victim.address,
       brokers: fleet.brokers.length,
@@ -90,6 +92,7 @@ export async function runFailover(scenario: Scenario, system: BenchSystem, conte
       moved: moved.size,
       ...counts,
       gapMs: { p50: finite ? gaps[Math.floor(gaps.length / 2)] : undefined, max: finite ? gaps.at(-1) : undefined },
+      stayedGapMs: { p50: stayed[Math.floor(stayed.length / 2)], max: stayed.at(-1) },
     };
     const reason =
       stuck > 0

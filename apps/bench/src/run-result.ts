@@ -55,6 +55,8 @@ export interface FailoverReport {
   unexpected: number;
   /** Ms from the kill to each moved consumer's first answer: median and largest (undefined if one never got one). */
   gapMs: { p50: number | undefined; max: number | undefined };
+  /** The same, from the kill to the first answer of each consumer that was not on the killed broker: what a stall of the machine alone shows. */
+  stayedGapMs: { p50: number | undefined; max: number | undefined };
 }
 
 /** What stream1GiB adds: the bytes each way, and the consumer's peak RSS (the others' are in server/others). */
