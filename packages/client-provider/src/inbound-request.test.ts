@@ -254,6 +254,16 @@ describe("InboundRequest", () => {
       expect(connection.sent).toEqual([]);
     });
 
+    it("counts a START's header block against the credit and grants it back with the body read", () => {
+      const { req, connection } = request({ receiveWindow: window, maxRequestBytes: 64 * window });
+      req.streamBody();
+      req.receivedHeaderBlock(100);
+      req.receive(Buffer.alloc(window - 100)); // exactly the window, with the block
+      expect(connection.sent).toEqual([]);
+      expect(req.body.read()?.length).toBe(window - 100);
+      expect(connection.credits).toEqual([window]);
+    });
+
     it("on a 1.0 connection nothing is counted or granted", () => {
       const { req, connection } = request({ maxRequestBytes: 64 * window });
       req.streamBody();

@@ -310,6 +310,15 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
   }
 
   /**
+   * The START's header block was `bytes` long: flow control counts it as body bytes (§1.20), read
+   * at once, so it is received and consumed here, before the body's first bytes.
+   */
+  receivedHeaderBlock(bytes: number): void {
+    if (this.#phase === "done" || !this.#withinCredit(bytes)) return;
+    this.#window?.consumed(bytes);
+  }
+
+  /**
    * Counts `bytes` of body against the credit granted, on a connection with flow control; false
    * (and the request failed with FLOW_CONTROL_ERROR) when the sender went past it.
    */

@@ -391,6 +391,8 @@ export class Provider {
     if (this.#tracing?.active === true) request.trace(this.#tracing, body.length);
     const final = (frame.flags & FrameFlags.FINAL) !== 0;
     const mode = this.#modeOf(request);
+    // a header block counts against a streamed body's credit as body bytes (docs/protocol.md §1.20)
+    if (!final && mode !== null && bodyAt > START_BODY_OFFSET) request.receivedHeaderBlock(bodyAt - START_BODY_OFFSET);
     if (mode === "stream") {
       // Handled from its START; its body follows into ctx.body as it arrives.
       request.streamBody();

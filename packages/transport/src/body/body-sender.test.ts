@@ -264,6 +264,22 @@ describe("sendBody on a flow-controlled connection (1.1)", () => {
     expect(Buffer.concat(connection.sent.slice(1, -1).map((frame) => frame.payload))).toEqual(body);
   });
 
+  it("counts a header block in the first frame's prefix as body against the credit, as the receiver does (bytes and streams alike)", async () => {
+    const block = Buffer.alloc(10, 0xee); // what follows the request head: a header block
+    const prefixed = Buffer.concat([PREFIX, block]);
+    for (const body of [bytes(1000), chunksOf(bytes(30), bytes(970))]) {
+      const connection = new StubConnection();
+      const stream = sendBody(credited(connection, 250), ID, prefixed, body, FrameFlags.HEADERS) as BodyStream;
+      await settle();
+      // 250 of credit: 10 for the block, 240 of body (not 250: that would overrun the receiver by 10)
+      const sent = connection.sent.reduce((sum, frame, i) => sum + frame.payload.length - (i === 0 ? PREFIX.length : 0), 0);
+      expect(sent).toBe(250);
+      stream.grant(800); // a source's end is seen only by reading on, which waits for some credit
+      await stream.done;
+      expect(types(connection).at(-1)).toBe(FrameType.END);
+    }
+  });
+
   it("reads a source no further than one piece past what its credit let it send", async () => {
     const connection = new StubConnection();
     let pulled = 0;

@@ -1,4 +1,4 @@
-import { BrokerError, FrameFlags, FrameType, InvalidArgumentError } from "@switchyard/protocol";
+import { BrokerError, FrameFlags, FrameType, InvalidArgumentError, REQUEST_HEAD_SIZE, ROUTING_HEADER_SIZE } from "@switchyard/protocol";
 import type { ConnectionContext } from "../connection/connection-context.js";
 import { DisconnectedError } from "../errors.js";
 import { OutboundCredit } from "../flow/outbound-credit.js";
@@ -18,6 +18,12 @@ export interface BodyFrames {
   readonly start: FrameType;
   readonly chunk: FrameType;
   readonly end: FrameType;
+  /**
+   * Bytes at the front of a first frame's prefix that are not body: the request head (a consumer's
+   * START) or the routing header (a provider's RESPONSE_START). The rest of a prefix — a header
+   * block — counts as body bytes against the receiver's credit (docs/protocol.md §1.20).
+   */
+  readonly fixedPrefix: number;
 }
 
 /** Consumer → broker: START|FINAL, or START, CHUNK…, END. */
@@ -27,6 +33,7 @@ export const REQUEST_BODY_FRAMES: BodyFrames = {
   start: FrameType.START,
   chunk: FrameType.CHUNK,
   end: FrameType.END,
+  fixedPrefix: REQUEST_HEAD_SIZE,
 };
 
 /** Provider → broker: RESPONSE, or RESPONSE_START, RESPONSE_CHUNK…, RESPONSE_END. */
@@ -36,6 +43,7 @@ export const RESPONSE_BODY_FRAMES: BodyFrames = {
   start: FrameType.RESPONSE_START,
   chunk: FrameType.RESPONSE_CHUNK,
   end: FrameType.RESPONSE_END,
+  fixedPrefix: ROUTING_HEADER_SIZE,
 };
 
 /**
@@ -212,6 +220,7 @@ async function streamBytes(stream: BodyStreamer, bytes: Uint8Array): Promise<voi
   const { frames } = stream.route;
   let queued = queue(stream, frames.start, stream.firstFlags, stream.prefix);
   if (queued !== true && !(await queued)) return;
+  stream.credit?.take(prefixBodyBytes(stream)); // a header block in the prefix is body to the receiver's credit
   queued = queueChunks(stream, toBuffer(bytes));
   if (queued !== true && !(await queued)) return;
   queued = queue(stream, frames.end, FrameFlags.NONE);
@@ -265,8 +274,9 @@ async function streamSource(stream: BodyStreamer, source: AsyncIterable<Uint8Arr
     }
     handedOver = await queue(stream, frames.start, stream.firstFlags, stream.prefix, first.value as Buffer);
     if (!handedOver) return;
-    // the first frame always fits the initial window (it is ≥ MIN_STREAM_WINDOW ≥ maxPayload)
-    stream.credit?.take((first.value as Buffer).length);
+    // the first frame always fits the initial window (it is ≥ MIN_STREAM_WINDOW ≥ maxPayload);
+    // a header block in its prefix counts as body, as the receiver counts it
+    stream.credit?.take(prefixBodyBytes(stream) + (first.value as Buffer).length);
     await streamRest(stream, pieces, second, source);
   } finally {
     if (!handedOver) release(pieces, source);
@@ -294,6 +304,11 @@ async function streamRest(
   } finally {
     if (!finished) release(pieces, source);
   }
+}
+
+/** Bytes of the stream's prefix that count as body for flow control: what follows its fixed part (a header block). */
+function prefixBodyBytes(stream: BodyStreamer): number {
+  return Math.max(0, stream.prefix.length - stream.route.frames.fixedPrefix);
 }
 
 /** Body bytes the first frame can carry. */
