@@ -4,8 +4,8 @@ import { fileURLToPath } from "node:url";
 
 const packages = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** What child processes run: client-provider's and broker-server's dists (the provider process, the broker CLI) and the dists they import. */
-const SPAWNED = ["protocol", "transport", "client-provider", "broker-server"];
+/** What child processes run: the clients' and broker-server's dists (provider and consumer processes, the broker CLI) and the dists they import. */
+const SPAWNED = ["protocol", "transport", "client-provider", "client-consumer", "broker-server"];
 
 function newest(dir: string): number {
   let latest = 0;
