@@ -45,7 +45,7 @@ export class Peer {
   channel: Channel | null = null;
   /** Consumers: the deadline given by the registration, ms; 0 = the broker's default. */
   defaultTimeoutMs = 0;
-  /** Providers: most requests held at once. */
+  /** Providers: most requests held at once: the registration's, then the last CAPACITY's (§1.21). */
   capacity = 0;
   /**
    * The minor version of protocol 1 this connection negotiated at registration (docs/protocol.md

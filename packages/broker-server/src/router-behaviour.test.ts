@@ -2,6 +2,7 @@ import {
   decodeCredit,
   decodeErrorBody,
   encodeCredit,
+  encodeCapacity,
   encodeErrorBody,
   encodeRequestHead,
   encodeRoutingHeader,
@@ -106,6 +107,7 @@ interface FakePeer {
   channel: Channel;
   defaultTimeoutMs: number;
   capacity: number;
+  minorVersion: number;
   routingHeader: Buffer;
   routingWords: Int32Array;
   queuedRequests: number;
@@ -138,7 +140,7 @@ function setUp(limits: Partial<RouterLimits> = {}) {
   const channelId = newId();
   const channel = new Channel(channelId.toString("latin1"));
 
-  function peer(role: Role, capacity: number, streamWindow: number | null = null): FakePeer {
+  function peer(role: Role, capacity: number, streamWindow: number | null = null, minorVersion = 1): FakePeer {
     const clientId = newId();
     const routingHeader = encodeRoutingHeader(clientId, channelId);
     const fake: FakePeer = {
@@ -148,6 +150,7 @@ function setUp(limits: Partial<RouterLimits> = {}) {
       channel,
       defaultTimeoutMs: 0,
       capacity,
+      minorVersion,
       routingHeader,
       routingWords: toWords(routingHeader),
       queuedRequests: 0,
@@ -170,8 +173,8 @@ function setUp(limits: Partial<RouterLimits> = {}) {
     /** A consumer; with `streamWindow`, one whose connection speaks 1.1 and announced that window. */
     consumer: (streamWindow: number | null = null) => peer(Role.CONSUMER, 0, streamWindow),
     /** A provider that joined the channel (as the registry adds it, then tells the router); 1.1 with `streamWindow`. */
-    provider(capacity = 1, streamWindow: number | null = null): FakePeer {
-      const provider = peer(Role.PROVIDER, capacity, streamWindow);
+    provider(capacity = 1, streamWindow: number | null = null, minorVersion = 1): FakePeer {
+      const provider = peer(Role.PROVIDER, capacity, streamWindow, minorVersion);
       channel.addProvider(asPeer(provider));
       router.providerJoined(asPeer(provider));
       return provider;
@@ -198,6 +201,10 @@ function setUp(limits: Partial<RouterLimits> = {}) {
     },
     fromProvider(provider: FakePeer, type: FrameType, requestId: Buffer, payload: Buffer = Buffer.alloc(0)): void {
       router.onProviderFrame(asPeer(provider), frame(type, 0, requestId, payload));
+    },
+    /** The provider sends CAPACITY on the all-zero id. */
+    capacity(provider: FakePeer, capacity: number): void {
+      router.onProviderFrame(asPeer(provider), frame(FrameType.CAPACITY, 0, Buffer.alloc(16), encodeCapacity(capacity)));
     },
   };
 }
@@ -720,5 +727,96 @@ describe("Router: flow control (1.1, docs/protocol.md §1.20)", () => {
     old.fromConsumer(c2, FrameType.CHUNK, id2, piece(MiB / 2 + 1));
     expect(c2.ctx.errorCodes(id2)).toEqual(["PAYLOAD_TOO_LARGE"]);
     expect(p2.ctx.of(FrameType.CANCEL)).toHaveLength(1);
+  });
+});
+
+describe("Router: a provider's capacity changed by CAPACITY (§1.21)", () => {
+  it("raised, dispatches the requests waiting for capacity at once, in order", () => {
+    const { router, consumer, provider, send, capacity } = setUp();
+    const c = consumer();
+    const p = provider(1);
+    for (const body of ["a", "b", "c"]) send(c, body);
+    expect([router.queued, p.ctx.of(FrameType.START).length]).toEqual([2, 1]);
+    capacity(p, 3);
+    expect(p.capacity).toBe(3);
+    expect(router.queued).toBe(0);
+    expect(p.ctx.of(FrameType.START).map(bodyOf)).toEqual(["a", "b", "c"]);
+  });
+
+  it("lowered, lets the requests in flight finish and sends no more until the provider is under it", () => {
+    const { router, consumer, provider, send, respond, capacity } = setUp();
+    const c = consumer();
+    const p = provider(3);
+    for (const body of ["a", "b", "c"]) send(c, body);
+    capacity(p, 1);
+    send(c, "d");
+    expect([router.inFlight, router.queued]).toEqual([3, 1]);
+    const [a, b, cc] = p.ctx.of(FrameType.START);
+    respond(p, a!);
+    respond(p, b!);
+    expect([router.inFlight, router.queued]).toEqual([1, 1]); // at the new capacity: d still waits
+    respond(p, cc!);
+    expect([router.inFlight, router.queued]).toEqual([1, 0]);
+    expect(bodyOf(p.ctx.of(FrameType.START)[3]!)).toBe("d");
+    expect(c.ctx.of(FrameType.RESPONSE)).toHaveLength(3);
+  });
+
+  it("0 pauses the provider: requests wait (no NO_PROVIDER, it is still registered) until its capacity rises", () => {
+    const { router, consumer, provider, send, capacity } = setUp();
+    const c = consumer();
+    const p = provider(2);
+    capacity(p, 0);
+    const id = send(c, "held");
+    expect(c.ctx.errorCodes(id)).toEqual([]);
+    expect([router.queued, p.ctx.sent.length]).toEqual([1, 0]);
+    capacity(p, 1);
+    expect(p.ctx.of(FrameType.START).map(bodyOf)).toEqual(["held"]);
+  });
+
+  it("sends the waiting requests to whichever provider has room: one raising its capacity takes them while another stays full", () => {
+    const { consumer, provider, send, capacity } = setUp();
+    const c = consumer();
+    const full = provider(1);
+    const idle = provider(1);
+    capacity(idle, 0);
+    for (const body of ["a", "b", "c"]) send(c, body);
+    expect(full.ctx.of(FrameType.START)).toHaveLength(1);
+    capacity(idle, 2);
+    expect(idle.ctx.of(FrameType.START).map(bodyOf)).toEqual(["b", "c"]);
+  });
+
+  it("refuses a CAPACITY that is not 4 bytes, off the all-zero requestId, or on a 1.0 connection as a protocol violation, changing nothing else", () => {
+    const { router, consumer, provider, send, fromProvider } = setUp();
+    const c = consumer();
+    const bystander = provider(1);
+    const cases: Array<[FakePeer, Buffer, Buffer, RegExp]> = [];
+    const short = provider(1);
+    cases.push([short, Buffer.alloc(16), Buffer.from("000002", "hex"), /CAPACITY payload is 4 bytes, got 3/]);
+    const long = provider(1);
+    cases.push([long, Buffer.alloc(16), Buffer.from("0000000200", "hex"), /CAPACITY payload is 4 bytes, got 5/]);
+    const offId = provider(1);
+    cases.push([offId, newId(), encodeCapacity(2), /all-zero requestId/]);
+    const old = provider(1, null, 0);
+    cases.push([old, Buffer.alloc(16), encodeCapacity(2), /protocol 1.1 frame and this connection negotiated 1.0/]);
+    for (let i = 0; i < 5; i++) send(c, `r${i}`); // one each to the bystander and the four
+    expect(router.inFlight).toBe(5);
+    for (const [peer, requestId, payload, why] of cases) {
+      fromProvider(peer, FrameType.CAPACITY, requestId, payload);
+      expect(peer.violations).toEqual([expect.stringMatching(why)]);
+      expect(peer.capacity).toBe(1);
+    }
+    expect(bystander.violations).toEqual([]);
+    expect([router.inFlight, router.live, router.queued]).toEqual([5, 5, 0]);
+    expect(c.ctx.of(FrameType.ERROR)).toEqual([]);
+  });
+
+  it("refuses CAPACITY from a consumer as a protocol violation, changing nothing", () => {
+    const { router, consumer, provider, send, fromConsumer } = setUp();
+    const c = consumer();
+    const p = provider(1);
+    send(c, "kept");
+    fromConsumer(c, FrameType.CAPACITY, Buffer.alloc(16), encodeCapacity(5));
+    expect(c.violations).toEqual(["a consumer may not send frame type 13"]);
+    expect([p.capacity, router.inFlight]).toEqual([1, 1]);
   });
 });

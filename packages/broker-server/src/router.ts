@@ -1,6 +1,8 @@
 import {
   BrokerError,
+  CAPACITY_SINCE_MINOR,
   CONNECTION_ID,
+  decodeCapacity,
   decodeCredit,
   type Frame,
   FrameFlags,
@@ -191,9 +193,39 @@ export class Router {
         if (provider.flowControlled) this.#providerCredit(provider, frame);
         else provider.protocolViolation("a provider on a 1.0 connection may not send CREDIT (frame type 12)");
         return;
+      case FrameType.CAPACITY:
+        this.#capacity(provider, frame);
+        return;
       default:
         provider.protocolViolation(`a provider may not send frame type ${frame.type}`);
     }
+  }
+
+  /**
+   * CAPACITY (docs/protocol.md §1.21): the provider's capacity on this connection is now the
+   * payload's u32. Lowered, its requests in flight go on and it is sent no more until it is under
+   * the new capacity (pickProvider compares); raised, the channel's waiting requests go to it now.
+   * On a 1.0 connection, off the all-zero requestId or not 4 bytes: a protocol violation.
+   */
+  #capacity(provider: Peer, frame: Frame): void {
+    if (provider.minorVersion < CAPACITY_SINCE_MINOR) {
+      provider.protocolViolation("CAPACITY is a protocol 1.1 frame and this connection negotiated 1.0");
+      return;
+    }
+    if (!frame.requestId.equals(CONNECTION_ID)) {
+      provider.protocolViolation("CAPACITY is about the connection: it goes on the all-zero requestId");
+      return;
+    }
+    let capacity: number;
+    try {
+      capacity = decodeCapacity(frame.payload);
+    } catch (error) {
+      provider.protocolViolation((error as Error).message);
+      return;
+    }
+    const raised = capacity > provider.capacity;
+    provider.capacity = capacity;
+    if (raised && provider.channel!.waiting.size > 0) this.#pump(provider.channel!);
   }
 
   /** A provider registered: requests waiting on its channel can go to it. */

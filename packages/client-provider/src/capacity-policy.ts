@@ -6,9 +6,9 @@
  *
  * The rules, with C the provider's concurrency:
  *
- * - Every open connection announces at least 1, so a broker never answers NO_PROVIDER (nor keeps a
- *   request waiting for nobody) because capacity moved away from it; a request arriving there is
- *   also what shows demand on it. At most C.
+ * - Every open connection announces at least 1, so no broker holds its requests waiting for a
+ *   provider that paused there because capacity moved away (the provider cannot see a broker's
+ *   queue): a request arriving on a connection is what shows demand on it. At most C.
  * - The other C − 1 slots ("extras") are what moves: the extras of all connections add up to at
  *   most C − 1. So the brokers together may route C + (connections − 1) requests at once, and the
  *   provider's own bound on work running (its handlers, or the requests handed out by requests())

@@ -5,6 +5,9 @@ import {
   HEADERS_SINCE_MINOR,
   NO_HEADERS,
   CancelledError,
+  CAPACITY_SINCE_MINOR,
+  CONNECTION_ID,
+  encodeCapacity,
   type Frame,
   FrameFlags,
   FrameType,
@@ -55,6 +58,12 @@ const DEADLINE_GRACE_MS = 1000;
  * fall into a few lanes of the table's DeadlineQueue instead of one lane (and heap entry) each.
  */
 const SAFETY_NET_STEP_MS = 250;
+/**
+ * Ms from a connection's becoming busy (its capacity all in use) to the rebalance that gives it
+ * more: busy signals within it make one rebalance, so a connection is sent at most one CAPACITY per
+ * interval; a ramp from a fair share to the whole concurrency takes a step or two of it.
+ */
+const REBALANCE_INTERVAL_MS = 20;
 /** Where a request START's body begins: after the routing header and the request head. */
 const START_BODY_OFFSET = ROUTING_HEADER_SIZE + REQUEST_HEAD_SIZE;
 
@@ -135,6 +144,8 @@ export class Provider {
    */
   readonly #waiting = new Set<InboundRequest>();
   #closing = false;
+  /** Set while a rebalance is due. */
+  #rebalanceTimer: NodeJS.Timeout | null = null;
   /** OpenTelemetry spans, when @opentelemetry/api is installed (set at connect); null: none, at no cost. */
   #tracing: Tracing | null = null;
 
@@ -177,7 +188,11 @@ export class Provider {
       },
       options,
     );
-    void this.#fleet.closed().then(() => this.#queue?.end());
+    void this.#fleet.closed().then(() => {
+      this.#queue?.end();
+      if (this.#rebalanceTimer !== null) clearTimeout(this.#rebalanceTimer);
+      this.#rebalanceTimer = null;
+    });
   }
 
   /**
@@ -300,7 +315,7 @@ export class Provider {
       },
       finished: (request) => {
         table.delete(request);
-        this.#policy.observe(link, table.size);
+        if (this.#policy.observe(link, table.size)) this.#scheduleRebalance();
         if (this.#waiting.size > 0) this.#waiting.delete(request);
         if (this.#handedOut.delete(request)) this.#release();
       },
@@ -314,9 +329,34 @@ export class Provider {
   #onLinkStatus(state: ProviderLink, event: ClientStatus): void {
     if (event.type === "connected") {
       state.ceiling = state.registered;
-      this.#policy.opened(state.link, state.registered, false);
+      const adjustable = (state.link.client.protocolVersion?.minor ?? 0) >= CAPACITY_SINCE_MINOR;
+      this.#policy.opened(state.link, state.registered, adjustable);
+      this.#scheduleRebalance(); // a registration may have overshot what the others hold
     } else if (event.type === "disconnected" || event.type === "closed") {
       this.#policy.closed(state.link);
+      this.#scheduleRebalance(); // its share is free for a busy one
+    }
+  }
+
+  /** A rebalance within REBALANCE_INTERVAL_MS, unless one is already due: busy signals in between are one. */
+  #scheduleRebalance(): void {
+    if (this.#rebalanceTimer !== null || this.#policy.size < 2) return;
+    this.#rebalanceTimer = setTimeout(() => {
+      this.#rebalanceTimer = null;
+      this.#rebalance();
+    }, REBALANCE_INTERVAL_MS);
+    this.#rebalanceTimer.unref();
+  }
+
+  /** Moves capacity by demand (CapacityPolicy) and tells each broker whose capacity changed, with CAPACITY (§1.21). */
+  #rebalance(): void {
+    if (this.#closing) return;
+    for (const [link, capacity] of this.#policy.rebalance()) {
+      const state = this.#links.get(link);
+      const connection = link.client.connection;
+      if (state === undefined || connection === null) continue; // lost meanwhile: the policy forgets it with its status event
+      state.ceiling = Math.max(state.ceiling, capacity);
+      connection.sendFrame(FrameType.CAPACITY, FrameFlags.NONE, CONNECTION_ID, encodeCapacity(capacity));
     }
   }
 
@@ -386,7 +426,7 @@ export class Provider {
       return;
     }
     this.#requests++;
-    this.#policy.observe(state.link, state.table.size);
+    if (this.#policy.observe(state.link, state.table.size)) this.#scheduleRebalance();
     const body = payload.subarray(bodyAt);
     if (this.#tracing?.active === true) request.trace(this.#tracing, body.length);
     const final = (frame.flags & FrameFlags.FINAL) !== 0;

@@ -102,6 +102,66 @@ describe("a provider attached to every broker of a fleet", () => {
     expect(counting.most()).toBe(8); // the load was enough to fill it: the bound is what held it
   });
 
+  it("follows demand: with every consumer on one of its two brokers, a provider of concurrency 64 takes 64 at once from that one after the ramp", { timeout: 60_000 }, async () => {
+    const brokers = await startBrokers(2);
+    const addresses = brokers.map((broker) => broker.address);
+    const [busy, idle] = addresses as [string, string];
+    const channelId = uuid();
+    let running = 0;
+    let most = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const served = await provider(addresses, channelId, async (payload) => {
+      running++;
+      most = Math.max(most, running);
+      await gate;
+      running--;
+      return payload;
+    });
+    await attachedToAll(served, addresses);
+    expect(served.stats().capacities).toEqual({ [busy]: 32, [idle]: 32 }); // the fair shares at start
+    const consumers = await Promise.all([consumer(busy, channelId), consumer(busy, channelId)]);
+    const sends = consumers.map((client) => sendMany(client, 50, 50));
+    // 100 wanted at once through one broker: the provider's capacity moves to it until 64 run
+    await vi.waitFor(() => expect(running).toBe(64), { timeout: 10_000 });
+    expect(served.stats().capacities).toEqual({ [busy]: 64, [idle]: 1 });
+    open();
+    expect((await Promise.all(sends)).flat()).toEqual([]);
+    expect(most).toBe(64);
+    // the idle broker kept 1: its consumers are still served
+    const late = await consumer(idle, channelId);
+    expect(await sendMany(late, 5, 1)).toEqual([]);
+  });
+
+  it("without a handler, hands out at most its concurrency across the brokers until some are answered", { timeout: 60_000 }, async () => {
+    const brokers = await startBrokers(2);
+    const addresses = brokers.map((broker) => broker.address);
+    const channelId = uuid();
+    const served = await Provider.connect(addresses, channelId, { ...FAST, concurrency: 4 });
+    onCleanup(() => served.close());
+    await attachedToAll(served, addresses);
+    let outstanding = 0;
+    let most = 0;
+    const loop = (async () => {
+      for await (const request of served.requests()) {
+        outstanding++;
+        most = Math.max(most, outstanding);
+        setTimeout(() => {
+          outstanding--;
+          void request.respond(request.payload);
+        }, 5);
+      }
+    })();
+    const consumers = await Promise.all(addresses.map((address) => consumer(address, channelId)));
+    const failures = await Promise.all(consumers.map((client) => sendMany(client, 60, 12)));
+    expect(failures.flat()).toEqual([]);
+    console.log(`fleet provider, requests(): 120 requests from 2 brokers, at most ${most} handed out at once (concurrency 4)`);
+    expect(most).toBeLessThanOrEqual(4);
+    expect(most).toBe(4);
+    await served.close();
+    await loop;
+  });
+
   it("re-attaches to a broker killed with SIGKILL and restarted, serving the others meanwhile", { timeout: 60_000 }, async () => {
     const brokers = await startBrokers(3);
     const addresses = brokers.map((broker) => broker.address);

@@ -35,11 +35,16 @@ export const FrameType = {
    * negotiated 1.1.
    */
   CREDIT: 12,
+  /**
+   * 1.1, provider → broker, on the all-zero requestId: this connection's capacity is now the
+   * payload's u32 (docs/protocol.md §1.21). Sent only on a connection that negotiated 1.1.
+   */
+  CAPACITY: 13,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** Highest frame type value; types 1..MAX_FRAME_TYPE are known. */
-export const MAX_FRAME_TYPE = FrameType.CREDIT;
+export const MAX_FRAME_TYPE = FrameType.CAPACITY;
 
 /** Frame flag bits (docs/protocol.md §1.4 "Flags"); unknown bits are ignored by receivers. */
 export const FrameFlags = {

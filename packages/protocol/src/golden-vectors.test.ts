@@ -9,7 +9,9 @@ import {
   decodeRegistrationAck,
   decodeRequestHead,
   decodeRoutingHeader,
+  decodeCapacity,
   encodeAnetFrame,
+  encodeCapacity,
   encodeCredit,
   encodeErrorBody,
   encodeFrame,
@@ -232,6 +234,12 @@ const frameVectors: FrameVector[] = [
     wire: "01 0c 0000 00112233445566778899aabbccddeeff 00000004   00200000",
     encode: () => encodeFrame(FrameType.CREDIT, FrameFlags.NONE, requestId, encodeCredit(2 * 1024 * 1024)),
     payload: (p) => expect(decodeCredit(p)).toBe(2_097_152),
+  },
+  {
+    name: "CAPACITY (1.1): a provider's connection may now hold 48 requests at once",
+    wire: "01 0d 0000 00000000000000000000000000000000 00000004   00000030",
+    encode: () => encodeFrame(FrameType.CAPACITY, FrameFlags.NONE, connectionId, encodeCapacity(48)),
+    payload: (p) => expect(decodeCapacity(p)).toBe(48),
   },
 ];
 

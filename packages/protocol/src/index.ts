@@ -42,7 +42,8 @@ export {
 } from "./registration.js";
 export type { Registration, RegistrationAck } from "./registration.js";
 export { encodeCredit, decodeCredit, CREDIT_SIZE, MAX_WINDOW, MIN_STREAM_WINDOW, DEFAULT_STREAM_WINDOW } from "./credit.js";
-export { VERSION_1_0, LATEST_VERSION, HEADERS_SINCE_MINOR, FLOW_CONTROL_SINCE_MINOR, compareVersions, negotiateVersion, formatVersion } from "./protocol-version.js";
+export { encodeCapacity, decodeCapacity, CAPACITY_SIZE, MAX_CAPACITY } from "./capacity.js";
+export { VERSION_1_0, LATEST_VERSION, HEADERS_SINCE_MINOR, FLOW_CONTROL_SINCE_MINOR, CAPACITY_SINCE_MINOR, compareVersions, negotiateVersion, formatVersion } from "./protocol-version.js";
 export type { ProtocolVersion } from "./protocol-version.js";
 export {
   encodeHeaderBlock,

@@ -41,3 +41,10 @@ export function formatVersion(version: ProtocolVersion): string {
  * sent and a peer's credit is unlimited.
  */
 export const FLOW_CONTROL_SINCE_MINOR = 1;
+
+/**
+ * Minor version of protocol 1 from which a provider may change its capacity on a connection with
+ * CAPACITY frames (§1.21). On a connection that negotiated less, none is sent: the provider keeps
+ * the capacity it registered with.
+ */
+export const CAPACITY_SINCE_MINOR = 1;
