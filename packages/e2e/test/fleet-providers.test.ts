@@ -111,9 +111,11 @@ describe("a provider attached to every broker of a fleet", () => {
     let most = 0;
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
+    let fullAt = 0;
     const served = await provider(addresses, channelId, async (payload) => {
       running++;
       most = Math.max(most, running);
+      if (running === 64 && fullAt === 0) fullAt = performance.now();
       await gate;
       running--;
       return payload;
@@ -121,9 +123,11 @@ describe("a provider attached to every broker of a fleet", () => {
     await attachedToAll(served, addresses);
     expect(served.stats().capacities).toEqual({ [busy]: 32, [idle]: 32 }); // the fair shares at start
     const consumers = await Promise.all([consumer(busy, channelId), consumer(busy, channelId)]);
+    const began = performance.now();
     const sends = consumers.map((client) => sendMany(client, 50, 50));
     // 100 wanted at once through one broker: the provider's capacity moves to it until 64 run
     await vi.waitFor(() => expect(running).toBe(64), { timeout: 10_000 });
+    console.log(`fleet provider ramp: 64 handlers running from one broker of two ${Math.round(fullAt - began)} ms after the first send (capacities 32/32 at start)`);
     expect(served.stats().capacities).toEqual({ [busy]: 64, [idle]: 1 });
     open();
     expect((await Promise.all(sends)).flat()).toEqual([]);
