@@ -2,7 +2,7 @@ import { Cleanup } from "./proc/cleanup.js";
 import type { MixedOutcome } from "./peers/mixed-consumer.js";
 import type { Timing } from "./run-load.js";
 import { emptyResult, type RunResult } from "./run-result.js";
-import { lifeReport, startStreamSystem, streamTimeoutMs } from "./run-stream.js";
+import { lifeReport, startStreamSystem, streamProfiles, streamTimeoutMs } from "./run-stream.js";
 import type { Scenario } from "./scenarios.js";
 import { startPeer } from "./systems/start-peer.js";
 import type { BenchSystem, SystemContext } from "./systems/system.js";
@@ -17,6 +17,8 @@ import type { BenchSystem, SystemContext } from "./systems/system.js";
 export async function runMixed(scenario: Scenario, system: BenchSystem, context: SystemContext, timing: Timing, onProgress: (f: number) => void): Promise<RunResult> {
   const base = { scenario: scenario.name, system: system.name, label: system.label, shape: scenario.shape };
   const cleanup = new Cleanup();
+  let result: RunResult;
+  let peers: Array<{ role: string; pid: number }> = [];
   try {
     const started = await startStreamSystem(context, cleanup);
     onProgress(0.1);
@@ -31,7 +33,7 @@ export async function runMixed(scenario: Scenario, system: BenchSystem, context:
     const outcome = consumer.info;
     const errors = outcome.idle.errors + outcome.busy.errors;
     const failure = outcome.error ?? (errors > 0 ? `${errors} small request(s) failed` : outcome.busy.requests === 0 ? "no small request completed while the stream ran" : undefined);
-    return {
+    result = {
       ...emptyResult({ ...base, status: failure === undefined ? "ok" : "failed", reason: failure }),
       requests: outcome.busy.requests,
       errors,
@@ -43,7 +45,12 @@ export async function runMixed(scenario: Scenario, system: BenchSystem, context:
       others: [lifeReport("provider", started.providerPid), lifeReport("consumer", consumer.child.pid)].flatMap((report) => report ?? []),
       mixed: outcome,
     };
+    peers = [
+      { role: "provider", pid: started.providerPid },
+      { role: "consumer", pid: consumer.child.pid },
+    ];
   } finally {
-    await cleanup.run();
+    await cleanup.run(); // the children write their profiles as they exit
   }
+  return { ...result, profiles: streamProfiles(context, peers, "switchyard-broker") };
 }

@@ -5,8 +5,9 @@ import type { StreamOutcome, StreamTarget } from "./peers/stream-consumer.js";
 import type { Timing } from "./run-load.js";
 import { emptyResult, type ProcessReport, type RunResult } from "./run-result.js";
 import type { Scenario } from "./scenarios.js";
-import { startPeer } from "./systems/start-peer.js";
-import { startBroker } from "./systems/switchyard-broker.js";
+import { existsSync } from "node:fs";
+import { peerProfilePath, startPeer } from "./systems/start-peer.js";
+import { brokerProfilePath, startBroker } from "./systems/switchyard-broker.js";
 import type { BenchSystem, SystemContext } from "./systems/system.js";
 
 const MB = 1e6;
@@ -27,6 +28,16 @@ export async function startStreamSystem(context: SystemContext, cleanup: Cleanup
   const channel = randomUUID();
   const provider = cleanup.add(await startPeer(context, "stream-provider", { address: broker.address, channel }), (p) => p.child.stop());
   return { address: broker.address, channel, brokerPid: broker.child.pid, providerPid: provider.child.pid };
+}
+
+/**
+ * With --cpu-prof: the profile of each process of a stream run, by role (the broker writes its own
+ * when it exits, the peers theirs), those that exist once the run is torn down.
+ */
+export function streamProfiles(context: SystemContext, peers: Array<{ role: string; pid: number }>, brokerRole: string | null): Record<string, string> {
+  const files: Record<string, string | undefined> = Object.fromEntries(peers.map((peer) => [peer.role, peerProfilePath(context, peer.pid)]));
+  if (brokerRole !== null) files[brokerRole] = brokerProfilePath(context);
+  return Object.fromEntries(Object.entries(files).filter((entry): entry is [string, string] => entry[1] !== undefined && existsSync(entry[1])));
 }
 
 /** Ms a stream of `bytes` each way gets before its run is called hung. */
@@ -52,6 +63,9 @@ export async function runStream(scenario: Scenario, system: BenchSystem, context
   const bytes = scenario.shape.payloadBytes;
   const base = { scenario: scenario.name, system: system.name, label: system.label, shape: scenario.shape };
   const cleanup = new Cleanup();
+  let result: RunResult;
+  let peers: Array<{ role: string; pid: number }> = [];
+  let brokerRole: string | null = null;
   try {
     let target: StreamTarget;
     let middle: { role: string; pid: number };
@@ -78,7 +92,7 @@ export async function runStream(scenario: Scenario, system: BenchSystem, context
     const outcome = consumer.info;
     const consumerReport = lifeReport("consumer", consumer.child.pid);
     const megabytesPerSecond = outcome.elapsedMs > 0 ? bytes / MB / (outcome.elapsedMs / 1000) : 0;
-    return {
+    result = {
       ...emptyResult({ ...base, status: outcome.error === undefined ? "ok" : "failed", reason: outcome.error }),
       requests: outcome.error === undefined ? 1 : 0,
       errors: outcome.error === undefined ? 0 : 1,
@@ -90,7 +104,10 @@ export async function runStream(scenario: Scenario, system: BenchSystem, context
       others: [lifeReport(behind.role, behind.pid), consumerReport].flatMap((report) => report ?? []),
       stream: { bytes, consumerPeakRssMB: outcome.peakRssBytes / MB },
     };
+    peers = [...(system.name === "raw-relay" ? [middle] : []), behind, { role: "consumer", pid: consumer.child.pid }];
+    brokerRole = system.name === "raw-relay" ? null : middle.role;
   } finally {
-    await cleanup.run();
+    await cleanup.run(); // the children write their profiles as they exit
   }
+  return { ...result, profiles: streamProfiles(context, peers, brokerRole) };
 }
