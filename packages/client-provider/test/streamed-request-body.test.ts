@@ -3,7 +3,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { encodeRequestHead, FrameFlags, FrameType, newId } from "@switchyard/protocol";
 import { MiB, patterned, patternMismatch, sha256 } from "@switchyard/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BrokerError, CancelledError, InvalidArgumentError, Provider, type RequestBody } from "../src/index.js";
+import { BrokerError, CancelledError, DisconnectedError, InvalidArgumentError, Provider, type RequestBody, TimeoutError } from "../src/index.js";
 import { ProviderRig } from "./fixtures/provider-rig.js";
 
 /** Reads a streamed body to its end: its sha256 (hex) and its size. */
@@ -152,6 +152,47 @@ describe("a request body read as a stream (requestBody: 'stream')", () => {
     expect(error).toBeInstanceOf(CancelledError);
     expect(error).toMatchObject({ code: "CANCELLED" });
     await consumer.expectNothing((frame) => frame.requestId.equals(id)); // nothing is answered after a cancel
+  });
+
+  it("a request whose deadline passes mid-body (no CANCEL came) errors the body stream with TimeoutError", async () => {
+    const reading = deferred<void>();
+    const seen = deferred<unknown>();
+    await rig.provider(
+      async (_payload, ctx) => {
+        reading.resolve();
+        seen.resolve(await failureOf(ctx.body));
+        return "never sent";
+      },
+      { requestBody: "stream" },
+    );
+    const consumer = await rig.consumer();
+    const id = newId();
+    consumer.send(FrameType.START, FrameFlags.NONE, id, encodeRequestHead(100), patterned(1, 1000)); // 100 ms, and no END
+    await reading.promise;
+    // the fake broker sends no CANCEL at the deadline: the provider's own safety net fires (1–1.25 s later)
+    const error = await seen.promise;
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ code: "TIMEOUT" });
+  });
+
+  it("a broker connection lost mid-body errors the body stream with DisconnectedError", async () => {
+    const reading = deferred<void>();
+    const seen = deferred<unknown>();
+    await rig.provider(
+      async (_payload, ctx) => {
+        reading.resolve();
+        seen.resolve(await failureOf(ctx.body));
+        return "never sent";
+      },
+      { requestBody: "stream" },
+    );
+    const consumer = await rig.consumer();
+    consumer.send(FrameType.START, FrameFlags.NONE, newId(), encodeRequestHead(0), patterned(1, 1000));
+    await reading.promise;
+    await rig.broker.crash();
+    const error = await seen.promise;
+    expect(error).toBeInstanceOf(DisconnectedError);
+    expect(error).toMatchObject({ code: "DISCONNECTED" });
   });
 
   it("a cancelled request whose handler never read its body disturbs nothing (no 'error' without a listener)", async () => {
