@@ -42,6 +42,21 @@ describe("CapacityPolicy", () => {
     expect(policy.rebalance()).toEqual([["b0", 16]]);
   });
 
+  it("follows demand back when it moves to the other broker: the one left with 1 doubles each rebalance until it holds it all", () => {
+    const policy = startWith(64, 2);
+    policy.observe("b0", 32);
+    policy.rebalance(); // b0 64, b1 1
+    policy.observe("b0", 0); // the consumers moved to b1
+    const seen: number[] = [];
+    for (let round = 0; round < 8 && policy.capacityOf("b1")! < 64; round++) {
+      policy.observe("b1", policy.capacityOf("b1")!);
+      policy.rebalance();
+      seen.push(policy.capacityOf("b1")!);
+    }
+    expect(seen).toEqual([2, 4, 8, 16, 32, 64]);
+    expect(policy.capacityOf("b0")).toBe(1);
+  });
+
   it("takes from a donor only what it did not use since the last rebalance, and keeps its peak plus one", () => {
     const policy = startWith(64, 2);
     policy.observe("b1", 10);
