@@ -17,7 +17,8 @@ const ERROR_BACKOFF_MS = 1;
  * The failover scenario: closed-loop load through a fleet (every consumer given every broker), and
  * a quarter into the measured window the broker with the most consumers is killed with SIGKILL.
  * It counts sends by outcome and, for each consumer that was on that broker, the time from the
- * kill to its first answer (the gap). Expected failures: DISCONNECTED, of requests in flight
+ * kill to its first answer to a send started after it noticed the loss (the gap: an answer the
+ * killed broker sent just before it died does not count). Expected failures: DISCONNECTED, of requests in flight
  * on the killed broker; any other failure fails the run, as does a consumer never answered again.
  */
 export async function runFailover(scenario: Scenario, system: BenchSystem, context: SystemContext, timing: Timing, onProgress: (fraction: number) => void): Promise<RunResult> {
@@ -36,19 +37,26 @@ export async function runFailover(scenario: Scenario, system: BenchSystem, conte
     let running = true;
     let killedAt = Number.POSITIVE_INFINITY;
     const firstAnswer = before.map(() => Number.POSITIVE_INFINITY);
+    /** When each connection's request in flight on the killed broker failed: the loss noticed. */
+    const noticed = before.map(() => Number.POSITIVE_INFINITY);
     const counts = { sent: 0, answered: 0, unexpected: 0, failedByCode: {} as Record<string, number> };
     const lane = async (send: (body: Buffer) => Promise<Uint8Array>, connection: number) => {
       while (running) {
         const counted = measuring;
         if (counted) counts.sent++;
+        const started = performance.now();
         try {
           const reply = await send(payload);
           const at = performance.now();
           if (reply.length !== payload.length) throw new Error(`reply of ${reply.length} bytes to a request of ${payload.length}`);
           if (counted) counts.answered++;
-          if (at > killedAt && at < firstAnswer[connection]!) firstAnswer[connection] = at;
+          // A send started after the kill (and after this connection noticed it, if it did): one the
+          // killed broker cannot have answered, whose reply may have been on its way when it died.
+          const since = Number.isFinite(noticed[connection]!) ? noticed[connection]! : killedAt;
+          if (started > since && at < firstAnswer[connection]!) firstAnswer[connection] = at;
         } catch (error) {
           const code = String((error as { code?: unknown }).code ?? (error as Error).message);
+          noticed[connection] = Math.min(noticed[connection]!, performance.now());
           if (counted) {
             counts.failedByCode[code] = (counts.failedByCode[code] ?? 0) + 1;
             if (code !== "DISCONNECTED" || !moved.has(connection)) counts.unexpected++;
@@ -84,6 +92,7 @@ export async function runFailover(scenario: Scenario, system: BenchSystem, conte
     const gaps = [...moved].map((connection) => firstAnswer[connection]! - killedAt).sort((a, b) => a - b);
     const finite = gaps.every(Number.isFinite);
     // The same measure for the consumers that stayed: what a stall of the machine or this process alone costs.
+    const detected = [...moved].map((connection) => noticed[connection]! - killedAt).sort((a, b) => a - b);
     const stayed = firstAnswer.flatMap((at, connection) => (moved.has(connection) ? [] : [at - killedAt])).sort((a, b) => a - b);
     const report: FailoverReport = {
       killed: victim.address,
@@ -93,6 +102,7 @@ export async function runFailover(scenario: Scenario, system: BenchSystem, conte
       ...counts,
       gapMs: { p50: finite ? gaps[Math.floor(gaps.length / 2)] : undefined, max: finite ? gaps.at(-1) : undefined },
       stayedGapMs: { p50: stayed[Math.floor(stayed.length / 2)], max: stayed.at(-1) },
+      noticedMs: { p50: detected[Math.floor(detected.length / 2)], max: detected.at(-1) },
     };
     const reason =
       stuck > 0

@@ -53,10 +53,15 @@ export interface FailoverReport {
   failedByCode: Record<string, number>;
   /** Failures that are not DISCONNECTED of a consumer of the killed broker: none is expected. */
   unexpected: number;
-  /** Ms from the kill to each moved consumer's first answer: median and largest (undefined if one never got one). */
+  /**
+   * Ms from the kill to each moved consumer's first answer to a send started after it noticed the
+   * loss: median and largest (undefined if one never got one).
+   */
   gapMs: { p50: number | undefined; max: number | undefined };
-  /** The same, from the kill to the first answer of each consumer that was not on the killed broker: what a stall of the machine alone shows. */
+  /** The same for each consumer that was not on the killed broker (a send started after the kill): what a stall of the machine alone shows. */
   stayedGapMs: { p50: number | undefined; max: number | undefined };
+  /** Ms from the kill to each moved consumer's request in flight failing (the loss noticed): the first part of its gap. */
+  noticedMs: { p50: number | undefined; max: number | undefined };
 }
 
 /** What stream1GiB adds: the bytes each way, and the consumer's peak RSS (the others' are in server/others). */
