@@ -21,8 +21,10 @@ RUN pnpm fetch
 COPY . .
 RUN pnpm install --frozen-lockfile --offline
 RUN pnpm --filter "@switchyard/broker-server..." run build
-# The broker with its production dependencies only, the workspace packages it uses copied in.
-RUN pnpm --filter @switchyard/broker-server deploy --prod --legacy --offline /out
+# The broker with its production dependencies only, the workspace packages it uses copied in. Not
+# --offline: a legacy deploy resolves the broker's dependencies again, optional peers included,
+# and needs registry metadata that pnpm fetch does not keep (the tarballs come from the store).
+RUN pnpm --filter @switchyard/broker-server deploy --prod --legacy --prefer-offline /out
 
 # 2. Run: Node and the deployed broker, nothing else, not as root. Node is PID 1 and handles
 #    SIGTERM itself: the broker drains, then exits 0.
@@ -33,5 +35,6 @@ RUN ln -s /opt/switchyard-broker/bin/switchyard-broker.js /usr/local/bin/switchy
 # The image's node user, by number so that Kubernetes' runAsNonRoot can check it.
 USER 1000:1000
 EXPOSE 9090 9091
-ENTRYPOINT ["switchyard-broker"]
+# Node itself runs the script, so that it takes the heap flag (README "Large bodies and the heap").
+ENTRYPOINT ["node", "--initial-old-space-size=64", "/opt/switchyard-broker/bin/switchyard-broker.js"]
 CMD ["--host", "0.0.0.0"]

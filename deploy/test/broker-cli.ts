@@ -1,6 +1,35 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { BROKER_BIN } from "@switchyard/testing";
 
+/**
+ * The Node flag every broker we start runs under (README "Large bodies and the heap"): a larger
+ * initial old generation, so that large bodies' socket buffers do not force a full collection every
+ * few requests. Node takes it only on its command line, not in NODE_OPTIONS.
+ */
+export const BROKER_HEAP_FLAG = "--initial-old-space-size=64";
+
+/** A command line that starts the broker, in its parts. */
+export interface BrokerCommand {
+  /** Node's flags, when the line runs node on the broker's script; empty when it runs the script itself. */
+  nodeFlags: string[];
+  /** The broker's program: the switchyard-broker script (by path or name). */
+  program: string | undefined;
+  /** The broker's own arguments. */
+  args: string[];
+}
+
+/**
+ * Reads `[/usr/bin/env] node [node flags…] program args…` or `program args…` (an ENTRYPOINT, an
+ * ExecStart): node's flags are the words starting with `-` between node and the program.
+ */
+export function brokerCommand(words: readonly string[]): BrokerCommand {
+  const rest = words[0] === "/usr/bin/env" ? words.slice(1) : [...words];
+  if (rest[0] === undefined || !/(^|\/)node$/.test(rest[0])) return { nodeFlags: [], program: rest[0], args: rest.slice(1) };
+  const firstNonFlag = rest.findIndex((word, index) => index > 0 && !word.startsWith("-"));
+  const programAt = firstNonFlag === -1 ? rest.length : firstNonFlag;
+  return { nodeFlags: rest.slice(1, programAt), program: rest[programAt], args: rest.slice(programAt + 1) };
+}
+
 /** What `switchyard-broker --help` says the CLI accepts. */
 export interface BrokerCliSpec {
   /**

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { type DockerStage, ignoreRules } from "./dockerfile-checks.js";
@@ -56,7 +56,8 @@ export function runBuildStage(stage: DockerStage, root: string, files: readonly 
       const words = [...args];
       if (words[0] === "pnpm" && words.includes("deploy")) words[words.length - 1] = path.join(fs, words.at(-1)!);
       else if (words.some((word) => word.startsWith("/"))) throw new Error(`line ${instruction.line}: RUN ${command} names an absolute path; teach build-stage.ts where it goes`);
-      execFileSync("sh", ["-c", words.join(" ")], { cwd: workdir, env, stdio: "pipe" });
+      const ran = spawnSync("sh", ["-c", words.join(" ")], { cwd: workdir, env, encoding: "utf8" });
+      if (ran.status !== 0) throw new Error(`line ${instruction.line}: RUN ${command} exited ${ran.status ?? ran.signal}:\n${ran.stdout}${ran.stderr}`.trimEnd());
     } else if (keyword !== "ARG") {
       throw new Error(`line ${instruction.line}: ${keyword} in the build stage is not modelled here`);
     }

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { DockerfileParser, type Instruction, type JSONInstruction, type ModifiableInstruction } from "dockerfile-ast";
 import { validate } from "dockerfile-utils";
+import { BROKER_HEAP_FLAG, brokerCommand } from "./broker-cli.js";
 
 // A CommonJS module whose types say `export default`: required, so the types and Node agree.
 const dockerignore = createRequire(import.meta.url)("@balena/dockerignore") as typeof import("@balena/dockerignore").default;
@@ -81,6 +82,8 @@ export interface DeployStep {
   installedAt: string;
   /** The ENTRYPOINT's program, as a path inside `output`. */
   entrypoint: string;
+  /** The Node flags the ENTRYPOINT runs it under. */
+  nodeFlags: string[];
 }
 
 /**
@@ -88,7 +91,7 @@ export interface DeployStep {
  * here (no engine runs on these machines): dockerfile-utils' lint (what the Docker builder would
  * refuse), a build stage and a run stage on the same node:22 image, a run stage that takes only
  * the deployed broker from the build stage, runs it as a numeric non-root user and starts it in
- * exec form (so SIGTERM reaches Node and the drain runs), COPY sources that exist and that
+ * exec form (so SIGTERM reaches Node and the drain runs) under the broker's heap flag, COPY sources that exist and that
  * .dockerignore lets through. Returns the problems and, when it found one, the deploy step.
  */
 export function dockerfileProblems(text: string, context: string, ignoreText: string): { problems: string[]; deploy: DeployStep | undefined } {
@@ -129,8 +132,11 @@ export function dockerfileProblems(text: string, context: string, ignoreText: st
   if (copied === undefined) return { problems: [...problems, `the run stage does not COPY --from=${build.name} ${output}`], deploy: undefined };
   const installedAt = copied.args[1]!;
 
-  // The ENTRYPOINT's program: a path in the deployed tree, or a name linked to one on PATH.
-  const program = entrypoint?.exec?.[0] ?? "";
+  // The ENTRYPOINT: node with the broker's heap flag on the broker's script, a path in the deployed
+  // tree or a name linked to one on PATH.
+  const command = brokerCommand(entrypoint?.exec ?? []);
+  if (!command.nodeFlags.includes(BROKER_HEAP_FLAG)) problems.push(`the ENTRYPOINT does not run node ${BROKER_HEAP_FLAG} on the broker: large bodies would cost it a full collection every few requests`);
+  const program = command.program ?? "";
   const links = new Map<string, string>();
   for (const step of run.instructions.filter((instruction) => instruction.keyword === "RUN" && instruction.args[0] === "ln" && instruction.args[1] === "-s")) {
     links.set(step.args[3]!, step.args[2]!);
@@ -140,7 +146,7 @@ export function dockerfileProblems(text: string, context: string, ignoreText: st
     problems.push(`ENTRYPOINT ${program} is neither in ${installedAt} nor linked to it from /usr/local/bin`);
     return { problems, deploy: undefined };
   }
-  return { problems, deploy: { command: deployRun.args.map(unquote), output, installedAt, entrypoint: target.slice(installedAt.length + 1) } };
+  return { problems, deploy: { command: deployRun.args.map(unquote), output, installedAt, entrypoint: target.slice(installedAt.length + 1), nodeFlags: command.nodeFlags } };
 }
 
 function unquote(word: string): string {

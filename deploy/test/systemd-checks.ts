@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeF
 import os from "node:os";
 import path from "node:path";
 import { BROKER_BIN } from "@switchyard/testing";
-import { brokerCliSpec, effectiveSetting, readArgs } from "./broker-cli.js";
+import { BROKER_HEAP_FLAG, brokerCliSpec, brokerCommand, effectiveSetting, readArgs } from "./broker-cli.js";
 
 /** The instance the checks start the template as: its name is the broker's port. */
 export const INSTANCE = "9090";
@@ -79,10 +79,11 @@ export function unitProblems(unit: UnitSettings, env: Readonly<Record<string, st
   const service = unit.get("Service");
   if (service === undefined) return ["no [Service] section"];
   const one = (key: string) => service.get(key)?.at(-1);
-  const [program, ...words] = execStart(unit);
+  const { nodeFlags, program, args: words } = brokerCommand(execStart(unit));
   if (program === undefined || path.posix.basename(program) !== "switchyard-broker" || !program.startsWith("/")) {
     problems.push(`ExecStart runs ${program}, not switchyard-broker by its absolute path`);
   }
+  if (!nodeFlags.includes(BROKER_HEAP_FLAG)) problems.push(`ExecStart does not run node ${BROKER_HEAP_FLAG} on the broker: large bodies would cost it a full collection every few requests`);
   const raw = (one("ExecStart") ?? "").split(/\s+/);
   if (raw[raw.indexOf("--port") + 1] !== "%i" || !raw.includes("--port")) problems.push("ExecStart does not give --port %i: the instance name is the broker's port");
   const { args, problems: argProblems } = readArgs(words);
@@ -115,22 +116,29 @@ export function ensureSystemdAnalyze(): void {
 
 /**
  * Runs `systemd-analyze verify` and `systemd-analyze security --offline` on the unit as installed
- * in a scratch root: the unit under /etc/systemd/system, systemd's own units, and the broker's bin
- * at the ExecStart path (verify checks that it is executable). verify exits 0 even for an unknown
+ * in a scratch root: the unit under /etc/systemd/system, systemd's own units, and the programs
+ * ExecStart names (verify checks that its executable exists). verify exits 0 even for an unknown
  * key or a bad value, only printing a line, so any output counts as a problem. Returns the
  * problems and the exposure level security gave (0 safe … 10 exposed).
  */
-export function analyzeUnit(unitText: string, program: string, threshold: number): { problems: string[]; exposure: number } {
+export function analyzeUnit(unitText: string, threshold: number): { problems: string[]; exposure: number } {
   const root = mkdtempSync(path.join(os.tmpdir(), "switchyard-unit-"));
   try {
     mkdirSync(path.join(root, "etc/systemd/system"), { recursive: true });
     mkdirSync(path.join(root, "usr/lib/systemd"), { recursive: true });
     cpSync("/usr/lib/systemd/system", path.join(root, "usr/lib/systemd/system"), { recursive: true, verbatimSymlinks: true });
     writeFileSync(path.join(root, "etc/systemd/system/switchyard-broker@.service"), unitText);
-    const installed = path.join(root, program);
-    mkdirSync(path.dirname(installed), { recursive: true });
-    copyFileSync(BROKER_BIN, installed);
-    chmodSync(installed, 0o755);
+    // The broker's bin where ExecStart names it, and the program ExecStart runs (/usr/bin/env
+    // starting node) as this machine has it.
+    const words = execStart(readUnit(unitText));
+    const installs = new Map([[brokerCommand(words).program ?? "", BROKER_BIN]]);
+    if (words[0] !== undefined && !installs.has(words[0])) installs.set(words[0], words[0]);
+    for (const [at, from] of installs) {
+      const installed = path.join(root, at);
+      mkdirSync(path.dirname(installed), { recursive: true });
+      copyFileSync(from, installed);
+      chmodSync(installed, 0o755);
+    }
     const name = `switchyard-broker@${INSTANCE}.service`;
     const problems: string[] = [];
     const verify = spawnSync("systemd-analyze", ["verify", `--root=${root}`, name], { encoding: "utf8" });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { brokerRefuses } from "./broker-cli.js";
+import { brokerCommand, brokerRefuses } from "./broker-cli.js";
 import { analyzeUnit, ensureSystemdAnalyze, execStart, INSTANCE, readEnvironmentFile, readUnit, unitProblems } from "./systemd-checks.js";
 
 const DIR = path.join(import.meta.dirname, "..", "systemd");
@@ -24,18 +24,17 @@ describe("deploy/systemd/switchyard-broker@.service", () => {
   beforeAll(() => ensureSystemdAnalyze());
 
   it("passes systemd-analyze verify without a word, and security --offline at exposure 2 or under", () => {
-    const { problems, exposure } = analyzeUnit(UNIT, execStart(readUnit(UNIT))[0]!, MAX_EXPOSURE);
+    const { problems, exposure } = analyzeUnit(UNIT, MAX_EXPOSURE);
     expect(problems).toEqual([]);
     expect(exposure).toBeLessThanOrEqual(MAX_EXPOSURE);
   });
 
   it("fails systemd-analyze verify for a misspelt key or a bad value, and security for a unit without its hardening", () => {
-    const program = execStart(readUnit(UNIT))[0]!;
-    expect(analyzeUnit(edited("ProtectSystem=strict", "ProtectSytem=strict"), program, MAX_EXPOSURE).problems.join("\n")).toMatch(/verify: .*Unknown key 'ProtectSytem'/);
-    expect(analyzeUnit(edited("Restart=on-failure", "Restart=sometimes"), program, MAX_EXPOSURE).problems.join("\n")).toMatch(/verify: .*restart specifier/);
+    expect(analyzeUnit(edited("ProtectSystem=strict", "ProtectSytem=strict"), MAX_EXPOSURE).problems.join("\n")).toMatch(/verify: .*Unknown key 'ProtectSytem'/);
+    expect(analyzeUnit(edited("Restart=on-failure", "Restart=sometimes"), MAX_EXPOSURE).problems.join("\n")).toMatch(/verify: .*restart specifier/);
     const bare = UNIT.replace(/\n# No user of its own[\s\S]*\n\[Install\]/, "\n[Install]");
     expect(bare).not.toContain("DynamicUser");
-    const { problems, exposure } = analyzeUnit(bare, program, MAX_EXPOSURE);
+    const { problems, exposure } = analyzeUnit(bare, MAX_EXPOSURE);
     expect(exposure).toBeGreaterThan(MAX_EXPOSURE);
     expect(problems.join("\n")).toMatch(/security: exposure [\d.]+, above 2/);
   });
@@ -43,7 +42,8 @@ describe("deploy/systemd/switchyard-broker@.service", () => {
   it("runs the broker with flags and variables it accepts, the instance name as its port", () => {
     const unit = readUnit(UNIT);
     expect(unitProblems(unit, ENV)).toEqual([]);
-    const [, ...args] = execStart(unit);
+    const { nodeFlags, args } = brokerCommand(execStart(unit));
+    expect(nodeFlags).toEqual(["--initial-old-space-size=64"]);
     expect(args.slice(0, 2)).toEqual(["--port", INSTANCE]);
     expect(brokerRefuses(args, ENV)).toBeUndefined();
     // The same check refuses what the broker would refuse.
@@ -53,11 +53,14 @@ describe("deploy/systemd/switchyard-broker@.service", () => {
 
   it("names each broken promise of the unit", () => {
     const problems = (text: string, env: Record<string, string> = ENV) => unitProblems(readUnit(text), env).join("\n");
-    const start = "ExecStart=/usr/local/bin/switchyard-broker --port %i --drain-timeout-ms 15000";
-    expect(problems(edited(start, "ExecStart=/usr/local/bin/switchyard-broker --port %i --drain-timout-ms 15000"))).toMatch(/"--drain-timout-ms" is not a switchyard-broker flag/);
-    expect(problems(edited(start, "ExecStart=/usr/local/bin/switchyard-broker --port 9090 --drain-timeout-ms 15000"))).toMatch(/does not give --port %i/);
-    expect(problems(edited(start, "ExecStart=switchyard-broker --port %i --drain-timeout-ms 15000"))).toMatch(/not switchyard-broker by its absolute path/);
-    expect(problems(edited(start, "ExecStart=/usr/local/bin/switchyard-broker --port %i --drain-timeout-ms 40000"))).toMatch(/TimeoutStopSec=30 must exceed --drain-timeout-ms 40000 \+ --write-timeout-ms 5000/);
+    const node = "/usr/bin/env node --initial-old-space-size=64";
+    const start = `ExecStart=${node} /usr/local/bin/switchyard-broker --port %i --drain-timeout-ms 15000`;
+    expect(problems(edited(start, `ExecStart=${node} /usr/local/bin/switchyard-broker --port %i --drain-timout-ms 15000`))).toMatch(/"--drain-timout-ms" is not a switchyard-broker flag/);
+    expect(problems(edited(start, `ExecStart=${node} /usr/local/bin/switchyard-broker --port 9090 --drain-timeout-ms 15000`))).toMatch(/does not give --port %i/);
+    expect(problems(edited(start, `ExecStart=${node} switchyard-broker --port %i --drain-timeout-ms 15000`))).toMatch(/not switchyard-broker by its absolute path/);
+    expect(problems(edited(start, "ExecStart=/usr/local/bin/switchyard-broker --port %i --drain-timeout-ms 15000"))).toMatch(/does not run node --initial-old-space-size=64 on the broker/);
+    expect(problems(edited(start, "ExecStart=/usr/bin/env node /usr/local/bin/switchyard-broker --port %i --drain-timeout-ms 15000"))).toMatch(/does not run node --initial-old-space-size=64/);
+    expect(problems(edited(start, `ExecStart=${node} /usr/local/bin/switchyard-broker --port %i --drain-timeout-ms 40000`))).toMatch(/TimeoutStopSec=30 must exceed --drain-timeout-ms 40000 \+ --write-timeout-ms 5000/);
     expect(problems(edited("TimeoutStopSec=30", "TimeoutStopSec=20s"))).toMatch(/TimeoutStopSec=20s must exceed/);
     expect(problems(UNIT, { ...ENV, SWITCHYARD_WRITE_TIMEOUT_MS: "20000" })).toMatch(/must exceed --drain-timeout-ms 15000 \+ --write-timeout-ms 20000/);
     expect(problems(UNIT, { ...ENV, SWITCHYARD_MONITR: "127.0.0.1:19090" })).toMatch(/SWITCHYARD_MONITR is not a variable the broker reads/);

@@ -42,9 +42,9 @@ export interface BrokerProcess {
   kill(): Promise<void>;
 }
 
-/** Spawns `node <bin> ...args` with `env` added to this process's environment; it is not waited for. */
-export function spawnBroker(args: string[], env: Record<string, string> = {}, bin = BROKER_BIN): BrokerProcess {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/** Spawns `node ...nodeFlags <bin> ...args` with `env` added to this process's environment; it is not waited for. */
+export function spawnBroker(args: string[], env: Record<string, string> = {}, bin = BROKER_BIN, nodeFlags: readonly string[] = []): BrokerProcess {
+  const child = spawn(process.execPath, [...nodeFlags, bin, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const watchers = new Set<() => void>();
@@ -125,15 +125,15 @@ export interface BrokerProcesses {
   start(args?: string[], env?: Record<string, string>): Promise<BrokerProcess & Listening>;
 }
 
-/** Sets up the after-each hook of a test file that starts brokers through their CLI. */
-export function useBrokerProcesses(bin = BROKER_BIN): BrokerProcesses {
+/** Sets up the after-each hook of a test file that starts brokers through their CLI (`node ...nodeFlags bin`). */
+export function useBrokerProcesses(bin = BROKER_BIN, nodeFlags: readonly string[] = []): BrokerProcesses {
   const running: BrokerProcess[] = [];
   afterEach(async () => {
     await Promise.all(running.splice(0).map((broker) => broker.kill()));
   });
   const processes: BrokerProcesses = {
     run(args, env = {}) {
-      const broker = spawnBroker(args, env, bin);
+      const broker = spawnBroker(args, env, bin, nodeFlags);
       running.push(broker);
       return broker;
     },
