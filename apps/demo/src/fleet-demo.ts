@@ -80,11 +80,12 @@ async function loseBroker(victim: BrokerProcess, consumers: Consumer[], log: Log
 
   const { sent, answered, failed } = load.counts();
   const now = consumers.map((consumer) => consumer.stats().broker);
-  const gaps = moved.map((index) => firstSuccessAfter(load.sends, index, killedAt) - killedAt).sort((a, b) => a - b);
+  // Answers to sends started once the consumer noticed the loss: a reply the broker sent just before it died does not count.
+  const gaps = moved.map((index) => firstAnswerToSendAfter(load.sends, index, noticed[index]!.at ?? Number.POSITIVE_INFINITY) - killedAt).sort((a, b) => a - b);
   const retried = consumers.reduce((sum, consumer) => sum + consumer.stats().retries, 0);
   log(`    sent ${number(sent)}, answered ${number(answered)}, failed ${describeFailures(failed)}`);
   log(`    ${moved.length} consumers moved off it (now on ${[...new Set(moved.map((index) => now[index]))].join(", ")}); ${retried} idempotent sends retried on another broker`);
-  log(`    from the kill to each moved consumer's first answer: p50 ${gaps[Math.floor(gaps.length / 2)]!.toFixed(1)} ms, max ${gaps.at(-1)!.toFixed(1)} ms`);
+  log(`    from the kill to each moved consumer's first answer through another broker: p50 ${gaps[Math.floor(gaps.length / 2)]!.toFixed(1)} ms, max ${gaps.at(-1)!.toFixed(1)} ms`);
 
   check(unsettled === 0, "every send settles, no later than its deadline plus 1 s");
   check(load.sends.every((send) => send.settlements === 1), "every send settles exactly once");
@@ -151,10 +152,10 @@ function lossNotice(consumer: Consumer, address: string): { at: number | null } 
   return seen;
 }
 
-/** When the first send of consumer `index` answered after `after`; Infinity if none was. */
-function firstSuccessAfter(sends: FleetSend[], index: number, after: number): number {
+/** When the first send of consumer `index` started after `after` was answered; Infinity if none was. */
+function firstAnswerToSendAfter(sends: FleetSend[], index: number, after: number): number {
   let first = Number.POSITIVE_INFINITY;
-  for (const send of sends) if (send.consumer === index && send.code === null && send.settledAt! > after && send.settledAt! < first) first = send.settledAt!;
+  for (const send of sends) if (send.consumer === index && send.code === null && send.startedAt > after && send.settledAt! < first) first = send.settledAt!;
   return first;
 }
 
