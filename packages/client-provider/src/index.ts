@@ -16,5 +16,6 @@ export type {
   ClientTlsOptions,
   Logger,
   LogMethod,
+  Lookup,
   Pem,
 } from "@switchyard/transport";
