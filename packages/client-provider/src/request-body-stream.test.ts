@@ -43,6 +43,28 @@ describe("RequestBodyStream", () => {
     expect(stream.unread).toBe(20);
   });
 
+  it("yields each chunk as the very buffer delivered, never several joined into a copy", async () => {
+    const stream = new RequestBodyStream();
+    const parts = [Buffer.alloc(1000, 1), Buffer.alloc(2000, 2), Buffer.alloc(3000, 3)];
+    const reader = stream[Symbol.asyncIterator]();
+    const first = reader.next(); // the reader waits: the next chunk goes straight to it…
+    for (const part of parts) stream.deliver(part); // …and the others arrive before it reads again
+    stream.end();
+    const seen: unknown[] = [(await first).value];
+    for (let next = await reader.next(); !next.done; next = await reader.next()) seen.push(next.value);
+    expect(seen).toHaveLength(3);
+    seen.forEach((chunk, i) => expect(chunk).toBe(parts[i]));
+  });
+
+  it("hands no more than one chunk to the Readable ahead of its reader (credit follows reading)", () => {
+    const handed: number[] = [];
+    const stream = new RequestBodyStream((bytes) => handed.push(bytes));
+    for (let i = 0; i < 5; i++) stream.deliver(Buffer.alloc(100));
+    stream.read(); // the reader takes one: at most one more moves over
+    expect(handed.length).toBeLessThanOrEqual(2);
+    expect(stream.unread).toBeGreaterThanOrEqual(300);
+  });
+
   it("a destroy with an error reaches a reader", async () => {
     const stream = new RequestBodyStream();
     stream.deliver(Buffer.from("a"));

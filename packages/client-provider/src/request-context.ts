@@ -26,7 +26,8 @@ export interface RequestContext {
    */
   readonly headers: Headers;
   /**
-   * The request body as a stream (a Node Readable of Buffers; `for await` reads it). With
+   * The request body as a stream (a Node Readable of Buffers, in object mode: each read yields one
+   * chunk as it arrived; `for await`, `pipeline()` and `.pipe()` read it). With
    * `requestBody: "stream"` it is read as it arrives, of any size (not limited by maxRequestBytes),
    * and is the only way to the body; otherwise it yields the whole `payload` as one chunk.
    *
