@@ -58,6 +58,16 @@ describe("flow control (1.1) through real sockets", () => {
     expect(await digestOf(consumer.stream(Readable.from(inPieces(body, 500_000)), 60_000))).toBe(digest(body));
   });
 
+  it("header blocks on a streamed request and its streamed answer do not disturb the credit: 24 MiB each way with headers both ways, byte-exact", async () => {
+    const { address } = await e2e.cliBroker();
+    const id = channel();
+    const headers = { "content-type": "application/octet-stream", "x-pad": "p".repeat(4000) };
+    await e2e.provider(address, id, (_payload, ctx) => ({ body: ctx.body, headers }), { requestBody: "stream" });
+    const consumer = await e2e.consumer(address, id);
+    const body = patterned(12, 24 * MiB + 5);
+    expect(await digestOf(consumer.stream(Readable.from(inPieces(body, 300_000)), { timeout: 60_000, headers }))).toBe(digest(body));
+  });
+
   it("a 1.0 consumer streams 20 MiB through a 1.1 broker to a 1.1 provider and gets 20 MiB back, without CREDIT", async () => {
     const { address } = await e2e.cliBroker();
     const id = channel();

@@ -18,6 +18,7 @@ export const REQUEST_ERROR_CODES: readonly WireErrorCode[] = [
   "PAYLOAD_TOO_LARGE",
   "CANCELLED",
   "SHUTTING_DOWN",
+  "FLOW_CONTROL_ERROR",
 ];
 
 /**
@@ -118,6 +119,7 @@ export class BrokerMetrics {
     gauge("requests_in_flight", "Requests held by providers now", (s) => s.inFlight);
     gauge("requests_queued", "Requests waiting for provider capacity now", (s) => s.queued);
     gauge("queued_request_bytes", "Body bytes held for waiting requests now", (s) => s.queuedRequestBytes);
+    gauge("stream_held_bytes", "Body bytes of flow-controlled streams held for receivers without credit now", (s) => s.streamHeldBytes);
     gauge(
       "connections",
       "Open connections by role (unregistered: accepted, not yet registered)",
