@@ -53,7 +53,7 @@ describe("RequestBodyStream", () => {
     const seen: unknown[] = [(await first).value];
     for (let next = await reader.next(); !next.done; next = await reader.next()) seen.push(next.value);
     expect(seen).toHaveLength(3);
-    seen.forEach((chunk, i) => expect(chunk).toBe(parts[i]));
+    for (const [i, chunk] of seen.entries()) expect(chunk).toBe(parts[i]);
   });
 
   it("hands no more than one chunk to the Readable ahead of its reader (credit follows reading)", () => {
