@@ -11,8 +11,9 @@ import type { BenchSystem, SystemContext } from "./systems/system.js";
  * mixed: small requests (`shape.inflight` at a time, 64 B) on one consumer connection to one
  * provider, first alone for the measured duration, then while one stream of `shape.payloadBytes`
  * each way runs on the same two connections (peers/mixed-consumer.ts, in a process of its own).
- * The result's latency is the busy phase's; `mixed` holds both, so the table shows p99 busy
- * beside p99 idle of the same run.
+ * then beside a stream whose reader has stopped (stalled, still in flight). The result's latency is
+ * the running stream's phase; `mixed` holds all three, so the table shows each p99 beside p99 idle
+ * of the same run (the target judges the stopped one, issue 14's done-when).
  */
 export async function runMixed(scenario: Scenario, system: BenchSystem, context: SystemContext, timing: Timing, onProgress: (f: number) => void): Promise<RunResult> {
   const base = { scenario: scenario.name, system: system.name, label: system.label, shape: scenario.shape };
@@ -31,8 +32,16 @@ export async function runMixed(scenario: Scenario, system: BenchSystem, context:
     );
     onProgress(1);
     const outcome = consumer.info;
-    const errors = outcome.idle.errors + outcome.busy.errors;
-    const failure = outcome.error ?? (errors > 0 ? `${errors} small request(s) failed` : outcome.busy.requests === 0 ? "no small request completed while the stream ran" : undefined);
+    const errors = outcome.idle.errors + outcome.busy.errors + (outcome.stopped?.errors ?? 0);
+    const failure =
+      outcome.error ??
+      (errors > 0
+        ? `${errors} small request(s) failed`
+        : outcome.busy.requests === 0
+          ? "no small request completed while the stream ran"
+          : outcome.stopped?.requests === 0
+            ? "no small request completed beside the stream whose reader stopped"
+            : undefined);
     result = {
       ...emptyResult({ ...base, status: failure === undefined ? "ok" : "failed", reason: failure }),
       requests: outcome.busy.requests,

@@ -87,7 +87,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "mixed",
-    description: "small requests (4 in flight, 64 B) alone, then while a 1 GiB stream runs on the same consumer and provider connections",
+    description: "small requests (4 in flight, 64 B) alone, then while a 1 GiB stream runs on the same consumer and provider connections, then beside a stream whose reader stopped",
     kind: "mixed",
     shape: shape(1, 4, GIB),
     ours: "switchyard",
@@ -155,7 +155,7 @@ export function describeShape(scenario: Scenario): string {
   if (scenario.kind === "idle") return `${connections} idle consumers`;
   const size = payloadBytes >= GIB && payloadBytes % GIB === 0 ? `${payloadBytes / GIB} GiB` : payloadBytes >= MIB && payloadBytes % MIB === 0 ? `${payloadBytes / MIB} MiB` : `${payloadBytes} B`;
   if (scenario.kind === "stream") return `${size} each way in one request`;
-  if (scenario.kind === "mixed") return `${inflight} small requests in flight beside a stream of ${size} each way`;
+  if (scenario.kind === "mixed") return `${inflight} small requests in flight beside a stream of ${size} each way, then beside a stalled one`;
   const fleet = brokers === undefined ? "" : `, ${brokers} brokers`;
   return `${connections} connection${connections === 1 ? "" : "s"} × ${inflight} in flight, ${size}${channels > 1 ? `, ${channels} channels` : ""}${fleet}`;
 }

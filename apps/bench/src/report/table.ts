@@ -9,8 +9,9 @@ const LOAD_RIGHT = [false, true, true, true, true, true, true, true, false, true
 const STREAM_HEADER = ["system", "MB/s (one way)", "ours/peer", "seconds", "consumer peak RSS MB", "middle", "peak RSS MB", "behind", "peak RSS MB"];
 const STREAM_RIGHT = [false, true, true, true, true, false, true, false, true];
 
-const MIXED_HEADER = ["system", "idle p50 µs", "idle p99 µs", "busy p50 µs", "busy p99 µs", "p99 busy/idle", "small req idle/busy", "stream MB/s", "stream s"];
-const MIXED_RIGHT = [false, true, true, true, true, true, true, true, true];
+// "running": beside the stream as it runs; "stopped": beside a stream whose reader stopped (the judged one).
+const MIXED_HEADER = ["system", "idle p50 µs", "idle p99 µs", "running p50 µs", "running p99 µs", "p99 running/idle", "stopped p50 µs", "stopped p99 µs", "p99 stopped/idle", "small req idle/running/stopped", "stream MB/s", "stream s"];
+const MIXED_RIGHT = [false, true, true, true, true, true, true, true, true, true, true, true];
 
 const IDLE_HEADER = ["system", "connected", "connect s", "measured process", "RSS MB", "peak RSS MB", "idle CPU ms", "probes ok", "clients RSS MB"];
 const IDLE_RIGHT = [false, true, true, false, true, true, true, true, true];
@@ -27,6 +28,7 @@ export function scenarioTable(scenario: Scenario, results: RunResult[], targets:
   const body = rows(scenario, results);
   const notes = [
     ...results.flatMap((r) => fleetLines(r, results.find((one) => one.system === "switchyard" && one.status === "ok"))),
+    ...results.flatMap(stoppedStreamLines),
     ...results.filter((r) => r.status !== "ok").map((r) => `  ${r.label}: ${r.status} — ${oneLine(r.reason)}`),
   ];
   const verdicts = targets.map((t) => `  ${t.holds === undefined ? "–" : t.holds ? "✓" : "✗"} ${t.target}: ${t.detail}`);
@@ -108,20 +110,32 @@ function mixedRows(_scenario: Scenario, results: RunResult[]): string {
   const rows = results
     .filter((r) => r.mixed !== undefined)
     .map((r) => {
-      const { idle, busy, streamMs } = r.mixed!;
+      const { idle, busy, stopped, streamMs } = r.mixed!;
+      const toIdle = (p99Us: number | undefined) => (p99Us !== undefined && idle.latency.p99Us > 0 ? `${(p99Us / idle.latency.p99Us).toFixed(2)}×` : "–");
       return [
         r.label,
         compact(idle.latency.p50Us),
         compact(idle.latency.p99Us),
         compact(busy.latency.p50Us),
         compact(busy.latency.p99Us),
-        idle.latency.p99Us > 0 ? `${(busy.latency.p99Us / idle.latency.p99Us).toFixed(2)}×` : "–",
-        `${idle.requests}/${busy.requests}`,
+        toIdle(busy.latency.p99Us),
+        compact(stopped?.latency.p50Us),
+        compact(stopped?.latency.p99Us),
+        toIdle(stopped?.latency.p99Us),
+        `${idle.requests}/${busy.requests}/${stopped?.requests ?? "–"}`,
         compact(r.megabytesPerSecond),
         compact(streamMs / 1000),
       ];
     });
   return rows.length > 0 ? columns([MIXED_HEADER, ...rows], MIXED_RIGHT) : "  (no run)";
+}
+
+/** How much of the mixed scenario's stopped stream went out before it stalled, and whether it stayed stalled while measured. */
+function stoppedStreamLines(r: RunResult): string[] {
+  const stopped = r.mixed?.stopped;
+  if (stopped === undefined) return [];
+  const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+  return [`  ${r.label}: the stream whose reader stopped had sent ${mib(stopped.sentAtStart)} MiB when it stalled, ${mib(stopped.sentAtEnd - stopped.sentAtStart)} MiB more while measured`];
 }
 
 function idleRows(_scenario: Scenario, results: RunResult[]): string {

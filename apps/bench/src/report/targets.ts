@@ -12,7 +12,7 @@ export interface TargetOutcome {
   detail: string;
 }
 
-type Metric = "requestsPerSecond" | "megabytesPerSecond" | "p50" | "serverCpuPerRequest" | "serverPeakRss" | "eachBrokerCpuPerRequest" | "clientCpuPerRequest" | "failoverGapMax" | "busyToIdleP99";
+type Metric = "requestsPerSecond" | "megabytesPerSecond" | "p50" | "serverCpuPerRequest" | "serverPeakRss" | "eachBrokerCpuPerRequest" | "clientCpuPerRequest" | "failoverGapMax" | "stoppedToIdleP99";
 
 interface MetricInfo {
   label: string;
@@ -36,11 +36,13 @@ const METRICS: Record<Metric, MetricInfo> = {
   },
   clientCpuPerRequest: { label: "client CPU/req", unit: "µs", higherIsBetter: false, read: (r) => r.bench?.cpuUsPerRequest },
   failoverGapMax: { label: "failover gap (max)", unit: "ms", higherIsBetter: false, read: (r) => r.failover?.gapMs.max },
-  busyToIdleP99: {
-    label: "small requests' p99 beside the stream / alone",
+  // Issue 14's done-when: beside a stream whose reader stopped. Beside a running stream (the table's
+  // "busy" columns) small requests queue behind each hop's window; the issue sets that no target.
+  stoppedToIdleP99: {
+    label: "small requests' p99 beside a stopped stream / alone",
     unit: "×",
     higherIsBetter: false,
-    read: (r) => (r.mixed === undefined || r.mixed.idle.latency.p99Us === 0 ? undefined : r.mixed.busy.latency.p99Us / r.mixed.idle.latency.p99Us),
+    read: (r) => (r.mixed?.stopped === undefined || r.mixed.idle.latency.p99Us === 0 ? undefined : r.mixed.stopped.latency.p99Us / r.mixed.idle.latency.p99Us),
   },
 };
 
@@ -71,7 +73,7 @@ export const TARGETS: readonly TargetSpec[] = [
   { scenario: "failover", metric: "failoverGapMax", below: 1000 },
   // issue 14's
   { scenario: "stream1GiB", metric: "megabytesPerSecond", versus: "raw-relay", factor: 0.8 },
-  { scenario: "mixed", metric: "busyToIdleP99", below: 2 },
+  { scenario: "mixed", metric: "stoppedToIdleP99", below: 2 },
 ];
 
 /** Issue 12's targets of a `--tls` run: Switchyard over TLS against NATS over TLS. */
