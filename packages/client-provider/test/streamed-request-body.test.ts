@@ -38,6 +38,20 @@ async function failureOf(body: RequestBody): Promise<unknown> {
 
 describe("a request body read as a stream (requestBody: 'stream')", () => {
   let rig: ProviderRig;
+  /** A stream-mode provider whose handler waits for its body to fail: `reading` once it runs, `seen` what ctx.body failed with. */
+  async function providerAwaitingBodyFailure(): Promise<{ reading: Promise<void>; seen: Promise<unknown> }> {
+    const reading = deferred<void>();
+    const seen = deferred<unknown>();
+    await rig.provider(
+      async (_payload, ctx) => {
+        reading.resolve();
+        seen.resolve(await failureOf(ctx.body));
+        return "never sent";
+      },
+      { requestBody: "stream" },
+    );
+    return { reading: reading.promise, seen: seen.promise };
+  }
   beforeEach(async () => {
     rig = await new ProviderRig().start();
   });
@@ -155,42 +169,24 @@ describe("a request body read as a stream (requestBody: 'stream')", () => {
   });
 
   it("a request whose deadline passes mid-body (no CANCEL came) errors the body stream with TimeoutError", async () => {
-    const reading = deferred<void>();
-    const seen = deferred<unknown>();
-    await rig.provider(
-      async (_payload, ctx) => {
-        reading.resolve();
-        seen.resolve(await failureOf(ctx.body));
-        return "never sent";
-      },
-      { requestBody: "stream" },
-    );
+    const { reading, seen } = await providerAwaitingBodyFailure();
     const consumer = await rig.consumer();
     const id = newId();
     consumer.send(FrameType.START, FrameFlags.NONE, id, encodeRequestHead(100), patterned(1, 1000)); // 100 ms, and no END
-    await reading.promise;
+    await reading;
     // the fake broker sends no CANCEL at the deadline: the provider's own safety net fires (1–1.25 s later)
-    const error = await seen.promise;
+    const error = await seen;
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error).toMatchObject({ code: "TIMEOUT" });
   });
 
   it("a broker connection lost mid-body errors the body stream with DisconnectedError", async () => {
-    const reading = deferred<void>();
-    const seen = deferred<unknown>();
-    await rig.provider(
-      async (_payload, ctx) => {
-        reading.resolve();
-        seen.resolve(await failureOf(ctx.body));
-        return "never sent";
-      },
-      { requestBody: "stream" },
-    );
+    const { reading, seen } = await providerAwaitingBodyFailure();
     const consumer = await rig.consumer();
     consumer.send(FrameType.START, FrameFlags.NONE, newId(), encodeRequestHead(0), patterned(1, 1000));
-    await reading.promise;
+    await reading;
     await rig.broker.crash();
-    const error = await seen.promise;
+    const error = await seen;
     expect(error).toBeInstanceOf(DisconnectedError);
     expect(error).toMatchObject({ code: "DISCONNECTED" });
   });
