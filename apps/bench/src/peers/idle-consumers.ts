@@ -3,17 +3,14 @@ import type { Consumer } from "@switchyard/client-consumer";
 import { loadConsumerModule } from "../systems/switchyard-api.js";
 import { announceReady, exitWithParent } from "./announce.js";
 
-/** Connections opened at once while building up the idle set, so the broker's accept backlog holds. */
-const CONNECT_CONCURRENCY = 200;
-
 /** Requests sent after connecting, spread over the set, to show the idle consumers really work. */
 const PROBES = 10;
 
 /**
- * Connects `count` consumers and leaves them idle: the idle10k scenario's load. Reports how many
+ * Connects `count` consumers, `concurrency` at a time, and leaves them idle: the idle10k scenario's load. Reports how many
  * connected, how long it took, and whether a few sampled consumers still get answers.
  */
-export async function runIdleConsumers(args: { address: string; channel: string; count: number; timeout: number }): Promise<void> {
+export async function runIdleConsumers(args: { address: string; channel: string; count: number; timeout: number; concurrency: number }): Promise<void> {
   const { Consumer: ConsumerClass } = await loadConsumerModule();
   const consumers: Consumer[] = [];
   const started = performance.now();
@@ -31,7 +28,8 @@ export async function runIdleConsumers(args: { address: string; channel: string;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, args.count) }, opener));
+  // `concurrency` connections at once: the run's share of what the broker lets one address have unregistered
+  await Promise.all(Array.from({ length: Math.min(args.concurrency, args.count) }, opener));
   const connectMs = performance.now() - started;
   const probesOk = await probe(consumers, args.timeout);
   exitWithParent(async () => {
