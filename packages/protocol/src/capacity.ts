@@ -1,7 +1,7 @@
-import { InvalidArgumentError, ProtocolError } from "./errors.js";
+import { decodeU32Payload, encodeU32Payload, U32_PAYLOAD_SIZE } from "./u32-payload.js";
 
 /** Bytes of a CAPACITY frame's payload: the connection's new capacity, u32. */
-export const CAPACITY_SIZE = 4;
+export const CAPACITY_SIZE = U32_PAYLOAD_SIZE;
 
 /** Largest capacity a CAPACITY frame (or the registration's capacity extension) can carry: 2^32 − 1. */
 export const MAX_CAPACITY = 0xffff_ffff;
@@ -12,16 +12,10 @@ export const MAX_CAPACITY = 0xffff_ffff;
  * mistake (InvalidArgumentError).
  */
 export function encodeCapacity(capacity: number): Buffer {
-  if (!(Number.isInteger(capacity) && capacity >= 0 && capacity <= MAX_CAPACITY)) {
-    throw new InvalidArgumentError(`a capacity must be an integer in 0..${MAX_CAPACITY}, got ${capacity}`);
-  }
-  const payload = Buffer.allocUnsafe(CAPACITY_SIZE);
-  payload.writeUInt32BE(capacity, 0);
-  return payload;
+  return encodeU32Payload("a capacity", capacity, 0, MAX_CAPACITY);
 }
 
 /** The capacity a CAPACITY payload sets, 0 ..= 2^32 − 1. A payload that is not exactly 4 bytes throws ProtocolError. */
 export function decodeCapacity(payload: Uint8Array): number {
-  if (payload.length !== CAPACITY_SIZE) throw new ProtocolError(`a CAPACITY payload is ${CAPACITY_SIZE} bytes, got ${payload.length}`);
-  return new DataView(payload.buffer, payload.byteOffset, CAPACITY_SIZE).getUint32(0);
+  return decodeU32Payload("CAPACITY", payload);
 }

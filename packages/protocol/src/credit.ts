@@ -1,8 +1,8 @@
 import { MAX_PAYLOAD } from "./constants.js";
-import { InvalidArgumentError, ProtocolError } from "./errors.js";
+import { decodeU32Payload, encodeU32Payload, U32_PAYLOAD_SIZE } from "./u32-payload.js";
 
 /** Bytes of a CREDIT frame's payload: the increment, u32. */
-export const CREDIT_SIZE = 4;
+export const CREDIT_SIZE = U32_PAYLOAD_SIZE;
 
 /**
  * Most credit a stream's sender may hold at once, bytes: 2^31 − 1, as HTTP/2 bounds a window. A
@@ -27,12 +27,7 @@ export const DEFAULT_STREAM_WINDOW = 4 * 1024 * 1024;
 
 /** The payload of a CREDIT frame granting `increment` bytes (1 ..= MAX_WINDOW); anything else is the caller's mistake. */
 export function encodeCredit(increment: number): Buffer {
-  if (!(Number.isInteger(increment) && increment >= 1 && increment <= MAX_WINDOW)) {
-    throw new InvalidArgumentError(`a credit increment must be an integer in 1..${MAX_WINDOW}, got ${increment}`);
-  }
-  const payload = Buffer.allocUnsafe(CREDIT_SIZE);
-  payload.writeUInt32BE(increment, 0);
-  return payload;
+  return encodeU32Payload("a credit increment", increment, 1, MAX_WINDOW);
 }
 
 /**
@@ -40,6 +35,5 @@ export function encodeCredit(increment: number): Buffer {
  * past MAX_WINDOW mean: §1.20). A payload that is not exactly 4 bytes throws ProtocolError.
  */
 export function decodeCredit(payload: Uint8Array): number {
-  if (payload.length !== CREDIT_SIZE) throw new ProtocolError(`a CREDIT payload is ${CREDIT_SIZE} bytes, got ${payload.length}`);
-  return ((payload[0]! << 24) | (payload[1]! << 16) | (payload[2]! << 8) | payload[3]!) >>> 0;
+  return decodeU32Payload("CREDIT", payload);
 }
