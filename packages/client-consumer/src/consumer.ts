@@ -1,7 +1,6 @@
 import {
   type ProtocolVersion,
   BrokerError,
-  decodeCredit,
   decodeHeaderBlock,
   encodeHeaderBlock,
   encodeRequestHead,
@@ -46,6 +45,7 @@ import {
   sendBody,
   type Issued,
   InboundWindow,
+  applyCredit,
   type TableItem,
   loadTracing,
   type RequestSpan,
@@ -495,14 +495,7 @@ export class Consumer {
    * FLOW_CONTROL_ERROR (CANCEL sent); an unreadable one is ignored, logged.
    */
   #credit(request: PendingRequest, payload: Buffer): void {
-    let increment: number;
-    try {
-      increment = decodeCredit(payload);
-    } catch (error) {
-      this.#fleet.options.logger.warn({ error: (error as Error).message }, "ignored a malformed CREDIT from the broker");
-      return;
-    }
-    if (increment === 0 || request.body === null || request.body.grant(increment)) return;
+    if (applyCredit(payload, request.body, this.#fleet.options.logger)) return;
     this.#settle(request, new BrokerError("FLOW_CONTROL_ERROR", "the broker granted credit past 2^31 - 1 bytes for this request's body"), true);
   }
 

@@ -1,6 +1,5 @@
 import {
   BrokerError,
-  decodeCredit,
   encodeHeaderBlock,
   FrameFlags,
   formatVersion,
@@ -19,6 +18,7 @@ import {
   hashRequestId,
   type IdKeyed,
   InboundWindow,
+  applyCredit,
   refusal,
   checkBody,
   sendBody,
@@ -298,14 +298,7 @@ export class InboundRequest implements ProviderRequest, TableItem, IdKeyed {
    * ends the answer with FLOW_CONTROL_ERROR; an unreadable one is ignored, logged.
    */
   credit(payload: Buffer): void {
-    let increment: number;
-    try {
-      increment = decodeCredit(payload);
-    } catch (error) {
-      this.#owner.logger.warn({ requestId: this.requestId, error: (error as Error).message }, "ignored a malformed CREDIT from the broker");
-      return;
-    }
-    if (increment === 0 || this.#response === null || this.#response.grant(increment)) return;
+    if (applyCredit(payload, this.#response, this.#owner.logger, { requestId: this.requestId })) return;
     this.#failStreaming(new BrokerError("FLOW_CONTROL_ERROR", "the broker granted credit past 2^31 - 1 bytes for this request's answer"));
   }
 

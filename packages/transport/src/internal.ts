@@ -43,6 +43,7 @@ export { BodyAssembler, DEFAULT_MAX_BODY_BYTES } from "./body/body-assembler.js"
 // Flow control (1.1): a stream's credit as its sender sees it, and its window as its receiver does
 export { OutboundCredit } from "./flow/outbound-credit.js";
 export { InboundWindow } from "./flow/inbound-window.js";
+export { applyCredit } from "./flow/apply-credit.js";
 
 // Collections
 export { AsyncQueue } from "./collections/async-queue.js";
