@@ -17,8 +17,8 @@ import { runFailover } from "./run-failover.js";
 import { runIdle } from "./run-idle.js";
 import { runLoad } from "./run-load.js";
 import { runMixed } from "./run-mixed.js";
-import { runStream } from "./run-stream.js";
 import { emptyResult, type RunResult } from "./run-result.js";
+import { runStream } from "./run-stream.js";
 import { applyOverrides, overTls, SCENARIOS, type Scenario, withMonitored } from "./scenarios.js";
 import { SYSTEMS } from "./systems/registry.js";
 import type { BenchSystem, SystemContext, SystemName } from "./systems/system.js";
@@ -80,8 +80,8 @@ async function runPlan(
   // --tls and --monitor compare their systems (and the plain ones beside them) even when --system leaves them out
   const systems = [
     ...options.systems,
-    // fleet2 and failover are Switchyard's: they run with it, beside the one-broker figures
-    ...(options.systems.includes("switchyard") ? (["switchyard-fleet"] as const) : []),
+    // fleet2 and failover are Switchyard's: they run with it, beside the one-broker and sharded figures
+    ...(options.systems.includes("switchyard") ? (["switchyard-fleet", "switchyard-sharded"] as const) : []),
     ...(options.tls ? (["switchyard-tls", "nats-tls"] as const) : []),
     ...(options.monitor ? (["switchyard-monitored"] as const) : []),
   ];

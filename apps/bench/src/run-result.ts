@@ -15,6 +15,14 @@ export interface ProcessReport {
   rssMB: number;
   /** Peak resident set over the process's life (it lives for this run only), in MB. */
   peakRssMB: number;
+  /**
+   * Times it slept waiting for work (voluntary context switches) per request. A busy process finds
+   * work waiting and rarely sleeps; one with time to spare sleeps between requests, and each wake-up
+   * costs CPU (in the kernel of whoever wakes it, and in cold caches of its own).
+   */
+  sleepsPerRequest?: number;
+  /** Read and write system calls per request: how well it batches (undefined where /proc/<pid>/io cannot be read). */
+  syscallsPerRequest?: number;
 }
 
 /** What the idle scenario adds. */
@@ -103,6 +111,16 @@ export interface RunResult {
   serverLog?: string;
   /** With --cpu-prof: the `.cpuprofile` of each process profiled, by role (broker, providers, bench). */
   profiles?: Record<string, string>;
+}
+
+/**
+ * Of a run of several brokers, the highest CPU per request any of them carried (undefined if one has
+ * no figure); of one broker, its own.
+ */
+export function eachBrokerCpuPerRequest(result: RunResult): number | undefined {
+  if (result.fleetBrokers === undefined) return result.server?.cpuUsPerRequest;
+  const figures = result.fleetBrokers.map((b) => b.cpuUsPerRequest);
+  return figures.length === 0 || figures.includes(undefined) ? undefined : Math.max(...(figures as number[]));
 }
 
 /** A result for a run that did not happen or broke before measuring. */

@@ -67,7 +67,7 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: "load",
     shape: { ...shape(100, 1), brokers: 2 },
     ours: "switchyard-fleet",
-    peers: ["switchyard"],
+    peers: ["switchyard", "switchyard-sharded"],
   },
   {
     name: "failover",

@@ -16,7 +16,16 @@ const ALWAYS = ["switchyard", "anet", "raw-relay", "raw-echo"];
 
 interface Report {
   skipped: Record<string, string>;
-  results: Array<{ scenario: string; system: string; status: string; reason?: string; requests: number; errors: number; failover?: { unexpected: number; moved: number } }>;
+  results: Array<{
+    scenario: string;
+    system: string;
+    status: string;
+    reason?: string;
+    requests: number;
+    errors: number;
+    failover?: { unexpected: number; moved: number };
+    fleetBrokers?: Array<{ requests: number }>;
+  }>;
 }
 
 describe("pnpm bench --quick", () => {
@@ -58,6 +67,11 @@ describe("pnpm bench --quick", () => {
         expect(result.failover?.moved, name).toBeGreaterThan(0);
       } else expect(result.errors, name).toBe(0);
       if (result.scenario !== "idle10k") expect(result.requests, name).toBeGreaterThan(0);
+    }
+    // fleet2's brokers, of the fleet and of the sharded comparison, each carried a share.
+    for (const system of ["switchyard-fleet", "switchyard-sharded"]) {
+      const brokers = report.results.find((result) => result.scenario === "fleet2" && result.system === system)?.fleetBrokers ?? [];
+      expect(brokers.map((broker) => broker.requests > 0), `fleet2/${system}`).toEqual([true, true]);
     }
   }, 600_000);
 });

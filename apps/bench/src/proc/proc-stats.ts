@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 /** Kernel clock ticks per second, the unit of utime/stime in /proc/<pid>/stat. */
 const CLOCK_TICKS_PER_SECOND = readClockTicks();
 
-/** One reading of a process's CPU time and memory from /proc. */
+/** One reading of a process's CPU time, memory and kernel activity from /proc. */
 export interface ProcSample {
   /** User + system CPU time since the process started, in milliseconds. */
   cpuMs: number;
@@ -12,9 +12,13 @@ export interface ProcSample {
   rssBytes: number;
   /** Peak resident set size since the process started, in bytes (VmHWM). */
   peakRssBytes: number;
+  /** Times it went to sleep waiting (voluntary context switches) since it started. */
+  sleeps: number;
+  /** Read and write system calls since it started (syscr + syscw of /proc/<pid>/io; 0 where that file cannot be read). */
+  syscalls: number;
 }
 
-/** Reads /proc/<pid>/stat and /proc/<pid>/status; undefined when the process is gone. */
+/** Reads /proc/<pid>/stat, /proc/<pid>/status and /proc/<pid>/io; undefined when the process is gone. */
 export function sampleProcess(pid: number): ProcSample | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
@@ -25,8 +29,10 @@ export function sampleProcess(pid: number): ProcSample | undefined {
     const status = readFileSync(`/proc/${pid}/status`, "latin1");
     return {
       cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
-      rssBytes: statusKb(status, "VmRSS") * 1024,
-      peakRssBytes: statusKb(status, "VmHWM") * 1024,
+      rssBytes: fieldNumber(status, "VmRSS") * 1024,
+      peakRssBytes: fieldNumber(status, "VmHWM") * 1024,
+      sleeps: fieldNumber(status, "voluntary_ctxt_switches"),
+      syscalls: readSyscalls(pid),
     };
   } catch {
     return undefined;
@@ -43,9 +49,20 @@ export function openFileLimits(): { soft: number; hard: number } {
   return { soft: parse(soft), hard: parse(hard) };
 }
 
-function statusKb(status: string, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+/** The number after `field:` at the start of a line of a /proc file ("VmRSS:  1234 kB" → 1234); 0 if absent. */
+function fieldNumber(text: string, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(text);
   return match ? Number(match[1]) : 0;
+}
+
+/** syscr + syscw: /proc/<pid>/io is readable only by the process's owner (or root), so 0 when refused. */
+function readSyscalls(pid: number): number {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, "latin1");
+    return fieldNumber(io, "syscr") + fieldNumber(io, "syscw");
+  } catch {
+    return 0;
+  }
 }
 
 function readClockTicks(): number {

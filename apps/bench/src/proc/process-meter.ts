@@ -5,8 +5,8 @@ const MB = 1e6;
 
 /**
  * Brackets a measured window for a set of processes: `start()` and `stop()` read each one's
- * /proc counters (the bench's own through process.cpuUsage), `report()` turns the difference into
- * CPU per request and memory.
+ * /proc counters, `report()` turns the difference into CPU, sleeps and system calls per request,
+ * and memory.
  */
 export class ProcessMeter {
   readonly #processes: Array<{ role: string; pid: number }>;
@@ -32,6 +32,7 @@ export class ProcessMeter {
     const after = this.#after.get(pid);
     if (entry === undefined || before === undefined || after === undefined) return undefined;
     const cpuMs = after.cpuMs - before.cpuMs;
+    const perRequest = (delta: number) => (requests > 0 ? delta / requests : undefined);
     return {
       role: entry.role,
       pid,
@@ -39,6 +40,8 @@ export class ProcessMeter {
       cpuUsPerRequest: requests > 0 ? (cpuMs * 1000) / requests : undefined,
       rssMB: after.rssBytes / MB,
       peakRssMB: after.peakRssBytes / MB,
+      sleepsPerRequest: perRequest(after.sleeps - before.sleeps),
+      syscallsPerRequest: after.syscalls === 0 ? undefined : perRequest(after.syscalls - before.syscalls),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { RunResult } from "../run-result.js";
+import { eachBrokerCpuPerRequest, type RunResult } from "../run-result.js";
 import { describeShape, type Scenario } from "../scenarios.js";
 import { columns, compact, ratio } from "./format.js";
 import type { TargetOutcome } from "./targets.js";
@@ -27,7 +27,7 @@ export function scenarioTable(scenario: Scenario, results: RunResult[], targets:
   const rows = { load: loadRows, idle: idleRows, failover: failoverRows, stream: streamRows, mixed: mixedRows }[scenario.kind];
   const body = rows(scenario, results);
   const notes = [
-    ...results.flatMap((r) => fleetLines(r, results.find((one) => one.system === "switchyard" && one.status === "ok"))),
+    ...results.flatMap((r) => fleetLines(r, results)),
     ...results.flatMap(stoppedStreamLines),
     ...results.filter((r) => r.status !== "ok").map((r) => `  ${r.label}: ${r.status} — ${oneLine(r.reason)}`),
   ];
@@ -71,18 +71,38 @@ function failoverRows(_scenario: Scenario, results: RunResult[]): string {
   return rows.length > 0 ? columns([FAILOVER_HEADER, ...rows], FAILOVER_RIGHT) : "  (no run)";
 }
 
-/** Under a fleet's row: each broker's share and CPU per request it carried, beside one broker's of the same run. */
-function fleetLines(result: RunResult, oneBroker: RunResult | undefined): string[] {
+/**
+ * Under a row of several brokers (the fleet, the sharded brokers): each broker's share and CPU per
+ * request it carried, beside one broker's flat out and, for the fleet, the sharded brokers' (each
+ * carrying the same share on a machine as busy), with the sleeps per request that tell a broker with
+ * time to spare from a busy one; then the clients' CPU beside the one-broker clients'.
+ */
+function fleetLines(result: RunResult, results: RunResult[]): string[] {
   if (result.fleetBrokers === undefined || result.failover !== undefined) return [];
-  const one = oneBroker?.server?.cpuUsPerRequest;
-  const versus = (cpu: number | undefined) => (one === undefined ? "" : ` (${ratio(cpu, one)} one broker's ${compact(one)})`);
-  const brokers = result.fleetBrokers.map(
-    (b) => `  ${result.label}, ${b.role} (${b.address}): ${compact(b.requests)} requests (${Math.round((100 * b.requests) / Math.max(1, result.requests))}%), CPU ${compact(b.cpuUsPerRequest)} µs per request it carried${versus(b.cpuUsPerRequest)}`,
-  );
-  const clientOne = oneBroker?.bench?.cpuUsPerRequest;
-  const client = `  ${result.label}, clients (bench process): CPU ${compact(result.bench?.cpuUsPerRequest)} µs/req${clientOne === undefined ? "" : ` (${ratio(result.bench?.cpuUsPerRequest, clientOne)} the one-broker clients' ${compact(clientOne)})`}`;
+  const flatOut = results.find((one) => one.system === "switchyard" && one.status === "ok");
+  const sharded = result.system === "switchyard-sharded" ? undefined : results.find((one) => one.system === "switchyard-sharded" && one.status === "ok");
+  const shardedCpu = sharded === undefined ? undefined : eachBrokerCpuPerRequest(sharded);
+  const comparisons = (cpu: number | undefined) =>
+    [
+      flatOut === undefined ? undefined : `${ratio(cpu, flatOut.server?.cpuUsPerRequest)} one broker's flat out (${compact(flatOut.server?.cpuUsPerRequest)})`,
+      shardedCpu === undefined ? undefined : `${ratio(cpu, shardedCpu)} the sharded brokers' highest (${compact(shardedCpu)})`,
+    ].filter((text) => text !== undefined);
+  const flatOutSleeps = flatOut === undefined ? "" : ` (one broker flat out ${sleepsPer(flatOut.server?.sleepsPerRequest)})`;
+  const brokers = result.fleetBrokers.map((b) => {
+    const versus = comparisons(b.cpuUsPerRequest);
+    const share = `${compact(b.requests)} requests (${Math.round((100 * b.requests) / Math.max(1, result.requests))}%)`;
+    return `  ${result.label}, ${b.role} (${b.address}): ${share}, CPU ${compact(b.cpuUsPerRequest)} µs per request it carried${versus.length === 0 ? "" : `: ${versus.join(", ")}`}; sleeps ${sleepsPer(b.sleepsPerRequest)} per request${flatOutSleeps}`;
+  });
+  const clientCpu = result.bench?.cpuUsPerRequest;
+  const clientVersus = [
+    flatOut?.bench === undefined ? undefined : `${ratio(clientCpu, flatOut.bench.cpuUsPerRequest)} the one-broker clients' ${compact(flatOut.bench.cpuUsPerRequest)}`,
+    sharded?.bench === undefined ? undefined : `${ratio(clientCpu, sharded.bench.cpuUsPerRequest)} the sharded clients' ${compact(sharded.bench.cpuUsPerRequest)}`,
+  ].filter((text) => text !== undefined);
+  const client = `  ${result.label}, clients (bench process): CPU ${compact(clientCpu)} µs/req${clientVersus.length === 0 ? "" : ` (${clientVersus.join(", ")})`}`;
   return [...brokers, client];
 }
+
+const sleepsPer = (value: number | undefined) => (value === undefined ? "–" : value.toFixed(3));
 
 function streamRows(scenario: Scenario, results: RunResult[]): string {
   const ours = results.find((r) => r.system === scenario.ours && r.status === "ok");

@@ -2,7 +2,7 @@ import { anet } from "./anet.js";
 import { nats, natsTls } from "./nats.js";
 import { rawEcho } from "./raw-echo.js";
 import { rawRelay } from "./raw-relay.js";
-import { switchyard, switchyardFleet, switchyardMonitored, switchyardTls } from "./switchyard.js";
+import { switchyard, switchyardFleet, switchyardMonitored, switchyardSharded, switchyardTls } from "./switchyard.js";
 import type { BenchSystem, SystemName } from "./system.js";
 import { zeromq } from "./zeromq.js";
 
@@ -12,6 +12,7 @@ export const SYSTEMS: Readonly<Record<SystemName, BenchSystem>> = {
   "switchyard-tls": switchyardTls,
   "switchyard-monitored": switchyardMonitored,
   "switchyard-fleet": switchyardFleet,
+  "switchyard-sharded": switchyardSharded,
   anet,
   nats,
   "nats-tls": natsTls,

@@ -17,9 +17,10 @@ const DEFAULT_FLEET_BROKERS = 2;
  * client connects to `tls://` trusting the run's CA. `monitored`: the broker runs its monitoring
  * listener and /metrics is scraped every second. `fleet`: `shape.brokers` brokers, each its own
  * process; the providers attach to every one, and each consumer is given the whole list (so sends
- * through the broker it ranks first).
+ * through the broker it ranks first). `sharded`: as many brokers, each alone: consumer i is given
+ * broker i mod n only, and each broker has providers of its own (in the one providers process).
  */
-function switchyardSystem(name: SystemName, label: string, { secure = false, monitored = false, fleet = false } = {}): BenchSystem {
+function switchyardSystem(name: SystemName, label: string, { secure = false, monitored = false, fleet = false, sharded = false } = {}): BenchSystem {
   return {
   name,
   label,
@@ -37,32 +38,33 @@ function switchyardSystem(name: SystemName, label: string, { secure = false, mon
     prepareWith(async (cleanup) => {
       const tls = secure ? context.tls! : undefined;
       const tlsArgs = tls === undefined ? [] : ["--tls-cert", tls.certFile, "--tls-key", tls.keyFile];
-      const count = fleet ? (shape.brokers ?? DEFAULT_FLEET_BROKERS) : 1;
+      const several = fleet || sharded;
+      const count = several ? (shape.brokers ?? DEFAULT_FLEET_BROKERS) : 1;
       const brokers = await Promise.all(
         Array.from({ length: count }, async (_, index) =>
-          cleanup.add(await startBroker(fleet ? fleetBrokerContext(context, index) : context, shape.connections + shape.channels, tlsArgs, monitored), (b) => {
+          cleanup.add(await startBroker(several ? fleetBrokerContext(context, index) : context, shape.connections + shape.channels, tlsArgs, monitored), (b) => {
             b.stopScraping();
             return b.child.stop();
           }),
         ),
       );
       const addresses = brokers.map((broker) => (tls === undefined ? broker.address : `tls://${broker.address}`));
-      // One broker: its address as a string, exactly as before the fleet existed.
-      const address = fleet ? addresses : addresses[0]!;
+      // One broker: its address as a string, exactly as before the fleet existed; sharded: one broker each.
+      const addressOf = (consumer: number) => (fleet ? addresses : addresses[consumer % count]!);
       const clientTls = tls === undefined ? {} : { tls: { ca: readFileSync(tls.caFile) } };
       const channels = Array.from({ length: shape.channels }, () => randomUUID());
-      const providerArgs = { addresses, channels, concurrency: Math.max(1, shape.connections * shape.inflight), caFile: tls?.caFile };
+      const providerArgs = { addresses, channels, concurrency: Math.max(1, shape.connections * shape.inflight), caFile: tls?.caFile, eachBrokerAlone: sharded };
       const providers = cleanup.add(await startPeer(context, "switchyard-providers", providerArgs), (p) => p.child.stop());
       const { Consumer } = await loadConsumerModule();
       const consumers = await Promise.all(
         Array.from({ length: shape.connections }, async (_, i) =>
-          cleanup.add(await Consumer.connect(address, channels[i % channels.length]!, { connectTimeout: CONNECT_TIMEOUT_MS, timeout: context.requestTimeoutMs, ...clientTls }), (c) => c.close()),
+          cleanup.add(await Consumer.connect(addressOf(i), channels[i % channels.length]!, { connectTimeout: CONNECT_TIMEOUT_MS, timeout: context.requestTimeoutMs, ...clientTls }), (c) => c.close()),
         ),
       );
       const lanes = lanesOver(consumers, shape.inflight, (consumer, body) => consumer.send(body, context.requestTimeoutMs));
-      const role = (index: number) => (fleet ? `switchyard-broker ${index + 1}` : "switchyard-broker");
+      const role = (index: number) => (several ? `switchyard-broker ${index + 1}` : "switchyard-broker");
       const others = [measured("providers", providers.child)];
-      if (!fleet) return { lanes, server: measured(role(0), brokers[0]!.child), others };
+      if (!several) return { lanes, server: measured(role(0), brokers[0]!.child), others };
       // connect() resolves with the first broker: wait for every consumer to reach all of them, so each sends through its first choice.
       await untilEvery(consumers, (consumer) => Object.values(consumer.stats().brokers).every((state) => state === "open"));
       const members = brokers.map((broker, index) => ({ ...measured(role(index), broker.child), address: addresses[index]!, kill: () => broker.child.kill() }));
@@ -89,3 +91,10 @@ export const switchyardTls = switchyardSystem("switchyard-tls", "Switchyard TLS"
 export const switchyardMonitored = switchyardSystem("switchyard-monitored", "Switchyard monitored", { monitored: true });
 /** Switchyard as a fleet of `shape.brokers` brokers (fleet2, failover). */
 export const switchyardFleet = switchyardSystem("switchyard-fleet", "Switchyard fleet", { fleet: true });
+/**
+ * As many lone brokers as the fleet, the consumers and providers split between them by hand: what a
+ * user without the fleet would run, and fleet2's like-for-like figure. Each broker carries the share
+ * a fleet broker carries, on a machine as busy; the one broker flat out is the bottleneck of its run
+ * and never waits for work, which a broker of two on two cores always does.
+ */
+export const switchyardSharded = switchyardSystem("switchyard-sharded", "Switchyard sharded", { sharded: true });

@@ -3,7 +3,7 @@ import { Cleanup } from "../proc/cleanup.js";
 import type { Shape } from "../scenarios.js";
 
 /** Every system the bench can drive: ours first, then the alternatives. */
-export type SystemName = "switchyard" | "switchyard-tls" | "switchyard-monitored" | "switchyard-fleet" | "anet" | "nats" | "nats-tls" | "zeromq" | "raw-relay" | "raw-echo";
+export type SystemName = "switchyard" | "switchyard-tls" | "switchyard-monitored" | "switchyard-fleet" | "switchyard-sharded" | "anet" | "nats" | "nats-tls" | "zeromq" | "raw-relay" | "raw-echo";
 
 /** The certificates of a `--tls` run (made by scripts/make-certificates.sh): files and the CA's PEM. */
 export interface BenchTls {
