@@ -15,7 +15,7 @@ import { scenarioTable } from "./report/table.js";
 import { judgeTargets, TLS_TARGETS } from "./report/targets.js";
 import { runFailover } from "./run-failover.js";
 import { runIdle } from "./run-idle.js";
-import { runLoad } from "./run-load.js";
+import { runInterleaved, runLoad } from "./run-load.js";
 import { runMixed } from "./run-mixed.js";
 import { emptyResult, type RunResult } from "./run-result.js";
 import { runStream } from "./run-stream.js";
@@ -94,9 +94,14 @@ async function runPlan(
 
   const results: RunResult[] = [];
   const progress = new Progress(plan.filter((run) => !skipped.has(run.system.name)).length, options.progress);
-  for (const run of plan) {
-    const context = { ...baseContext, runName: `${stamp}-${run.scenario.name}-${run.system.name}` };
-    results.push(await runOne(run, context, options, skipped.get(run.system.name), progress));
+  const contextOf = (run: PlannedRun) => ({ ...baseContext, runName: `${stamp}-${run.scenario.name}-${run.system.name}` });
+  for (const [index, run] of plan.entries()) {
+    if (!run.scenario.interleaved) {
+      results.push(await runOne(run, contextOf(run), options, skipped.get(run.system.name), progress));
+      continue;
+    }
+    if (plan.findIndex((other) => other.scenario === run.scenario) !== index) continue; // run with the first of its scenario
+    results.push(...(await runTogether(plan.filter((other) => other.scenario === run.scenario), contextOf, options, skipped, progress)));
   }
   progress.stop();
 
@@ -154,6 +159,30 @@ async function runOne(run: PlannedRun, context: SystemContext, options: BenchOpt
   } finally {
     progress.end();
   }
+}
+
+/** An interleaved scenario's runs: the systems that can run here side by side, measured in turns (runInterleaved). */
+async function runTogether(runs: PlannedRun[], contextOf: (run: PlannedRun) => SystemContext, options: BenchOptions, skipped: Map<SystemName, string>, progress: Progress): Promise<RunResult[]> {
+  const scenario = runs[0]!.scenario;
+  const runnable = runs.filter((run) => !skipped.has(run.system.name));
+  const timing = { warmupMs: options.warmupMs, durationMs: options.durationMs };
+  const measured = new Map<SystemName, RunResult>();
+  if (runnable.length > 0) {
+    progress.begin(`${scenario.name} · ${runnable.map((run) => run.system.label).join(", ")}, in turns`, runnable.length);
+    try {
+      const results = await runInterleaved(scenario, runnable.map((run) => ({ system: run.system, context: contextOf(run) })), timing, (f) => progress.update(f));
+      for (const result of results) {
+        measured.set(result.system, result);
+        if (result.status === "failed") progress.note(`${scenario.name} · ${result.label}: ${result.reason}`);
+      }
+    } finally {
+      progress.end();
+    }
+  }
+  return runs.map((run) => {
+    const base = { scenario: scenario.name, system: run.system.name, label: run.system.label, shape: scenario.shape };
+    return measured.get(run.system.name) ?? emptyResult({ ...base, status: "skipped", reason: skipped.get(run.system.name) ?? "not run" });
+  });
 }
 
 function printHeader(options: BenchOptions, environment: Awaited<ReturnType<typeof describeEnvironment>>, skipped: Map<SystemName, string>): void {

@@ -90,7 +90,10 @@ export interface RunResult {
   requests: number;
   errors: number;
   firstError?: string;
+  /** The measured time: of an interleaved run, its windows' summed. */
   elapsedMs: number;
+  /** Measured windows: 1 for a plain run, one per round for an interleaved one (load runs only). */
+  windows?: number;
   requestsPerSecond: number;
   /** Body bytes per second one way (10^6 bytes): each request carries as many the other way. */
   megabytesPerSecond: number;

@@ -40,6 +40,12 @@ export interface Scenario {
   shape: Shape;
   ours: SystemName;
   peers: SystemName[];
+  /**
+   * A load scenario whose systems are set up side by side and measured in turns of about a second
+   * (see runInterleaved): for figures compared within 10%, which a shared machine's drift over the
+   * seconds between one system's run and the next would swamp.
+   */
+  interleaved?: boolean;
 }
 
 const BROKER_PEERS: SystemName[] = ["nats", "zeromq", "raw-relay", "raw-echo"];
@@ -68,6 +74,7 @@ export const SCENARIOS: readonly Scenario[] = [
     shape: { ...shape(100, 1), brokers: 2 },
     ours: "switchyard-fleet",
     peers: ["switchyard", "switchyard-sharded"],
+    interleaved: true,
   },
   {
     name: "failover",

@@ -15,6 +15,8 @@ export interface LoadWindow {
   warmupMs: number;
   /** The measured window (ms). */
   durationMs: number;
+  /** Records latencies into this histogram (several windows into one); default: a new one. */
+  histogram?: LatencyHistogram;
   /** Called at the window's start and end, so process samples bracket exactly what is counted. */
   onWindowStart?(): void;
   onWindowEnd?(): void;
@@ -31,6 +33,7 @@ export interface LoadResult {
   firstError: string | undefined;
   /** Actual length of the window (ms). */
   elapsedMs: number;
+  /** Of every latency in the histogram: this window's and, given `histogram`, earlier ones'. */
   latency: LatencySummary;
   /** Lanes that had not finished `DEFAULT_DRAIN_MS` after the window: a hung system. */
   stuckLanes: number;
@@ -45,7 +48,8 @@ type Phase = "warmup" | "measure" | "done";
  * compared byte for byte with the request, later ones by length.
  */
 export async function runClosedLoop(lanes: SendFn[], payload: Buffer, window: LoadWindow): Promise<LoadResult> {
-  const histogram = new LatencyHistogram();
+  const histogram = window.histogram ?? new LatencyHistogram();
+  const recordedBefore = histogram.count;
   let phase: Phase = "warmup";
   let errors = 0;
   let firstError: string | undefined;
@@ -93,7 +97,7 @@ export async function runClosedLoop(lanes: SendFn[], payload: Buffer, window: Lo
     clearInterval(progress);
   }
   const stuckLanes = await drain(running, DEFAULT_DRAIN_MS);
-  return { requests: histogram.count, errors, firstError, elapsedMs: windowEnd - windowStart, latency: histogram.summary(), stuckLanes };
+  return { requests: histogram.count - recordedBefore, errors, firstError, elapsedMs: windowEnd - windowStart, latency: histogram.summary(), stuckLanes };
 }
 
 /** Waits for the lanes to finish; returns how many had not after `ms`. */

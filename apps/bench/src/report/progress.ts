@@ -8,6 +8,8 @@ export class Progress {
   readonly #bar: cliProgress.SingleBar | undefined;
   readonly #runs: number;
   #done = 0;
+  /** Runs the current one stands for (an interleaved run stands for each of its systems' runs). */
+  #weight = 1;
 
   /** `enabled` undefined: a bar when stderr is a TTY. */
   constructor(runs: number, enabled: boolean | undefined) {
@@ -21,20 +23,21 @@ export class Progress {
     }
   }
 
-  /** A run begins. */
-  begin(label: string): void {
+  /** A run begins; `runs`: how many planned runs it stands for. */
+  begin(label: string, runs = 1): void {
+    this.#weight = runs;
     if (this.#bar) this.#bar.update(this.#done * 100, { run: this.#done + 1, label });
     else process.stderr.write(`[${this.#done + 1}/${this.#runs}] ${label}\n`);
   }
 
   /** The current run is `fraction` (0..1) done. */
   update(fraction: number): void {
-    this.#bar?.update(Math.round((this.#done + Math.min(1, fraction)) * 100));
+    this.#bar?.update(Math.round((this.#done + Math.min(1, fraction) * this.#weight) * 100));
   }
 
   /** The current run is over. */
   end(): void {
-    this.#done++;
+    this.#done += this.#weight;
     this.#bar?.update(this.#done * 100);
   }
 
