@@ -61,8 +61,10 @@ Options:
                           ${SCENARIOS.map((s) => s.name).join(", ")}
       --system LIST       systems to run, comma-separated (default: all)
                           ${SYSTEM_NAMES.join(", ")}
-  -d, --duration SECONDS  measured time per run (default ${DEFAULT_DURATION_S})
-  -w, --warmup SECONDS    warm-up per run, not measured (default ${DEFAULT_WARMUP_S})
+  -d, --duration SECONDS  measured time per run (default ${DEFAULT_DURATION_S}); fleet2 measures its systems in
+                          turns of about a second until each has had this much
+  -w, --warmup SECONDS    warm-up per run, not measured (default ${DEFAULT_WARMUP_S}); in fleet2 before each system's
+                          first turn, and at most 0.25 s before its others
   -p, --payload BYTES     body size for every selected load scenario (default: 64; 1 MiB in large1MiB), and the
                           stream's bytes each way in stream1GiB and mixed (default 1 GiB)
   -c, --connections N     client connections for every selected load scenario (default: the scenario's)
