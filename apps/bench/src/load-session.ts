@@ -34,7 +34,7 @@ export class LoadSession {
   readonly #payload: Buffer;
   readonly #meter: ProcessMeter;
   readonly #carried: CarriedRequests;
-  readonly #histogram = new LatencyHistogram();
+  readonly #histogram: LatencyHistogram;
   #requests = 0;
   #errors = 0;
   #firstError: string | undefined;
@@ -42,8 +42,9 @@ export class LoadSession {
   #elapsedMs = 0;
   #windows = 0;
 
-  private constructor(scenario: Scenario, system: BenchSystem, context: SystemContext, prepared: Prepared, payload: Buffer) {
+  private constructor(scenario: Scenario, system: BenchSystem, context: SystemContext, prepared: Prepared, payload: Buffer, histogram: LatencyHistogram) {
     this.#scenario = scenario;
+    this.#histogram = histogram;
     this.#system = system;
     this.#context = context;
     this.#prepared = prepared;
@@ -53,9 +54,12 @@ export class LoadSession {
     this.#carried = new CarriedRequests(prepared.fleet);
   }
 
-  /** Sets the system up (its processes started, its clients connected). */
-  static async open(scenario: Scenario, system: BenchSystem, context: SystemContext, payload: Buffer): Promise<LoadSession> {
-    return new LoadSession(scenario, system, context, await system.prepare(scenario.shape, context), payload);
+  /**
+   * Sets the system up (its processes started, its clients connected). `histogram`: where its
+   * latencies go, to share one with another session of the same system; default a new one.
+   */
+  static async open(scenario: Scenario, system: BenchSystem, context: SystemContext, payload: Buffer, histogram = new LatencyHistogram()): Promise<LoadSession> {
+    return new LoadSession(scenario, system, context, await system.prepare(scenario.shape, context), payload, histogram);
   }
 
   /**

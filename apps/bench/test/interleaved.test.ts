@@ -10,13 +10,14 @@ import type { BenchSystem, SystemContext, SystemName } from "../src/systems/syst
 const context = { runName: "test", requestTimeoutMs: 1000, brokerNodeFlags: [] } as unknown as SystemContext;
 const scenario = { ...SCENARIOS.find((s) => s.name === "fleet2")!, shape: { connections: 2, inflight: 1, payloadBytes: 8, channels: 1 } };
 
-/** A system of echo lanes in this process; `log` records which system answered, in order. */
-function echoSystem(name: SystemName, log: string[], failing = false): BenchSystem {
+/** A system of echo lanes in this process; `log` records which system answered, in order, and `setUp` which was set up. */
+function echoSystem(name: SystemName, log: string[], failing = false, setUp: string[] = []): BenchSystem {
   return {
     name,
     label: name,
     unavailable: async () => undefined,
     prepare: async () => {
+      setUp.push(name);
       if (failing) throw new Error(`${name} could not start`);
       const lane = async (body: Buffer) => {
         await tick();
@@ -34,24 +35,29 @@ function burn(ms: number): void {
 }
 
 describe("an interleaved run", () => {
-  it("measures each system in windows taken in turns, in an order that rotates, and sums its windows", async () => {
+  it("measures each system in windows taken in turns, in an order that rotates, over two setups in reverse order, and sums its windows", async () => {
     const log: string[] = [];
-    const systems = (["switchyard-fleet", "switchyard", "switchyard-sharded"] as const).map((name) => ({ system: echoSystem(name, log), context }));
-    const results = await runInterleaved(scenario, systems, { warmupMs: 20, durationMs: 3000 }, () => {});
+    const setUp: string[] = [];
+    const systems = (["switchyard-fleet", "switchyard", "switchyard-sharded"] as const).map((name) => ({ system: echoSystem(name, log, false, setUp), context }));
+    const results = await runInterleaved(scenario, systems, { warmupMs: 20, durationMs: 4000 }, () => {});
     expect(results.map((r) => [r.system, r.status, r.windows])).toEqual([
-      ["switchyard-fleet", "ok", 3],
-      ["switchyard", "ok", 3],
-      ["switchyard-sharded", "ok", 3],
+      ["switchyard-fleet", "ok", 4],
+      ["switchyard", "ok", 4],
+      ["switchyard-sharded", "ok", 4],
     ]);
     for (const result of results) {
-      expect(result.elapsedMs).toBeGreaterThan(2900);
-      expect(result.elapsedMs).toBeLessThan(3300);
+      expect(result.elapsedMs).toBeGreaterThan(3900);
+      expect(result.elapsedMs).toBeLessThan(4400);
       expect(result.requests).toBeGreaterThan(0);
       expect(result.server?.cpuMs).toBeGreaterThan(0);
     }
-    // The turns, collapsed to who ran: round 1 fleet, one, sharded; round 2 from one; round 3 from sharded.
+    // Four rounds: two in the first setup, two in the second, set up in the reverse order.
+    expect(setUp).toEqual(["switchyard-fleet", "switchyard", "switchyard-sharded", "switchyard-sharded", "switchyard", "switchyard-fleet"]);
+    // The turns, collapsed to who ran: in each setup round 1 fleet, one, sharded; round 2 from one.
     const turns = log.filter((name, i) => i === 0 || log[i - 1] !== name);
-    expect(turns).toEqual(["switchyard-fleet", "switchyard", "switchyard-sharded", "switchyard", "switchyard-sharded", "switchyard-fleet", "switchyard-sharded", "switchyard-fleet", "switchyard"]);
+    const setupTurns = ["switchyard-fleet", "switchyard", "switchyard-sharded", "switchyard", "switchyard-sharded", "switchyard-fleet"];
+    // (the second setup starts with the fleet, as the first ended: collapsed into one)
+    expect(turns).toEqual([...setupTurns, ...setupTurns.slice(1)]);
   }, 20_000);
 
   it("fails a system that cannot be set up, alone: the others run", async () => {
