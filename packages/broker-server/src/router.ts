@@ -415,9 +415,8 @@ export class Router {
     request.bodyOpen = false;
     const flow = request.requestFlow;
     if (flow !== null) {
-      flow.ended = true;
-      flow.inbound?.end();
-      if (request.state === RequestState.IN_FLIGHT) this.#pumpRequest(request);
+      flow.end();
+      if (request.state === RequestState.IN_FLIGHT) this.#pumpBody(request, true);
       return;
     }
     // While QUEUED the END is remembered as bodyOpen === false and sent on dispatch.
@@ -425,33 +424,42 @@ export class Router {
   }
 
   /**
-   * Forwards what a flow-controlled request body holds while the provider's credit (or, for a 1.0
-   * provider, its socket) allows, then its END once nothing is left; waits for the drain of a full
-   * 1.0 provider's socket. Each piece forwarded grants the consumer as much again (StreamRelay).
+   * Forwards what a flow-controlled body holds while its receiver's credit (or, for a 1.0
+   * receiver, its socket) allows, then its end once nothing is left and the sender has ended it;
+   * waits for the drain of a full 1.0 receiver's socket. `toProvider`: the request body (CHUNKs,
+   * then END, to the provider); else the response (RESPONSE_CHUNKs, then RESPONSE_END, which
+   * settles the request). Each piece forwarded grants the sender as much again (StreamRelay).
    */
-  #pumpRequest(request: BrokerRequest): void {
-    const flow = request.requestFlow!;
+  #pumpBody(request: BrokerRequest, toProvider: boolean): void {
+    const flow = (toProvider ? request.requestFlow : request.responseFlow)!;
     for (let piece = flow.take(); piece !== null; piece = flow.take()) {
-      if (!this.#toProvider(request, FrameType.CHUNK, [piece])) return;
+      if (!this.#forwardChunk(request, toProvider, [piece])) return;
     }
-    if (flow.pendingBytes === 0) {
-      if (flow.ended && request.requestFlow === flow) {
-        request.requestFlow = null; // the body is complete at the provider: nothing more to relay
-        this.#toProvider(request, FrameType.END, NO_PARTS);
-      }
+    if (flow.pendingBytes > 0) {
+      if (flow.blockedBySocket) this.#afterDrain(request, flow, toProvider);
       return;
     }
-    if (flow.blockedBySocket) this.#afterDrain(request, flow, () => this.#pumpRequest(request));
+    if (!flow.ended) return;
+    if (!toProvider) this.#finish(request, FrameType.RESPONSE_END, EMPTY);
+    else if (request.requestFlow === flow) {
+      request.requestFlow = null; // the body is complete at the provider: nothing more to relay
+      this.#toProvider(request, FrameType.END, NO_PARTS);
+    }
   }
 
-  /** Runs `pump` once `flow`'s paced receiver has drained, if the request still relays that stream. */
-  #afterDrain(request: BrokerRequest, flow: StreamRelay, pump: () => void): void {
+  /** Pumps `flow` again once its paced receiver has drained, if the request still relays that stream. */
+  #afterDrain(request: BrokerRequest, flow: StreamRelay, toProvider: boolean): void {
     if (flow.awaitingDrain) return;
     flow.awaitingDrain = true;
     void flow.receiver!.drained().then(() => {
       flow.awaitingDrain = false;
-      if (request.state === RequestState.IN_FLIGHT && (request.requestFlow === flow || request.responseFlow === flow)) pump();
+      if (request.state === RequestState.IN_FLIGHT && (toProvider ? request.requestFlow : request.responseFlow) === flow) this.#pumpBody(request, toProvider);
     });
+  }
+
+  /** A CHUNK to the provider (`toProvider`) or a RESPONSE_CHUNK to the consumer; false when it could not be queued (the request is settled). */
+  #forwardChunk(request: BrokerRequest, toProvider: boolean, parts: readonly Uint8Array[]): boolean {
+    return toProvider ? this.#toProvider(request, FrameType.CHUNK, parts) : this.#toConsumer(request, FrameType.RESPONSE_CHUNK, parts);
   }
 
   /**
@@ -590,9 +598,9 @@ export class Router {
         if (!this.#dispatch(request, provider, held[0]!, timeLeftMs)) continue;
         const flow = request.requestFlow;
         if (flow !== null) {
+          // an END that came while it waited has ended the flow already (#requestEnd)
           for (let i = 1; i < held.length; i++) flow.hold(held[i]!);
-          flow.ended = !request.bodyOpen;
-          this.#pumpRequest(request);
+          this.#pumpBody(request, true);
           continue;
         }
         let ok = true;
@@ -723,28 +731,10 @@ export class Router {
   #relayChunk(request: BrokerRequest, flow: StreamRelay | null, frame: Frame, length: number, toProvider: boolean): void {
     if (flow !== null && !flow.canForward(length)) {
       flow.hold(frame.payload);
-      if (toProvider) this.#pumpRequest(request);
-      else this.#pumpResponse(request);
+      this.#pumpBody(request, toProvider);
       return;
     }
-    const sent = toProvider ? this.#toProvider(request, FrameType.CHUNK, payloadParts(frame)) : this.#toConsumer(request, FrameType.RESPONSE_CHUNK, payloadParts(frame));
-    if (sent) flow?.forwarded(length);
-  }
-
-  /**
-   * Forwards what a flow-controlled response holds while the consumer's credit (or, for a 1.0
-   * consumer, its socket) allows, then RESPONSE_END once nothing is left and the provider sent it.
-   */
-  #pumpResponse(request: BrokerRequest): void {
-    const flow = request.responseFlow!;
-    for (let piece = flow.take(); piece !== null; piece = flow.take()) {
-      if (!this.#toConsumer(request, FrameType.RESPONSE_CHUNK, [piece])) return;
-    }
-    if (flow.pendingBytes === 0) {
-      if (flow.ended) this.#finish(request, FrameType.RESPONSE_END, EMPTY);
-      return;
-    }
-    if (flow.blockedBySocket) this.#afterDrain(request, flow, () => this.#pumpResponse(request));
+    if (this.#forwardChunk(request, toProvider, payloadParts(frame))) flow?.forwarded(length);
   }
 
   /**
@@ -803,7 +793,7 @@ export class Router {
       this.#settle(request!, WIRE.FLOW_CONTROL_ERROR, true);
       return;
     }
-    this.#pumpResponse(request!);
+    this.#pumpBody(request!, false);
   }
 
   /**
@@ -822,7 +812,7 @@ export class Router {
       this.#providerBrokeFlowControl(request, provider, frame.requestId);
       return;
     }
-    this.#pumpRequest(request);
+    this.#pumpBody(request, true);
   }
 
   #responseEnd(provider: Peer, frame: Frame): void {
@@ -834,8 +824,7 @@ export class Router {
     }
     const flow = request.responseFlow;
     if (flow !== null && flow.pendingBytes > 0) {
-      flow.ended = true; // RESPONSE_END follows what is still held for the consumer (#pumpResponse)
-      flow.inbound?.end();
+      flow.end(); // RESPONSE_END follows what is still held for the consumer (#pumpBody)
       return;
     }
     this.#finish(request, FrameType.RESPONSE_END, EMPTY);

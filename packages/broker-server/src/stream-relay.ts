@@ -29,7 +29,7 @@ export class StreamRelay {
   receiver: ConnectionContext | null = null;
   /** The receiver speaks 1.0: forward only as its socket drains. */
   paced = false;
-  /** The sender's END arrived: the receiver gets its end once `pending` is empty. */
+  /** The sender's END arrived (end()): the receiver gets its end once `pending` is empty. */
   ended = false;
   /** Set while a drain of a paced receiver is awaited (one wait per stream). */
   awaitingDrain = false;
@@ -99,6 +99,12 @@ export class StreamRelay {
   /** True when a paced receiver's socket is full, so the stream should await its drain. */
   get blockedBySocket(): boolean {
     return this.paced && this.#pendingBytes > 0 && !this.#socketHasRoom();
+  }
+
+  /** The sender's END arrived: no more credit is granted it, and the receiver gets its end after what is pending. */
+  end(): void {
+    this.ended = true;
+    this.inbound?.end();
   }
 
   /** The stream is over: what is pending is dropped, no more credit is granted. */
