@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CapacityPolicy } from "./capacity-policy.js";
+import { CapacityPolicy, USE_MEMORY } from "./capacity-policy.js";
 
 /** Registers `count` connections as a provider starting up would: each asks, then each opens. */
 function startWith(concurrency: number, count: number, adjustable = true): CapacityPolicy<string> {
@@ -66,6 +66,37 @@ describe("CapacityPolicy", () => {
       ["b0", 54], // the 1 extra nobody held, and b1's 21 unused
       ["b1", 11],
     ]);
+  });
+
+  it("judges a donor by its peak over the last USE_MEMORY intervals: a connection its broker keeps full gives nothing for looking quiet once", () => {
+    // Demand just filling the concurrency, 50 on each broker: the provider sees 50 on b1 in one
+    // interval and 20 in the next (the rest in transit), while b0 fills its capacity.
+    const policy = new CapacityPolicy<string>(100);
+    policy.opened("b0", 50, true);
+    policy.opened("b1", 51, true);
+    policy.observe("b1", 50);
+    expect(policy.rebalance()).toEqual([]); // nobody busy
+    policy.observe("b1", 20);
+    policy.observe("b0", 50);
+    expect(policy.rebalance()).toEqual([]); // judged by its last interval alone, b1 would have given 30 (80/21)
+    expect([policy.capacityOf("b0"), policy.capacityOf("b1")]).toEqual([50, 51]);
+  });
+
+  it("takes a donor's capacity once it stayed unused for USE_MEMORY intervals", () => {
+    const policy = new CapacityPolicy<string>(100);
+    policy.opened("b0", 50, true);
+    policy.opened("b1", 51, true);
+    policy.observe("b1", 50);
+    policy.observe("b1", 20); // its demand fell to 20 for good
+    policy.rebalance();
+    const seen: number[] = [];
+    for (let interval = 0; interval < USE_MEMORY; interval++) {
+      policy.observe("b0", policy.capacityOf("b0")!);
+      policy.rebalance();
+      seen.push(policy.capacityOf("b1")!);
+    }
+    expect(seen).toEqual([...Array(USE_MEMORY - 1).fill(51), 21]); // its 50 remembered through USE_MEMORY − 1 more intervals, then its peak 20 plus one
+    expect(policy.capacityOf("b0")).toBe(80);
   });
 
   it("moves nothing while no broker is busy, and nothing between brokers that are both busy", () => {

@@ -1,3 +1,6 @@
+/** Rebalances a connection's recent peak is taken over: the current interval and the four before (about 100 ms under load). */
+export const USE_MEMORY = 5;
+
 /**
  * How a provider attached to several brokers spreads its `concurrency` over its connections as
  * demand moves (NSQ's RDY redistribution is the model). Pure bookkeeping: the provider tells it
@@ -20,8 +23,16 @@
  * - A connection is **busy** when its requests in flight reached its capacity since the last
  *   rebalance (its peak). Rebalancing gives every busy connection up to as much again (doubling,
  *   so a ramp from a fair share to C takes a step or two), first from extras nobody holds, then
- *   from the idle part of connections that are not busy — their capacity above their peak plus
- *   one, never below 1. Nothing moves while no connection is busy (and nothing is overshot).
+ *   from the idle part of connections that are not busy — their capacity above their recent peak
+ *   plus one, never below 1. Nothing moves while no connection is busy (and nothing is overshot).
+ * - A connection's **recent peak** is the most it had in flight over the last USE_MEMORY
+ *   rebalances, not the last one only. The provider sees less than the broker: a request counts at
+ *   the broker from its dispatch until its response is read, here only while it is handled, so in
+ *   one rebalance interval a connection its broker keeps full can look half idle. Judged by that
+ *   one interval, a fully used connection gave capacity away, its broker queued requests, it turned
+ *   busy and took the capacity back: with two brokers' demand just filling the concurrency, capacity
+ *   swung between them (50/50, 73/28, 39/62) and requests waited at one broker while the other's
+ *   capacity idled. Over USE_MEMORY intervals the peak comes close to what the broker holds.
  * - A connection registered on protocol 1.0 cannot be told a new capacity: it keeps the capacity it
  *   registered with, counted but never moved.
  */
@@ -47,7 +58,7 @@ export class CapacityPolicy<Link> {
 
   /** A connection registered with `capacity`; `adjustable`: it negotiated 1.1 and may be sent CAPACITY. */
   opened(link: Link, capacity: number, adjustable: boolean): void {
-    this.#links.set(link, { capacity, inFlight: 0, peak: 0, adjustable });
+    this.#links.set(link, { capacity, inFlight: 0, peak: 0, earlierPeaks: [], adjustable });
   }
 
   /** A connection was lost or closed: its extras are free for the others. */
@@ -117,6 +128,8 @@ export class CapacityPolicy<Link> {
     }
     const changed: Array<[Link, number]> = [];
     for (const [link, entry] of this.#links) {
+      entry.earlierPeaks.unshift(entry.peak);
+      if (entry.earlierPeaks.length >= USE_MEMORY) entry.earlierPeaks.pop();
       entry.peak = entry.inFlight;
       if (entry.capacity !== before.get(link)) changed.push([link, entry.capacity]);
     }
@@ -139,11 +152,13 @@ interface LinkCapacity {
   inFlight: number;
   /** The most in flight since the last rebalance. */
   peak: number;
+  /** The peaks of the intervals before, the latest first: USE_MEMORY − 1 at most. */
+  earlierPeaks: number[];
   /** It negotiated 1.1: CAPACITY may change its capacity. */
   adjustable: boolean;
 }
 
-/** What a connection that is not busy can give: its capacity above its peak plus one, never below 1. */
+/** What a connection that is not busy can give: its capacity above its recent peak plus one, never below 1. */
 function spare(entry: LinkCapacity): number {
-  return Math.max(0, entry.capacity - Math.max(1, entry.peak + 1));
+  return Math.max(0, entry.capacity - Math.max(1, Math.max(entry.peak, ...entry.earlierPeaks) + 1));
 }

@@ -137,6 +137,35 @@ describe("a provider attached to every broker of a fleet", () => {
     expect(await sendMany(late, 5, 1)).toEqual([]);
   });
 
+  it("keeps each broker's capacity while that broker keeps it full: with demand on two brokers just filling its concurrency, neither share falls below its demand", { timeout: 60_000 }, async () => {
+    const brokers = await startBrokers(2);
+    const addresses = brokers.map((broker) => broker.address);
+    const channelId = uuid();
+    const served = await provider(addresses, channelId, async (payload) => payload, { concurrency: 20 });
+    await attachedToAll(served, addresses);
+    // 10 consumers on each broker, one request each at a time: demand 10 + 10 on shares of 10 + 10 (and one extra)
+    const consumers = await Promise.all(addresses.flatMap((address) => Array.from({ length: 10 }, () => consumer(address, channelId))));
+    let sampling = true;
+    const lowest = Object.fromEntries(addresses.map((address) => [address, Number.POSITIVE_INFINITY]));
+    const moves = new Set<string>();
+    const sampler = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // past the first rebalance, which places the one extra
+      while (sampling) {
+        const capacities = served.stats().capacities;
+        moves.add(JSON.stringify(capacities));
+        for (const address of addresses) lowest[address] = Math.min(lowest[address]!, capacities[address] ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const failures = await Promise.all(consumers.map((client) => sendMany(client, 600, 1)));
+    sampling = false;
+    await sampler;
+    expect(failures.flat()).toEqual([]);
+    console.log(`fleet provider under even demand: capacities seen ${[...moves].join(", ")}`);
+    // A share below 10 makes that broker hold requests back while the other's capacity idles.
+    for (const address of addresses) expect(lowest[address]).toBeGreaterThanOrEqual(10);
+  });
+
   it("without a handler, hands out at most its concurrency across the brokers until some are answered", { timeout: 60_000 }, async () => {
     const brokers = await startBrokers(2);
     const addresses = brokers.map((broker) => broker.address);
